@@ -1,0 +1,56 @@
+// swift-tools-version:6.0
+// gpt2d — a GPT-2 inference daemon for Linux. See ARCHITECTURE.md for the target graph.
+//
+// Dependency rule: edges point down only. Nothing under Clients/ reaches GPT2Core,
+// CBLAS or CSystemd; each C library has exactly one Swift importer.
+import PackageDescription
+
+let package = Package(
+    name: "gpt2d",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "GPT2Core", targets: ["GPT2Core"]),
+        .library(name: "GPT2Tokenizer", targets: ["GPT2Tokenizer"]),
+        .library(name: "GPT2Wire", targets: ["GPT2Wire"]),
+        .executable(name: "gpt2-bench", targets: ["gpt2-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // MARK: C libraries (one system-library target each; includes only)
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CJSONC", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+
+        // MARK: Libraries
+        /// Swift JSON value over json-c; the only importer of CJSONC.
+        .target(name: "GPT2JSON", dependencies: ["CJSONC"]),
+        /// GPT-2 byte-level BPE tokenizer (vocab.json + merges.txt), streaming decoder.
+        .target(name: "GPT2Tokenizer"),
+        /// Config, mmap'd safetensors weights, kernels, KV cache, batched forward. Only importer of CBLAS.
+        .target(name: "GPT2Core", dependencies: ["CBLAS"]),
+        /// Wire protocol v1: request/response types, error codes, line framing. Shared by daemon and clients.
+        .target(name: "GPT2Wire", dependencies: ["GPT2JSON"]),
+        /// sd_notify, socket activation, watchdog, journal logging. Only importer of CSystemd.
+        .target(name: "GPT2Systemd", dependencies: [
+            "CSystemd", .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // MARK: Executables
+        .executableTarget(name: "gpt2-bench", dependencies: [
+            "GPT2Core", "GPT2Tokenizer",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // MARK: Tests
+        .target(name: "GPT2TestSupport", dependencies: ["GPT2Core"], path: "Tests/GPT2TestSupport"),
+        .testTarget(name: "GPT2CoreTests", dependencies: ["GPT2Core", "GPT2TestSupport"]),
+        .testTarget(name: "GPT2TokenizerTests", dependencies: ["GPT2Tokenizer", "GPT2TestSupport"]),
+        .testTarget(name: "GPT2JSONTests", dependencies: ["GPT2JSON"]),
+        .testTarget(name: "GPT2WireTests", dependencies: ["GPT2Wire"]),
+        .testTarget(name: "GPT2SystemdTests", dependencies: ["GPT2Systemd"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

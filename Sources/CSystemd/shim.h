@@ -1,0 +1,3 @@
+// CSystemd: libsystemd (Debian: libsystemd-dev, pkg-config `libsystemd`). Includes only.
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-journal.h>

@@ -1,0 +1,1 @@
+// GPT2JSON — placeholder until its first component lands.

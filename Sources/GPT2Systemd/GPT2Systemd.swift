@@ -1,0 +1,1 @@
+// GPT2Systemd — placeholder until its first component lands.

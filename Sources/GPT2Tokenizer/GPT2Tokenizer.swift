@@ -1,0 +1,1 @@
+// GPT2Tokenizer — placeholder until its first component lands.

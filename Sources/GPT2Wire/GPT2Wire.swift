@@ -1,0 +1,1 @@
+// GPT2Wire — placeholder until its first component lands.

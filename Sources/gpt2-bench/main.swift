@@ -1,0 +1,1 @@
+print("gpt2-bench: not yet implemented")

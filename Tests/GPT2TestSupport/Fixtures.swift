@@ -1,0 +1,1 @@
+// GPT2TestSupport — fixtures and reference helpers for tests.
