@@ -1,0 +1,324 @@
+// GPT2Runner — the batched GPT-2 forward pass (transformers' GPT2LMHeadModel, eval mode, F32).
+//
+// One call computes the new tokens of many independent sequences: prefill chunks and single
+// decode tokens mixed freely. All new tokens are stacked into one (N, C) activation matrix so
+// every weight matrix is read once per call for everyone (continuous batching); only attention
+// is per sequence, against that sequence's own KV cache.
+//
+//   x = wte[ids] + wpe[pos]                      (N, C)
+//   per block l:  x += proj(attn(ln_1(x)))       attn against cache positions 0...pos
+//                 x += mlp(ln_2(x))              mlp = c_proj(act(c_fc(·)))
+//   h = ln_f(x[selected rows]);  logits = h · lm_headᵀ   (R, V)
+//
+// A runner owns scratch memory and is not thread-safe; use one per compute thread.
+
+public final class GPT2Runner {
+    public let config: GPT2Config
+    public let weights: GPT2Weights
+
+    // Scratch, sized for the largest batch seen so far.
+    private let xBuf = ScratchBuffer()       // (N, C)   residual stream
+    private let hBuf = ScratchBuffer()       // (N, C)   layer-norm output
+    private let qkvBuf = ScratchBuffer()     // (N, 3C)  c_attn output: q | k | v
+    private let attnBuf = ScratchBuffer()    // (N, C)   attention output (heads concatenated)
+    private let fcBuf = ScratchBuffer()      // (N, F)   MLP hidden
+    private let scoreBuf = ScratchBuffer()   // attention scores, see attention()
+    private let finalBuf = ScratchBuffer()   // (R, C)   ln_f output of selected rows
+    private let logitInBuf = ScratchBuffer() // (RL, C)  rows that want logits, when a subset
+    private let logitBuf = ScratchBuffer()   // (RL, V)
+
+    /// Query rows at or above this count use BLAS for attention; below, SIMD loops.
+    public var attentionGemmThreshold = 8
+
+    public init(config: GPT2Config, weights: GPT2Weights) {
+        self.config = config
+        self.weights = weights
+    }
+
+    /// Computes `batch` and appends every sequence's new keys/values to its cache.
+    /// Throws before touching any cache when an input is invalid or the KV budget has no room.
+    public func forward(_ batch: [ForwardRequest]) throws -> [ForwardResult] {
+        let C = config.nEmbd, V = config.vocabSize, F = config.nInner
+        try validate(batch)
+
+        // Reserve KV blocks for every sequence first; roll back all of them on failure.
+        var reserved: [(KVCache, Int)] = []
+        for (s, req) in batch.enumerated() {
+            let before = req.cache.blocks.count
+            if !req.cache.reserve(positions: req.cache.count + req.tokens.count) {
+                for (cache, n) in reserved where cache.blocks.count > n { cache.blocks.removeLast(cache.blocks.count - n) }
+                let need = (req.cache.count + req.tokens.count + req.cache.pool.blockTokens - 1) / req.cache.pool.blockTokens - before
+                throw ForwardError.kvBudgetExhausted(sequence: s, neededBlocks: need)
+            }
+            reserved.append((req.cache, before))
+        }
+
+        // Row layout: sequence s owns rows rowStart[s] ..< rowStart[s] + T_s.
+        var rowStart: [Int] = []
+        var n = 0
+        for req in batch { rowStart.append(n); n += req.tokens.count }
+
+        let x = xBuf.reserve(n * C), h = hBuf.reserve(n * C), qkv = qkvBuf.reserve(n * 3 * C)
+        let attn = attnBuf.reserve(n * C), fc = fcBuf.reserve(n * F)
+
+        embed(batch, rowStart, x)
+
+        let eps = config.layerNormEpsilon
+        for (l, lw) in weights.layers.enumerated() {
+            // Attention sub-block: x += c_proj(attn(ln_1(x))).
+            LayerNormKernel.apply(x, ldx: C, rows: n, c: C, gamma: lw.ln1Weight.data, beta: lw.ln1Bias.data, eps: eps, h, ldo: C)
+            broadcastRows(lw.attnQKVBias.data, width: 3 * C, rows: n, into: qkv)
+            Matmul.conv1D(h, m: n, k: C, lw.attnQKVWeight.data, n: 3 * C, qkv, beta: 1)
+            storeKeysValues(batch, rowStart, layer: l, qkv)
+            attention(batch, rowStart, layer: l, qkv, attn)
+            addBiasRows(lw.attnProjBias.data, width: C, rows: n, into: x)
+            Matmul.conv1D(attn, m: n, k: C, lw.attnProjWeight.data, n: C, x, beta: 1)
+
+            // MLP sub-block: x += c_proj(act(c_fc(ln_2(x)))).
+            LayerNormKernel.apply(x, ldx: C, rows: n, c: C, gamma: lw.ln2Weight.data, beta: lw.ln2Bias.data, eps: eps, h, ldo: C)
+            broadcastRows(lw.mlpFCBias.data, width: F, rows: n, into: fc)
+            Matmul.conv1D(h, m: n, k: C, lw.mlpFCWeight.data, n: F, fc, beta: 1)
+            ActivationKernel.apply(config.activation, fc, count: n * F)
+            addBiasRows(lw.mlpProjBias.data, width: C, rows: n, into: x)
+            Matmul.conv1D(fc, m: n, k: F, lw.mlpProjWeight.data, n: C, x, beta: 1)
+        }
+        for req in batch { req.cache.count += req.tokens.count }
+
+        return outputs(batch, rowStart, x, C: C, V: V)
+    }
+
+    // MARK: - Steps
+
+    private func validate(_ batch: [ForwardRequest]) throws {
+        var seen = Set<ObjectIdentifier>()
+        for (s, req) in batch.enumerated() {
+            if req.tokens.isEmpty { throw ForwardError.emptyInput(sequence: s) }
+            if !seen.insert(ObjectIdentifier(req.cache)).inserted { throw ForwardError.duplicateCache(sequence: s) }
+            for t in req.tokens where t < 0 || Int(t) >= config.vocabSize {
+                throw ForwardError.tokenOutOfRange(sequence: s, token: Int(t), vocabSize: config.vocabSize)
+            }
+            let end = req.cache.count + req.tokens.count
+            if end > config.nPositions {
+                throw ForwardError.contextOverflow(sequence: s, positions: end, limit: config.nPositions)
+            }
+        }
+    }
+
+    /// x[r] = wte[token] + wpe[position] for every new token.
+    private func embed(_ batch: [ForwardRequest], _ rowStart: [Int], _ x: UnsafeMutablePointer<Float>) {
+        let C = config.nEmbd
+        let wte = weights.wte.data, wpe = weights.wpe.data
+        for (s, req) in batch.enumerated() {
+            let past = req.cache.count
+            for (t, token) in req.tokens.enumerated() {
+                let row = x + (rowStart[s] + t) * C
+                row.update(from: wte + Int(token) * C, count: C)
+                VectorOps.add(wpe + (past + t) * C, row, C)
+            }
+        }
+    }
+
+    /// Copies each new token's k and v (columns C..<2C and 2C..<3C of qkv) into its cache.
+    private func storeKeysValues(_ batch: [ForwardRequest], _ rowStart: [Int], layer l: Int,
+                                 _ qkv: UnsafeMutablePointer<Float>) {
+        let C = config.nEmbd
+        for (s, req) in batch.enumerated() {
+            let past = req.cache.count
+            for t in 0..<req.tokens.count {
+                let row = qkv + (rowStart[s] + t) * 3 * C
+                req.cache.keys(layer: l, position: past + t).update(from: row + C, count: C)
+                req.cache.values(layer: l, position: past + t).update(from: row + 2 * C, count: C)
+            }
+        }
+    }
+
+    /// Causal multi-head attention of every new token against its own sequence's cache.
+    /// q is read from qkv (row stride 3C); the output goes to attn (N, C), heads concatenated.
+    private func attention(_ batch: [ForwardRequest], _ rowStart: [Int], layer l: Int,
+                           _ qkv: UnsafeMutablePointer<Float>, _ attn: UnsafeMutablePointer<Float>) {
+        let C = config.nEmbd, NH = config.nHead, HD = config.headDim
+        var scale: Float = config.scaleAttnWeights ? 1 / Float(HD).squareRoot() : 1
+        if config.scaleAttnByInverseLayerIdx { scale /= Float(l + 1) }
+
+        // Sequences with many new tokens: BLAS per (sequence, head), heads in turn.
+        // The rest: SIMD loops, one task per (sequence, head), spread over the threads.
+        var small: [Int] = []
+        for (s, req) in batch.enumerated() {
+            if req.tokens.count >= attentionGemmThreshold {
+                attendGemm(req, rowStart[s], layer: l, scale: scale, qkv, attn)
+            } else {
+                small.append(s)
+            }
+        }
+        guard !small.isEmpty else { return }
+        let maxLen = small.map { batch[$0].cache.count + batch[$0].tokens.count }.max()!
+        let tasks = small.count * NH
+        let scores = scoreBuf.reserve(tasks * maxLen)
+        Parallel.forEach(tasks, parallel: tasks >= 4) { task in
+            let s = small[task / NH], hd = task % NH
+            let req = batch[s]
+            let past = req.cache.count
+            let scratch = scores + task * maxLen
+            for t in 0..<req.tokens.count {
+                let r = rowStart[s] + t
+                attendRow(cache: req.cache, layer: l, head: hd, headDim: HD, positions: past + t + 1, scale: scale,
+                          q: qkv + r * 3 * C + hd * HD, scores: scratch, out: attn + r * C + hd * HD)
+            }
+        }
+    }
+
+    /// One query row of one head against positions 0..<positions (SIMD path).
+    @inline(__always)
+    private func attendRow(cache: KVCache, layer l: Int, head: Int, headDim HD: Int, positions: Int, scale: Float,
+                           q: UnsafePointer<Float>, scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
+        let B = cache.pool.blockTokens, C = config.nEmbd
+        let off = head * HD
+        var p = 0
+        while p < positions {
+            let base = cache.keys(layer: l, position: p) + off
+            let end = min(positions, (p / B + 1) * B)
+            for j in p..<end { scores[j] = VectorOps.dot(q, base + (j - p) * C, HD) * scale }
+            p = end
+        }
+        let m = VectorOps.max(scores, positions)
+        let sum = VectorOps.expShiftedSum(scores, positions, shift: m)
+        let inv = 1 / sum
+        out.update(repeating: 0, count: HD)
+        p = 0
+        while p < positions {
+            let base = cache.values(layer: l, position: p) + off
+            let end = min(positions, (p / B + 1) * B)
+            for j in p..<end { VectorOps.axpy(scores[j] * inv, base + (j - p) * C, out, HD) }
+            p = end
+        }
+    }
+
+    /// All new rows of one sequence against its cache with BLAS, block by block (prefill path).
+    private func attendGemm(_ req: ForwardRequest, _ r0: Int, layer l: Int, scale: Float,
+                            _ qkv: UnsafeMutablePointer<Float>, _ attn: UnsafeMutablePointer<Float>) {
+        let C = config.nEmbd, NH = config.nHead, HD = config.headDim
+        let cache = req.cache, B = cache.pool.blockTokens
+        let T = req.tokens.count, past = cache.count, len = past + T
+        let nBlocks = (len + B - 1) / B
+        let S = scoreBuf.reserve(T * len)  // (T, len) scores of one head
+        for hd in 0..<NH {
+            let q = qkv + r0 * 3 * C + hd * HD
+            // S = scale · Q_h · K_hᵀ, one key block at a time.
+            for b in 0..<nBlocks {
+                let b0 = b * B, bn = min(B, len - b0)
+                Matmul.gemm(m: T, n: bn, k: HD, alpha: scale, q, lda: 3 * C,
+                            cache.keys(layer: l, position: b0) + hd * HD, ldb: C, transB: true,
+                            beta: 0, S + b0, ldc: len)
+            }
+            // Causal softmax: row i sees positions 0...past+i; the rest become 0.
+            Parallel.chunks(count: T, minChunk: 16) { i0, i1 in
+                for i in i0..<i1 {
+                    let row = S + i * len, valid = past + i + 1
+                    let m = VectorOps.max(row, valid)
+                    let sum = VectorOps.expShiftedSum(row, valid, shift: m)
+                    VectorOps.scale(row, valid, 1 / sum)
+                    if valid < len { (row + valid).update(repeating: 0, count: len - valid) }
+                }
+            }
+            // O_h = P · V_h, accumulated over value blocks.
+            let o = attn + r0 * C + hd * HD
+            for b in 0..<nBlocks {
+                let b0 = b * B, bn = min(B, len - b0)
+                Matmul.gemm(m: T, n: HD, k: bn, alpha: 1, S + b0, lda: len,
+                            cache.values(layer: l, position: b0) + hd * HD, ldb: C, transB: false,
+                            beta: b == 0 ? 0 : 1, o, ldc: C)
+            }
+        }
+    }
+
+    /// ln_f on the rows anyone asked for, then the LM head on the rows that want logits.
+    private func outputs(_ batch: [ForwardRequest], _ rowStart: [Int], _ x: UnsafeMutablePointer<Float>,
+                         C: Int, V: Int) -> [ForwardResult] {
+        // Selected rows per sequence (union of logits and hidden selections).
+        var selected: [[Int]] = []
+        var total = 0
+        for (s, req) in batch.enumerated() {
+            let T = req.tokens.count
+            let want: [Int]
+            if req.logits == .all || req.hidden == .all { want = Array(0..<T) }
+            else if req.logits == .last || req.hidden == .last { want = [T - 1] }
+            else { want = [] }
+            selected.append(want.map { rowStart[s] + $0 })
+            total += want.count
+        }
+        var results = [ForwardResult](repeating: ForwardResult(logits: [], hidden: [], logitRows: 0, hiddenRows: 0), count: batch.count)
+        guard total > 0 else { return results }
+
+        let fin = finalBuf.reserve(total * C)
+        var finalRow: [[Int]] = []  // index into fin for each selected row
+        var k = 0
+        for rows in selected {
+            var idx: [Int] = []
+            for r in rows {
+                LayerNormKernel.row(x + r * C, C, weights.lnFWeight.data, weights.lnFBias.data, config.layerNormEpsilon, fin + k * C)
+                idx.append(k); k += 1
+            }
+            finalRow.append(idx)
+        }
+
+        // Logit rows: the last selected row for .last, all for .all.
+        var logitRows: [Int] = []
+        var logitRange: [Range<Int>] = []
+        for (s, req) in batch.enumerated() {
+            let start = logitRows.count
+            switch req.logits {
+            case .none: break
+            case .last: logitRows.append(finalRow[s].last!)
+            case .all: logitRows.append(contentsOf: finalRow[s])
+            }
+            logitRange.append(start..<logitRows.count)
+        }
+        var logits: UnsafeMutablePointer<Float>? = nil
+        if !logitRows.isEmpty {
+            let rl = logitRows.count
+            let input: UnsafeMutablePointer<Float>
+            if rl == total { input = fin }  // every selected row wants logits, in order
+            else {
+                input = logitInBuf.reserve(rl * C)
+                for (i, r) in logitRows.enumerated() { (input + i * C).update(from: fin + r * C, count: C) }
+            }
+            let out = logitBuf.reserve(rl * V)
+            Matmul.linear(input, m: rl, k: C, weights.lmHead.data, n: V, out, beta: 0)
+            logits = out
+        }
+
+        for (s, req) in batch.enumerated() {
+            var res = ForwardResult(logits: [], hidden: [], logitRows: 0, hiddenRows: 0)
+            if let logits, !logitRange[s].isEmpty {
+                let r = logitRange[s]
+                res.logits = Array(UnsafeBufferPointer(start: logits + r.lowerBound * V, count: r.count * V))
+                res.logitRows = r.count
+            }
+            switch req.hidden {
+            case .none: break
+            case .last:
+                res.hidden = Array(UnsafeBufferPointer(start: fin + finalRow[s].last! * C, count: C)); res.hiddenRows = 1
+            case .all:
+                let first = finalRow[s].first!
+                res.hidden = Array(UnsafeBufferPointer(start: fin + first * C, count: finalRow[s].count * C))
+                res.hiddenRows = finalRow[s].count
+            }
+            results[s] = res
+        }
+        return results
+    }
+
+    // MARK: - Row helpers
+
+    /// Every row of `into` (rows, width) = bias.
+    @inline(__always)
+    private func broadcastRows(_ bias: UnsafePointer<Float>, width: Int, rows: Int, into: UnsafeMutablePointer<Float>) {
+        for r in 0..<rows { (into + r * width).update(from: bias, count: width) }
+    }
+
+    /// Every row of `into` (rows, width) += bias.
+    @inline(__always)
+    private func addBiasRows(_ bias: UnsafePointer<Float>, width: Int, rows: Int, into: UnsafeMutablePointer<Float>) {
+        for r in 0..<rows { VectorOps.add(bias, into + r * width, width) }
+    }
+}

@@ -1,0 +1,53 @@
+// Matmul — the only importer of CBLAS. Row-major F32 products for the forward pass.
+//
+// Two weight layouts (REFERENCE 2.3): transformers' Conv1D stores W as [in, out] (y = x·W),
+// nn.Linear stores W as [out, in] (y = x·Wᵀ). One row (M = 1) goes through sgemv, which
+// OpenBLAS streams at memory bandwidth; more rows go through sgemm.
+import CBLAS
+
+public enum Matmul {
+    /// Threads OpenBLAS may use (process-wide).
+    public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
+    public static var threads: Int { Int(openblas_get_num_threads()) }
+
+    /// out[M, N] = beta·out + x[M, K] · w[K, N]   (Conv1D layout, w row-major [in, out]).
+    /// `ldx`/`ldo` are row strides in elements (default K / N).
+    @inline(__always)
+    static func conv1D(_ x: UnsafePointer<Float>, m: Int, k: Int, ldx: Int? = nil,
+                       _ w: UnsafePointer<Float>, n: Int,
+                       _ out: UnsafeMutablePointer<Float>, ldo: Int? = nil, beta: Float) {
+        let ldx = ldx ?? k, ldo = ldo ?? n
+        if m == 1 {
+            // y[N] = wᵀ[N, K] · x[K]: row-major Trans is OpenBLAS's column-major NoTrans streaming kernel.
+            cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(n), 1, w, Int32(n), x, 1, beta, out, 1)
+        } else {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
+                        1, x, Int32(ldx), w, Int32(n), beta, out, Int32(ldo))
+        }
+    }
+
+    /// out[M, N] = beta·out + x[M, K] · w[N, K]ᵀ   (Linear layout, w row-major [out, in]).
+    @inline(__always)
+    static func linear(_ x: UnsafePointer<Float>, m: Int, k: Int, ldx: Int? = nil,
+                       _ w: UnsafePointer<Float>, n: Int,
+                       _ out: UnsafeMutablePointer<Float>, ldo: Int? = nil, beta: Float) {
+        let ldx = ldx ?? k, ldo = ldo ?? n
+        if m == 1 {
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), 1, w, Int32(k), x, 1, beta, out, 1)
+        } else {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
+                        1, x, Int32(ldx), w, Int32(k), beta, out, Int32(ldo))
+        }
+    }
+
+    /// General strided product used by attention:
+    /// c[M, N] = alpha · a[M, K] · op(b) + beta · c, with op(b) = bᵀ when `transB` (b is [N, K]) else b ([K, N]).
+    @inline(__always)
+    static func gemm(m: Int, n: Int, k: Int, alpha: Float,
+                     _ a: UnsafePointer<Float>, lda: Int,
+                     _ b: UnsafePointer<Float>, ldb: Int, transB: Bool,
+                     beta: Float, _ c: UnsafeMutablePointer<Float>, ldc: Int) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+}
