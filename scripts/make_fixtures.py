@@ -292,8 +292,12 @@ def make_fixture(name, dtype, layout, sharded, cfg_kwargs, seed):
     spread = torch.cat([golden[f"logits.{i}"].flatten() for i in range(3)])
     log(f"  {name}: logits std {spread.std().item():.3f}, min greedy margin {margin.min().item():.4f}")
 
-    diff = ref.config.to_diff_dict()
-    diff.pop("transformers_version", None)
+    # (to_diff_dict() in transformers 5 returns every field, so compare with a default GPT2Config)
+    default = GPT2Config().to_dict()
+    with open(os.path.join(out_dir, "config.json"), encoding="utf-8") as f:
+        saved = json.load(f)
+    diff = {k: v for k, v in saved.items()
+            if k != "transformers_version" and (k not in default or default[k] != v)}
     files = sorted(os.listdir(out_dir))
     return {
         "name": name,
