@@ -25,3 +25,13 @@ enum Parallel {
         DispatchQueue.concurrentPerform(iterations: n, execute: body)
     }
 }
+
+/// The number of threads the forward pass uses: OpenBLAS's pool and the Swift kernels alike.
+public enum ComputeThreads {
+    public static func configure(_ n: Int) {
+        let n = max(1, n)
+        Matmul.setThreads(n)
+        Parallel.threads = n
+    }
+    public static var count: Int { Parallel.threads }
+}

@@ -8,7 +8,10 @@ enum VectorMath {
     /// Relative error ≈ 2e-7 over [-87, 88]; clamps outside (0 below, +large above).
     @inline(__always)
     static func exp(_ xIn: F8) -> F8 {
-        let x = xIn.clamped(lowerBound: F8(repeating: -87.3), upperBound: F8(repeating: 88.3))
+        // Clamp with lane selects (SIMD.clamped is not specialised and costs a call per vector).
+        let lo = F8(repeating: -87.3), hi = F8(repeating: 88.3)
+        var x = xIn.replacing(with: lo, where: xIn .< lo)
+        x.replace(with: hi, where: x .> hi)
         let log2e = F8(repeating: 1.44269504088896341)
         var n = (x * log2e).rounded(.toNearestOrEven)
         // Cody–Waite split of ln2 so r keeps full precision.
@@ -23,9 +26,10 @@ enum VectorMath {
         p = p * r + F8(repeating: 5.0000001201e-1)
         let y = p * r2 + r + F8(repeating: 1)
         // 2^n via the exponent field; n in [-126, 127] after the clamp (n = -126 handles the low end).
-        n = n.clamped(lowerBound: F8(repeating: -126), upperBound: F8(repeating: 127))
-        let bits = (SIMD8<Int32>(n) &+ 127) &<< 23
-        let scale = unsafeBitCast(bits, to: F8.self)
+        // Integer n + 127 is read off the mantissa of (n + 127 + 2^23), avoiding a per-lane conversion.
+        n.replace(with: F8(repeating: -126), where: n .< -126)
+        let biased = unsafeBitCast(n + F8(repeating: 127 + 8_388_608), to: SIMD8<Int32>.self) &- 0x4B00_0000
+        let scale = unsafeBitCast(biased &<< 23, to: F8.self)
         return y * scale
     }
 

@@ -1,0 +1,196 @@
+// gpt2-bench — the project's benchmark command (BENCHMARKS.md).
+//
+// Measures, on one checkpoint directory, in this process: load time, prefill tokens/s
+// (128 and 512 tokens; full logits and last-position logits), decode tokens/s at batch 1 and 8
+// (32 greedy steps after a 32-token prompt), and peak RSS. With --compare it then runs
+// scripts/bench_transformers.py on the same directory with the same thread count and prints
+// both side by side with ratios (gpt2d ÷ transformers; > 1 means gpt2d is faster/larger).
+// Every figure is the median of --repeats runs after one warm-up.
+import ArgumentParser
+import Foundation
+import GPT2Core
+
+@main
+struct GPT2Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gpt2-bench",
+        abstract: "Measure gpt2d's engine (and optionally Hugging Face transformers) on one GPT-2 checkpoint.")
+
+    @Option(name: .long, help: "Checkpoint directory (config.json + model.safetensors).")
+    var model: String
+
+    @Option(name: .long, help: "Compute threads for both engines.")
+    var threads: Int = 2
+
+    @Option(name: .long, help: "Timed repetitions per figure (the median is reported).")
+    var repeats: Int = 5
+
+    @Flag(name: .long, help: "Also run scripts/bench_transformers.py on the same weights and print ratios.")
+    var compare = false
+
+    @Option(name: .long, help: "Python interpreter for --compare.")
+    var python: String = "python3"
+
+    @Flag(name: .long, help: "Print one JSON object instead of a table.")
+    var json = false
+
+    mutating func run() throws {
+        ComputeThreads.configure(threads)
+        let ours = try measure()
+        var theirs: [String: Double]? = nil
+        if compare { theirs = try runTransformers() }
+        report(ours, theirs)
+    }
+
+    // MARK: - gpt2d
+
+    private func measure() throws -> [String: Double] {
+        var r: [String: Double] = [:]
+        // Load: map + preload, median over repeats (the page cache is warm after the first).
+        var loads: [Double] = []
+        var loaded: GPT2Model? = nil
+        for _ in 0..<max(1, repeats) {
+            let t0 = Clock.now()
+            loaded = try GPT2Model.load(directory: model)
+            loads.append(Clock.now() - t0)
+        }
+        let m = loaded!
+        r["load_s"] = median(loads)
+        let runner = GPT2Runner(config: m.config, weights: m.weights)
+        let pool = KVBlockPool(config: m.config)
+        var rng = UInt64(12345)
+        func ids(_ n: Int) -> [Int32] {
+            (0..<n).map { _ in
+                rng = rng &* 6364136223846793005 &+ 1442695040888963407
+                return Int32(truncatingIfNeeded: (rng >> 33) % UInt64(m.config.vocabSize))
+            }
+        }
+
+        for (key, n, sel) in [("prefill128_tok_s", 128, RowSelection.all), ("prefill512_tok_s", 512, .all),
+                              ("prefill512_last_tok_s", 512, .last)] {
+            let prompt = ids(n)
+            let t = try timedMedian {
+                let cache = KVCache(pool: pool)
+                _ = try runner.forward([ForwardRequest(cache: cache, tokens: prompt, logits: sel)])
+            }
+            r[key] = Double(n) / t
+        }
+
+        let steps = 32
+        for batch in [1, 8] {
+            let prompts = (0..<batch).map { _ in ids(32) }
+            let t = try timedMedian(setup: { () -> [KVCache] in
+                let caches = prompts.map { _ in KVCache(pool: pool) }
+                _ = try runner.forward(zip(caches, prompts).map { ForwardRequest(cache: $0, tokens: $1, logits: .last) })
+                return caches
+            }) { caches in
+                var next = [Int32](repeating: 0, count: batch)
+                for _ in 0..<steps {
+                    let out = try runner.forward(zip(caches, next).map { ForwardRequest(cache: $0, tokens: [$1], logits: .last) })
+                    next = out.map { Int32(Sampling.argmax($0.logits)) }
+                }
+            }
+            r["decode_b\(batch)_tok_s"] = Double(batch * steps) / t
+        }
+        var usage = rusage()
+        getrusage(RUSAGE_SELF, &usage)
+        r["peak_rss_mib"] = Double(usage.ru_maxrss) / 1024
+        r["threads"] = Double(threads)
+        return r
+    }
+
+    private func timedMedian(_ body: () throws -> Void) throws -> Double {
+        try timedMedian(setup: { () }, { _ in try body() })
+    }
+
+    /// One warm-up, then `repeats` timed runs of body (setup is not timed); the median seconds.
+    private func timedMedian<S>(setup: () throws -> S, _ body: (S) throws -> Void) throws -> Double {
+        var times: [Double] = []
+        for i in 0...max(1, repeats) {
+            let state = try setup()
+            let t0 = Clock.now()
+            try body(state)
+            if i > 0 { times.append(Clock.now() - t0) }
+        }
+        return median(times)
+    }
+
+    // MARK: - transformers
+
+    private func runTransformers() throws -> [String: Double] {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("scripts/bench_transformers.py").path
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = [python, script, model, "--threads", String(threads), "--json"]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0,
+              let last = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
+              let obj = try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any] else {
+            throw ValidationError("bench_transformers.py failed (exit \(p.terminationStatus))")
+        }
+        var r: [String: Double] = [:]
+        for (k, v) in obj { if let d = v as? Double { r[k] = d } else if let i = v as? Int { r[k] = Double(i) } }
+        if let tv = obj["transformers_version"] as? String { transformersVersion = tv }
+        if let tv = obj["torch_version"] as? String { torchVersion = tv }
+        return r
+    }
+
+    // MARK: - Output
+
+    private var transformersVersion = "?"
+    private var torchVersion = "?"
+
+    private func report(_ ours: [String: Double], _ theirs: [String: Double]?) {
+        let rows: [(String, String)] = [
+            ("load_s", "load (s)"),
+            ("prefill128_tok_s", "prefill 128 tok, all logits (tok/s)"),
+            ("prefill512_tok_s", "prefill 512 tok, all logits (tok/s)"),
+            ("prefill512_last_tok_s", "prefill 512 tok, last logits (tok/s)"),
+            ("decode_b1_tok_s", "decode batch 1 (tok/s)"),
+            ("decode_b8_tok_s", "decode batch 8, aggregate (tok/s)"),
+            ("peak_rss_mib", "peak RSS (MiB)"),
+        ]
+        if json {
+            var obj: [String: Any] = ["gpt2d": ours, "threads": threads, "model": model]
+            if let theirs { obj["transformers"] = theirs }
+            let data = try! JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        print("model: \(model)   threads: \(threads)   repeats: \(repeats) (medians)")
+        if theirs != nil { print("transformers \(transformersVersion), torch \(torchVersion)") }
+        let header = theirs == nil ? ["metric", "gpt2d"] : ["metric", "gpt2d", "transformers", "ratio"]
+        var table: [[String]] = [header]
+        for (key, label) in rows {
+            guard let a = ours[key] else { continue }
+            var line = [label, fmt(a)]
+            if let theirs, let b = theirs[key] {
+                // For time and memory lower is better: the ratio is still gpt2d ÷ transformers.
+                line += [fmt(b), String(format: "%.2f×", a / b)]
+            }
+            table.append(line)
+        }
+        let widths = (0..<header.count).map { c in table.map { $0[c].count }.max()! }
+        for (i, line) in table.enumerated() {
+            print(line.enumerated().map { c, s in c == 0 ? s.padding(toLength: widths[c], withPad: " ", startingAt: 0)
+                : String(repeating: " ", count: widths[c] - s.count) + s }.joined(separator: "  "))
+            if i == 0 { print(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")) }
+        }
+    }
+
+    private func fmt(_ x: Double) -> String { x >= 100 ? String(format: "%.0f", x) : String(format: "%.3g", x) }
+}
+
+private func median(_ x: [Double]) -> Double {
+    let s = x.sorted()
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+private enum Clock {
+    static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+}

@@ -1,1 +1,0 @@
-print("gpt2-bench: not yet implemented")
