@@ -379,3 +379,37 @@ private func allTensors(_ w: GPT2Weights) -> [Tensor] {
         }
     }
 }
+
+@Suite struct CheckpointKeyTests {
+    @Test func classifiesKeysInBothLayouts() {
+        typealias R = CheckpointLoader.KeyRole
+        #expect(CheckpointLoader.classify("h.0.attn.bias") == R.maskBuffer)
+        #expect(CheckpointLoader.classify("transformer.h.11.attn.masked_bias") == R.maskBuffer)
+        #expect(CheckpointLoader.classify("h.0.attn.c_attn.bias") == R.body("h.0.attn.c_attn.bias"))
+        #expect(CheckpointLoader.classify("transformer.h.3.mlp.c_fc.weight") == R.body("h.3.mlp.c_fc.weight"))
+        #expect(CheckpointLoader.classify("transformer.wte.weight") == R.body("wte.weight"))
+        #expect(CheckpointLoader.classify("ln_f.bias") == R.body("ln_f.bias"))
+        #expect(CheckpointLoader.classify("lm_head.weight") == R.lmHead)
+        #expect(CheckpointLoader.classify("score.weight") == R.head("score.weight"))
+        #expect(CheckpointLoader.classify("multiple_choice_head.summary.bias") == R.head("multiple_choice_head.summary.bias"))
+        #expect(CheckpointLoader.classify("h.0.attn.rotary.inv_freq") == R.unused("h.0.attn.rotary.inv_freq"))
+        #expect(CheckpointLoader.classify("h.x.ln_1.weight") == R.unused("h.x.ln_1.weight"))
+    }
+
+    @Test func maskBuffersOfAnyDTypeDoNotBreakLoading() throws {
+        // Newer transformers keep attn.bias as BOOL; such a buffer must be skipped, not type-checked.
+        let dir = makeTempDirectory("ckpt"); defer { removeDirectory(dir) }
+        try TinyCheckpoint.write(config: tiny, to: dir)
+        let f = try SafeTensorsFile.open(path: dir + "/model.safetensors")
+        var w = SafeTensorsWriter()
+        for name in f.names {
+            let info = try #require(f.info(name))
+            w.add(name, dtype: info.dtype.rawValue, shape: info.shape, bytes: Array(try f.rawBytes(name)))
+        }
+        w.add("h.0.attn.bias", dtype: "BOOL", shape: [1, 1, 8, 8], bytes: [UInt8](repeating: 1, count: 64))
+        w.add("h.1.attn.masked_bias", dtype: "I64", shape: [], bytes: [UInt8](repeating: 0, count: 8))
+        try w.write(to: dir + "/model.safetensors")
+        let weights = try CheckpointLoader.load(directory: dir).weights
+        #expect(Array(weights.layers[1].ln1Weight.buffer) == TinyCheckpoint.values(for: "h.1.ln_1.weight", count: 8))
+    }
+}

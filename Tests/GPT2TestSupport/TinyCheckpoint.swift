@@ -170,3 +170,33 @@ public enum TinyCheckpoint {
                       to: directory + "/model.safetensors.index.json")
     }
 }
+
+extension TinyCheckpoint {
+    /// Writes a full-size F32 checkpoint (e.g. GPT2Config.gpt2 → ~500 MB, bare keys) by streaming
+    /// each tensor's bytes to disk; values are a cheap deterministic pattern, not `values(for:)`.
+    /// For manual load-time measurements, not for the test suite.
+    public static func writeLarge(config c: GPT2Config, to directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try writeFile(configJSON(c), to: directory + "/config.json")
+        let shapes = bodyShapes(c)
+        // Offsets must reflect real sizes: build the header text by hand.
+        var parts = ["\"__metadata__\":{\"format\":\"pt\"}"]
+        var offset = 0
+        for (key, shape) in shapes {
+            let n = shape.reduce(1, *) * 4
+            parts.append("\"\(key)\":{\"dtype\":\"F32\",\"shape\":[\(shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + n)]}")
+            offset += n
+        }
+        let path = directory + "/model.safetensors"
+        FileManager.default.createFile(atPath: path, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        try handle.write(contentsOf: Data(SafeTensorsWriter.fileBytes(header: "{" + parts.joined(separator: ",") + "}", data: [])))
+        for (_, shape) in shapes {
+            let n = shape.reduce(1, *)
+            var chunk = [Float](repeating: 0, count: n)
+            for i in 0..<n { chunk[i] = Float(i % 1000) * 1e-3 - 0.5 }
+            try handle.write(contentsOf: chunk.withUnsafeBytes { Data($0) })
+        }
+    }
+}

@@ -146,6 +146,37 @@ public enum CheckpointLoader {
         return rest == "attn.bias" || rest == "attn.masked_bias"
     }
 
+    /// What the loader does with a checkpoint key.
+    public enum KeyRole: Equatable, Sendable {
+        /// A body parameter under its normalised name (e.g. "h.3.mlp.c_fc.weight").
+        case body(String)
+        /// `h.N.attn.bias` / `h.N.attn.masked_bias`: a causal-mask buffer, skipped.
+        case maskBuffer
+        /// A task-head tensor kept in `GPT2Weights.heads` under this key.
+        case head(String)
+        /// `lm_head.weight`: used only when `tie_word_embeddings` is false.
+        case lmHead
+        /// Not used by GPT-2 (transformers ignores such keys with a warning).
+        case unused(String)
+    }
+
+    static let bodyTopLevel: Set<String> = ["wte.weight", "wpe.weight", "ln_f.weight", "ln_f.bias"]
+    static let bodyLayerSuffixes: Set<Substring> = [
+        "ln_1.weight", "ln_1.bias", "attn.c_attn.weight", "attn.c_attn.bias", "attn.c_proj.weight", "attn.c_proj.bias",
+        "ln_2.weight", "ln_2.bias", "mlp.c_fc.weight", "mlp.c_fc.bias", "mlp.c_proj.weight", "mlp.c_proj.bias",
+    ]
+
+    /// Classifies a raw checkpoint key (with or without the `transformer.` prefix).
+    public static func classify(_ rawKey: String) -> KeyRole {
+        let key = normalise(rawKey)
+        if isMaskBuffer(key) { return .maskBuffer }
+        if key == "lm_head.weight" { return .lmHead }
+        if headPrefixes.contains(where: { key.hasPrefix($0) }) { return .head(key) }
+        if bodyTopLevel.contains(key) { return .body(key) }
+        if let (_, rest) = splitLayerKey(key), bodyLayerSuffixes.contains(rest) { return .body(key) }
+        return .unused(key)
+    }
+
     static func assemble(config c: GPT2Config, files: [SafeTensorsFile], directory dir: String) throws -> GPT2Weights {
         // 1. Index every tensor by normalised name.
         var table: [String: Source] = [:]
