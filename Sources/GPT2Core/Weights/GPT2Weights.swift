@@ -54,3 +54,20 @@ public final class GPT2Weights: @unchecked Sendable {
         self.storage = storage
     }
 }
+
+extension GPT2Weights {
+    /// True when `tensor`'s data lies inside one of the read-only file mappings (a zero-copy view).
+    public func isMapped(_ tensor: Tensor) -> Bool {
+        storage.contains { ($0 as? MappedFile)?.contains(tensor.data, byteCount: tensor.count * MemoryLayout<Float>.stride) ?? false }
+    }
+
+    /// Bytes of owned F32 memory made at load (F16/BF16 conversion, misaligned F32); 0 for an aligned F32 checkpoint.
+    public var convertedByteCount: Int {
+        storage.reduce(0) { $0 + (($1 as? FloatArena).map { $0.count * MemoryLayout<Float>.stride } ?? 0) }
+    }
+
+    /// Total bytes of the mapped weight files.
+    public var mappedByteCount: Int {
+        storage.reduce(0) { $0 + (($1 as? MappedFile)?.size ?? 0) }
+    }
+}

@@ -1,0 +1,113 @@
+// CheckpointError — every way loading a checkpoint directory can fail. Each case names the
+// file (full path as given), the tensor (as spelled in the file) and expected vs found, so
+// one log line is enough to fix the checkpoint.
+
+/// A typed checkpoint-loading failure. `description` is one line of English.
+public enum CheckpointError: Error, CustomStringConvertible, Equatable {
+    // MARK: files
+    /// The file or directory does not exist.
+    case fileNotFound(path: String)
+    /// open/fstat/mmap failed for another reason (permissions, a directory, ...).
+    case cannotOpen(path: String, reason: String)
+    /// A zero-byte file (cannot be mapped; cannot be a checkpoint).
+    case emptyFile(path: String)
+    /// `LoadOptions.lockInMemory` was set and mlock failed (RLIMIT_MEMLOCK, privileges). Always an error.
+    case lockFailed(path: String, reason: String)
+
+    // MARK: safetensors structure
+    /// The declared JSON header length runs past the end of the file or is absurd (> 100 MB).
+    case headerTooLarge(file: String, declared: UInt64, fileSize: Int)
+    /// The header is not UTF-8 JSON, not an object, or an entry has a wrong field type.
+    case badHeader(file: String, reason: String)
+    /// A dtype string that is not a safetensors dtype.
+    case unknownDType(file: String, tensor: String, dtype: String)
+    /// data_offsets [begin, end) is reversed or lies outside the data area of `dataSize` bytes.
+    case offsetsOutOfRange(file: String, tensor: String, begin: Int, end: Int, dataSize: Int)
+    /// Two tensors share bytes.
+    case overlappingTensors(file: String, first: String, second: String)
+    /// Bytes in the data area that no tensor covers (the format forbids holes and trailing bytes).
+    case gapInData(file: String, begin: Int, end: Int)
+    /// end − begin ≠ product(shape) · dtype size.
+    case sizeMismatch(file: String, tensor: String, expectedBytes: Int, foundBytes: Int)
+    /// `SafeTensorsFile` was asked for a name its header does not list.
+    case tensorNotInFile(file: String, tensor: String)
+    /// A zero-copy F32 view was asked for data that is not 4-byte aligned (the caller must copy).
+    case misalignedData(file: String, tensor: String, offset: Int)
+
+    // MARK: checkpoint content
+    /// A tensor the config requires is in none of the weight files.
+    case missingTensor(tensor: String, directory: String)
+    /// A tensor whose shape does not match what the config implies.
+    case wrongShape(file: String, tensor: String, expected: [Int], found: [Int])
+    /// A dtype this reader cannot use here (e.g. I64 for a weight, or `floats` on an integer tensor).
+    case unsupportedDType(file: String, tensor: String, dtype: String)
+    /// The same (normalised) tensor appears twice: in two shards, or as `h.0.x` and `transformer.h.0.x`.
+    case duplicateTensor(tensor: String, first: String, second: String)
+
+    // MARK: config and index
+    /// A config.json field has a wrong type or an invalid value.
+    case configInvalid(file: String, field: String, reason: String)
+    /// config.json and the tensors disagree about a size (e.g. n_layer 2 but h.0…h.3 present).
+    case configMismatch(field: String, config: Int, tensors: Int)
+    /// model.safetensors.index.json is malformed or disagrees with its shards.
+    case badIndex(file: String, reason: String)
+    /// A shard named by the index's weight_map does not exist.
+    case missingShard(index: String, shard: String)
+    /// No loadable weight file in the directory; `found` lists what is there instead.
+    case noWeights(directory: String, found: [String])
+
+    public var description: String {
+        switch self {
+        case let .fileNotFound(path):
+            return "\(path): no such file or directory"
+        case let .cannotOpen(path, reason):
+            return "\(path): cannot open: \(reason)"
+        case let .emptyFile(path):
+            return "\(path): file is empty"
+        case let .lockFailed(path, reason):
+            return "\(path): mlock failed (\(reason)); raise RLIMIT_MEMLOCK (ulimit -l) or load without lockInMemory"
+        case let .headerTooLarge(file, declared, fileSize):
+            return "\(file): safetensors header length \(declared) bytes does not fit in a \(fileSize)-byte file (or exceeds 100 MB)"
+        case let .badHeader(file, reason):
+            return "\(file): bad safetensors header: \(reason)"
+        case let .unknownDType(file, tensor, dtype):
+            return "\(file): tensor '\(tensor)' has unknown dtype '\(dtype)'"
+        case let .offsetsOutOfRange(file, tensor, begin, end, dataSize):
+            return "\(file): tensor '\(tensor)' data_offsets [\(begin), \(end)] are reversed or outside the \(dataSize)-byte data area"
+        case let .overlappingTensors(file, first, second):
+            return "\(file): tensors '\(first)' and '\(second)' overlap"
+        case let .gapInData(file, begin, end):
+            return "\(file): data bytes [\(begin), \(end)) belong to no tensor (safetensors forbids holes)"
+        case let .sizeMismatch(file, tensor, expectedBytes, foundBytes):
+            return "\(file): tensor '\(tensor)' shape and dtype need \(expectedBytes) bytes but data_offsets span \(foundBytes)"
+        case let .tensorNotInFile(file, tensor):
+            return "\(file): no tensor named '\(tensor)'"
+        case let .misalignedData(file, tensor, offset):
+            return "\(file): tensor '\(tensor)' data at file offset \(offset) is not 4-byte aligned; copy it instead of viewing"
+        case let .missingTensor(tensor, directory):
+            return "\(directory): checkpoint has no tensor '\(tensor)' (also tried 'transformer.\(tensor)')"
+        case let .wrongShape(file, tensor, expected, found):
+            return "\(file): tensor '\(tensor)' has shape \(found), expected \(expected)"
+        case let .unsupportedDType(file, tensor, dtype):
+            return "\(file): tensor '\(tensor)' has dtype \(dtype), which cannot be used here (need F32, F16 or BF16)"
+        case let .duplicateTensor(tensor, first, second):
+            return "tensor '\(tensor)' appears twice: in \(first) and in \(second)"
+        case let .configInvalid(file, field, reason):
+            return "\(file): config field '\(field)' \(reason)"
+        case let .configMismatch(field, config, tensors):
+            return "config.json says \(field) = \(config) but the weight tensors imply \(tensors)"
+        case let .badIndex(file, reason):
+            return "\(file): bad safetensors index: \(reason)"
+        case let .missingShard(index, shard):
+            return "\(index): weight_map names shard '\(shard)', which does not exist"
+        case let .noWeights(directory, found):
+            if found.contains(where: { $0.hasSuffix(".bin") || $0.hasSuffix(".pt") || $0.hasSuffix(".pth") }) {
+                return "\(directory): no model.safetensors; found only \(found.joined(separator: ", ")) — PyTorch pickle checkpoints are unsupported; convert with model.save_pretrained(dir, safe_serialization=True)"
+            }
+            if found.isEmpty {
+                return "\(directory): no model.safetensors or model.safetensors.index.json"
+            }
+            return "\(directory): no model.safetensors or model.safetensors.index.json (found \(found.joined(separator: ", ")))"
+        }
+    }
+}

@@ -1,0 +1,304 @@
+// CheckpointLoader — turns a Hugging Face GPT-2 directory (config.json + model.safetensors,
+// or shards listed by model.safetensors.index.json) into GPT2Config + GPT2Weights.
+//
+// Key normalisation (REFERENCE 2.3): a leading `transformer.` is stripped (head-class saves),
+// `h.N.attn.bias` / `h.N.attn.masked_bias` (old causal-mask buffers) are skipped, head tensors
+// (`score.*`, `classifier.*`, `qa_outputs.*`, `multiple_choice_head.*`) go to `heads`, and
+// `lm_head.weight` is used only when `tie_word_embeddings` is false (transformers re-ties it to
+// wte otherwise). Every body tensor's shape is checked against the config.
+//
+// Memory: aligned F32 tensors are views into the read-only mappings (no copy). F16/BF16/F64
+// (and any misaligned F32) are converted once into a single owned F32 arena.
+// Unknown keys are ignored, as transformers ignores unused checkpoint weights (with a warning).
+
+import Foundation
+
+/// How to map weight files.
+public struct LoadOptions: Sendable {
+    /// Fault all pages in at load (MAP_POPULATE + MADV_WILLNEED) so the first request is not slow.
+    public var preload: Bool
+    /// mlock every mapping; failure throws `CheckpointError.lockFailed`.
+    public var lockInMemory: Bool
+
+    public init(preload: Bool = true, lockInMemory: Bool = false) {
+        self.preload = preload; self.lockInMemory = lockInMemory
+    }
+}
+
+/// Owned F32 memory for converted tensors (one allocation per load).
+final class FloatArena: @unchecked Sendable {
+    let base: UnsafeMutablePointer<Float>
+    let count: Int
+    init(count: Int) {
+        self.count = count
+        base = .allocate(capacity: max(count, 1))
+    }
+    deinit { base.deallocate() }
+}
+
+public enum CheckpointLoader {
+    /// Single-file weights name.
+    public static let weightsFileName = "model.safetensors"
+    /// Sharded weights index name.
+    public static let indexFileName = "model.safetensors.index.json"
+
+    /// Loads `directory`. Throws `CheckpointError` naming the file, tensor and expected vs found.
+    public static func load(directory: String, options: LoadOptions = .init()) throws -> (config: GPT2Config, weights: GPT2Weights) {
+        let dir = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) else {
+            throw CheckpointError.fileNotFound(path: dir)
+        }
+        guard isDir.boolValue else { throw CheckpointError.cannotOpen(path: dir, reason: "not a directory") }
+        let config = try GPT2Config.load(path: dir + "/config.json")
+        let files = try openWeightFiles(directory: dir, options: options)
+        let weights = try assemble(config: config, files: files, directory: dir)
+        return (config, weights)
+    }
+
+    // MARK: finding the files
+
+    /// Opens model.safetensors, or every shard of model.safetensors.index.json (validated).
+    static func openWeightFiles(directory dir: String, options: LoadOptions) throws -> [SafeTensorsFile] {
+        let fm = FileManager.default
+        let single = dir + "/" + weightsFileName
+        if fm.fileExists(atPath: single) {
+            return [try SafeTensorsFile.open(path: single, preload: options.preload, lockInMemory: options.lockInMemory)]
+        }
+        let indexPath = dir + "/" + indexFileName
+        guard fm.fileExists(atPath: indexPath) else {
+            let listing = (try? fm.contentsOfDirectory(atPath: dir)) ?? []
+            let weightLike = listing.filter { name in
+                [".bin", ".pt", ".pth", ".h5", ".msgpack", ".ckpt", ".gguf", ".safetensors", ".onnx"].contains { name.hasSuffix($0) }
+            }.sorted()
+            throw CheckpointError.noWeights(directory: dir, found: weightLike)
+        }
+        let weightMap = try readIndex(path: indexPath)
+        let shardNames = Set(weightMap.values).sorted()
+        var files: [String: SafeTensorsFile] = [:]
+        for shard in shardNames {
+            let p = dir + "/" + shard
+            guard fm.fileExists(atPath: p) else { throw CheckpointError.missingShard(index: indexPath, shard: shard) }
+            files[shard] = try SafeTensorsFile.open(path: p, preload: options.preload, lockInMemory: options.lockInMemory)
+        }
+        for (tensor, shard) in weightMap.sorted(by: { $0.key < $1.key }) where files[shard]?.info(tensor) == nil {
+            throw CheckpointError.badIndex(file: indexPath, reason: "weight_map puts '\(tensor)' in \(shard), which has no such tensor")
+        }
+        return shardNames.compactMap { files[$0] }
+    }
+
+    /// Parses the index's weight_map (tensor → shard file name).
+    static func readIndex(path: String) throws -> [String: String] {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw CheckpointError.cannotOpen(path: path, reason: error.localizedDescription)
+        }
+        let json: HeaderJSON
+        do { json = try HeaderJSON.parse(data) } catch {
+            throw CheckpointError.badIndex(file: path, reason: error.reason)
+        }
+        guard case .object = json else {
+            throw CheckpointError.badIndex(file: path, reason: "top level is a JSON \(json.typeName), expected an object")
+        }
+        guard case let .object(members)? = json["weight_map"] else {
+            throw CheckpointError.badIndex(file: path, reason: "no 'weight_map' object")
+        }
+        guard !members.isEmpty else { throw CheckpointError.badIndex(file: path, reason: "weight_map is empty") }
+        var map: [String: String] = [:]
+        for (tensor, value) in members {
+            guard case let .string(shard) = value else {
+                throw CheckpointError.badIndex(file: path, reason: "weight_map value for '\(tensor)' is a \(value.typeName), expected a file name")
+            }
+            guard !shard.isEmpty, !shard.hasPrefix("/"), !shard.split(separator: "/").contains("..") else {
+                throw CheckpointError.badIndex(file: path, reason: "shard name '\(shard)' for '\(tensor)' is not a file inside the directory")
+            }
+            map[tensor] = shard
+        }
+        return map
+    }
+
+    // MARK: assembling GPT2Weights
+
+    /// Where one normalised tensor lives.
+    struct Source {
+        let file: SafeTensorsFile
+        let info: TensorInfo
+    }
+
+    static let headPrefixes = ["score.", "classifier.", "qa_outputs.", "multiple_choice_head."]
+
+    /// "h.12.attn.bias" → (12, "attn.bias"); nil for keys outside the blocks.
+    static func splitLayerKey(_ key: String) -> (layer: Int, rest: Substring)? {
+        guard key.hasPrefix("h.") else { return nil }
+        let tail = key.dropFirst(2)
+        guard let dot = tail.firstIndex(of: "."), let n = Int(tail[tail.startIndex..<dot]), n >= 0 else { return nil }
+        return (n, tail[tail.index(after: dot)...])
+    }
+
+    /// Normalised name: without a leading "transformer.".
+    static func normalise(_ key: String) -> String {
+        key.hasPrefix("transformer.") ? String(key.dropFirst("transformer.".count)) : key
+    }
+
+    /// True for the causal-mask buffers old checkpoints carry.
+    static func isMaskBuffer(_ key: String) -> Bool {
+        guard let (_, rest) = splitLayerKey(key) else { return false }
+        return rest == "attn.bias" || rest == "attn.masked_bias"
+    }
+
+    /// What the loader does with a checkpoint key.
+    public enum KeyRole: Equatable, Sendable {
+        /// A body parameter under its normalised name (e.g. "h.3.mlp.c_fc.weight").
+        case body(String)
+        /// `h.N.attn.bias` / `h.N.attn.masked_bias`: a causal-mask buffer, skipped.
+        case maskBuffer
+        /// A task-head tensor kept in `GPT2Weights.heads` under this key.
+        case head(String)
+        /// `lm_head.weight`: used only when `tie_word_embeddings` is false.
+        case lmHead
+        /// Not used by GPT-2 (transformers ignores such keys with a warning).
+        case unused(String)
+    }
+
+    static let bodyTopLevel: Set<String> = ["wte.weight", "wpe.weight", "ln_f.weight", "ln_f.bias"]
+    static let bodyLayerSuffixes: Set<Substring> = [
+        "ln_1.weight", "ln_1.bias", "attn.c_attn.weight", "attn.c_attn.bias", "attn.c_proj.weight", "attn.c_proj.bias",
+        "ln_2.weight", "ln_2.bias", "mlp.c_fc.weight", "mlp.c_fc.bias", "mlp.c_proj.weight", "mlp.c_proj.bias",
+    ]
+
+    /// Classifies a raw checkpoint key (with or without the `transformer.` prefix).
+    public static func classify(_ rawKey: String) -> KeyRole {
+        let key = normalise(rawKey)
+        if isMaskBuffer(key) { return .maskBuffer }
+        if key == "lm_head.weight" { return .lmHead }
+        if headPrefixes.contains(where: { key.hasPrefix($0) }) { return .head(key) }
+        if bodyTopLevel.contains(key) { return .body(key) }
+        if let (_, rest) = splitLayerKey(key), bodyLayerSuffixes.contains(rest) { return .body(key) }
+        return .unused(key)
+    }
+
+    static func assemble(config c: GPT2Config, files: [SafeTensorsFile], directory dir: String) throws -> GPT2Weights {
+        // 1. Index every tensor by normalised name.
+        var table: [String: Source] = [:]
+        for file in files {
+            for name in file.names {
+                let key = normalise(name)
+                if isMaskBuffer(key) { continue }
+                guard let info = file.info(name) else { continue }
+                if let prev = table[key] {
+                    throw CheckpointError.duplicateTensor(tensor: key, first: "\(prev.file.path) as '\(prev.info.name)'",
+                                                          second: "\(file.path) as '\(name)'")
+                }
+                table[key] = Source(file: file, info: info)
+            }
+        }
+
+        // 2. Config vs tensors: sizes that a whole family of shapes depends on.
+        let maxLayer = table.keys.compactMap { splitLayerKey($0)?.layer }.max()
+        if let maxLayer, maxLayer >= c.nLayer {
+            throw CheckpointError.configMismatch(field: "n_layer", config: c.nLayer, tensors: maxLayer + 1)
+        }
+        if let wte = table["wte.weight"], wte.info.shape.count == 2 {
+            if wte.info.shape[1] != c.nEmbd {
+                throw CheckpointError.configMismatch(field: "n_embd", config: c.nEmbd, tensors: wte.info.shape[1])
+            }
+            if wte.info.shape[0] != c.vocabSize {
+                throw CheckpointError.configMismatch(field: "vocab_size", config: c.vocabSize, tensors: wte.info.shape[0])
+            }
+        }
+        if let wpe = table["wpe.weight"], wpe.info.shape.count == 2, wpe.info.shape[0] != c.nPositions {
+            throw CheckpointError.configMismatch(field: "n_positions", config: c.nPositions, tensors: wpe.info.shape[0])
+        }
+        if let fc = table["h.0.mlp.c_fc.weight"], fc.info.shape.count == 2, fc.info.shape[1] != c.nInner {
+            throw CheckpointError.configMismatch(field: "n_inner", config: c.nInner, tensors: fc.info.shape[1])
+        }
+
+        // 3. Plan: every tensor to expose, shape-checked, with view-or-convert decided.
+        var plan: [(key: String, source: Source)] = []
+        func want(_ key: String, _ expected: [Int]?) throws -> Int {
+            guard let s = table[key] else { throw CheckpointError.missingTensor(tensor: key, directory: dir) }
+            if let expected, s.info.shape != expected {
+                throw CheckpointError.wrongShape(file: s.file.path, tensor: s.info.name, expected: expected, found: s.info.shape)
+            }
+            guard s.info.dtype.isConvertibleFloat else {
+                throw CheckpointError.unsupportedDType(file: s.file.path, tensor: s.info.name, dtype: s.info.dtype.rawValue)
+            }
+            plan.append((key, s))
+            return plan.count - 1
+        }
+        let C = c.nEmbd, F = c.nInner
+        let iWte = try want("wte.weight", [c.vocabSize, C])
+        let iWpe = try want("wpe.weight", [c.nPositions, C])
+        var layerSlots: [[Int]] = []
+        for l in 0..<c.nLayer {
+            let p = "h.\(l)."
+            layerSlots.append([
+                try want(p + "ln_1.weight", [C]), try want(p + "ln_1.bias", [C]),
+                try want(p + "attn.c_attn.weight", [C, 3 * C]), try want(p + "attn.c_attn.bias", [3 * C]),
+                try want(p + "attn.c_proj.weight", [C, C]), try want(p + "attn.c_proj.bias", [C]),
+                try want(p + "ln_2.weight", [C]), try want(p + "ln_2.bias", [C]),
+                try want(p + "mlp.c_fc.weight", [C, F]), try want(p + "mlp.c_fc.bias", [F]),
+                try want(p + "mlp.c_proj.weight", [F, C]), try want(p + "mlp.c_proj.bias", [C]),
+            ])
+        }
+        let iLnFW = try want("ln_f.weight", [C])
+        let iLnFB = try want("ln_f.bias", [C])
+        let iLMHead: Int = c.tieWordEmbeddings ? iWte : try want("lm_head.weight", [c.vocabSize, C])
+
+        var headSlots: [String: Int] = [:]
+        for key in table.keys.sorted() where headPrefixes.contains(where: { key.hasPrefix($0) }) {
+            headSlots[key] = try want(key, expectedHeadShape(key, config: c, table: table))
+        }
+
+        // 4. Materialise: views for aligned F32, one arena for the rest.
+        var arenaCount = 0
+        for (_, s) in plan where !s.file.isAlignedF32(s.info) { arenaCount += s.info.count }
+        let arena = arenaCount > 0 ? FloatArena(count: arenaCount) : nil
+        var cursor = 0
+        var tensors: [Tensor] = []
+        tensors.reserveCapacity(plan.count)
+        for (key, s) in plan {
+            let ptr: UnsafePointer<Float>
+            if s.file.isAlignedF32(s.info) {
+                ptr = (s.file.mapping.base + s.info.fileRange.lowerBound).assumingMemoryBound(to: Float.self)
+            } else {
+                let dst = arena!.base + cursor
+                try s.file.convert(s.info, into: dst)
+                cursor += s.info.count
+                ptr = UnsafePointer(dst)
+            }
+            tensors.append(Tensor(name: key, shape: s.info.shape, data: ptr))
+        }
+
+        let layers = layerSlots.map { i in
+            GPT2LayerWeights(ln1Weight: tensors[i[0]], ln1Bias: tensors[i[1]], attnQKVWeight: tensors[i[2]],
+                             attnQKVBias: tensors[i[3]], attnProjWeight: tensors[i[4]], attnProjBias: tensors[i[5]],
+                             ln2Weight: tensors[i[6]], ln2Bias: tensors[i[7]], mlpFCWeight: tensors[i[8]],
+                             mlpFCBias: tensors[i[9]], mlpProjWeight: tensors[i[10]], mlpProjBias: tensors[i[11]])
+        }
+        var storage: [AnyObject] = files.map(\.mapping)
+        if let arena { storage.append(arena) }
+        return GPT2Weights(wte: tensors[iWte], wpe: tensors[iWpe], layers: layers,
+                           lnFWeight: tensors[iLnFW], lnFBias: tensors[iLnFB], lmHead: tensors[iLMHead],
+                           heads: headSlots.mapValues { tensors[$0] },
+                           storedDType: plan[iWte].source.info.dtype.rawValue, storage: storage)
+    }
+
+    /// Shapes transformers would build for a head tensor (nil = not checked beyond dtype).
+    static func expectedHeadShape(_ key: String, config c: GPT2Config, table: [String: Source]) -> [Int]? {
+        switch key {
+        case "score.weight", "classifier.weight": return [c.numLabels, c.nEmbd]
+        case "classifier.bias": return [c.numLabels]
+        case "qa_outputs.weight": return [2, c.nEmbd]
+        case "qa_outputs.bias": return [2]
+        case "multiple_choice_head.summary.weight":
+            // GPT2DoubleHeadsModel forces num_labels = 1; with summary_proj_to_labels false it is C.
+            let rows = table[key]?.info.shape.first ?? 1
+            return [rows == c.nEmbd ? c.nEmbd : 1, c.nEmbd]
+        case "multiple_choice_head.summary.bias":
+            let rows = table["multiple_choice_head.summary.weight"]?.info.shape.first ?? (table[key]?.info.shape.first ?? 1)
+            return [rows]
+        default: return nil
+        }
+    }
+}
