@@ -37,9 +37,9 @@ struct GPT2Bench: ParsableCommand {
     mutating func run() throws {
         ComputeThreads.configure(threads)
         let ours = try measure()
-        var theirs: [String: Double]? = nil
+        var theirs: (figures: [String: Double], versions: String)? = nil
         if compare { theirs = try runTransformers() }
-        report(ours, theirs)
+        report(ours, theirs?.figures, versions: theirs?.versions ?? "")
     }
 
     // MARK: - gpt2d
@@ -93,7 +93,7 @@ struct GPT2Bench: ParsableCommand {
             r["decode_b\(batch)_tok_s"] = Double(batch * steps) / t
         }
         var usage = rusage()
-        getrusage(RUSAGE_SELF, &usage)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
         r["peak_rss_mib"] = Double(usage.ru_maxrss) / 1024
         r["threads"] = Double(threads)
         return r
@@ -117,7 +117,7 @@ struct GPT2Bench: ParsableCommand {
 
     // MARK: - transformers
 
-    private func runTransformers() throws -> [String: Double] {
+    private func runTransformers() throws -> (figures: [String: Double], versions: String) {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("scripts/bench_transformers.py").path
         let p = Process()
@@ -135,17 +135,13 @@ struct GPT2Bench: ParsableCommand {
         }
         var r: [String: Double] = [:]
         for (k, v) in obj { if let d = v as? Double { r[k] = d } else if let i = v as? Int { r[k] = Double(i) } }
-        if let tv = obj["transformers_version"] as? String { transformersVersion = tv }
-        if let tv = obj["torch_version"] as? String { torchVersion = tv }
-        return r
+        let versions = "transformers \(obj["transformers_version"] as? String ?? "?"), torch \(obj["torch_version"] as? String ?? "?")"
+        return (r, versions)
     }
 
     // MARK: - Output
 
-    private var transformersVersion = "?"
-    private var torchVersion = "?"
-
-    private func report(_ ours: [String: Double], _ theirs: [String: Double]?) {
+    private func report(_ ours: [String: Double], _ theirs: [String: Double]?, versions: String) {
         let rows: [(String, String)] = [
             ("load_s", "load (s)"),
             ("prefill128_tok_s", "prefill 128 tok, all logits (tok/s)"),
@@ -163,7 +159,7 @@ struct GPT2Bench: ParsableCommand {
             return
         }
         print("model: \(model)   threads: \(threads)   repeats: \(repeats) (medians)")
-        if theirs != nil { print("transformers \(transformersVersion), torch \(torchVersion)") }
+        if theirs != nil { print(versions) }
         let header = theirs == nil ? ["metric", "gpt2d"] : ["metric", "gpt2d", "transformers", "ratio"]
         var table: [[String]] = [header]
         for (key, label) in rows {
