@@ -20,6 +20,16 @@ public protocol WireResponse: Sendable, Equatable {
     func json() -> JSONObject
 }
 
+/// Requests without fields (health, models, session.list, stats).
+public protocol EmptyWireRequest: WireRequest {
+    init()
+}
+
+extension EmptyWireRequest {
+    public init(from body: JSONObject) throws(WireError) { self.init() }
+    public func json() -> JSONObject { [:] }
+}
+
 /// The ops of protocol v1. A daemon's router maps each `op` to one handler; a new op (the planned task
 /// ops classify, tag, qa, choose, embed) is one more request type, response type and entry here.
 public enum WireOps {

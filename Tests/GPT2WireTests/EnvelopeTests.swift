@@ -23,6 +23,14 @@ import GPT2JSON
         }
     }
 
+    @Test func numericIdsEchoAsTheSameValue() throws {
+        let cases = [("1E5", "100000.0"), ("-0", "0"), ("2.50", "2.5")]
+        for (sent, echoed) in cases {
+            let env = try parse(#"{"op":"health","id":"# + sent + "}")
+            #expect(line(ResponseLine.result(id: env.id, body: [:])) == #"{"id":"# + echoed + #","type":"result"}"# + "\n")
+        }
+    }
+
     @Test func bodyExcludesIdAndOpKeepsOthers() throws {
         let env = try parse(#"{"id":1,"op":"tokenize","model":"gpt2","text":"hi","future":true}"#)
         #expect(env.op == "tokenize")

@@ -21,13 +21,3 @@ public enum PromptInput: Sendable, Equatable {
         }
     }
 }
-
-/// Requests without fields (health, models, session.list, stats).
-public protocol EmptyWireRequest: WireRequest {
-    init()
-}
-
-extension EmptyWireRequest {
-    public init(from body: JSONObject) throws(WireError) { self.init() }
-    public func json() -> JSONObject { [:] }
-}
