@@ -1,1 +1,0 @@
-// GPT2JSON — placeholder until its first component lands.

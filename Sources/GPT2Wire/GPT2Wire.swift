@@ -1,1 +1,0 @@
-// GPT2Wire — placeholder until its first component lands.

@@ -1,0 +1,94 @@
+// generate — text continuation with transformers' generate() parameters and defaults
+// (greedy, 20 new tokens, temperature 1.0, top_k 50, top_p 1.0, repetition_penalty 1.0).
+
+import GPT2JSON
+
+public struct GenerateRequest: WireRequest {
+    public typealias Response = GenerateResponse
+    public static let op = "generate"
+
+    public static let defaultMaxNewTokens = 20
+    public static let maxStopStrings = 16
+    /// Upper bound of "max_new_tokens" on the wire; the model's n_positions is checked by the daemon.
+    public static let maxNewTokensLimit = 1 << 20
+
+    public var model: String
+    /// "prompt" (non-empty string) or "tokens" (non-empty ids), exactly one.
+    public var input: PromptInput
+    /// An open session whose KV cache is reused for the longest common token prefix.
+    public var session: String?
+    /// nil = unset: 20, capped at what fits in n_positions (transformers' default case). An explicit
+    /// value that doesn't fit is `context_overflow`.
+    public var maxNewTokens: Int?
+    public var doSample: Bool
+    /// > 0; used only when do_sample.
+    public var temperature: Double
+    /// ≥ 0, 0 disables; used only when do_sample.
+    public var topK: Int
+    /// In (0, 1]; used only when do_sample.
+    public var topP: Double
+    /// > 0; 1.0 disables. Applies to greedy and sampling.
+    public var repetitionPenalty: Double
+    /// 0 ... 2^63-1; nil = random. Same seed and inputs → same tokens.
+    public var seed: UInt64?
+    /// Stop strings ("stop": string or array, ≤ 16, each non-empty). The matched text is excluded from the result.
+    public var stop: [String]
+    public var stream: Bool
+    /// Report each generated token's log-probability (token lines and result "logprobs").
+    public var logprobs: Bool
+
+    public init(
+        model: String, input: PromptInput, session: String? = nil, maxNewTokens: Int? = nil,
+        doSample: Bool = false, temperature: Double = 1.0, topK: Int = 50, topP: Double = 1.0,
+        repetitionPenalty: Double = 1.0, seed: UInt64? = nil, stop: [String] = [], stream: Bool = false,
+        logprobs: Bool = false
+    ) {
+        self.model = model
+        self.input = input
+        self.session = session
+        self.maxNewTokens = maxNewTokens
+        self.doSample = doSample
+        self.temperature = temperature
+        self.topK = topK
+        self.topP = topP
+        self.repetitionPenalty = repetitionPenalty
+        self.seed = seed
+        self.stop = stop
+        self.stream = stream
+        self.logprobs = logprobs
+    }
+
+    public init(from body: JSONObject) throws(WireError) {
+        let r = FieldReader(body)
+        model = try r.string("model", nonEmpty: true)
+        input = try PromptInput.read(r, textKey: "prompt")
+        session = try r.optionalString("session", nonEmpty: true)
+        maxNewTokens = try r.optionalInt("max_new_tokens", range: 0...Self.maxNewTokensLimit)
+        doSample = try r.bool("do_sample", default: false)
+        temperature = try r.double("temperature", default: 1.0, expected: "a number > 0") { $0 > 0 }
+        topK = try r.int("top_k", default: 50, range: 0...Int.max)
+        topP = try r.double("top_p", default: 1.0, expected: "a number in (0, 1]") { $0 > 0 && $0 <= 1 }
+        repetitionPenalty = try r.double("repetition_penalty", default: 1.0, expected: "a number > 0") { $0 > 0 }
+        seed = try r.optionalInt64("seed", range: 0...Int64.max).map { UInt64($0) }
+        stop = try r.optionalStringOrStringArray("stop", maxCount: Self.maxStopStrings, nonEmptyElements: true) ?? []
+        stream = try r.bool("stream", default: false)
+        logprobs = try r.bool("logprobs", default: false)
+    }
+
+    public func json() -> JSONObject {
+        var o: JSONObject = ["model": .string(model)]
+        input.write(into: &o, textKey: "prompt")
+        o.set("session", session.map { .string($0) })
+        o.set("max_new_tokens", maxNewTokens.map { .int(Int64($0)) })
+        o["do_sample"] = .bool(doSample)
+        o["temperature"] = .double(temperature)
+        o["top_k"] = .int(Int64(topK))
+        o["top_p"] = .double(topP)
+        o["repetition_penalty"] = .double(repetitionPenalty)
+        o.set("seed", seed.map { .int(Int64($0)) })
+        if !stop.isEmpty { o["stop"] = stop.json }
+        o["stream"] = .bool(stream)
+        o["logprobs"] = .bool(logprobs)
+        return o
+    }
+}

@@ -1,0 +1,100 @@
+// WireError — the error codes of protocol v1 and the error value carried on an "error" line.
+
+import GPT2JSON
+
+/// Stable error codes. The raw values are the wire strings; never rename one, only add.
+public enum WireErrorCode: String, Sendable, Equatable, CaseIterable {
+    /// The line is not valid JSON.
+    case parseError = "parse_error"
+    /// The line is not valid UTF-8.
+    case invalidUTF8 = "invalid_utf8"
+    /// The line is longer than the daemon's limit; the rest of it was discarded.
+    case lineTooLong = "line_too_long"
+    /// The line is JSON but not a request: not an object, or "op" missing / not a string, or "id" of a bad type.
+    case invalidRequest = "invalid_request"
+    /// "op" names no operation of this protocol version.
+    case unknownOp = "unknown_op"
+    /// A field has the wrong type or is out of range; the message names the field and what was expected.
+    case invalidField = "invalid_field"
+    /// A required field is absent (or null).
+    case missingField = "missing_field"
+    /// "model" names no loaded model.
+    case unknownModel = "unknown_model"
+    /// "session" names no open session (never opened, closed, or evicted).
+    case unknownSession = "unknown_session"
+    /// The session belongs to another Unix user.
+    case sessionForbidden = "session_forbidden"
+    /// The session is in use by another request.
+    case sessionBusy = "session_busy"
+    /// The prompt (plus session history and max_new_tokens) exceeds the model's n_positions.
+    case contextOverflow = "context_overflow"
+    /// The model cannot serve this op's task (e.g. no classification head).
+    case unsupportedTask = "unsupported_task"
+    /// Too many requests queued; retry later.
+    case overloaded = "overloaded"
+    /// The request was cancelled (by `cancel`, or because the daemon gave up on it).
+    case cancelled = "cancelled"
+    /// The daemon is stopping and accepts no new work.
+    case shuttingDown = "shutting_down"
+    /// A bug or an unexpected failure inside the daemon.
+    case internalError = "internal_error"
+}
+
+/// An error as it travels on the wire: `{"code": "...", "message": "...", "field": "..."}`.
+public struct WireError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var code: WireErrorCode
+    public var message: String
+    /// The request field at fault, for `invalid_field` / `missing_field` (and `unknown_model`/`unknown_session`).
+    public var field: String?
+
+    public init(_ code: WireErrorCode, _ message: String, field: String? = nil) {
+        self.code = code
+        self.message = message
+        self.field = field
+    }
+
+    public var description: String { "\(code.rawValue): \(message)" }
+
+    /// `invalid_field`: "field 'top_p': expected a number in (0, 1], got 1.5".
+    public static func invalidField(_ field: String, expected: String, got value: JSON?) -> WireError {
+        var m = "field '\(field)': expected \(expected)"
+        if let value { m += ", got \(Self.describe(value))" }
+        return WireError(.invalidField, m, field: field)
+    }
+
+    /// `missing_field`: "missing required field 'model'".
+    public static func missingField(_ field: String) -> WireError {
+        WireError(.missingField, "missing required field '\(field)'", field: field)
+    }
+
+    /// A short rendering of an offending value for messages (long values are cut).
+    static func describe(_ v: JSON) -> String {
+        switch v {
+        case .array, .object: return v.typeName
+        default:
+            let s = v.serialized()
+            return s.count > 40 ? String(s.prefix(40)) + "..." : s
+        }
+    }
+
+    // MARK: JSON
+
+    public func json() -> JSONObject {
+        var o: JSONObject = ["code": .string(code.rawValue), "message": .string(message)]
+        if let field { o["field"] = .string(field) }
+        return o
+    }
+
+    /// Decodes an error object. An unknown code (from a newer daemon) becomes `internal_error` with the
+    /// original code kept in the message.
+    public init(from o: JSONObject) throws(WireError) {
+        let r = FieldReader(o)
+        let raw = try r.string("code")
+        let message = try r.optionalString("message") ?? ""
+        if let code = WireErrorCode(rawValue: raw) {
+            self.init(code, message, field: try r.optionalString("field"))
+        } else {
+            self.init(.internalError, "\(raw): \(message)", field: try r.optionalString("field"))
+        }
+    }
+}
