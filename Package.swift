@@ -13,10 +13,12 @@ let package = Package(
         .library(name: "GPT2Tokenizer", targets: ["GPT2Tokenizer"]),
         .library(name: "GPT2Wire", targets: ["GPT2Wire"]),
         .executable(name: "gpt2-bench", targets: ["gpt2-bench"]),
+        .executable(name: "gpt2d", targets: ["gpt2d"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // MARK: C libraries (one system-library target each; includes only)
@@ -38,7 +40,19 @@ let package = Package(
             "CSystemd", .product(name: "Logging", package: "swift-log"),
         ]),
 
+        /// The daemon as a library: engine (scheduler, sessions, generation), socket server, router, config.
+        .target(name: "GPT2Daemon", dependencies: [
+            "GPT2Core", "GPT2Tokenizer", "GPT2Wire", "GPT2JSON", "GPT2Systemd",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+
         // MARK: Executables
+        .executableTarget(name: "gpt2d", dependencies: [
+            "GPT2Daemon",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "gpt2-bench", dependencies: [
             "GPT2Core", "GPT2Tokenizer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -51,6 +65,7 @@ let package = Package(
         .testTarget(name: "GPT2JSONTests", dependencies: ["GPT2JSON"]),
         .testTarget(name: "GPT2WireTests", dependencies: ["GPT2Wire"]),
         .testTarget(name: "GPT2SystemdTests", dependencies: ["GPT2Systemd"]),
+        .testTarget(name: "GPT2DaemonTests", dependencies: ["GPT2Daemon", "GPT2TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -13,40 +13,68 @@ public final class KVBlockPool: @unchecked Sendable {
     public let floatsPerBlock: Int
     /// Bytes per block.
     public var bytesPerBlock: Int { floatsPerBlock * MemoryLayout<Float>.stride }
-    /// The budget in bytes, nil for unlimited.
-    public let budgetBytes: Int?
+    /// The memory budget this pool draws from (possibly shared with other models' pools).
+    public let budget: KVMemoryBudget
     let nLayer: Int
     let nEmbd: Int
 
     private let lock = NSLock()
     private var inUse = 0
 
-    public init(config: GPT2Config, blockTokens: Int = 64, budgetBytes: Int? = nil) {
+    /// A pool drawing from `budget` (shared by every model of a daemon).
+    public init(config: GPT2Config, blockTokens: Int = 64, budget: KVMemoryBudget) {
         precondition(blockTokens > 0)
         self.blockTokens = blockTokens
         self.nLayer = config.nLayer
         self.nEmbd = config.nEmbd
         self.floatsPerBlock = config.nLayer * 2 * blockTokens * config.nEmbd
-        self.budgetBytes = budgetBytes
+        self.budget = budget
     }
 
-    /// Blocks currently handed out.
+    /// A pool with a budget of its own (nil bytes = unlimited).
+    public convenience init(config: GPT2Config, blockTokens: Int = 64, budgetBytes: Int? = nil) {
+        self.init(config: config, blockTokens: blockTokens, budget: KVMemoryBudget(limitBytes: budgetBytes))
+    }
+
+    /// Blocks currently handed out by this pool.
     public var blocksInUse: Int { lock.lock(); defer { lock.unlock() }; return inUse }
-    /// Bytes currently handed out.
+    /// Bytes currently handed out by this pool.
     public var bytesInUse: Int { blocksInUse * bytesPerBlock }
-    /// The most blocks the budget allows (nil when unlimited).
-    public var maxBlocks: Int? { budgetBytes.map { $0 / bytesPerBlock } }
 
     /// A new block, or nil when the budget is exhausted.
     func allocate() -> KVBlock? {
-        lock.lock()
-        if let max = maxBlocks, inUse >= max { lock.unlock(); return nil }
-        inUse += 1
-        lock.unlock()
+        guard budget.reserve(bytesPerBlock) else { return nil }
+        lock.lock(); inUse += 1; lock.unlock()
         return KVBlock(pool: self)
     }
 
-    fileprivate func didRelease() { lock.lock(); inUse -= 1; lock.unlock() }
+    fileprivate func didRelease() {
+        lock.lock(); inUse -= 1; lock.unlock()
+        budget.release(bytesPerBlock)
+    }
+}
+
+/// A byte budget for KV memory, shared by every pool that draws from it. Thread-safe.
+public final class KVMemoryBudget: @unchecked Sendable {
+    /// The limit in bytes; nil for unlimited.
+    public let limitBytes: Int?
+    private let lock = NSLock()
+    private var used = 0
+
+    public init(limitBytes: Int?) { self.limitBytes = limitBytes }
+
+    /// Bytes currently reserved.
+    public var usedBytes: Int { lock.lock(); defer { lock.unlock() }; return used }
+
+    /// Reserves `bytes` if the limit allows.
+    func reserve(_ bytes: Int) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        if let limit = limitBytes, used + bytes > limit { return false }
+        used += bytes
+        return true
+    }
+
+    func release(_ bytes: Int) { lock.lock(); used -= bytes; lock.unlock() }
 }
 
 /// One block of KV storage; returns itself to the pool's accounting when freed.

@@ -1,0 +1,1 @@
+// gpt2d entry point — see GPT2Daemon.
