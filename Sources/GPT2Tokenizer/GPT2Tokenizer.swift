@@ -38,9 +38,10 @@ public final class GPT2Tokenizer: @unchecked Sendable {
         self.init(vocabulary: try Vocabulary(vocab: vocab, merges: merges, vocabFile: "<memory>", mergesFile: "<memory>"))
     }
 
-    init(vocabulary: Vocabulary) {
+    /// `cacheCapacity`: words kept by the BPE cache before it is emptied (tests use tiny values).
+    init(vocabulary: Vocabulary, cacheCapacity: Int = 50_000) {
         self.vocabulary = vocabulary
-        self.bpe = BPE(merges: vocabulary.merges, byteTokenID: vocabulary.byteTokenID)
+        self.bpe = BPE(merges: vocabulary.merges, byteTokenID: vocabulary.byteTokenID, cacheCapacity: cacheCapacity)
         self.specialTokens = SpecialTokens(vocabulary.added)
         self.byteLength = vocabulary.bytesForID.map { $0?.count ?? 0 }
     }
