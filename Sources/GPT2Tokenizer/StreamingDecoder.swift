@@ -4,7 +4,7 @@
 // that point is emitted. The held-back part always starts at a lead byte, where a whole-text decoder would
 // also start a new sequence, so the concatenation of all outputs plus `flush()` equals `decode(allIDs)`.
 
-public struct StreamingDecoder {
+public struct StreamingDecoder: Sendable {
     private let tokenizer: GPT2Tokenizer
     /// Undecoded bytes: at most 3, the valid prefix of one unfinished UTF-8 sequence.
     private var pending: [UInt8] = []

@@ -69,6 +69,7 @@ import Testing
         #expect(corpus.count >= 5000)
         var failures: [String] = []
         var failureCount = 0
+        var withSpecialLiteral = 0
         for line in corpus {
             let (ids, offsets) = tok.encodeWithOffsets(line.text)
             let plain = tok.encode(line.text)
@@ -80,11 +81,18 @@ import Testing
             if decoded != line.decoded || !decoded.unicodeScalars.elementsEqual(line.decoded.unicodeScalars) {
                 what.append("decode \(TestFixtures.show(decoded)) ≠ \(TestFixtures.show(line.decoded))")
             }
+            if let expected = line.idsNoSpecial {
+                withSpecialLiteral += 1
+                let plain = tok.encodeWithOffsets(line.text, parseSpecial: false)
+                if plain.ids != expected { what.append("parseSpecial false: ids \(plain.ids) ≠ \(expected)") }
+                if plain.offsets != line.offsetsNoSpecial { what.append("parseSpecial false: offsets differ") }
+            }
             if !what.isEmpty {
                 failureCount += 1
                 if failures.count < 5 { failures.append("text \"\(TestFixtures.show(line.text))\": " + what.joined(separator: "; ")) }
             }
         }
+        #expect(withSpecialLiteral >= 50)
         #expect(failureCount == 0, "\(failureCount) corpus lines differ; first: \(failures.joined(separator: "\n"))")
     }
 

@@ -22,6 +22,9 @@ enum TestFixtures {
         var ids: [Int]
         var offsets: [Range<Int>]
         var decoded: String
+        /// For texts containing "<|endoftext|>": transformers with split_special_tokens=True.
+        var idsNoSpecial: [Int]?
+        var offsetsNoSpecial: [Range<Int>]?
     }
 
     struct DecodeCase {
@@ -41,7 +44,9 @@ enum TestFixtures {
         CorpusLine(text: o["text"] as! String,
                    ids: (o["ids"] as! [NSNumber]).map(\.intValue),
                    offsets: (o["offsets"] as! [[NSNumber]]).map { $0[0].intValue..<$0[1].intValue },
-                   decoded: o["decoded"] as! String)
+                   decoded: o["decoded"] as! String,
+                   idsNoSpecial: (o["ids_no_special"] as? [NSNumber])?.map(\.intValue),
+                   offsetsNoSpecial: (o["offsets_no_special"] as? [[NSNumber]])?.map { $0[0].intValue..<$0[1].intValue })
     }
 
     static let decodeCases: [DecodeCase] = jsonLines("decode.jsonl").map { o in
