@@ -1,1 +1,0 @@
-// GPT2Daemon
