@@ -4,10 +4,10 @@
 
 import Foundation
 import Testing
-@testable import GPT2Core
+import GPT2Core
 import GPT2TestSupport
 
-@Suite struct CheckpointLoadTimeTests {
+@Suite(.serialized) struct CheckpointLoadTimeTests {
     static let dir = ProcessInfo.processInfo.environment["GPT2_LOAD_TIME_DIR"]
 
     @Test(.enabled(if: dir != nil), arguments: ["F32", "F16", "BF16"])
