@@ -1,27 +1,31 @@
-// CheckpointLoadTimeTests — opt-in: GPT2_LOAD_TIME_DIR=/some/dir writes a 124M-shaped F32
-// checkpoint there (once, ~500 MB) and prints how long mapping and validating it takes.
+// CheckpointLoadTimeTests — opt-in: GPT2_LOAD_TIME_DIR=/some/dir writes 124M-shaped
+// checkpoints there (once: F32 ~500 MB, F16 and BF16 ~250 MB each) and prints how long
+// mapping, validating and (for F16/BF16) converting them takes.
 
 import Foundation
 import Testing
-@testable import GPT2Core
+import GPT2Core
 import GPT2TestSupport
 
-@Suite struct CheckpointLoadTimeTests {
+@Suite(.serialized) struct CheckpointLoadTimeTests {
     static let dir = ProcessInfo.processInfo.environment["GPT2_LOAD_TIME_DIR"]
 
-    @Test(.enabled(if: dir != nil)) func load124MShapedCheckpoint() throws {
-        let dir = try #require(Self.dir)
+    @Test(.enabled(if: dir != nil), arguments: ["F32", "F16", "BF16"])
+    func load124MShapedCheckpoint(dtype: String) throws {
+        let dir = try #require(Self.dir) + "/gpt2-124m-" + dtype
         if !FileManager.default.fileExists(atPath: dir + "/model.safetensors") {
-            try TinyCheckpoint.writeLarge(config: .gpt2, to: dir)
+            try TinyCheckpoint.writeLarge(config: .gpt2, to: dir, dtype: dtype)
         }
         for preload in [true, false, true] {
             let start = Date()
             let (config, w) = try CheckpointLoader.load(directory: dir, options: LoadOptions(preload: preload))
             let seconds = Date().timeIntervalSince(start)
-            print("load 124M-shaped F32 (preload: \(preload)): \(String(format: "%.1f", seconds * 1000)) ms, mapped \(w.mappedByteCount) bytes, converted \(w.convertedByteCount)")
+            print("load 124M-shaped \(dtype) (preload: \(preload)): \(String(format: "%.1f", seconds * 1000)) ms, mapped \(w.mappedByteCount) bytes, converted \(w.convertedByteCount)")
             #expect(config == .gpt2)
-            #expect(w.convertedByteCount == 0)
-            #expect(w.isMapped(w.wte) && w.isMapped(w.layers[11].mlpProjWeight))
+            #expect(w.storedDType == dtype)
+            #expect((w.convertedByteCount == 0) == (dtype == "F32"))
+            #expect(w.isMapped(w.wte) == (dtype == "F32"))
+            #expect(w.wte.buffer[999] == Float(999) * 1e-3 - 0.5 || dtype != "F32")
         }
     }
 }

@@ -3,7 +3,7 @@
 
 import Foundation
 import Testing
-@testable import GPT2Core
+import GPT2Core
 import GPT2TestSupport
 
 private let tiny = TinyCheckpoint.tinyConfig

@@ -3,7 +3,7 @@
 
 import Foundation
 import Testing
-@testable import GPT2Core
+import GPT2Core
 import GPT2TestSupport
 
 /// Writes `bytes` to a temp file and returns its path (directory removed by the caller).

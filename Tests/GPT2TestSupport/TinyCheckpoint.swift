@@ -175,7 +175,8 @@ extension TinyCheckpoint {
     /// Writes a full-size F32 checkpoint (e.g. GPT2Config.gpt2 → ~500 MB, bare keys) by streaming
     /// each tensor's bytes to disk; values are a cheap deterministic pattern, not `values(for:)`.
     /// For manual load-time measurements, not for the test suite.
-    public static func writeLarge(config c: GPT2Config, to directory: String) throws {
+    public static func writeLarge(config c: GPT2Config, to directory: String, dtype: String = "F32") throws {
+        let size = dtype == "F32" ? 4 : 2
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try writeFile(configJSON(c), to: directory + "/config.json")
         let shapes = bodyShapes(c)
@@ -183,8 +184,8 @@ extension TinyCheckpoint {
         var parts = ["\"__metadata__\":{\"format\":\"pt\"}"]
         var offset = 0
         for (key, shape) in shapes {
-            let n = shape.reduce(1, *) * 4
-            parts.append("\"\(key)\":{\"dtype\":\"F32\",\"shape\":[\(shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + n)]}")
+            let n = shape.reduce(1, *) * size
+            parts.append("\"\(key)\":{\"dtype\":\"\(dtype)\",\"shape\":[\(shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + n)]}")
             offset += n
         }
         let path = directory + "/model.safetensors"
@@ -196,7 +197,12 @@ extension TinyCheckpoint {
             let n = shape.reduce(1, *)
             var chunk = [Float](repeating: 0, count: n)
             for i in 0..<n { chunk[i] = Float(i % 1000) * 1e-3 - 0.5 }
-            try handle.write(contentsOf: chunk.withUnsafeBytes { Data($0) })
+            if dtype == "F32" {
+                try handle.write(contentsOf: chunk.withUnsafeBytes { Data($0) })
+            } else {
+                let bits = chunk.map { dtype == "F16" ? Float16($0).bitPattern : SafeTensorsWriter.bf16Bits($0) }
+                try handle.write(contentsOf: bits.withUnsafeBytes { Data($0) })
+            }
         }
     }
 }

@@ -89,7 +89,7 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
         case let .wrongShape(file, tensor, expected, found):
             return "\(file): tensor '\(tensor)' has shape \(found), expected \(expected)"
         case let .unsupportedDType(file, tensor, dtype):
-            return "\(file): tensor '\(tensor)' has dtype \(dtype), which cannot be used here (need F32, F16 or BF16)"
+            return "\(file): tensor '\(tensor)' has dtype \(dtype), which cannot be used here (weights need F32, F16, BF16 or F64; ids need I64 or I32)"
         case let .duplicateTensor(tensor, first, second):
             return "tensor '\(tensor)' appears twice: in \(first) and in \(second)"
         case let .configInvalid(file, field, reason):
