@@ -20,16 +20,16 @@ public enum DaemonLogging {
     @discardableResult
     public static func bootstrap(level newLevel: Logger.Level) -> GPT2Logging.Destination? {
         currentLevel = newLevel
-        let first = bootstrapped.withLock { done -> Bool in
-            defer { done = true }
-            return !done
+        // Bootstrapping inside the lock: a concurrent caller must not make a Logger before it is done.
+        return bootstrapped.withLock { done -> GPT2Logging.Destination? in
+            guard !done else { return nil }
+            done = true
+            let destination = GPT2Logging.detectDestination()
+            LoggingSystem.bootstrap { label in
+                LiveLevelLogHandler(inner: GPT2Logging.makeHandler(label: label, level: .trace, destination: destination))
+            }
+            return destination
         }
-        guard first else { return nil }
-        let destination = GPT2Logging.detectDestination()
-        LoggingSystem.bootstrap { label in
-            LiveLevelLogHandler(inner: GPT2Logging.makeHandler(label: label, level: .trace, destination: destination))
-        }
-        return destination
     }
 }
 

@@ -54,7 +54,8 @@ public enum ConfigFile {
         var seen = Set<String>()
         let table = Dictionary(uniqueKeysWithValues: keys.map { ($0.name, $0) })
         var lineNumber = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // By Character: "\r\n" is one Character, so `isNewline` also ends CRLF lines (one line each).
+        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             lineNumber += 1
             let line = String(rawLine).trimmingWhitespace()
             if line.isEmpty || line.hasPrefix("#") { continue }
