@@ -2,6 +2,7 @@
 // (Daemon.main: config, socket activation, models, signals).
 
 import ArgumentParser
+import Foundation
 import GPT2Daemon
 import GPT2Wire
 
@@ -69,6 +70,24 @@ struct GPT2D: AsyncParsableCommand {
 
     @Option(name: .customLong("drain-timeout-s"), help: "On SIGTERM, seconds in-flight requests may still run.")
     var drainTimeout: String?
+
+    /// ArgumentParser exits 64 on a usage error; gpt2d documents 1 for every usage/config error.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(1)
+            }
+            exit(withError: error)
+        }
+    }
 
     func run() async throws {
         var o = ConfigOverrides()
