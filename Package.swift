@@ -14,6 +14,8 @@ let package = Package(
         .library(name: "GPT2Wire", targets: ["GPT2Wire"]),
         .executable(name: "gpt2-bench", targets: ["gpt2-bench"]),
         .executable(name: "gpt2d", targets: ["gpt2d"]),
+        .library(name: "GPT2Client", targets: ["GPT2Client"]),
+        .executable(name: "gpt2ctl", targets: ["gpt2ctl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -40,13 +42,27 @@ let package = Package(
             "CSystemd", .product(name: "Logging", package: "swift-log"),
         ]),
 
+        /// Task heads with transformers-pipeline semantics (classify, tag, qa, choose, embed) over hidden states.
+        .target(name: "GPT2Tasks", dependencies: ["GPT2Core", "GPT2Tokenizer"]),
         /// The daemon as a library: engine (scheduler, sessions, generation), socket server, router, config.
         .target(name: "GPT2Daemon", dependencies: [
-            "GPT2Core", "GPT2Tokenizer", "GPT2Wire", "GPT2JSON", "GPT2Systemd",
+            "GPT2Core", "GPT2Tokenizer", "GPT2Tasks", "GPT2Wire", "GPT2JSON", "GPT2Systemd",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
+
+        // MARK: Clients (never link OpenBLAS, libsystemd or the engine)
+        /// Async Swift client for every op of the protocol.
+        .target(name: "GPT2Client", dependencies: [
+            "GPT2Wire",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ], path: "Clients/GPT2Client"),
+        .executableTarget(name: "gpt2ctl", dependencies: [
+            "GPT2Client",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "Clients/gpt2ctl"),
 
         // MARK: Executables
         .executableTarget(name: "gpt2d", dependencies: [
@@ -66,6 +82,8 @@ let package = Package(
         .testTarget(name: "GPT2WireTests", dependencies: ["GPT2Wire"]),
         .testTarget(name: "GPT2SystemdTests", dependencies: ["GPT2Systemd"]),
         .testTarget(name: "GPT2DaemonTests", dependencies: ["GPT2Daemon", "GPT2TestSupport"]),
+        .testTarget(name: "GPT2TasksTests", dependencies: ["GPT2Tasks", "GPT2TestSupport"]),
+        .testTarget(name: "GPT2ClientTests", dependencies: ["GPT2Client", "GPT2Daemon", "GPT2TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

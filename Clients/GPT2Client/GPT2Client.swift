@@ -1,0 +1,1 @@
+// GPT2Client — placeholder until the client lands.

@@ -1,0 +1,1 @@
+print("gpt2ctl: not yet implemented")

@@ -1,0 +1,1 @@
+// GPT2Tasks — placeholder until the task heads land.
