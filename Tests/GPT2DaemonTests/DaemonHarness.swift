@@ -34,7 +34,7 @@ func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async thr
         let t = Thread {
             do { c.resume(returning: try body()) } catch { c.resume(throwing: error) }
         }
-        t.stackSize = 1 << 20
+        t.stackSize = 8 << 20
         t.start()
     }
 }
@@ -92,7 +92,8 @@ final class DaemonHarness: @unchecked Sendable {
     ) async throws -> DaemonHarness {
         DaemonLogging.bootstrap(level: config.logLevel)
         let path = TestPaths.tempSocket()
-        let daemon = try Daemon(config: config, notifier: notifier, credentialsFilter: credentialsFilter)
+        // Loading blocks for a while: keep it off the cooperative pool the other tests run on.
+        let daemon = try await onThread { try Daemon(config: config, notifier: notifier, credentialsFilter: credentialsFilter) }
         try await daemon.start(listen: .path(path))
         return DaemonHarness(daemon: daemon, socketPath: path)
     }

@@ -157,6 +157,14 @@ private final class FakeNotifySocket: @unchecked Sendable {
         let pings = notify.messages.filter { $0 == "WATCHDOG=1" }.count - pingsBefore
         #expect(pings >= 3, "only \(pings) WATCHDOG=1 in 500 ms")
 
+        // SIGHUP: RELOADING=1 with MONOTONIC_USEC, then READY=1 again; the daemon keeps serving.
+        kill(p.processIdentifier, SIGHUP)
+        #expect(try await notify.wait(timeout: 5) { msgs in
+            guard let i = msgs.firstIndex(where: { $0.hasPrefix("RELOADING=1\nMONOTONIC_USEC=") }) else { return false }
+            return msgs[(i + 1)...].contains("READY=1")
+        })
+        #expect(try await c.call("health", id: 3).string("status") == "ok")
+
         c.close()
         kill(p.processIdentifier, SIGTERM)
         try await onThread { p.waitUntilExit() }

@@ -6,6 +6,9 @@ import GPT2JSON
 import GPT2Systemd
 import GPT2Wire
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite struct ServerTests {
     @Test func healthModelsStats() async throws {
@@ -102,9 +105,7 @@ import Testing
     }
 
     @Test func invalidUTF8AndOverlongLines() async throws {
-        let h = try await DaemonHarness.start(DaemonHarness.config { $0.maxLineBytes = 256 })
-        defer { Task { await h.stop() } }
-        let c = try await h.connect()
+        let c = try await DaemonHarness.shared().connect()
         // Invalid UTF-8 inside a string.
         try await c.sendRaw(Array("{\"id\":1,\"op\":\"tokenize\",\"model\":\"tiny\",\"text\":\"".utf8) + [0xC3, 0x28] + Array("\"}\n".utf8))
         var r = try await c.readResponse()
@@ -112,7 +113,7 @@ import Testing
         #expect(e1.code == .invalidUTF8)
         #expect(r.id == nil)
         // A line over the limit, then a normal one on the same connection.
-        let long = "{\"id\":2,\"op\":\"tokenize\",\"model\":\"tiny\",\"text\":\"" + String(repeating: "a", count: 1000) + "\"}"
+        let long = "{\"id\":2,\"op\":\"tokenize\",\"model\":\"tiny\",\"text\":\"" + String(repeating: "a", count: 1 << 20) + "\"}"
         try await c.send(long)
         r = try await c.readResponse()
         guard case .error(let e2) = r.kind else { Issue.record("no error: \(r)"); return }
@@ -176,6 +177,35 @@ import Testing
             }
             try await group.waitForAll()
         }
+    }
+
+    @Test func boundSocketIsMode0660AndStaleSocketsAreReplaced() async throws {
+        let h = try await DaemonHarness.shared()
+        var st = stat()
+        #expect(lstat(h.socketPath, &st) == 0)
+        #expect(st.st_mode & 0o777 == 0o660)
+        #expect(st.st_mode & S_IFMT == S_IFSOCK)
+
+        // A leftover socket file (crashed run) is removed; anything else at the path is left alone.
+        let stale = TestPaths.tempSocket("stale")
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            for (i, b) in stale.utf8.enumerated() { raw[i] = b }
+        }
+        let r = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        #expect(r == 0)
+        close(fd)
+        try UnixServer.removeStaleSocket(at: stale)
+        #expect(!FileManager.default.fileExists(atPath: stale))
+        let regular = TestPaths.tempSocket("file")
+        #expect(FileManager.default.createFile(atPath: regular, contents: Data("x".utf8)))
+        defer { unlink(regular) }
+        #expect(throws: (any Error).self) { try UnixServer.removeStaleSocket(at: regular) }
+        #expect(FileManager.default.fileExists(atPath: regular))
     }
 
     @Test func anotherUserCannotUseMySession() async throws {

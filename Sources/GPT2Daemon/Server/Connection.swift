@@ -19,6 +19,11 @@
 //   * daemon shutdown: `closeWhenIdle()` once the engine drained, or `closeNow()` at the deadline.
 //   A client that disappears while only non-streaming requests run is noticed when their answer is
 //   written (end of that request), since EOF alone does not tell a half-close from a close.
+//
+// Backpressure: NIO's outbound writer suspends while the socket is not writable, so answers to a
+// client that does not read pile up in `lines`. Once more than `maxBacklogBytes` wait there, the reader
+// stops reading new requests until the backlog drains; the kernel buffers fill and the client's writes
+// block. Memory per connection is thus bounded by what is already in flight.
 
 import GPT2Systemd
 import GPT2Wire
@@ -38,7 +43,11 @@ final class Connection: ConnectionOutput, @unchecked Sendable {
         var inputClosed = false
         var closing = false
         var finished = false
+        /// Bytes queued in `lines` and not yet written.
+        var backlogBytes = 0
     }
+    /// Stop reading requests while more than this many response bytes wait to be written.
+    static let maxBacklogBytes = 16 << 20
     private let state = Locked(State())
 
     init(number: UInt64, credentials: PeerCredentials, server: ServerState) {
@@ -53,6 +62,7 @@ final class Connection: ConnectionOutput, @unchecked Sendable {
 
     func send(_ line: [UInt8], final: Bool, isError: Bool) {
         if isError { server.countError() }
+        state.withLock { $0.backlogBytes += line.count }
         continuation.yield(line)
         guard final else { return }
         let finishNow = state.withLock { s -> Bool in
@@ -146,6 +156,9 @@ final class Connection: ConnectionOutput, @unchecked Sendable {
         do {
             for try await buffer in inbound {
                 for event in framer.push(buffer.readableBytesView) { handle(event, framer: framer) }
+                while state.withLock({ $0.backlogBytes > Self.maxBacklogBytes && !$0.finished }) {
+                    try await Task.sleep(nanoseconds: 1_000_000)
+                }
             }
             for event in framer.finish() { handle(event, framer: framer) }
             inputDidClose()
@@ -160,6 +173,7 @@ final class Connection: ConnectionOutput, @unchecked Sendable {
         do {
             for await line in lines {
                 try await outbound.write(ByteBuffer(bytes: line))
+                state.withLock { $0.backlogBytes -= line.count }
             }
         } catch {
             server.logger.debug("write failed; cancelling the connection's requests",
