@@ -246,4 +246,34 @@ import Testing
         await #expect(throws: (any Error).self) { _ = try await TestClient.connect(h.socketPath) }
         #expect(!FileManager.default.fileExists(atPath: h.socketPath))
     }
+
+    /// While draining, a running stream runs to its result, `health` says shutting_down on open
+    /// connections, and new engine work is refused with `shutting_down`.
+    @Test func drainFinishesInFlightWorkAndRefusesNewWork() async throws {
+        let h = try await DaemonHarness.start()
+        let a = try await h.connect()
+        let b = try await h.connect()
+        #expect(try await b.call("health", id: 0).string("status") == "ok")
+        try await a.send(#"{"id":"long","op":"generate","model":"tiny","prompt":"Once upon a time","max_new_tokens":120,"stream":true}"#)
+        let first = try await a.readResponse()
+        guard case .token = first.kind else { Issue.record("expected a token line, got \(first)"); return }
+
+        let stopping = Task { await h.stop() }
+        var status = "ok"
+        for _ in 0..<200 where status == "ok" {
+            status = try await b.call("health", id: 1).string("status") ?? "?"
+        }
+        #expect(status == "shutting_down")
+        let refused = try await b.callError("generate", id: 2, ["model": "tiny", "prompt": "Hi", "max_new_tokens": 2])
+        #expect(refused.code == .shuttingDown)
+
+        let rest = try await a.readUntilFinal(id: "long")
+        guard case .result(let body) = rest.last!.kind else { Issue.record("in-flight request not finished: \(rest.last!)"); return }
+        let r = try GenerateResponse(from: body)
+        #expect(r.tokens.count == rest.count)  // every token streamed (the first one read above)
+        await stopping.value
+        // Both connections were closed by the daemon.
+        let eof = try await onThread { try b.readLineBlocking() }
+        #expect(eof == nil)
+    }
 }
