@@ -101,7 +101,13 @@ public final class Daemon: @unchecked Sendable {
     /// Starts the engine, listens, and reports READY=1. Returns once connections are being accepted.
     public func start(listen target: ListenTarget) async throws {
         engine.start()
-        let server = try await UnixServer.bind(target, state: self.server)
+        let server: UnixServer
+        do {
+            server = try await UnixServer.bind(target, state: self.server)
+        } catch {
+            await engine.shutdown(drain: false)
+            throw error
+        }
         unixServer = server
         runTask = Task { await server.run() }
         logger.info("listening", metadata: ["socket": "\(describe(target))",

@@ -117,6 +117,9 @@ private final class FakeNotifySocket: @unchecked Sendable {
         let (noModel, _, _) = try await run(binary, ["--socket", TestPaths.tempSocket(), "--model", "a=/nonexistent/model",
                                                      "--config", TestPaths.repoRoot + "/systemd/gpt2d.conf.example"])
         #expect(noModel == 2)
+        let (noSocket, _, _) = try await run(binary, ["--socket", "/nonexistent-dir/gpt2d.sock", "--model", "tiny=\(TestPaths.tinyModel)",
+                                                      "--threads", "1"])
+        #expect(noSocket == 3)
     }
 
     @Test func socketActivationNotifyWatchdogAndCleanStop() async throws {
