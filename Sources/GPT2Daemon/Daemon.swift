@@ -4,7 +4,8 @@
 //              while loading) → engine.start() → bind or adopt the socket → READY=1 + STATUS= → watchdog
 //              pings (WATCHDOG=1 at WATCHDOG_USEC/2 while engine.isHealthy) and STATUS= every 5 s.
 //   SIGHUP     RELOADING=1 + MONOTONIC_USEC= → re-read the config file (same command-line overrides) →
-//              apply what can change live: log_level, max_line_bytes (for new connections). Models and
+//              apply what can change live: log_level, max_line_bytes (for new connections),
+//              drain_timeout_s. Models and
 //              engine limits (threads, KV budget, sessions, queue) are NOT reloaded: they need a restart,
 //              and a warning names the changed keys. A broken file is logged and the old settings stay.
 //              → READY=1.

@@ -17,7 +17,7 @@ struct GPT2D: AsyncParsableCommand {
         Settings come from the config file (default \(DaemonConfig.defaultConfigPath), optional; see \
         systemd/gpt2d.conf.example); each option below overrides the file's key of the same name. \
         Under systemd the listening socket is taken from socket activation (gpt2d.socket) and --socket \
-        is ignored. SIGHUP re-reads the config file (log_level, max_line_bytes apply live; models and \
+        is ignored. SIGHUP re-reads the config file (log_level, max_line_bytes, drain_timeout_s apply live; models and \
         engine limits need a restart). SIGTERM/SIGINT drain in-flight requests and exit 0.
 
         EXIT STATUS:

@@ -250,7 +250,8 @@ import Testing
     /// While draining, a running stream runs to its result, `health` says shutting_down on open
     /// connections, and new engine work is refused with `shutting_down`.
     @Test func drainFinishesInFlightWorkAndRefusesNewWork() async throws {
-        let h = try await DaemonHarness.start()
+        // A generous drain time: on a loaded machine the 120 tokens may take a while.
+        let h = try await DaemonHarness.start(DaemonHarness.config { $0.drainTimeoutSeconds = 120 })
         let a = try await h.connect()
         let b = try await h.connect()
         #expect(try await b.call("health", id: 0).string("status") == "ok")

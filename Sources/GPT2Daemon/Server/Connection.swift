@@ -65,16 +65,22 @@ final class Connection: ConnectionOutput, @unchecked Sendable {
         state.withLock { $0.backlogBytes += line.count }
         continuation.yield(line)
         guard final else { return }
-        let finishNow = state.withLock { s -> Bool in
+        // Yielded before the count drops: a finish() this enables cannot overtake the line.
+        finishLines { s in
             s.inFlight -= 1
-            return (s.inputClosed || s.closing) && s.inFlight == 0 && !s.finished ? markFinished(&s) : false
+            return (s.inputClosed || s.closing) && s.inFlight == 0
         }
-        if finishNow { continuation.finish() }
     }
 
-    private func markFinished(_ s: inout State) -> Bool {
-        s.finished = true
-        return true
+    /// Finishes `lines` (the writer writes what is queued, then the channel closes) if `update`, which
+    /// may change the state, returns true. At most once.
+    private func finishLines(if update: (inout State) -> Bool) {
+        let finishNow = state.withLock { s -> Bool in
+            guard update(&s), !s.finished else { return false }
+            s.finished = true
+            return true
+        }
+        if finishNow { continuation.finish() }
     }
 
     /// Counts a request as in flight and returns its sink; nil when the connection is closing.
@@ -87,31 +93,27 @@ final class Connection: ConnectionOutput, @unchecked Sendable {
         return accepted ? ResponseSink(id: id, connection: self) : nil
     }
 
-    /// Finishes the outbound stream (the writer flushes what is queued, then the channel closes) as soon
-    /// as no request is in flight; new lines are ignored from now on.
+    /// Closes as soon as no request is in flight; new lines are ignored from now on.
     func closeWhenIdle() {
-        let finishNow = state.withLock { s -> Bool in
+        finishLines { s in
             s.closing = true
-            return s.inFlight == 0 && !s.finished ? markFinished(&s) : false
+            return s.inFlight == 0
         }
-        if finishNow { continuation.finish() }
     }
 
-    /// Finishes the outbound stream now; answers still to come are dropped.
+    /// Closes now; answers still to come are dropped.
     func closeNow() {
-        let finishNow = state.withLock { s -> Bool in
+        finishLines { s in
             s.closing = true
-            return !s.finished ? markFinished(&s) : false
+            return true
         }
-        if finishNow { continuation.finish() }
     }
 
     private func inputDidClose() {
-        let finishNow = state.withLock { s -> Bool in
+        finishLines { s in
             s.inputClosed = true
-            return s.inFlight == 0 && !s.finished ? markFinished(&s) : false
+            return s.inFlight == 0
         }
-        if finishNow { continuation.finish() }
     }
 
     /// The peer is gone: stop its jobs and close.
