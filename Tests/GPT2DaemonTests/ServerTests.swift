@@ -143,6 +143,34 @@ import Glibc
         #expect(seen.count == 21)
     }
 
+    /// Requests on one connection run concurrently: a quick op sent after a long generation is answered
+    /// while that generation still streams.
+    @Test func responsesInterleaveOnOneConnection() async throws {
+        let c = try await DaemonHarness.shared().connect()
+        try await c.send(#"{"id":"long","op":"generate","model":"tiny","prompt":"Once upon a time","max_new_tokens":120,"stream":true}"#)
+        let first = try await c.readResponse()
+        #expect(first.id == "long")
+        try await c.send(#"{"id":"quick","op":"tokenize","model":"tiny","text":"Hello"}"#)
+        // Read everything in arrival order until both requests ended.
+        let lines = try await onThread { () throws -> [IncomingResponse] in
+            var out: [IncomingResponse] = []
+            var open: Set<RequestID> = ["long", "quick"]
+            while !open.isEmpty {
+                let r = try c.readResponseBlocking()
+                out.append(r)
+                if case .token = r.kind { continue }
+                if let id = r.id { open.remove(id) }
+            }
+            return out
+        }
+        let quickAt = try #require(lines.firstIndex { $0.id == "quick" })
+        let longEnd = try #require(lines.lastIndex { $0.id == "long" })
+        #expect(quickAt < longEnd, "the quick answer waited for the whole generation")
+        guard case .result = lines[quickAt].kind else { Issue.record("quick failed: \(lines[quickAt])"); return }
+        guard case .result(let body) = lines[longEnd].kind else { Issue.record("long failed: \(lines[longEnd])"); return }
+        #expect(try GenerateResponse(from: body).tokens.count == lines.filter { $0.id == "long" }.count)
+    }
+
     @Test func halfClosedClientStillGetsItsAnswers() async throws {
         let c = try await DaemonHarness.shared().connect()
         // The last line has no newline: it is processed when the write side closes.
