@@ -1,6 +1,6 @@
 // Daemon — gpt2d's lifecycle: load models, start the engine, listen, tell systemd, reload, stop.
 //
-//   start-up   every model is loaded (one shared KVMemoryBudget; EXTEND_TIMEOUT_USEC= every few seconds
+//   start-up   every model is loaded (one shared KVMemoryBudget; EXTEND_TIMEOUT_USEC=30 s now and every 5 s
 //              while loading) → engine.start() → bind or adopt the socket → READY=1 + STATUS= → watchdog
 //              pings (WATCHDOG=1 at WATCHDOG_USEC/2 while engine.isHealthy) and STATUS= every 5 s.
 //   SIGHUP     RELOADING=1 + MONOTONIC_USEC= → re-read the config file (same command-line overrides) →
@@ -90,8 +90,9 @@ public final class Daemon: @unchecked Sendable {
     /// Sends EXTEND_TIMEOUT_USEC=30 s now and every 5 s until cancelled (model loading can be slow).
     private static func startTimeoutExtender(_ notifier: any ServiceNotifier) -> DispatchSourceTimer? {
         guard notifier.isActive else { return nil }
+        notifier.extendTimeout(usec: 30_000_000)
         let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "gpt2d.extend-timeout"))
-        timer.schedule(deadline: .now(), repeating: .seconds(5))
+        timer.schedule(deadline: .now() + .seconds(5), repeating: .seconds(5))
         timer.setEventHandler { notifier.extendTimeout(usec: 30_000_000) }
         timer.resume()
         return timer

@@ -211,8 +211,12 @@ import Testing
     @Test func lifecycleNotifiesAndDrains() async throws {
         let notifier = RecordingNotifier()
         let h = try await DaemonHarness.start(notifier: notifier)
+        #expect(notifier.messages.contains("EXTEND_TIMEOUT_USEC=30000000"))
+        #expect(notifier.messages.contains { $0.hasPrefix("STATUS=loading model tiny") })
         #expect(notifier.messages.contains("READY=1"))
         #expect(notifier.messages.contains { $0.hasPrefix("STATUS=serving tiny") })
+        // Loading messages come before READY=1.
+        #expect(notifier.messages.firstIndex(of: "EXTEND_TIMEOUT_USEC=30000000")! < notifier.messages.firstIndex(of: "READY=1")!)
 
         var newConfig = h.daemon.config
         newConfig.logLevel = .error
