@@ -96,16 +96,6 @@ import Glibc
         #expect(fields.contains(#"LIMITS=["max": "64"]"#))
     }
 
-    /// libsystemd drops entries silently (returns 0) when the journal socket does not exist — which is
-    /// why GPT2Logging only picks the journal when the socket is there. Either way: no crash, no error.
-    @Test func sendSucceedsOrDropsSilently() {
-        let r = JournalLogHandler.send(["MESSAGE=gpt2d test entry", "PRIORITY=7", "SYSLOG_IDENTIFIER=gpt2d-test"])
-        if !GPT2Logging.isJournalSocketUsable() {
-            #expect(r == 0)
-        } else {
-            #expect(r <= 0)
-        }
-    }
 }
 
 @Suite struct StderrFormatTests {
@@ -173,6 +163,47 @@ import Glibc
 }
 
 extension EnvironmentTests {
+    /// These touch /run/systemd/journal/socket, so they run serialized with the other global-state tests.
+    @Suite struct JournalSendTests {
+        /// libsystemd drops entries silently (returns 0) when the journal socket does not exist — which
+        /// is why GPT2Logging only picks the journal when the socket is there.
+        @Test func sendSucceedsOrDropsSilently() {
+            let r = JournalLogHandler.send(["MESSAGE=gpt2d test entry", "PRIORITY=7", "SYSLOG_IDENTIFIER=gpt2d-test"])
+            if !GPT2Logging.isJournalSocketUsable() {
+                #expect(r == 0)
+            } else {
+                #expect(r <= 0)
+            }
+        }
+
+        /// End to end through libsystemd: a fake journald socket receives the native-protocol datagram.
+        /// Runs only where no journal socket exists and /run/systemd/journal can be created (as here,
+        /// in a container as root); the socket and any directories it created are removed afterwards.
+        @Test(.enabled(if: FakeJournal.canInstall, "a journal socket exists or /run/systemd is not writable"))
+        func nativeProtocolDatagram() throws {
+            let journal = try FakeJournal()
+            defer { journal.remove() }
+            #expect(GPT2Logging.isJournalSocketUsable())
+
+            var handler = JournalLogHandler(label: "gpt2d.test", logLevel: .trace, identifier: "gpt2d")
+            handler[metadataKey: "session"] = "s-1"
+            let logger = Logger(label: "gpt2d.test", factory: { _ in handler })
+            logger.error("two\nlines", metadata: ["request-id": "7"])
+
+            let datagram = try #require(journal.listener.receiveBytes())
+            let fields = try #require(parseNativeJournal(datagram))
+            #expect(fields["MESSAGE"] == ["two\nlines"])
+            #expect(fields["PRIORITY"] == ["3"])
+            #expect(fields["SYSLOG_IDENTIFIER"] == ["gpt2d"])
+            #expect(fields["LOGGER_LABEL"] == ["gpt2d.test"])
+            #expect(fields["SESSION"] == ["s-1"])
+            #expect(fields["REQUEST_ID"] == ["7"])
+            #expect(fields["CODE_FILE"]?.first?.hasSuffix("LoggingTests.swift") == true)
+            #expect(fields["CODE_FUNC"]?.first?.hasPrefix("nativeProtocolDatagram") == true)
+            #expect(fields["CODE_LINE"].flatMap { $0.first.flatMap(Int.init) } != nil)
+        }
+    }
+
     @Suite struct JournalStreamTests {
         @Test func parsesJournalStream() {
             #expect(GPT2Logging.journalStream("8:12345", matchesDevice: 8, inode: 12345))
@@ -225,4 +256,63 @@ final class LineSink: @unchecked Sendable {
     private var stored: [String] = []
     var lines: [String] { lock.withLock { stored } }
     func write(_ line: String) { lock.withLock { stored.append(line) } }
+}
+
+/// A datagram socket bound at /run/systemd/journal/socket, standing in for journald.
+struct FakeJournal {
+    static let directory = "/run/systemd/journal"
+
+    static var canInstall: Bool {
+        access(GPT2Logging.journalSocketPath, F_OK) != 0 && geteuid() == 0 && access("/run", W_OK) == 0
+    }
+
+    let listener: DatagramListener
+    private let createdDirectories: [String]
+
+    init() throws {
+        var created: [String] = []
+        for dir in ["/run/systemd", Self.directory] where access(dir, F_OK) != 0 {
+            guard mkdir(dir, 0o755) == 0 else { throw TestFailure("mkdir \(dir): errno \(errno)") }
+            created.append(dir)
+        }
+        createdDirectories = created
+        do {
+            listener = try DatagramListener(address: GPT2Logging.journalSocketPath)
+        } catch {
+            for dir in created.reversed() { rmdir(dir) }
+            throw error
+        }
+    }
+
+    func remove() {
+        unlink(GPT2Logging.journalSocketPath)
+        for dir in createdDirectories.reversed() { rmdir(dir) }
+    }
+}
+
+/// Parses journald's native protocol: `NAME=value\n`, or `NAME\n<le64 length><value>\n` for values
+/// with newlines. Returns nil on malformed input.
+func parseNativeJournal(_ bytes: [UInt8]) -> [String: [String]]? {
+    var fields: [String: [String]] = [:]
+    var i = 0
+    while i < bytes.count {
+        guard let newline = bytes[i...].firstIndex(of: 0x0A) else { return nil }
+        let line = bytes[i..<newline]
+        if let eq = line.firstIndex(of: 0x3D) {  // "="
+            let name = String(decoding: bytes[i..<eq], as: UTF8.self)
+            fields[name, default: []].append(String(decoding: bytes[(eq + 1)..<newline], as: UTF8.self))
+            i = newline + 1
+        } else {
+            let name = String(decoding: line, as: UTF8.self)
+            var p = newline + 1
+            guard p + 8 <= bytes.count else { return nil }
+            var length = 0
+            for k in 0..<8 { length |= Int(bytes[p + k]) << (8 * k) }
+            p += 8
+            guard p + length < bytes.count, bytes[p + length] == 0x0A else { return nil }
+            fields[name, default: []].append(String(decoding: bytes[p..<(p + length)], as: UTF8.self))
+            i = p + length + 1
+        }
+    }
+    return fields
 }

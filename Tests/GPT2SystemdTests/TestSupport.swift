@@ -49,6 +49,16 @@ final class DatagramListener {
         return String(decoding: buffer[0..<n], as: UTF8.self)
     }
 
+    /// The next datagram as raw bytes, or nil when none arrives within `timeoutMilliseconds`.
+    func receiveBytes(timeoutMilliseconds: Int32 = 2_000) -> [UInt8]? {
+        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&pfd, 1, timeoutMilliseconds) == 1 else { return nil }
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        let n = recv(fd, &buffer, buffer.count, 0)
+        guard n >= 0 else { return nil }
+        return Array(buffer[0..<n])
+    }
+
     /// Every datagram that arrives within `milliseconds` from now.
     func receiveAll(forMilliseconds milliseconds: Int) -> [String] {
         var out: [String] = []
