@@ -6,9 +6,14 @@
 // the journal is used only if fd 2's fstat() device and inode match it. Otherwise output is plain
 // stderr lines with timestamps.
 //
-//   stderr is the journal stream → JournalLogHandler (native fields; `<N>` lines on stderr if
-//                                  sending fails)
-//   anything else                → StderrLogHandler (timestamped lines)
+// libsystemd's sd_journal_sendv() returns 0 and silently drops the entry when the journal socket
+// (/run/systemd/journal/socket) does not exist, so the native protocol is only chosen when it does;
+// otherwise `<N>`-prefixed lines on the stream keep the priorities.
+//
+//   stderr is the journal stream, socket exists → JournalLogHandler (native fields; `<N>` lines on
+//                                                 stderr if a send fails)
+//   stderr is the journal stream, no socket     → StderrLogHandler with `<N>` prefixes, no timestamp
+//   anything else                               → StderrLogHandler (timestamped lines)
 
 import Logging
 #if canImport(Glibc)
@@ -42,9 +47,26 @@ public enum GPT2Logging {
         return journalStream(String(cString: raw), matchesDevice: UInt64(st.st_dev), inode: UInt64(st.st_ino))
     }
 
-    /// `.journal` when stderr is connected to the journal, else `.standardError(priorityPrefix: false)`.
+    /// journald's native-protocol socket.
+    public static let journalSocketPath = "/run/systemd/journal/socket"
+
+    /// True when `journalSocketPath` exists and is a socket.
+    public static func isJournalSocketUsable() -> Bool {
+        var st = stat()
+        guard stat(journalSocketPath, &st) == 0 else { return false }
+        return (st.st_mode & S_IFMT) == S_IFSOCK
+    }
+
+    /// The destination for the given facts (pure; see the file header).
+    public static func destination(stderrIsJournal: Bool, journalSocketUsable: Bool) -> Destination {
+        guard stderrIsJournal else { return .standardError(priorityPrefix: false) }
+        return journalSocketUsable ? .journal : .standardError(priorityPrefix: true)
+    }
+
+    /// The destination for this process: `destination(stderrIsJournal:journalSocketUsable:)` applied to
+    /// `isConnectedToJournal()` and `isJournalSocketUsable()`.
     public static func detectDestination() -> Destination {
-        isConnectedToJournal() ? .journal : .standardError(priorityPrefix: false)
+        destination(stderrIsJournal: isConnectedToJournal(), journalSocketUsable: isJournalSocketUsable())
     }
 
     /// A handler for `label` writing to `destination`.
@@ -62,7 +84,7 @@ public enum GPT2Logging {
         }
     }
 
-    /// Bootstraps swift-log for the process: journal when stderr is the journal stream, stderr otherwise.
+    /// Bootstraps swift-log for the process with `detectDestination()`.
     ///
     /// Call once, early in `main`, before any `Logger` is created: swift-log allows one bootstrap per
     /// process (a second call traps). Returns the destination chosen, for a start-up log line.

@@ -12,8 +12,10 @@
 //     <METADATA KEY>=      each metadata entry, the key sanitised by JournalField.name(forMetadataKey:)
 //
 // Values may contain newlines (libsystemd switches to the binary field encoding itself).
-// If sending fails (no journal socket, e.g. inside a container), the line goes to stderr with a `<N>`
-// priority prefix instead, which journald understands if stderr is its stream.
+// If sending fails (negative errno, e.g. EPERM from a seccomp filter or EMSGSIZE), the line goes to
+// stderr with a `<N>` priority prefix instead, which journald understands if stderr is its stream.
+// Note: when the journal socket does not exist at all, libsystemd returns 0 and drops the entry;
+// GPT2Logging therefore only selects this handler when /run/systemd/journal/socket exists.
 
 import CSystemd
 import Logging
@@ -158,7 +160,8 @@ public struct JournalLogHandler: LogHandler {
         return fields
     }
 
-    /// Sends the fields with `sd_journal_sendv`. Returns 0 on success or a negative errno.
+    /// Sends the fields with `sd_journal_sendv`. Returns 0 on success (or when libsystemd silently drops
+    /// the entry because the journal socket does not exist) or a negative errno.
     @discardableResult
     public static func send(_ fields: [String]) -> Int32 {
         // One contiguous buffer; each iovec points into it.
