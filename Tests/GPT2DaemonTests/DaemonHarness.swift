@@ -133,7 +133,7 @@ final class TestClient: @unchecked Sendable {
     }
 
     static func connectBlocking(_ path: String, timeout: Double = 20) throws -> TestClient {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw TestError.io("socket: errno \(errno)") }
         var addr = sockaddr_un()
         addr.sun_family = sa_family_t(AF_UNIX)

@@ -9,21 +9,88 @@ import Testing
 import Glibc
 #endif
 
+/// A child process started with posix_spawn and reaped with a non-blocking waitpid.
+///
+/// Not Foundation's `Process`: its single monitor thread does a blocking waitpid for a child whose
+/// inherited fds were closed, and systemd-socket-activate closes them at once while it waits for a
+/// connection; every other `Process` of the test run (other suites run some) would then hang until
+/// it exits. Here nothing blocks: waiting polls with Task.sleep. stdin is /dev/null, stdout/stderr go
+/// to temporary files. (The tests' own sockets are SOCK_CLOEXEC, so they do not leak into children.)
+final class ChildProcess: @unchecked Sendable {
+    let pid: pid_t
+    private let outPath: String
+    private let errPath: String
+    private var status: Int32?
+
+    init(_ path: String, _ args: [String]) throws {
+        outPath = TestPaths.tempSocket("out") + ".txt"
+        errPath = TestPaths.tempSocket("err") + ".txt"
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + args).map { strdup($0) } + [nil]
+        defer { for p in argv { free(p) } }
+        var child: pid_t = 0
+        let r = posix_spawn(&child, path, &actions, nil, argv, environ)
+        guard r == 0 else { throw TestError.io("posix_spawn \(path): \(r)") }
+        pid = child
+    }
+
+    /// Waits for exit; returns the exit status, or 128 + signal. Kills the child at the timeout.
+    func wait(timeout: Double = 30) async throws -> Int32 {
+        if let status { return status }
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            var raw: Int32 = 0
+            let r = waitpid(pid, &raw, WNOHANG)
+            if r == pid {
+                let signal = raw & 0x7F
+                let s = signal == 0 ? (raw >> 8) & 0xFF : 128 + signal
+                status = s
+                return s
+            }
+            if r < 0 { throw TestError.io("waitpid: errno \(errno)") }
+            if Date() > deadline {
+                kill(pid, SIGKILL)
+                throw TestError.timeout("child \(pid) did not exit in \(timeout) s")
+            }
+            try await Task.sleep(nanoseconds: 10_000_000)
+        }
+    }
+
+    /// Kills the child if it still runs and reaps it (for cleanup paths).
+    func killAndReap() {
+        guard status == nil else { return }
+        kill(pid, SIGKILL)
+        var raw: Int32 = 0
+        _ = waitpid(pid, &raw, 0)
+        status = -1
+        removeOutputFiles()
+    }
+
+    func removeOutputFiles() {
+        unlink(outPath)
+        unlink(errPath)
+    }
+
+    /// stdout and stderr so far.
+    var output: (String, String) {
+        let o = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+        let e = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+        return (o, e)
+    }
+}
+
 /// Runs a process to completion; returns (status, stdout, stderr).
 private func run(_ path: String, _ args: [String], timeout: Double = 30) async throws -> (Int32, String, String) {
-    try await onThread {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-    }
+    let child = try ChildProcess(path, args)
+    defer { child.removeOutputFiles() }
+    let status = try await child.wait(timeout: timeout)
+    let (out, err) = child.output
+    return (status, out, err)
 }
 
 /// A bound AF_UNIX datagram socket collecting notify messages on a background thread.
@@ -36,7 +103,7 @@ private final class FakeNotifySocket: @unchecked Sendable {
 
     init() throws {
         path = TestPaths.tempSocket("n")
-        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         var addr = sockaddr_un()
         addr.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
@@ -132,15 +199,12 @@ private final class FakeNotifySocket: @unchecked Sendable {
         defer { notify.stop() }
         let sock = TestPaths.tempSocket("a")
         defer { unlink(sock) }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: activate)
         // systemd-socket-activate gives the daemon a fresh environment: pass what it needs with -E.
-        p.arguments = ["-l", sock, "-E", "NOTIFY_SOCKET=\(notify.path)", "-E", "WATCHDOG_USEC=200000",
-                       binary, "--model", "tiny=\(TestPaths.tinyModel)", "--threads", "1", "--log-level", "warning"]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        defer { if p.isRunning { p.terminate() } }
+        let p = try ChildProcess(activate, [
+            "-l", sock, "-E", "NOTIFY_SOCKET=\(notify.path)", "-E", "WATCHDOG_USEC=200000",
+            binary, "--model", "tiny=\(TestPaths.tinyModel)", "--threads", "1", "--log-level", "warning",
+        ])
+        defer { p.killAndReap() }
 
         // Wait for the listening socket, then connect: that makes systemd-socket-activate exec gpt2d.
         for _ in 0..<250 where !FileManager.default.fileExists(atPath: sock) {
@@ -161,7 +225,7 @@ private final class FakeNotifySocket: @unchecked Sendable {
         #expect(pings >= 3, "only \(pings) WATCHDOG=1 in 500 ms")
 
         // SIGHUP: RELOADING=1 with MONOTONIC_USEC, then READY=1 again; the daemon keeps serving.
-        kill(p.processIdentifier, SIGHUP)
+        kill(p.pid, SIGHUP)
         #expect(try await notify.wait(timeout: 5) { msgs in
             guard let i = msgs.firstIndex(where: { $0.hasPrefix("RELOADING=1\nMONOTONIC_USEC=") }) else { return false }
             return msgs[(i + 1)...].contains("READY=1")
@@ -169,10 +233,8 @@ private final class FakeNotifySocket: @unchecked Sendable {
         #expect(try await c.call("health", id: 3).string("status") == "ok")
 
         c.close()
-        kill(p.processIdentifier, SIGTERM)
-        try await onThread { p.waitUntilExit() }
-        #expect(p.terminationReason == .exit)
-        #expect(p.terminationStatus == 0)
+        kill(p.pid, SIGTERM)
+        #expect(try await p.wait() == 0)
         #expect(try await notify.wait(timeout: 2) { $0.contains("STOPPING=1") })
         // An activated socket belongs to the service manager too: gpt2d must not unlink it.
         #expect(FileManager.default.fileExists(atPath: sock))
