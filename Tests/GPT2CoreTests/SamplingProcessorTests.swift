@@ -183,11 +183,11 @@ private func compare(_ got: [Float], _ want: [Float], _ label: String) {
     @Test func validationRejectsOutOfRange() {
         let bad: [(String, SamplingParameters)] = [
             ("repetition_penalty", SamplingParameters(repetitionPenalty: 0)),
-            ("temperature", SamplingParameters(temperature: 0)),
-            ("top_p", SamplingParameters(topP: 0)),
-            ("top_k", SamplingParameters(topK: -1)),
-            ("min_p", SamplingParameters(minP: 1.5)),
-            ("typical_p", SamplingParameters(typicalP: 0)),
+            ("temperature", SamplingParameters(doSample: true, temperature: 0)),
+            ("top_p", SamplingParameters(doSample: true, topP: 0)),
+            ("top_k", SamplingParameters(doSample: true, topK: -1)),
+            ("min_p", SamplingParameters(doSample: true, minP: 1.5)),
+            ("typical_p", SamplingParameters(doSample: true, typicalP: 0)),
             ("presence_penalty", SamplingParameters(presencePenalty: 2.5)),
             ("frequency_penalty", SamplingParameters(frequencyPenalty: -3)),
             ("logit_bias", SamplingParameters(logitBias: [5: 101])),
@@ -203,6 +203,8 @@ private func compare(_ got: [Float], _ want: [Float], _ label: String) {
             } catch { Issue.record("\(error)") }
         }
         #expect(throws: Never.self) { try SamplingParameters().validate() }
+        // Greedy ignores the warpers' values (OpenAI-style temperature 0), as transformers does.
+        #expect(throws: Never.self) { try SamplingParameters(doSample: false, temperature: 0, topK: -1, topP: 0).validate() }
         #expect(throws: Never.self) { try SamplingParameters(doSample: true, temperature: 0.7, topK: 0, topP: 1, minP: 1, typicalP: 1).validate() }
     }
 

@@ -63,7 +63,8 @@ public struct SamplingParameters: Sendable, Equatable {
     }
 
     /// Throws the first parameter outside its valid range (TokenSampler traps on those).
-    /// Parameters of processors that are left out (e.g. top_k when not sampling) are still checked.
+    /// The sampling-only parameters (temperature, top_k, top_p, min_p, typical_p) are checked only
+    /// when `doSample` is set, since greedy search ignores them.
     public func validate() throws {
         try LogitBias.validate(logitBias)
         guard repetitionPenalty > 0, repetitionPenalty.isFinite else {
@@ -77,6 +78,9 @@ public struct SamplingParameters: Sendable, Equatable {
         if !badWordsIDs.isEmpty { try BadWords.validate(badWordsIDs) }
         try MinNewTokens.validate(minNewTokens)
         try SuppressTokens.validate(suppressTokens)
+        // The warpers only exist when sampling; like transformers (which only warns), greedy
+        // requests may carry any value in them (e.g. OpenAI's temperature 0).
+        guard doSample else { return }
         guard temperature > 0, temperature.isFinite else {
             throw SamplingParameterError("temperature", "has to be a strictly positive float, but is \(temperature)")
         }
