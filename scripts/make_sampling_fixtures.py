@@ -166,6 +166,14 @@ def make_processor_cases():
             rows.append({"logits": f32list(row["logits"]), "input_ids": row["input_ids"],
                          "prompt_length": row["prompt_length"], "expected": f32list(out)})
         cases.append({"name": f"{name}{args}", "kind": "single", "processor": name, "args": args, "rows": rows})
+    # Ties at the top-k boundary survive; top-p/min-p on a distribution with equal logits.
+    tie = np.zeros(V, np.float32); tie[:6] = [3.0, 2.5, 2.0, 2.0, 2.0, 1.0]; tie[6:] = -1.0
+    for name, args, proc in [("top_k", {"k": 3}, lp.TopKLogitsWarper(3)), ("top_p", {"p": 0.6}, lp.TopPLogitsWarper(0.6)),
+                             ("min_p", {"p": 0.6}, lp.MinPLogitsWarper(0.6)), ("typical_p", {"mass": 0.4}, lp.TypicalLogitsWarper(0.4))]:
+        ids = [1, 2, 3]
+        out = apply([proc], tie, ids)
+        cases.append({"name": f"{name}{args} ties", "kind": "single", "processor": name, "args": args,
+                      "rows": [{"logits": f32list(tie), "input_ids": ids, "prompt_length": 3, "expected": f32list(out)}]})
     rows = []
     for row in make_rows(2100):
         x = row["logits"].copy()
@@ -195,7 +203,9 @@ def beam_generate(model, prompt, s):
               num_return_sequences=s["num_return_sequences"], max_new_tokens=s["max_new_tokens"],
               eos_token_id=s["eos_token_id"], pad_token_id=s["eos_token_id"], do_sample=False,
               return_dict_in_generate=True, output_scores=True)
-    for k in ("no_repeat_ngram_size", "repetition_penalty"):
+    if isinstance(s["eos_token_id"], list):
+        kw["pad_token_id"] = s["eos_token_id"][0]
+    for k in ("no_repeat_ngram_size", "repetition_penalty", "min_new_tokens", "bad_words_ids"):
         if k in s:
             kw[k] = s[k]
     with torch.no_grad():
@@ -231,8 +241,16 @@ def make_beam_cases():
                             cases.append({"fixture": name, "prompt": prompt, "settings": s,
                                           "sequences": seqs, "sequences_scores": scores})
         # Processors inside beam search.
-        for extra in ({"no_repeat_ngram_size": 2}, {"repetition_penalty": 1.5}):
-            s = dict(base, num_beams=3, num_return_sequences=3, eos_token_id=eos_reach, **extra)
+        # Two EOS ids (K = 3·num_beams), a negative length penalty, and more processors in beams.
+        second = seqs[0][len(prompt) + 4]
+        for extra in ({"no_repeat_ngram_size": 2}, {"repetition_penalty": 1.5}, {"min_new_tokens": 4},
+                      {"bad_words_ids": [[eos_reach], [seqs[0][len(prompt)], seqs[0][len(prompt) + 1]]]},
+                      {"eos_token_id": [eos_reach, second]},
+                      {"eos_token_id": [eos_reach, second], "early_stopping": True, "num_beams": 2, "num_return_sequences": 2},
+                      {"length_penalty": -1.0, "early_stopping": "never"},
+                      {"length_penalty": 0.0, "early_stopping": "never"}):
+            s = dict(base, num_beams=3, num_return_sequences=3, eos_token_id=eos_reach)
+            s.update(extra)
             seqs, scores = beam_generate(model, prompt, s)
             cases.append({"fixture": name, "prompt": prompt, "settings": s, "sequences": seqs,
                           "sequences_scores": scores})
@@ -255,7 +273,10 @@ def main():
     with open(os.path.join(OUT, "beam.json"), "w") as f:
         json.dump(beams, f, separators=(",", ":"))
         f.write("\n")
-    n_eos = sum(1 for c in beams["cases"] for s in c["sequences"] if s[-1] == c["settings"]["eos_token_id"])
+    def eos_list(c):
+        e = c["settings"]["eos_token_id"]
+        return e if isinstance(e, list) else [e]
+    n_eos = sum(1 for c in beams["cases"] for s in c["sequences"] if s[-1] in eos_list(c))
     print(f"processors.json: {len(procs['cases'])} cases; beam.json: {len(beams['cases'])} cases, "
           f"{n_eos} returned sequences end in EOS")
 
