@@ -1,1 +1,0 @@
-// GPT2Tasks — placeholder until the task heads land.
