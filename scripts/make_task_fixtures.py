@@ -90,6 +90,8 @@ TOK_STRIDE = 6
 QA_PAIRS = [
     ("Where do I live?", "My name is Wolfgang and I live in Berlin. 🤗 東京 is far away from here, they say."),
     ("  What is it? ", "It is a small café, naïve and cheap, run by Ünal since 1999 — the best in town."),
+    # 4 context tokens: fewer valid spans than the pipeline pre-fetches (2·top_k + 10)
+    ("Who?", "Paris is nice."),
 ]
 QA_LONG = ("Where did the delegates meet?",
            "The summit began early. Angela Merkel met Emmanuel Macron in Paris on Monday, then flew to New York "

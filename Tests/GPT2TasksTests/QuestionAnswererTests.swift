@@ -46,7 +46,7 @@ import Testing
             #expect(got.map(\.end) == want.map { int($0["end"]) }, "\(what)")
             for (g, w) in zip(got, want) { expectClose(g.score, double(w["score"]), 1e-4, what) }
         }
-        #expect(f.cases.count == 36 && chunked == 5, "chunked cases: \(chunked)")
+        #expect(f.cases.count == 48 && chunked == 5, "chunked cases: \(chunked)")
     }
 
     @Test func chunking() throws {
