@@ -88,12 +88,18 @@ public struct BeamHypothesis: Sendable, Equatable {
     public var generated: ArraySlice<Int32> { tokens[promptLength...] }
 }
 
+/// Thrown by `beamSearch` when its `shouldStop` closure asked it to stop.
+public struct BeamSearchStopped: Error, Equatable {}
+
 extension GPT2Runner {
     /// Beam search after `prompt`, computed in `cache` (which must be empty or hold a prefix the
     /// prompt continues; on return it holds exactly the prompt). Every beam forks its own cache from
     /// it; all running beams are computed by one batched forward call per step. Returns the best
     /// `numReturnSequences` hypotheses, best first.
-    public func beamSearch(prompt: [Int32], parameters p: BeamSearchParameters, cache: KVCache) throws -> [BeamHypothesis] {
+    /// `shouldStop` is asked before every step; when it returns true the search throws
+    /// `BeamSearchStopped` (cancellation) and every forked cache is released.
+    public func beamSearch(prompt: [Int32], parameters p: BeamSearchParameters, cache: KVCache,
+                           shouldStop: () -> Bool = { false }) throws -> [BeamHypothesis] {
         try p.validate()
         precondition(!prompt.isEmpty, "beam search needs a prompt")
         let V = config.vocabSize, N = p.numBeams
@@ -191,6 +197,7 @@ extension GPT2Runner {
                 newBeams.append(Running(tokens: source.tokens + [Int32(c.token)], score: c.acc, cache: cacheForBeam))
             }
             beams = newBeams   // dropped beams release their caches here
+            if shouldStop() { throw BeamSearchStopped() }
             let results = try forward(beams.map { ForwardRequest(cache: $0.cache, tokens: [$0.tokens.last!], logits: .last) })
             rows = results.map(\.logits)
         }
