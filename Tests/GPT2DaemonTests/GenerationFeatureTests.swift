@@ -141,3 +141,28 @@ private func request(_ prompt: PromptInput, max: Int = 12, _ tweak: (inout Gener
         await e.shutdown(drain: true)
     }
 }
+
+@Suite struct HiddenStateJobTests {
+    @Test func hiddenStatesMatchTransformersAndBatch() async throws {
+        let g = try SafeTensorsFile.open(path: Fixtures.model("tiny-gpt2") + "/golden.safetensors")
+        let ids = try (0..<3).map { try g.int64s("input_ids.\($0)").map { Int32($0) } }
+        let want = try (0..<3).map { try g.floats("hidden.\($0)") }
+        let e = try makeEngine(maxBatchTokens: 8)  // forces chunked prompts
+        let seqs = [HiddenSequence(tokens: ids[0], rows: .all), HiddenSequence(tokens: ids[1], rows: .last),
+                    HiddenSequence(tokens: ids[2], rows: .all)]
+        let got: [[Float]] = try await withCheckedThrowingContinuation { c in
+            e.hiddenStates(model: "tiny", sequences: seqs, key: JobKey(connection: 1, id: nil), client: alice) { c.resume(with: $0) }
+        }
+        let C = 32
+        #expect(got[0].count == ids[0].count * C && got[1].count == C && got[2].count == ids[2].count * C)
+        #expect(zip(got[0], want[0]).allSatisfy { abs($0 - $1) < 1e-4 })
+        #expect(zip(got[1], want[1].suffix(C)).allSatisfy { abs($0 - $1) < 1e-4 })
+        #expect(zip(got[2], want[2]).allSatisfy { abs($0 - $1) < 1e-4 })
+        let bad: Result<[[Float]], WireError> = await withCheckedContinuation { c in
+            e.hiddenStates(model: "tiny", sequences: [HiddenSequence(tokens: [Int32](repeating: 1, count: 200), rows: .last)],
+                           key: JobKey(connection: 1, id: nil), client: alice) { c.resume(returning: $0) }
+        }
+        if case .failure(let err) = bad { #expect(err.code == .contextOverflow) } else { Issue.record("expected context_overflow") }
+        await e.shutdown(drain: true)
+    }
+}

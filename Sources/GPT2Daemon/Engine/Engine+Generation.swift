@@ -20,6 +20,9 @@ extension Engine {
                 if s.request.topLogprobs > 0 { s.top.append(Self.top(row, s.request.topLogprobs)) }
             }
             if job.pending.isEmpty { complete(job) }
+        case .hidden(let h):
+            h.collected += result.hidden
+            if job.pending.isEmpty { complete(job) }
         case .generate(let g):
             guard job.pending.isEmpty else { return }  // still prefilling
             if g.generated.isEmpty && !g.followers.isEmpty { startFollowers(of: job, g, logits: result.logits) }
@@ -107,6 +110,9 @@ extension Engine {
     func complete(_ job: Job) {
         let end = Engine.now()
         switch job.kind {
+        case .hidden(let h):
+            retire(job, completion: 0)
+            h.batch.collect(h.index, h.collected)
         case .generate(let g):
             let first = g.generated.isEmpty ? end : g.firstTokenAt
             let usage = GenerateResponse.Usage(promptTokens: job.promptTokens, completionTokens: g.generated.count, cachedTokens: job.cachedTokens)

@@ -185,6 +185,23 @@ public final class Engine: @unchecked Sendable {
 
     private func countError() { cond.lock(); counters.errorsTotal += 1; counters.requestsTotal += 1; cond.unlock() }
 
+    /// Several jobs answering one request (a task's sequences): admitted together, counted once.
+    func submitAll(_ jobs: [Job]) {
+        cond.lock()
+        if !accepting || counters.activeJobs >= options.maxPendingJobs {
+            let e = !accepting ? WireError(.shuttingDown, "the daemon is shutting down")
+                : WireError(.overloaded, "too many requests in flight (\(options.maxPendingJobs)); retry later")
+            cond.unlock()
+            return finish(jobs[0], error: e, counted: false)
+        }
+        if jobs[0].key.id != nil { jobsByKey[jobs[0].key] = jobs[0] }
+        for j in jobs { liveJobs[ObjectIdentifier(j)] = j }
+        counters.activeJobs += 1
+        inbox.append(contentsOf: jobs)
+        cond.broadcast()
+        cond.unlock()
+    }
+
     private func submit(_ job: Job, followers: [Job] = []) {
         cond.lock()
         if !accepting {
@@ -258,6 +275,7 @@ public final class Engine: @unchecked Sendable {
         switch job.kind {
         case .generate(let g): input = g.request.input; sessionID = g.request.session
         case .score(let s): input = s.request.input; sessionID = s.request.session
+        case .hidden(let h): input = .tokens(h.sequence.tokens.map(Int.init)); sessionID = nil
         }
         let newTokens: [Int32]
         switch input {
@@ -304,6 +322,9 @@ public final class Engine: @unchecked Sendable {
         case .score(let s):
             s.scoreStart = history.count
             firstNeeded = max(0, history.count - 1)
+        case .hidden(let h):
+            // Hidden rows come only from positions computed in this request.
+            firstNeeded = h.sequence.rows == .all ? 0 : job.context.count - 1
         }
         if job.cache == nil {
             // No session: start from the longest prefix this user recently computed, if any.
@@ -362,11 +383,15 @@ public final class Engine: @unchecked Sendable {
             let requests = batch.map { item -> ForwardRequest in
                 let finishesPrompt = item.take == item.job.pending.count
                 let logits: RowSelection
+                var hidden = RowSelection.none
                 switch item.job.kind {
                 case .score: logits = .all
                 case .generate: logits = finishesPrompt ? .last : .none
+                case .hidden(let h):
+                    logits = .none
+                    hidden = h.sequence.rows == .all ? .all : (finishesPrompt ? .last : .none)
                 }
-                return ForwardRequest(cache: item.job.cache, tokens: Array(item.job.pending[..<item.take]), logits: logits)
+                return ForwardRequest(cache: item.job.cache, tokens: Array(item.job.pending[..<item.take]), logits: logits, hidden: hidden)
             }
             do {
                 let results = try runner.forward(requests)
@@ -409,10 +434,16 @@ public final class Engine: @unchecked Sendable {
                 for f in g.followers where !f.started { retire(f, completion: 0, failed: true) }
             }
         }
+        if case .hidden(let h) = job.kind {
+            cond.lock()
+            for other in h.batch.members where other !== job && other.cancelReason == nil { other.cancelReason = error }
+            cond.unlock()
+        }
         retire(job, completion: 0, failed: true, counted: counted)
         switch job.kind {
         case .generate(let g): g.events(.error(error))
         case .score(let s): s.completion(.failure(error))
+        case .hidden(let h): h.batch.fail(error)
         }
     }
 

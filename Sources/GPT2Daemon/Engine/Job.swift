@@ -10,6 +10,7 @@ final class Job {
     enum Kind {
         case generate(GenerationState)
         case score(ScoreState)
+        case hidden(HiddenState)
     }
 
     let key: JobKey
