@@ -11,6 +11,10 @@ import Glibc
 #endif
 
 @Suite struct ServerTests {
+    @Test func routerServesExactlyTheProtocolOps() {
+        #expect(Router.v1.ops == WireOps.v1.map { $0.op }.sorted())
+    }
+
     @Test func healthModelsStats() async throws {
         let c = try await DaemonHarness.shared().connect()
         let h = try await c.call("health", id: 1)
