@@ -34,6 +34,9 @@ struct GPT2Bench: ParsableCommand {
     @Flag(name: .long, help: "Print one JSON object instead of a table.")
     var json = false
 
+    @Flag(name: .long, help: "Measure only decode at batch 1 (for interleaved comparisons).")
+    var decodeOnly = false
+
     mutating func run() throws {
         ComputeThreads.configure(threads)
         let ours = try measure()
@@ -66,8 +69,9 @@ struct GPT2Bench: ParsableCommand {
             }
         }
 
-        for (key, n, sel) in [("prefill128_tok_s", 128, RowSelection.all), ("prefill512_tok_s", 512, .all),
-                              ("prefill512_last_tok_s", 512, .last)] {
+        let prefills: [(String, Int, RowSelection)] = decodeOnly ? [] : [
+            ("prefill128_tok_s", 128, .all), ("prefill512_tok_s", 512, .all), ("prefill512_last_tok_s", 512, .last)]
+        for (key, n, sel) in prefills {
             let prompt = ids(n)
             let t = try timedMedian {
                 let cache = KVCache(pool: pool)
@@ -77,7 +81,7 @@ struct GPT2Bench: ParsableCommand {
         }
 
         let steps = 32
-        for batch in [1, 8] {
+        for batch in decodeOnly ? [1] : [1, 8] {
             let prompts = (0..<batch).map { _ in ids(32) }
             let t = try timedMedian(setup: { () -> [KVCache] in
                 let caches = prompts.map { _ in KVCache(pool: pool) }
