@@ -151,12 +151,12 @@ public actor GPT2Client {
 
     private func roundTrip<R: WireRequest>(_ request: R, id explicitID: RequestID?, timeout: Duration?) async throws -> JSONObject {
         try Task.checkCancellation()
-        let conn = try await currentConnection()
         let id = explicitID ?? makeID()
         let line = RequestLine.encode(request, id: id)
         guard line.count - 1 <= maxRequestBytes else {
             throw GPT2ClientError.requestTooLarge(bytes: line.count - 1, limit: maxRequestBytes)
         }
+        let conn = try await currentConnection()
         guard pending[id] == nil else {
             throw GPT2ClientError.protocolViolation("request id \(id) is already in flight on this connection")
         }
@@ -275,17 +275,17 @@ public actor GPT2Client {
 
     private func startStream(_ request: GenerateRequest, id explicitID: RequestID?, timeout: Duration?,
                              _ continuation: AsyncThrowingStream<GenerationUpdate, any Error>.Continuation) async {
+        let id = explicitID ?? makeID()
+        let line = RequestLine.encode(request, id: id)
+        guard line.count - 1 <= maxRequestBytes else {
+            continuation.finish(throwing: GPT2ClientError.requestTooLarge(bytes: line.count - 1, limit: maxRequestBytes))
+            return
+        }
         let conn: Connection
         do {
             conn = try await currentConnection()
         } catch {
             continuation.finish(throwing: error)
-            return
-        }
-        let id = explicitID ?? makeID()
-        let line = RequestLine.encode(request, id: id)
-        guard line.count - 1 <= maxRequestBytes else {
-            continuation.finish(throwing: GPT2ClientError.requestTooLarge(bytes: line.count - 1, limit: maxRequestBytes))
             return
         }
         guard pending[id] == nil else {
