@@ -26,7 +26,8 @@ struct GPT2Ctl: AsyncParsableCommand {
         $\(GPT2Client.socketEnvironmentVariable), else \(GPT2Client.defaultSocketPath).
 
         Example:
-          echo "Hello, I'm a language model" | gpt2ctl generate --model gpt2 --max-new-tokens 40
+          echo "Hello, I'm a language model" |
+            gpt2ctl generate --model gpt2 --max-new-tokens 40
 
         Shell completion: gpt2ctl --generate-completion-script bash|zsh|fish
 
@@ -116,12 +117,14 @@ enum Status: Int32 {
         EXIT STATUS:
           0    success
           1    usage error (bad option or argument)
-          2    daemon unreachable (socket missing, connection refused or closed, permission denied)
-          3    bad request (parse_error, invalid_utf8, line_too_long, invalid_request, unknown_op,
-               missing_field, invalid_field)
-          4    not found (unknown_model, unknown_session)
-          5    other daemon error (context_overflow, overloaded, session_busy, session_forbidden,
-               unsupported_task, cancelled, shutting_down, internal_error), timeout, bad answer
+          2    daemon unreachable: socket missing, connection refused or
+               closed, permission denied
+          3    bad request: parse_error, invalid_utf8, line_too_long,
+               invalid_request, unknown_op, missing_field, invalid_field
+          4    not found: unknown_model, unknown_session
+          5    other daemon error: context_overflow, overloaded, session_busy,
+               session_forbidden, unsupported_task, cancelled, shutting_down,
+               internal_error; also a timeout or an unreadable answer
           130  interrupted (SIGINT)
         """
 }

@@ -169,7 +169,7 @@ struct GPT2CtlTests {
             #expect(root.stdout.contains("  \(sub) "), "\(sub) missing from gpt2ctl --help")
         }
         #expect(root.stdout.contains("EXIT STATUS:"))
-        #expect(root.stdout.contains("2    daemon unreachable"))
+        #expect(root.stdout.contains("2    daemon unreachable: socket missing"))
         #expect(root.stdout.contains("GPT2D_SOCKET"))
 
         let generate = try await runCtl(["generate", "--help"])

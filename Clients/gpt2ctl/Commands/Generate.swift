@@ -29,8 +29,9 @@ struct Generate: AsyncParsableCommand {
         Ctrl-C cancels the generation on the daemon and exits with status 130.
 
         Examples:
-          echo "Hello, I'm a language model" | gpt2ctl generate --model gpt2 --max-new-tokens 40
-          gpt2ctl generate --model gpt2 --do-sample --seed 42 --top-p 0.9 "Once upon a time"
+          echo "Hello, I'm a language model" |
+            gpt2ctl generate --model gpt2 --max-new-tokens 40
+          gpt2ctl generate --model gpt2 --do-sample --seed 42 --top-p 0.9 "Once"
           gpt2ctl generate --model gpt2 --tokens 50256 --stop "." --json
         """
     )

@@ -57,7 +57,7 @@ struct Session: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List your open sessions.",
-            discussion: "One row per session of your Unix user: id, model, tokens cached, busy, idle seconds.")
+            discussion: "One row per session of your Unix user: id, model, tokens cached, busy, created, last used.")
 
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var output: OutputOptions
