@@ -60,6 +60,7 @@ struct GPT2Ctl: AsyncParsableCommand {
             terminate(failure.status)
         }
         if let e = error as? GPT2ClientError {
+            if Output.jsonMode, case .daemon(let w) = e { Output.errorLine(id: 1, w) }
             Output.error("gpt2ctl: \(e)")
             terminate(Status(e))
         }

@@ -22,8 +22,12 @@ struct ConnectionOptions: ParsableArguments {
 }
 
 struct OutputOptions: ParsableArguments {
-    @Flag(name: .long, help: "Print the daemon's raw JSON response lines instead of human output.")
+    @Flag(name: .long, help: "Print the daemon's raw JSON response lines (also an error line) instead of human output.")
     var json = false
+
+    func validate() throws {
+        Output.jsonMode = json
+    }
 }
 
 /// Parses token ids written as "1,2,3", "1 2 3" or several arguments.

@@ -12,6 +12,9 @@ import Darwin
 #endif
 
 enum Output {
+    /// Set by `--json`: a daemon error is also printed to stdout as its error line.
+    nonisolated(unsafe) static var jsonMode = false
+
     /// Writes `text` to stdout and flushes (streamed tokens must appear as they arrive).
     static func write(_ text: String) {
         fputs(text, stdout)
@@ -27,6 +30,10 @@ enum Output {
     /// A `result` line exactly as the protocol frames it (for --json).
     static func resultLine<R: WireResponse>(id: RequestID, _ response: R) {
         write(String(decoding: ResponseLine.result(id: id, response), as: UTF8.self))
+    }
+
+    static func errorLine(id: RequestID, _ error: WireError) {
+        write(String(decoding: ResponseLine.error(id: id, error), as: UTF8.self))
     }
 
     static func tokenLine(id: RequestID, _ event: TokenEvent) {

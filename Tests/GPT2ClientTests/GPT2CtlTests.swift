@@ -128,6 +128,11 @@ struct GPT2CtlDaemonTests {
 
             let badToken = try await runCtl(["detokenize"] + s + ["99999"])
             #expect(badToken.status == 3)
+            let badTokenJSON = try await runCtl(["detokenize", "--json"] + s + ["99999"])
+            #expect(badTokenJSON.status == 3)
+            let errorLine = try #require(try jsonLines(badTokenJSON.stdout).first)
+            #expect(errorLine["type"] == .string("error"))
+            #expect(errorLine["error"]?["code"] == .string("invalid_field"))
 
             let overflow = try await runCtl(["generate", "--max-new-tokens", "100000"] + s + ["x"])
             #expect(overflow.status == 5)

@@ -79,7 +79,7 @@ _gpt2ctl_generate() {
     local -ar arg_specs=(
         '--socket[The daemon'\''s Unix socket (default\: $GPT2D_SOCKET, else /run/gpt2d/gpt2d.sock).]:path:_files'
         '--timeout[Give up after this many seconds (default\: wait).]:seconds:'
-        '--json[Print the daemon'\''s raw JSON response lines instead of human output.]'
+        '--json[Print the daemon'\''s raw JSON response lines (also an error line) instead of human output.]'
         '--model[The model to use (default\: the daemon'\''s only model).]:model:'
         ':prompt:'
         '--tokens[Prompt token ids instead of text, e.g. 1,2,3.]:ids:'
@@ -108,7 +108,7 @@ _gpt2ctl_score() {
     local -ar arg_specs=(
         '--socket[The daemon'\''s Unix socket (default\: $GPT2D_SOCKET, else /run/gpt2d/gpt2d.sock).]:path:_files'
         '--timeout[Give up after this many seconds (default\: wait).]:seconds:'
-        '--json[Print the daemon'\''s raw JSON response lines instead of human output.]'
+        '--json[Print the daemon'\''s raw JSON response lines (also an error line) instead of human output.]'
         '--model[The model to use (default\: the daemon'\''s only model).]:model:'
         ':text:'
         '--tokens[Token ids instead of text, e.g. 1,2,3.]:ids:'
@@ -127,7 +127,7 @@ _gpt2ctl_tokenize() {
     local -ar arg_specs=(
         '--socket[The daemon'\''s Unix socket (default\: $GPT2D_SOCKET, else /run/gpt2d/gpt2d.sock).]:path:_files'
         '--timeout[Give up after this many seconds (default\: wait).]:seconds:'
-        '--json[Print the daemon'\''s raw JSON response lines instead of human output.]'
+        '--json[Print the daemon'\''s raw JSON response lines (also an error line) instead of human output.]'
         '--model[The model whose tokenizer to use (default\: the daemon'\''s only model).]:model:'
         ':text:'
         '--ids[Print only the ids, comma-separated.]'
@@ -144,7 +144,7 @@ _gpt2ctl_detokenize() {
     local -ar arg_specs=(
         '--socket[The daemon'\''s Unix socket (default\: $GPT2D_SOCKET, else /run/gpt2d/gpt2d.sock).]:path:_files'
         '--timeout[Give up after this many seconds (default\: wait).]:seconds:'
-        '--json[Print the daemon'\''s raw JSON response lines instead of human output.]'
+        '--json[Print the daemon'\''s raw JSON response lines (also an error line) instead of human output.]'
         '--model[The model whose tokenizer to use (default\: the daemon'\''s only model).]:model:'
         '*:ids:'
         '--skip-special-tokens[Leave out <|endoftext|>.]'
@@ -161,7 +161,7 @@ _gpt2ctl_models() {
     local -ar arg_specs=(
         '--socket[The daemon'\''s Unix socket (default\: $GPT2D_SOCKET, else /run/gpt2d/gpt2d.sock).]:path:_files'
         '--timeout[Give up after this many seconds (default\: wait).]:seconds:'
-        '--json[Print the daemon'\''s raw JSON response lines instead of human output.]'
+        '--json[Print the daemon'\''s raw JSON response lines (also an error line) instead of human output.]'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
@@ -175,7 +175,7 @@ _gpt2ctl_health() {
     local -ar arg_specs=(
         '--socket[The daemon'\''s Unix socket (default\: $GPT2D_SOCKET, else /run/gpt2d/gpt2d.sock).]:path:_files'
         '--timeout[Give up after this many seconds (default\: wait).]:seconds:'
-        '--json[Print the daemon'\''s raw JSON response lines instead of human output.]'
+        '--json[Print the daemon'\''s raw JSON response lines (also an error line) instead of human output.]'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
@@ -189,7 +189,7 @@ _gpt2ctl_stats() {
     local -ar arg_specs=(
         '--socket[The daemon'\''s Unix socket (default\: $GPT2D_SOCKET, else /run/gpt2d/gpt2d.sock).]:path:_files'
         '--timeout[Give up after this many seconds (default\: wait).]:seconds:'
-        '--json[Print the daemon'\''s raw JSON response lines instead of human output.]'
+        '--json[Print the daemon'\''s raw JSON response lines (also an error line) instead of human output.]'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
@@ -234,7 +234,7 @@ _gpt2ctl_session_open() {
     local -ar arg_specs=(
         '--socket[The daemon'\''s Unix socket (default\: $GPT2D_SOCKET, else /run/gpt2d/gpt2d.sock).]:path:_files'
         '--timeout[Give up after this many seconds (default\: wait).]:seconds:'
-        '--json[Print the daemon'\''s raw JSON response lines instead of human output.]'
+        '--json[Print the daemon'\''s raw JSON response lines (also an error line) instead of human output.]'
         '--model[The model (default\: the daemon'\''s only model).]:model:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
@@ -249,7 +249,7 @@ _gpt2ctl_session_close() {
     local -ar arg_specs=(
         '--socket[The daemon'\''s Unix socket (default\: $GPT2D_SOCKET, else /run/gpt2d/gpt2d.sock).]:path:_files'
         '--timeout[Give up after this many seconds (default\: wait).]:seconds:'
-        '--json[Print the daemon'\''s raw JSON response lines instead of human output.]'
+        '--json[Print the daemon'\''s raw JSON response lines (also an error line) instead of human output.]'
         ':session:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
@@ -264,7 +264,7 @@ _gpt2ctl_session_list() {
     local -ar arg_specs=(
         '--socket[The daemon'\''s Unix socket (default\: $GPT2D_SOCKET, else /run/gpt2d/gpt2d.sock).]:path:_files'
         '--timeout[Give up after this many seconds (default\: wait).]:seconds:'
-        '--json[Print the daemon'\''s raw JSON response lines instead of human output.]'
+        '--json[Print the daemon'\''s raw JSON response lines (also an error line) instead of human output.]'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
@@ -278,7 +278,7 @@ _gpt2ctl_session_info() {
     local -ar arg_specs=(
         '--socket[The daemon'\''s Unix socket (default\: $GPT2D_SOCKET, else /run/gpt2d/gpt2d.sock).]:path:_files'
         '--timeout[Give up after this many seconds (default\: wait).]:seconds:'
-        '--json[Print the daemon'\''s raw JSON response lines instead of human output.]'
+        '--json[Print the daemon'\''s raw JSON response lines (also an error line) instead of human output.]'
         ':session:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
