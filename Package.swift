@@ -33,8 +33,10 @@ let package = Package(
         .target(name: "GPT2JSON", dependencies: ["CJSONC"]),
         /// GPT-2 byte-level BPE tokenizer (vocab.json + merges.txt), streaming decoder.
         .target(name: "GPT2Tokenizer"),
+        /// Small-batch matrix kernels with x86 intrinsics (AVX-512 chosen at run time); no logic beyond the math.
+        .target(name: "CKernels"),
         /// Config, mmap'd safetensors weights, kernels, KV cache, batched forward. Only importer of CBLAS.
-        .target(name: "GPT2Core", dependencies: ["CBLAS"]),
+        .target(name: "GPT2Core", dependencies: ["CBLAS", "CKernels"]),
         /// Wire protocol v1: request/response types, error codes, line framing. Shared by daemon and clients.
         .target(name: "GPT2Wire", dependencies: ["GPT2JSON"]),
         /// sd_notify, socket activation, watchdog, journal logging. Only importer of CSystemd.

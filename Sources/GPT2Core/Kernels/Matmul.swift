@@ -4,8 +4,13 @@
 // nn.Linear stores W as [out, in] (y = x·Wᵀ). One row (M = 1) goes through sgemv, which
 // OpenBLAS streams at memory bandwidth; more rows go through sgemm.
 import CBLAS
+import CKernels
 
 public enum Matmul {
+    /// Row counts in [2, smallMaxRows] use the CKernels streaming kernels when the CPU has AVX-512.
+    nonisolated(unsafe) static var smallKernels: Bool = ck_has_avx512() != 0
+    static let smallMaxRows = 16
+
     /// Threads OpenBLAS may use (process-wide).
     public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
     public static var threads: Int { Int(openblas_get_num_threads()) }
@@ -17,7 +22,11 @@ public enum Matmul {
                        _ w: UnsafePointer<Float>, n: Int,
                        _ out: UnsafeMutablePointer<Float>, ldo: Int? = nil, beta: Float) {
         let ldx = ldx ?? k, ldo = ldo ?? n
-        if m == 1 {
+        if smallKernels && m >= 2 && m <= smallMaxRows {
+            small(m: m, columns: n, align: 16) { r0, rows, c0, c1 in
+                ck_matmul_kn(x + r0 * ldx, rows, k, ldx, w + c0, n, c1 - c0, out + r0 * ldo + c0, ldo, beta)
+            }
+        } else if m == 1 {
             // y[N] = wᵀ[N, K] · x[K]: row-major Trans is OpenBLAS's column-major NoTrans streaming kernel.
             cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(n), 1, w, Int32(n), x, 1, beta, out, 1)
         } else {
@@ -32,11 +41,33 @@ public enum Matmul {
                        _ w: UnsafePointer<Float>, n: Int,
                        _ out: UnsafeMutablePointer<Float>, ldo: Int? = nil, beta: Float) {
         let ldx = ldx ?? k, ldo = ldo ?? n
-        if m == 1 {
+        if smallKernels && m >= 2 && m <= smallMaxRows {
+            small(m: m, columns: n, align: 2) { r0, rows, c0, c1 in
+                ck_matmul_nk(x + r0 * ldx, rows, k, ldx, w + c0 * k, k, c1 - c0, out + r0 * ldo + c0, ldo, beta)
+            }
+        } else if m == 1 {
             cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), 1, w, Int32(k), x, 1, beta, out, 1)
         } else {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
                         1, x, Int32(ldx), w, Int32(k), beta, out, Int32(ldo))
+        }
+    }
+
+    /// Splits a small-M product over the compute threads by output columns, and rows into groups
+    /// of ≤ 8 (each weight is then read once per group). body(r0, rows, c0, c1).
+    @inline(__always)
+    private static func small(m: Int, columns n: Int, align: Int, _ body: (Int, Int, Int, Int) -> Void) {
+        let parts = min(Parallel.threads, max(1, n / 256))
+        let step = ((n + parts - 1) / parts + align - 1) / align * align
+        Parallel.forEach(parts, parallel: parts > 1) { p in
+            let c0 = p * step, c1 = min(n, c0 + step)
+            guard c0 < c1 else { return }
+            var r0 = 0
+            while r0 < m {
+                let rows = min(8, m - r0)
+                body(r0, rows, c0, c1)
+                r0 += rows
+            }
         }
     }
 
