@@ -6,9 +6,13 @@ cd "$(dirname "$0")/.."
 
 # 1. System libraries (Debian packages) — installed only when missing.
 need=()
-for pkg in libopenblas-dev libsystemd-dev libjson-c-dev pkg-config; do
+# systemd provides systemd-analyze and systemd-socket-activate for the unit and activation tests.
+for pkg in libopenblas-dev libsystemd-dev libjson-c-dev pkg-config systemd python3; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
+# python3 may come from elsewhere (pyenv): only install Debian's when none is on PATH.
+if command -v python3 >/dev/null 2>&1; then need=("${need[@]/python3}"); fi
+need=($(printf '%s\n' "${need[@]}" | grep -v '^$' || true))
 if [ ${#need[@]} -gt 0 ]; then
     echo "==> installing ${need[*]}"
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

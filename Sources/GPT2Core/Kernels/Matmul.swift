@@ -5,11 +5,13 @@
 // OpenBLAS streams at memory bandwidth; more rows go through sgemm.
 import CBLAS
 import CKernels
+import Foundation
 
 public enum Matmul {
     /// Row counts in [2, smallMaxRows] use the CKernels streaming kernels when the CPU has AVX-512.
     nonisolated(unsafe) static var smallKernels: Bool = ck_has_avx512() != 0
     static let smallMaxRows = 16
+    nonisolated(unsafe) static var smallMinRows = ProcessInfo.processInfo.environment["GPT2D_SMALL_MIN_ROWS"].flatMap { Int($0) } ?? 2
 
     /// Threads OpenBLAS may use (process-wide).
     public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
@@ -22,7 +24,7 @@ public enum Matmul {
                        _ w: UnsafePointer<Float>, n: Int,
                        _ out: UnsafeMutablePointer<Float>, ldo: Int? = nil, beta: Float) {
         let ldx = ldx ?? k, ldo = ldo ?? n
-        if smallKernels && m >= 2 && m <= smallMaxRows {
+        if smallKernels && m >= smallMinRows && m <= smallMaxRows {
             small(m: m, columns: n, align: 16) { r0, rows, c0, c1 in
                 ck_matmul_kn(x + r0 * ldx, rows, k, ldx, w + c0, n, c1 - c0, out + r0 * ldo + c0, ldo, beta)
             }
@@ -41,7 +43,7 @@ public enum Matmul {
                        _ w: UnsafePointer<Float>, n: Int,
                        _ out: UnsafeMutablePointer<Float>, ldo: Int? = nil, beta: Float) {
         let ldx = ldx ?? k, ldo = ldo ?? n
-        if smallKernels && m >= 2 && m <= smallMaxRows {
+        if smallKernels && m >= smallMinRows && m <= smallMaxRows {
             small(m: m, columns: n, align: 2) { r0, rows, c0, c1 in
                 ck_matmul_nk(x + r0 * ldx, rows, k, ldx, w + c0 * k, k, c1 - c0, out + r0 * ldo + c0, ldo, beta)
             }

@@ -1,1 +1,0 @@
-// GPT2Systemd — placeholder until its first component lands.
