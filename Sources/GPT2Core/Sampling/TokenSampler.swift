@@ -1,49 +1,177 @@
-// TokenSampler — picks the next token the way transformers' generate() does: repetition penalty,
-// then (sampling only) temperature → top-k → top-p, then argmax (greedy) or a categorical draw
+// TokenSampler — picks the next token the way transformers' generate() does, then a categorical draw
 // from a per-request seeded generator (so a seed reproduces whatever else shares the batch).
+//
+// Processor order (transformers' _get_logits_processor, plus the OpenAI/vLLM extras placed where
+// noted); processors that would be no-ops are left out, as generate() does:
+//   1. logit_bias                 (OpenAI/vLLM: added to the raw logits before everything else)
+//   2. repetition_penalty         RepetitionPenaltyLogitsProcessor (prompt + generated)
+//   3. presence_penalty           OpenAI/vLLM, over generated tokens only — placed right after the
+//   4. frequency_penalty          repetition penalty, i.e. with the other penalties, before any ban
+//   5. no_repeat_ngram_size       NoRepeatNGramLogitsProcessor
+//   6. bad_words_ids              NoBadWordsLogitsProcessor (EOS ids as generate() passes them)
+//   7. min_new_tokens             MinNewTokensLengthLogitsProcessor
+//   8. suppress_tokens            SuppressTokensLogitsProcessor
+//   sampling only (do_sample):
+//   9. temperature  10. top_k  11. top_p  12. min_p  13. typical_p
+// then argmax (greedy, first index on ties) or a draw from softmax(processed logits).
 import Foundation
 
 public struct SamplingParameters: Sendable, Equatable {
     public var doSample: Bool
     public var temperature: Float
+    /// 0: off.
     public var topK: Int
     public var topP: Float
     public var repetitionPenalty: Float
     /// nil: a random seed.
     public var seed: UInt64?
+    /// Added to the raw logits first (OpenAI `logit_bias`).
+    public var logitBias: [Int32: Float]
+    /// OpenAI `presence_penalty` over generated tokens; 0: off.
+    public var presencePenalty: Float
+    /// OpenAI `frequency_penalty` over generated tokens; 0: off.
+    public var frequencyPenalty: Float
+    /// transformers' `no_repeat_ngram_size`; 0: off.
+    public var noRepeatNGramSize: Int
+    /// transformers' `bad_words_ids`; empty: off.
+    public var badWordsIDs: [[Int32]]
+    /// transformers' `min_new_tokens`; 0: off. Needs `eosTokenIDs`.
+    public var minNewTokens: Int
+    /// transformers' `suppress_tokens`; empty: off.
+    public var suppressTokens: [Int32]
+    /// transformers' `min_p`; 0: off.
+    public var minP: Float
+    /// transformers' `typical_p`; 1: off.
+    public var typicalP: Float
+    /// The EOS ids generate() hands to bad_words (single-token EOS entries are dropped) and
+    /// min_new_tokens (the ids banned until enough tokens are new). GPT-2: [50256].
+    public var eosTokenIDs: [Int32]
 
-    /// transformers' generate() defaults: greedy; when sampling T 1.0, top_k 50, top_p 1.0.
+    /// transformers' generate() defaults: greedy; when sampling T 1.0, top_k 50, top_p 1.0;
+    /// every other processor off.
     public init(doSample: Bool = false, temperature: Float = 1, topK: Int = 50, topP: Float = 1,
-                repetitionPenalty: Float = 1, seed: UInt64? = nil) {
+                repetitionPenalty: Float = 1, seed: UInt64? = nil,
+                logitBias: [Int32: Float] = [:], presencePenalty: Float = 0, frequencyPenalty: Float = 0,
+                noRepeatNGramSize: Int = 0, badWordsIDs: [[Int32]] = [], minNewTokens: Int = 0,
+                suppressTokens: [Int32] = [], minP: Float = 0, typicalP: Float = 1,
+                eosTokenIDs: [Int32] = []) {
         self.doSample = doSample; self.temperature = temperature; self.topK = topK; self.topP = topP
         self.repetitionPenalty = repetitionPenalty; self.seed = seed
+        self.logitBias = logitBias; self.presencePenalty = presencePenalty; self.frequencyPenalty = frequencyPenalty
+        self.noRepeatNGramSize = noRepeatNGramSize; self.badWordsIDs = badWordsIDs; self.minNewTokens = minNewTokens
+        self.suppressTokens = suppressTokens; self.minP = minP; self.typicalP = typicalP; self.eosTokenIDs = eosTokenIDs
     }
+
+    /// Throws the first parameter outside its valid range (TokenSampler traps on those).
+    /// The sampling-only parameters (temperature, top_k, top_p, min_p, typical_p) are checked only
+    /// when `doSample` is set, since greedy search ignores them.
+    public func validate() throws {
+        try LogitBias.validate(logitBias)
+        guard repetitionPenalty > 0, repetitionPenalty.isFinite else {
+            throw SamplingParameterError("repetition_penalty", "has to be a strictly positive float, but is \(repetitionPenalty)")
+        }
+        try PresencePenalty.validate(presencePenalty)
+        try FrequencyPenalty.validate(frequencyPenalty)
+        guard noRepeatNGramSize >= 0 else {
+            throw SamplingParameterError("no_repeat_ngram_size", "has to be a strictly positive integer, but is \(noRepeatNGramSize)")
+        }
+        if !badWordsIDs.isEmpty { try BadWords.validate(badWordsIDs) }
+        try MinNewTokens.validate(minNewTokens)
+        try SuppressTokens.validate(suppressTokens)
+        // The warpers only exist when sampling; like transformers (which only warns), greedy
+        // requests may carry any value in them (e.g. OpenAI's temperature 0).
+        guard doSample else { return }
+        guard temperature > 0, temperature.isFinite else {
+            throw SamplingParameterError("temperature", "has to be a strictly positive float, but is \(temperature)")
+        }
+        guard topK >= 0 else { throw SamplingParameterError("top_k", "has to be a strictly positive integer, but is \(topK)") }
+        guard topP > 0 && topP <= 1 else { throw SamplingParameterError("top_p", "has to be a float > 0 and <= 1, but is \(topP)") }
+        try MinP.validate(minP)
+        guard typicalP > 0 && typicalP <= 1 else { throw SamplingParameterError("typical_p", "has to be a float > 0 and <= 1, but is \(typicalP)") }
+    }
+
+    /// The processors in order (see the file header), those that are no-ops left out.
+    public func makeProcessors() -> [any LogitsProcessor] {
+        var list: [any LogitsProcessor] = []
+        if !logitBias.isEmpty { list.append(LogitBias(logitBias)) }
+        if repetitionPenalty != 1 { list.append(RepetitionPenalty(repetitionPenalty)) }
+        if presencePenalty != 0 { list.append(PresencePenalty(presencePenalty)) }
+        if frequencyPenalty != 0 { list.append(FrequencyPenalty(frequencyPenalty)) }
+        if noRepeatNGramSize > 0 { list.append(NoRepeatNGram(noRepeatNGramSize)) }
+        if !badWordsIDs.isEmpty { list.append(BadWords(ids: badWordsIDs, eosIDs: eosTokenIDs)) }
+        if minNewTokens > 0 && !eosTokenIDs.isEmpty { list.append(MinNewTokens(minNewTokens, eosIDs: eosTokenIDs)) }
+        if !suppressTokens.isEmpty { list.append(SuppressTokens(suppressTokens)) }
+        if doSample {
+            if temperature != 1 { list.append(Temperature(temperature)) }
+            if topK != 0 { list.append(TopK(topK)) }
+            if topP < 1 { list.append(TopP(topP)) }
+            if minP > 0 { list.append(MinP(minP)) }
+            if typicalP < 1 { list.append(TypicalP(typicalP)) }
+        }
+        return list
+    }
+}
+
+/// One sampled token with its log-probabilities (natural log), raw and after processing.
+public struct SampledToken: Sendable, Equatable {
+    public var token: Int32
+    /// log softmax of the raw logits at `token` (vLLM's default `logprobs`).
+    public var rawLogprob: Double
+    /// log softmax of the processed logits at `token` (transformers' `output_scores`); −∞ never
+    /// happens for a sampled token.
+    public var processedLogprob: Double
+    /// The top alternatives of the raw distribution (empty unless asked for).
+    public var topRaw: [Logprobs.Entry]
+    /// The top alternatives of the processed distribution (filtered tokens never appear).
+    public var topProcessed: [Logprobs.Entry]
 }
 
 public struct TokenSampler {
     public let parameters: SamplingParameters
-    /// The processors in transformers' order (those that are no-ops are left out, as generate() does).
+    /// The processors in order (those that are no-ops are left out, as generate() does).
     public let processors: [any LogitsProcessor]
+    /// Where the prompt ends in the histories passed to `next(_:history:)`. nil: the length of the
+    /// first history seen (the first call comes right after the prompt).
+    public var promptLength: Int?
     private var rng: Xoshiro256
 
-    public init(_ p: SamplingParameters) {
+    /// Traps on invalid parameters; check them first with `SamplingParameters.validate()`.
+    public init(_ p: SamplingParameters, promptLength: Int? = nil) {
         parameters = p
-        var list: [any LogitsProcessor] = []
-        if p.repetitionPenalty != 1 { list.append(RepetitionPenalty(p.repetitionPenalty)) }
-        if p.doSample {
-            if p.temperature != 1 { list.append(Temperature(p.temperature)) }
-            if p.topK != 0 { list.append(TopK(p.topK)) }
-            if p.topP < 1 { list.append(TopP(p.topP)) }
-        }
-        processors = list
+        processors = p.makeProcessors()
+        self.promptLength = promptLength
         rng = Xoshiro256(seed: p.seed ?? UInt64.random(in: 0...UInt64.max))
     }
 
-    /// The next token for raw `logits` (V values) after `history`. `logits` is left processed.
+    /// The next token for raw `logits` (V values) after `history` (prompt + generated).
+    /// `logits` is left processed.
     public mutating func next(_ logits: inout [Float], history: [Int32]) -> Int {
-        processors.process(&logits, history: history)
+        if promptLength == nil { promptLength = history.count }
+        return next(&logits, context: GenerationContext(history: history, promptLength: min(promptLength!, history.count)))
+    }
+
+    /// The next token for raw `logits` given the history and prompt boundary. `logits` is left processed.
+    public mutating func next(_ logits: inout [Float], context: GenerationContext) -> Int {
+        processors.process(&logits, context: context)
         if !parameters.doSample { return Sampling.argmax(logits) }
-        // Categorical draw from softmax(logits).
+        return draw(logits)
+    }
+
+    /// Samples from `raw` logits and reports log-probabilities before and after processing, with
+    /// the top `topLogprobs` alternatives of each.
+    public mutating func sample(_ raw: [Float], context: GenerationContext, topLogprobs: Int = 0) -> SampledToken {
+        var processed = raw
+        let token = next(&processed, context: context)
+        return SampledToken(
+            token: Int32(token),
+            rawLogprob: Sampling.logSoftmax(raw, at: token),
+            processedLogprob: Sampling.logSoftmax(processed, at: token),
+            topRaw: Logprobs.top(raw, count: topLogprobs),
+            topProcessed: Logprobs.top(processed, count: topLogprobs))
+    }
+
+    /// Categorical draw from softmax(logits); −∞ entries are never drawn.
+    mutating func draw(_ logits: [Float]) -> Int {
         let m = logits.max() ?? 0
         var total = 0.0
         var weights = [Double](repeating: 0, count: logits.count)

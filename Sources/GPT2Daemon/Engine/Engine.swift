@@ -14,28 +14,35 @@ import GPT2Wire
 public final class Engine: @unchecked Sendable {
     public let options: EngineOptions
     public let sessions: SessionStore
-    private let modelsByName: [String: ServedModel]
+    let modelsByName: [String: ServedModel]
     private let modelOrder: [String]
 
     // Shared state, guarded by `cond`'s lock.
-    private let cond = NSCondition()
+    let cond = NSCondition()
     private var inbox: [Job] = []
-    private var jobsByKey: [JobKey: Job] = [:]          // jobs that carry an id, for `cancel`
-    private var liveJobs: [ObjectIdentifier: Job] = [:]  // every submitted, unfinished job
+    var jobsByKey: [JobKey: Job] = [:]          // jobs that carry an id, for `cancel`
+    var liveJobs: [ObjectIdentifier: Job] = [:]  // every submitted, unfinished job
     private var accepting = true
     private var stopRequested = false
     private var running = false
-    private var counters = Counters()
+    /// Beam searches in progress on `beamQueue` (shutdown waits for them).
+    var beamJobsRunning = 0
+    var counters = Counters()
     private var lastHeartbeat = Engine.now()
     private var threadStarted = false
 
     // Engine-thread state.
-    private var active: [Job] = []
-    private var runners: [String: GPT2Runner] = [:]
+    var active: [Job] = []
+    /// Caches of finished session-less requests, for automatic prompt caching.
+    let prefixCache = PrefixCache()
+    /// Beam search runs here, beside the batching thread (it is one synchronous search per request).
+    let beamQueue = DispatchQueue(label: "gpt2d-beam")
+    var beamRunners: [String: GPT2Runner] = [:]
+    var runners: [String: GPT2Runner] = [:]
     private var nextModel = 0
     private var lastExpiry = Engine.now()
 
-    private struct Counters {
+    struct Counters {
         var requestsTotal = 0, errorsTotal = 0, promptTokens = 0, completionTokens = 0, cachedTokens = 0, forwardPasses = 0
         var activeJobs = 0
     }
@@ -117,7 +124,32 @@ public final class Engine: @unchecked Sendable {
         guard let m = modelsByName[r.model] else {
             return fail(events, WireError(.unknownModel, "no model named '\(r.model)'", field: "model"))
         }
-        submit(Job(key: key, client: client, model: m, kind: .generate(GenerationState(request: r, tokenizer: m.tokenizer, events: events))))
+        let a = r.advanced
+        do {
+            if a.numBeams > 1 {
+                let job = Job(key: key, client: client, model: m, kind: .generate(try GenerationState(request: r, model: m, events: events)))
+                job.isBeamSearch = true
+                return submit(job)
+            }
+            if a.numReturnSequences > 1 {
+                let group = SequenceGroup(count: a.numReturnSequences, baseSeed: r.seed ?? UInt64.random(in: 0...UInt64.max), events: events)
+                var jobs: [Job] = []
+                for i in 0..<a.numReturnSequences {
+                    let state = try GenerationState(request: r, model: m, index: i, group: group, events: group.memberEvents(i))
+                    let job = Job(key: key, client: client, model: m, kind: .generate(state))
+                    job.countsAsRequest = i == 0
+                    jobs.append(job)
+                }
+                group.members = jobs
+                if case .generate(let lead) = jobs[0].kind { lead.followers = Array(jobs.dropFirst()) }
+                return submit(jobs[0], followers: Array(jobs.dropFirst()))
+            }
+            submit(Job(key: key, client: client, model: m, kind: .generate(try GenerationState(request: r, model: m, events: events))))
+        } catch let e as WireError {
+            fail(events, e)
+        } catch {
+            fail(events, WireError(.internalError, "\(error)"))
+        }
     }
 
     public func score(_ r: ScoreRequest, key: JobKey, client: ClientIdentity,
@@ -153,7 +185,24 @@ public final class Engine: @unchecked Sendable {
 
     private func countError() { cond.lock(); counters.errorsTotal += 1; counters.requestsTotal += 1; cond.unlock() }
 
-    private func submit(_ job: Job) {
+    /// Several jobs answering one request (a task's sequences): admitted together, counted once.
+    func submitAll(_ jobs: [Job]) {
+        cond.lock()
+        if !accepting || counters.activeJobs >= options.maxPendingJobs {
+            let e = !accepting ? WireError(.shuttingDown, "the daemon is shutting down")
+                : WireError(.overloaded, "too many requests in flight (\(options.maxPendingJobs)); retry later")
+            cond.unlock()
+            return finish(jobs[0], error: e, counted: false)
+        }
+        if jobs[0].key.id != nil { jobsByKey[jobs[0].key] = jobs[0] }
+        for j in jobs { liveJobs[ObjectIdentifier(j)] = j }
+        counters.activeJobs += 1
+        inbox.append(contentsOf: jobs)
+        cond.broadcast()
+        cond.unlock()
+    }
+
+    private func submit(_ job: Job, followers: [Job] = []) {
         cond.lock()
         if !accepting {
             cond.unlock()
@@ -164,8 +213,13 @@ public final class Engine: @unchecked Sendable {
             return finish(job, error: WireError(.overloaded, "too many requests in flight (\(options.maxPendingJobs)); retry later"), counted: false)
         }
         if job.key.id != nil { jobsByKey[job.key] = job }
-        liveJobs[ObjectIdentifier(job)] = job
+        for j in [job] + followers { liveJobs[ObjectIdentifier(j)] = j }
         counters.activeJobs += 1
+        if job.isBeamSearch {
+            cond.unlock()
+            beamQueue.async { [self] in runBeamSearch(job) }
+            return
+        }
         inbox.append(job)
         cond.broadcast()
         cond.unlock()
@@ -184,7 +238,9 @@ public final class Engine: @unchecked Sendable {
             }
             let fresh = inbox
             inbox.removeAll()
-            let stop = stopRequested && fresh.isEmpty && active.isEmpty
+            let idle = stopRequested && fresh.isEmpty && active.isEmpty
+            let stop = idle && beamJobsRunning == 0
+            if idle && !stop { _ = cond.wait(until: Date().addingTimeInterval(0.01)) }
             cond.unlock()
             if stop { break }
 
@@ -201,7 +257,7 @@ public final class Engine: @unchecked Sendable {
         job.started = true
         job.startedAt = Engine.now()
         do {
-            try setUp(job)
+            try setUp(job, usePrefixCache: true)
             active.append(job)
             if job.pending.isEmpty { complete(job) }  // e.g. max_new_tokens 0
         } catch let e as WireError {
@@ -211,27 +267,26 @@ public final class Engine: @unchecked Sendable {
         }
     }
 
-    private func setUp(_ job: Job) throws {
+    /// Tokenizes and validates a job's input, leases its session, finds reusable KV entries and
+    /// decides what to compute. `usePrefixCache` only on the engine thread (the cache is its own).
+    func setUp(_ job: Job, usePrefixCache: Bool) throws {
         let m = job.model, cfg = m.model.config
         let input: PromptInput, sessionID: String?
         switch job.kind {
         case .generate(let g): input = g.request.input; sessionID = g.request.session
         case .score(let s): input = s.request.input; sessionID = s.request.session
+        case .hidden(let h): input = .tokens(h.sequence.tokens.map(Int.init)); sessionID = nil
         }
-        let fieldName: String
         let newTokens: [Int32]
         switch input {
         case .text(let t):
-            fieldName = "prompt"
             newTokens = m.tokenizer.encode(t).map { Int32($0) }
         case .tokens(let ids):
-            fieldName = "tokens"
             if let bad = ids.firstIndex(where: { $0 < 0 || $0 >= cfg.vocabSize }) {
                 throw WireError(.invalidField, "tokens[\(bad)] = \(ids[bad]) is outside the vocabulary (0..<\(cfg.vocabSize))", field: "tokens")
             }
             newTokens = ids.map { Int32($0) }
         }
-        if case .score = job.kind, case .text = input { _ = fieldName }
 
         var history: [Int32] = []
         if let id = sessionID {
@@ -239,19 +294,19 @@ public final class Engine: @unchecked Sendable {
             job.session = s
             history = s.tokens
             job.cache = s.cache ?? KVCache(pool: m.pool)
-        } else {
-            job.cache = KVCache(pool: m.pool)
         }
         job.context = history + newTokens
         if job.context.isEmpty {
-            throw WireError(.invalidField, "the prompt is empty", field: fieldName == "tokens" ? "tokens" : (job.isScore ? "text" : "prompt"))
+            let field: String
+            if case .tokens = input { field = "tokens" } else { field = job.isScore ? "text" : "prompt" }
+            throw WireError(.invalidField, "the prompt is empty", field: field)
         }
         if job.context.count > cfg.nPositions {
             throw WireError(.contextOverflow, "\(job.context.count) tokens exceed the model's context of \(cfg.nPositions) (n_positions); GPT-2's learned positions cannot be shifted")
         }
-        // How many positions must be (re)computed: everything after the cached prefix, and at least
-        // the row whose logits the request needs.
-        var firstNeeded = job.context.count - 1  // generate: logits of the last token
+        // The first position whose row must be computed: the last token's for generation (its
+        // logits pick the first new token), the one before the first scored token for scoring.
+        var firstNeeded = job.context.count - 1
         switch job.kind {
         case .generate(let g):
             let room = cfg.nPositions - job.context.count
@@ -263,9 +318,21 @@ public final class Engine: @unchecked Sendable {
             } else {
                 g.maxNewTokens = min(GenerateRequest.defaultMaxNewTokens, room)
             }
+            g.promptLength = job.context.count
         case .score(let s):
             s.scoreStart = history.count
-            firstNeeded = max(0, history.count - 1)  // the row before the first scored token
+            firstNeeded = max(0, history.count - 1)
+        case .hidden(let h):
+            // Hidden rows come only from positions computed in this request.
+            firstNeeded = h.sequence.rows == .all ? 0 : job.context.count - 1
+        }
+        if job.cache == nil {
+            // No session: start from the longest prefix this user recently computed, if any.
+            if usePrefixCache, let reused = prefixCache.lookup(owner: job.client.uid, model: m.name, tokens: job.context, limit: firstNeeded) {
+                job.cache = reused
+            } else {
+                job.cache = KVCache(pool: m.pool)
+            }
         }
         if job.cache.count > firstNeeded { job.cache.truncate(to: firstNeeded) }
         job.cachedTokens = job.cache.count
@@ -281,6 +348,9 @@ public final class Engine: @unchecked Sendable {
         cond.unlock()
         for job in victims { finish(job, error: job.cancelReason!) }
     }
+
+    /// Frees KV memory that only speeds things up: cached prefixes first, then idle sessions' caches.
+    func evictSomething() -> Bool { prefixCache.evictOne() || sessions.evictOneCache() }
 
     /// One batched forward pass for one model.
     private func step() {
@@ -313,19 +383,25 @@ public final class Engine: @unchecked Sendable {
             let requests = batch.map { item -> ForwardRequest in
                 let finishesPrompt = item.take == item.job.pending.count
                 let logits: RowSelection
+                var hidden = RowSelection.none
                 switch item.job.kind {
                 case .score: logits = .all
                 case .generate: logits = finishesPrompt ? .last : .none
+                case .hidden(let h):
+                    logits = .none
+                    hidden = h.sequence.rows == .all ? .all : (finishesPrompt ? .last : .none)
                 }
-                return ForwardRequest(cache: item.job.cache, tokens: Array(item.job.pending[..<item.take]), logits: logits)
+                return ForwardRequest(cache: item.job.cache, tokens: Array(item.job.pending[..<item.take]), logits: logits, hidden: hidden)
             }
             do {
                 let results = try runner.forward(requests)
                 cond.lock(); counters.forwardPasses += 1; cond.unlock()
-                for (i, item) in batch.enumerated() { advance(item.job, taken: item.take, result: results[i]) }
+                for (i, item) in batch.enumerated() where item.job.cache != nil {
+                    advance(item.job, taken: item.take, result: results[i])
+                }
                 return
             } catch ForwardError.kvBudgetExhausted(let s, _) {
-                if sessions.evictOneCache() { continue }
+                if evictSomething() { continue }
                 let job = batch[s].job
                 batch.remove(at: s)
                 // Nothing else holds KV memory that could be freed by waiting: the request cannot fit.
@@ -344,116 +420,43 @@ public final class Engine: @unchecked Sendable {
         }
     }
 
-    /// Consumes one forward result for a job.
-    private func advance(_ job: Job, taken: Int, result: ForwardResult) {
-        let firstPosition = job.cache.count - taken  // position of the first token just computed
-        job.pending.removeFirst(taken)
-        switch job.kind {
-        case .score(let s):
-            let V = job.model.model.config.vocabSize
-            for r in 0..<taken {
-                let target = firstPosition + r + 1  // the token this row predicts
-                guard target >= s.scoreStart && target < job.context.count else { continue }
-                let row = Array(result.logitsRow(r, vocabSize: V))
-                let tok = Int(job.context[target])
-                s.logprobs.append(Sampling.logSoftmax(row, at: tok))
-                if s.request.topLogprobs > 0 { s.top.append(Self.top(row, s.request.topLogprobs)) }
-            }
-            if job.pending.isEmpty { complete(job) }
-        case .generate(let g):
-            guard job.pending.isEmpty else { return }  // still prefilling
-            var logits = result.logits
-            let raw = g.request.logprobs ? logits : []
-            let token = g.sampler.next(&logits, history: job.context)
-            emit(job, g, token: Int32(token), raw: raw)
-        }
-    }
-
-    private static func top(_ row: [Float], _ n: Int) -> [TokenLogprob] {
-        let lse = Sampling.logSumExp(row)
-        let idx = row.indices.sorted { row[$0] > row[$1] }.prefix(n)
-        return idx.map { TokenLogprob(token: $0, logprob: Double(row[$0]) - lse) }
-    }
-
-    /// Records a sampled token, streams it, and decides whether the generation goes on.
-    private func emit(_ job: Job, _ g: GenerationState, token: Int32, raw: [Float]) {
-        if g.generated.isEmpty { g.firstTokenAt = Engine.now() }
-        g.generated.append(token)
-        job.context.append(token)
-        let lp: Double? = raw.isEmpty ? nil : Sampling.logSoftmax(raw, at: Int(token))
-        if g.request.logprobs { g.logprobs.append(lp) }
-        let eos = job.model.model.config.eosTokenId
-        var reason: GenerateResponse.FinishReason? = nil
-        var text = ""
-        if let eos, Int(token) == eos {
-            reason = .eos
-        } else {
-            let (released, stopped) = g.filter.append(g.decoder.append(Int(token)))
-            text = released
-            if stopped { reason = .stop }
-        }
-        if reason == nil && g.generated.count >= g.maxNewTokens { reason = .length }
-        if reason != nil && reason != .stop {
-            text += g.filter.append(g.decoder.flush()).release
-            text += g.filter.finish()
-        }
-        if g.request.stream {
-            g.events(.token(TokenEvent(index: g.generated.count - 1, token: Int(token), text: text, logprob: lp)))
-        }
-        if let reason {
-            g.finishReason = reason
-            complete(job)
-        } else {
-            job.pending = [token]
-        }
-    }
-
-    /// A job ran to its end: report the result.
-    private func complete(_ job: Job) {
-        let end = Engine.now()
-        switch job.kind {
-        case .generate(let g):
-            let first = g.generated.isEmpty ? end : g.firstTokenAt
-            let usage = GenerateResponse.Usage(promptTokens: job.promptTokens, completionTokens: g.generated.count, cachedTokens: job.cachedTokens)
-            let timing = GenerateResponse.Timing(
-                queueMs: (job.startedAt - job.submittedAt) * 1000, promptMs: (first - job.startedAt) * 1000,
-                completionMs: (end - first) * 1000, totalMs: (end - job.submittedAt) * 1000)
-            let response = GenerateResponse(
-                text: g.filter.text, tokens: g.generated.map(Int.init), finishReason: g.finishReason ?? .length,
-                usage: usage, timing: timing, logprobs: g.request.logprobs ? g.logprobs : nil)
-            retire(job, completion: g.generated.count)
-            g.events(.result(response))
-        case .score(let s):
-            let scored = Array(job.context[s.scoreStart...]).map(Int.init)
-            var lps: [Double?] = s.scoreStart == 0 ? [nil] : []
-            lps += s.logprobs.map { $0 }
-            var tops: [[TokenLogprob]?]? = nil
-            if s.request.topLogprobs > 0 { tops = (s.scoreStart == 0 ? [nil] : []) + s.top.map { $0 } }
-            let finite = lps.compactMap { $0 }.filter { $0.isFinite }
-            let ppl: Double? = finite.isEmpty ? nil : Foundation.exp(-finite.reduce(0, +) / Double(finite.count))
-            retire(job, completion: 0)
-            s.completion(.success(ScoreResponse(tokens: scored, logprobs: lps.map { $0.flatMap { $0.isFinite ? $0 : nil } },
-                                                perplexity: ppl.flatMap { $0.isFinite ? $0 : nil }, topLogprobs: tops)))
-        }
-    }
+    // MARK: - Endings
 
     /// Ends a job with an error (any thread before admission; the engine thread after).
-    private func finish(_ job: Job, error: WireError, counted: Bool = true) {
+    func finish(_ job: Job, error: WireError, counted: Bool = true) {
+        if case .generate(let g) = job.kind {
+            // A group answers once; its other members stop at their next step.
+            if let group = g.group {
+                cond.lock()
+                for other in group.members where other !== job && other.cancelReason == nil { other.cancelReason = error }
+                cond.unlock()
+                // Followers that never started hold nothing but their registration.
+                for f in g.followers where !f.started { retire(f, completion: 0, failed: true) }
+            }
+        }
+        if case .hidden(let h) = job.kind {
+            cond.lock()
+            for other in h.batch.members where other !== job && other.cancelReason == nil { other.cancelReason = error }
+            cond.unlock()
+        }
         retire(job, completion: 0, failed: true, counted: counted)
         switch job.kind {
         case .generate(let g): g.events(.error(error))
         case .score(let s): s.completion(.failure(error))
+        case .hidden(let h): h.batch.fail(error)
         }
     }
 
-    /// Bookkeeping common to every ending: session hand-back, counters, forget the job.
-    private func retire(_ job: Job, completion: Int, failed: Bool = false, counted: Bool = true) {
+    /// Bookkeeping common to every ending: session hand-back, prefix caching, counters, forget the job.
+    func retire(_ job: Job, completion: Int, failed: Bool = false, counted: Bool = true) {
         if let s = job.session {
             // The session keeps everything the client has seen; the cache keeps what was computed.
             s.tokens = job.context
             s.cache = job.cache
             sessions.release(s)
             job.session = nil
+        } else if job.started && !job.isBeamSearch, let cache = job.cache, cache.count > 0 {
+            prefixCache.store(owner: job.client.uid, model: job.model.name, tokens: Array(job.context[..<cache.count]), cache: cache)
         }
         job.cache = nil
         job.pending = []
@@ -461,12 +464,15 @@ public final class Engine: @unchecked Sendable {
         cond.lock()
         if jobsByKey[job.key] === job { jobsByKey[job.key] = nil }
         liveJobs[ObjectIdentifier(job)] = nil
-        counters.requestsTotal += 1
-        if counted || !failed { counters.activeJobs -= 1 }
-        if failed { counters.errorsTotal += 1 } else {
-            counters.promptTokens += job.promptTokens
+        if job.countsAsRequest {
+            counters.requestsTotal += 1
+            if counted || !failed { counters.activeJobs -= 1 }
+            if failed { counters.errorsTotal += 1 }
+        }
+        if !failed {
+            counters.promptTokens += job.countsAsRequest ? job.promptTokens : 0
             counters.completionTokens += completion
-            counters.cachedTokens += job.cachedTokens
+            counters.cachedTokens += job.countsAsRequest ? job.cachedTokens : 0
         }
         cond.unlock()
     }

@@ -10,6 +10,7 @@ final class Job {
     enum Kind {
         case generate(GenerationState)
         case score(ScoreState)
+        case hidden(HiddenState)
     }
 
     let key: JobKey
@@ -19,6 +20,11 @@ final class Job {
     let submittedAt: Double
     /// Set by cancel/cancelAll/shutdown (under Engine.lock); the scheduler ends the job at its next step.
     var cancelReason: WireError?
+
+    /// num_beams > 1: runs on the beam worker, not in the batching loop.
+    var isBeamSearch = false
+    /// False for the extra sequences of a num_return_sequences group (the leader is the request).
+    var countsAsRequest = true
 
     // Set up on the engine thread.
     var started = false
@@ -44,28 +50,75 @@ final class Job {
     }
 }
 
-/// Generation parameters and progress.
+/// Generation parameters and progress of one sequence.
 final class GenerationState {
     let request: GenerateRequest
+    /// Where this sequence's events go (wrapped by its SequenceGroup when n > 1).
     let events: @Sendable (GenerateEvent) -> Void
+    let parameters: SamplingParameters
     var sampler: TokenSampler
+    /// Token ids that end the sequence (empty with ignore_eos).
+    let stopIDs: Set<Int32>
     var maxNewTokens = 0
+    /// context.count when generation began: the processors' prompt boundary.
+    var promptLength = 0
     var generated: [Int32] = []
     var logprobs: [Double?] = []
+    var topLogprobs: [[TokenLogprob]] = []
     var decoder: StreamingDecoder
     var filter: StopTextFilter
     var firstTokenAt: Double = 0
     var finishReason: GenerateResponse.FinishReason?
+    /// n > 1: the group this sequence belongs to and its index in it.
+    let group: SequenceGroup?
+    let index: Int
+    /// n > 1, leader only: the other sequences, started from a fork of the leader's prompt cache.
+    var followers: [Job] = []
+    /// Followers: set once the leader's prompt is computed and this sequence has its own cache.
+    var forked = false
 
-    init(request: GenerateRequest, tokenizer: GPT2Tokenizer, events: @escaping @Sendable (GenerateEvent) -> Void) {
+    /// Throws invalid_field for parameters outside their ranges or token ids outside the vocabulary.
+    init(request: GenerateRequest, model: ServedModel, index: Int = 0, group: SequenceGroup? = nil,
+         events: @escaping @Sendable (GenerateEvent) -> Void) throws(WireError) {
         self.request = request
         self.events = events
-        sampler = TokenSampler(SamplingParameters(
+        self.index = index
+        self.group = group
+        let a = request.advanced
+        let cfg = model.model.config
+        let eos: [Int32] = cfg.eosTokenId.map { [Int32($0)] } ?? []
+        let V = cfg.vocabSize
+        func checkIDs(_ ids: [Int], _ field: String) throws(WireError) {
+            if let bad = ids.first(where: { $0 >= V }) {
+                throw WireError(.invalidField, "\(field) names token \(bad), outside the vocabulary (0..<\(V))", field: field)
+            }
+        }
+        try checkIDs(a.suppressTokens, "suppress_tokens")
+        try checkIDs(a.badWordsIDs.flatMap { $0 }, "bad_words_ids")
+        try checkIDs(Array(a.logitBias.keys), "logit_bias")
+        var seed = request.seed
+        if let g = group { seed = SamplingParameters.sequenceSeed(base: g.baseSeed, index: index) }
+        var p = SamplingParameters(
             doSample: request.doSample, temperature: Float(request.temperature), topK: request.topK,
-            topP: Float(request.topP), repetitionPenalty: Float(request.repetitionPenalty), seed: request.seed))
-        decoder = StreamingDecoder(tokenizer: tokenizer)
-        filter = StopTextFilter(stops: request.stop)
+            topP: Float(request.topP), repetitionPenalty: Float(request.repetitionPenalty), seed: seed,
+            logitBias: Dictionary(uniqueKeysWithValues: a.logitBias.map { (Int32($0.key), Float($0.value)) }),
+            presencePenalty: Float(a.presencePenalty), frequencyPenalty: Float(a.frequencyPenalty),
+            noRepeatNGramSize: a.noRepeatNGramSize, badWordsIDs: a.badWordsIDs.map { $0.map(Int32.init) },
+            minNewTokens: a.ignoreEOS ? 0 : a.minNewTokens, suppressTokens: a.suppressTokens.map(Int32.init),
+            minP: Float(a.minP), typicalP: Float(a.typicalP), eosTokenIDs: eos)
+        do { try p.validate() } catch let e as SamplingParameterError {
+            throw WireError(.invalidField, e.message, field: e.parameter)
+        } catch { throw WireError(.invalidField, "\(error)") }
+        if !p.doSample { p.seed = 0 }  // greedy never draws: keep the sampler deterministic
+        parameters = p
+        sampler = TokenSampler(p)
+        stopIDs = a.ignoreEOS ? [] : Set(eos)
+        decoder = StreamingDecoder(tokenizer: model.tokenizer)
+        filter = StopTextFilter(stops: request.stop, includeStop: a.includeStopStrInOutput)
     }
+
+    /// Whether the result carries per-token log-probabilities.
+    var wantsLogprobs: Bool { request.logprobs || request.advanced.topLogprobs > 0 }
 }
 
 /// Scoring parameters and progress.

@@ -7,12 +7,15 @@
 struct StopTextFilter {
     private let stops: [[UInt8]]
     private let longest: Int
+    /// Keep the matched stop string in the text (vLLM's include_stop_str_in_output).
+    private let includeStop: Bool
     /// All text produced so far (before a stop string, once one is found).
     private(set) var bytes: [UInt8] = []
     /// bytes[0..<released] have been handed to the client.
     private(set) var released = 0
 
-    init(stops: [String]) {
+    init(stops: [String], includeStop: Bool = false) {
+        self.includeStop = includeStop
         self.stops = stops.map { Array($0.utf8) }.filter { !$0.isEmpty }
         longest = self.stops.map(\.count).max() ?? 0
     }
@@ -27,7 +30,10 @@ struct StopTextFilter {
         var hit: Int? = nil
         if bytes.count >= 1 {
             for start in from..<bytes.count {
-                if stops.contains(where: { matches($0, at: start) }) { hit = start; break }
+                if let stop = stops.first(where: { matches($0, at: start) }) {
+                    hit = includeStop ? start + stop.count : start
+                    break
+                }
             }
         }
         if let cut = hit {

@@ -37,6 +37,9 @@ public struct GenerateRequest: WireRequest {
     /// Report each generated token's log-probability (token lines and result "logprobs").
     public var logprobs: Bool
 
+    /// More generate() / serving knobs (issue #6); every default leaves the behaviour above unchanged.
+    public var advanced = GenerateAdvanced()
+
     public init(
         model: String, input: PromptInput, session: String? = nil, maxNewTokens: Int? = nil,
         doSample: Bool = false, temperature: Double = 1.0, topK: Int = 50, topP: Double = 1.0,
@@ -73,6 +76,25 @@ public struct GenerateRequest: WireRequest {
         stop = try r.optionalStringOrStringArray("stop", maxCount: Self.maxStopStrings, nonEmptyElements: true) ?? []
         stream = try r.bool("stream", default: false)
         logprobs = try r.bool("logprobs", default: false)
+        advanced = try GenerateAdvanced(r)
+        if advanced.numBeams > 1 && stream {
+            throw WireError(.invalidField, "stream cannot be combined with num_beams > 1 (beams reorder until the end)", field: "stream")
+        }
+        if advanced.numBeams > 1 && doSample {
+            throw WireError(.invalidField, "beam sampling is not supported: use do_sample false with num_beams > 1", field: "num_beams")
+        }
+        if advanced.numReturnSequences > 1 && advanced.numBeams == 1 && !doSample {
+            throw WireError(.invalidField, "num_return_sequences > 1 needs do_sample true or num_beams ≥ num_return_sequences (greedy would repeat one answer)", field: "num_return_sequences")
+        }
+        if advanced.numBeams > 1 && advanced.numReturnSequences > advanced.numBeams {
+            throw WireError(.invalidField, "num_return_sequences must be ≤ num_beams", field: "num_return_sequences")
+        }
+        if advanced.numReturnSequences > 1 && session != nil {
+            throw WireError(.invalidField, "a session continues one sequence: num_return_sequences must be 1", field: "num_return_sequences")
+        }
+        if advanced.numBeams > 1 && session != nil {
+            throw WireError(.invalidField, "beam search does not continue sessions", field: "num_beams")
+        }
     }
 
     public func json() -> JSONObject {
@@ -89,6 +111,7 @@ public struct GenerateRequest: WireRequest {
         if !stop.isEmpty { o["stop"] = stop.json }
         o["stream"] = .bool(stream)
         o["logprobs"] = .bool(logprobs)
+        advanced.write(into: &o)
         return o
     }
 }

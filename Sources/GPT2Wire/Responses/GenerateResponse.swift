@@ -22,13 +22,22 @@ public struct GenerateResponse: WireResponse {
     /// Per generated token, when the request set "logprobs": true (null for -inf).
     public var logprobs: [Double?]?
 
-    public init(text: String, tokens: [Int], finishReason: FinishReason, usage: Usage, timing: Timing, logprobs: [Double?]? = nil) {
+    /// Per-step alternatives, when the request set "top_logprobs".
+    public var topLogprobs: [[TokenLogprob]]?
+    /// Every returned sequence when num_return_sequences > 1 (best first for beam search); the
+    /// top-level text/tokens/finish_reason/logprobs repeat sequences[0].
+    public var sequences: [GeneratedSequence]?
+
+    public init(text: String, tokens: [Int], finishReason: FinishReason, usage: Usage, timing: Timing, logprobs: [Double?]? = nil,
+                topLogprobs: [[TokenLogprob]]? = nil, sequences: [GeneratedSequence]? = nil) {
         self.text = text
         self.tokens = tokens
         self.finishReason = finishReason
         self.usage = usage
         self.timing = timing
         self.logprobs = logprobs
+        self.topLogprobs = topLogprobs
+        self.sequences = sequences
     }
 
     public init(from body: JSONObject) throws(WireError) {
@@ -43,6 +52,24 @@ public struct GenerateResponse: WireResponse {
         usage = try Usage(from: try r.object("usage"))
         timing = try Timing(from: try r.object("timing"))
         logprobs = try r.optionalArray("logprobs").map { a throws(WireError) in try Self.optionalDoubles(a, "logprobs") }
+        topLogprobs = try r.optionalArray("top_logprobs").map { a throws(WireError) in try Self.topLists(a) }
+        sequences = try r.optionalArray("sequences").map { a throws(WireError) in
+            var out: [GeneratedSequence] = []
+            for (i, e) in a.enumerated() {
+                guard let o = e.objectValue else { throw .invalidField("sequences[\(i)]", expected: "an object", got: e) }
+                out.append(try GeneratedSequence(from: o))
+            }
+            return out
+        }
+    }
+
+    static func topLists(_ a: [JSON]) throws(WireError) -> [[TokenLogprob]] {
+        var out: [[TokenLogprob]] = []
+        for (i, e) in a.enumerated() {
+            guard let step = e.arrayValue else { throw .invalidField("top_logprobs[\(i)]", expected: "an array", got: e) }
+            out.append(try TokenLogprob.list(step, "top_logprobs[\(i)]"))
+        }
+        return out
     }
 
     public func json() -> JSONObject {
@@ -51,6 +78,8 @@ public struct GenerateResponse: WireResponse {
             "usage": .object(usage.json()), "timing": .object(timing.json()),
         ]
         o.set("logprobs", logprobs.map { .array($0.map { $0.map(JSON.double) ?? .null }) })
+        o.set("top_logprobs", topLogprobs.map { .array($0.map { .array($0.map { .object($0.json()) }) }) })
+        o.set("sequences", sequences.map { .array($0.map { .object($0.json()) }) })
         return o
     }
 

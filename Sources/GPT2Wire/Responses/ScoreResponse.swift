@@ -78,3 +78,15 @@ public struct TokenLogprob: Sendable, Equatable {
         ["token": .int(Int64(token)), "logprob": logprob.map(JSON.double) ?? .null]
     }
 }
+
+extension TokenLogprob {
+    /// Decodes an array of {token, logprob} objects; `key` names the field in errors.
+    static func list(_ a: [JSON], _ key: String) throws(WireError) -> [TokenLogprob] {
+        var out: [TokenLogprob] = []
+        for (i, e) in a.enumerated() {
+            guard let o = e.objectValue else { throw .invalidField("\(key)[\(i)]", expected: "an object", got: e) }
+            out.append(try TokenLogprob(from: o))
+        }
+        return out
+    }
+}

@@ -1,0 +1,75 @@
+// HiddenBatch — one task request (classify, tag, qa, choose, embed) needs the final hidden states
+// of one or more token sequences. Each sequence runs as its own job through the same batched
+// forward passes as generation; this gathers their rows and answers once (the first error wins).
+import Foundation
+import GPT2Core
+import GPT2Wire
+
+/// One sequence of a task request and the hidden rows it needs.
+public struct HiddenSequence: Sendable {
+    public var tokens: [Int32]
+    /// .last: the final hidden state of the last token; .all: of every token.
+    public var rows: RowSelection
+    public init(tokens: [Int32], rows: RowSelection) { self.tokens = tokens; self.rows = rows }
+}
+
+final class HiddenState {
+    let sequence: HiddenSequence
+    let batch: HiddenBatch
+    let index: Int
+    /// Hidden rows gathered so far (rows × C).
+    var collected: [Float] = []
+    init(sequence: HiddenSequence, batch: HiddenBatch, index: Int) { self.sequence = sequence; self.batch = batch; self.index = index }
+}
+
+final class HiddenBatch: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [[Float]?]
+    private var failed = false
+    private let completion: @Sendable (Result<[[Float]], WireError>) -> Void
+    var members: [Job] = []
+
+    init(count: Int, completion: @escaping @Sendable (Result<[[Float]], WireError>) -> Void) {
+        results = Array(repeating: nil, count: count)
+        self.completion = completion
+    }
+
+    func collect(_ i: Int, _ hidden: [Float]) {
+        lock.lock()
+        guard !failed else { lock.unlock(); return }
+        results[i] = hidden
+        let done = results.allSatisfy { $0 != nil }
+        lock.unlock()
+        if done { completion(.success(results.map { $0! })) }
+    }
+
+    @discardableResult
+    func fail(_ e: WireError) -> Bool {
+        lock.lock()
+        let first = !failed
+        failed = true
+        lock.unlock()
+        if first { completion(.failure(e)) }
+        return first
+    }
+}
+
+extension Engine {
+    /// Final hidden states (after ln_f) of each sequence, computed in the shared batches.
+    /// The completion runs on the engine thread: keep post-processing light or hop elsewhere.
+    public func hiddenStates(model name: String, sequences: [HiddenSequence], key: JobKey, client: ClientIdentity,
+                             completion: @escaping @Sendable (Result<[[Float]], WireError>) -> Void) {
+        guard let m = modelsByName[name] else {
+            return completion(.failure(WireError(.unknownModel, "no model named '\(name)'", field: "model")))
+        }
+        guard !sequences.isEmpty else { return completion(.success([])) }
+        let batch = HiddenBatch(count: sequences.count, completion: completion)
+        let jobs = sequences.enumerated().map { i, s -> Job in
+            let j = Job(key: key, client: client, model: m, kind: .hidden(HiddenState(sequence: s, batch: batch, index: i)))
+            j.countsAsRequest = i == 0
+            return j
+        }
+        batch.members = jobs
+        submitAll(jobs)
+    }
+}
