@@ -64,6 +64,24 @@ struct GPT2CtlDaemonTests {
         }
     }
 
+    @Test func generateSeveralSequencesAndBeams() async throws {
+        try await withDaemon { d in
+            let s = ["--socket", d.socketPath, "--max-new-tokens", "4"]
+            let sampled = try await runCtl(["generate", "--do-sample", "--seed", "7", "-n", "3"] + s + ["Hello"])
+            #expect(sampled.status == 0, "\(sampled.stderr)")
+            #expect(sampled.stdout.components(separatedBy: "--- sequence ").count == 4)
+            let beams = try await runCtl(["generate", "--num-beams", "3", "--num-return-sequences", "2", "--json"] + s + ["Hello"])
+            #expect(beams.status == 0, "\(beams.stderr)")
+            let lines = try jsonLines(beams.stdout)
+            #expect(lines.count == 1)  // beam search is not streamed
+            let r = try GenerateResponse(from: try #require(lines.first))
+            #expect(r.sequences?.count == 2)
+            #expect(r.sequences?.allSatisfy { $0.score != nil } == true)
+            let bias = try await runCtl(["generate", "--logit-bias", "x=1"] + s + ["Hello"])
+            #expect(bias.status == 1)
+        }
+    }
+
     @Test func otherSubcommands() async throws {
         try await withDaemon { d in
             let s = ["--socket", d.socketPath]

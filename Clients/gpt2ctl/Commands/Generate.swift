@@ -78,6 +78,9 @@ struct Generate: AsyncParsableCommand {
     @Flag(name: .long, help: "Also print each token's log-probability.")
     var logprobs = false
 
+    @OptionGroup(title: "More generation options (transformers / vLLM names)")
+    var more: AdvancedGenerateOptions
+
     @Flag(name: .customLong("no-stream"), help: "Wait for the whole result instead of streaming tokens.")
     var noStream = false
 
@@ -86,6 +89,7 @@ struct Generate: AsyncParsableCommand {
 
     func validate() throws {
         if prompt != nil && tokens != nil { throw ValidationError("give either a prompt or --tokens, not both") }
+        try more.validateValues()
         if let tokens, (try? parseTokenList([tokens], option: "--tokens"))?.isEmpty ?? true {
             throw ValidationError("--tokens needs a non-empty list of token ids, e.g. --tokens 50256 or --tokens 1,2,3")
         }
@@ -103,19 +107,33 @@ struct Generate: AsyncParsableCommand {
         }
         let name = try await resolveModel(model, client)
         let defaults = GenerateRequest(model: name, input: input)
-        let request = GenerateRequest(
+        let several = more.numReturnSequences > 1
+        // Beams reorder until the end (not streamable); several sequences would interleave on a terminal.
+        let streaming = !noStream && more.numBeams == 1 && (output.json || !several)
+        var request = GenerateRequest(
             model: name, input: input, session: session, maxNewTokens: maxNewTokens, doSample: doSample,
             temperature: temperature ?? defaults.temperature, topK: topK ?? defaults.topK, topP: topP ?? defaults.topP,
             repetitionPenalty: repetitionPenalty ?? defaults.repetitionPenalty, seed: seed, stop: stop,
-            stream: !noStream, logprobs: logprobs)
+            stream: streaming, logprobs: logprobs)
+        request.advanced = try more.advanced()
 
         let interrupt = Interrupt.install()
         defer { interrupt.remove() }
         let id: RequestID = 1
         let result: GenerateResponse
-        if noStream {
+        if !streaming {
             result = try await client.generate(request, id: id)
-            if output.json { Output.resultLine(id: id, result) } else { Output.line(result.text) }
+            if output.json {
+                Output.resultLine(id: id, result)
+            } else if let sequences = result.sequences, sequences.count > 1 {
+                for (i, q) in sequences.enumerated() {
+                    let score = q.score.map { ", score \(Output.number($0))" } ?? ""
+                    Output.line("--- sequence \(i) (\(q.finishReason.rawValue)\(score))")
+                    Output.line(q.text)
+                }
+            } else {
+                Output.line(result.text)
+            }
         } else {
             var final: GenerateResponse?
             for try await update in client.generateStream(request, id: id) {

@@ -186,9 +186,9 @@ _gpt2ctl() {
 
 _gpt2ctl_generate() {
     repeating_flags=()
-    non_repeating_flags=(--json --do-sample --logprobs --no-stream -v --verbose --version -h --help)
-    repeating_options=(--stop)
-    non_repeating_options=(--socket --timeout --model --tokens --max-new-tokens --temperature --top-k --top-p --repetition-penalty --seed --session)
+    non_repeating_flags=(--json --do-sample --logprobs --include-stop-str-in-output --ignore-eos --no-stream -v --verbose --version -h --help)
+    repeating_options=(--stop --bad-words --logit-bias)
+    non_repeating_options=(--socket --timeout --model --tokens --max-new-tokens --temperature --top-k --top-p --repetition-penalty --seed --session --min-new-tokens --no-repeat-ngram-size --suppress-tokens --min-p --typical-p --presence-penalty --frequency-penalty -n --num-return-sequences --num-beams --length-penalty --early-stopping --top-logprobs --logprobs-mode)
     __gpt2ctl_offer_flags_options 1
 
     # Offer option value completions
@@ -228,6 +228,51 @@ _gpt2ctl_generate() {
         return
         ;;
     '--session')
+        return
+        ;;
+    '--min-new-tokens')
+        return
+        ;;
+    '--no-repeat-ngram-size')
+        return
+        ;;
+    '--bad-words')
+        return
+        ;;
+    '--suppress-tokens')
+        return
+        ;;
+    '--logit-bias')
+        return
+        ;;
+    '--min-p')
+        return
+        ;;
+    '--typical-p')
+        return
+        ;;
+    '--presence-penalty')
+        return
+        ;;
+    '--frequency-penalty')
+        return
+        ;;
+    '-n'|'--num-return-sequences')
+        return
+        ;;
+    '--num-beams')
+        return
+        ;;
+    '--length-penalty')
+        return
+        ;;
+    '--early-stopping')
+        return
+        ;;
+    '--top-logprobs')
+        return
+        ;;
+    '--logprobs-mode')
         return
         ;;
     esac
