@@ -5,6 +5,7 @@
 extension GPT2Runner {
     /// Prompt + up to `maxNewTokens` greedy tokens, computed in `cache` (which must be empty or
     /// hold a prefix the prompt continues). Stops early after emitting `eosTokenID` when given.
+    @_optimize(speed)
     public func greedy(prompt: [Int32], maxNewTokens: Int, eosTokenID: Int? = nil, cache: KVCache) throws -> [Int32] {
         var out = prompt
         var next = try forward([ForwardRequest(cache: cache, tokens: Array(prompt[cache.count...]), logits: .last)])[0].logits
@@ -22,10 +23,12 @@ extension GPT2Runner {
 /// Small selection helpers over logits.
 public enum Sampling {
     /// Index of the largest value; the first one on ties (torch.argmax on CPU).
+    @_optimize(speed)
     public static func argmax(_ x: [Float]) -> Int {
         x.withUnsafeBufferPointer { argmax($0) }
     }
 
+    @_optimize(speed)
     public static func argmax(_ x: UnsafeBufferPointer<Float>) -> Int {
         var best = 0
         var value = -Float.infinity

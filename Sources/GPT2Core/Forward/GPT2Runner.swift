@@ -37,6 +37,7 @@ public final class GPT2Runner {
 
     /// Computes `batch` and appends every sequence's new keys/values to its cache.
     /// Throws before touching any cache when an input is invalid or the KV budget has no room.
+    @_optimize(speed)
     public func forward(_ batch: [ForwardRequest]) throws -> [ForwardResult] {
         let C = config.nEmbd, V = config.vocabSize, F = config.nInner
         try validate(batch)
@@ -89,6 +90,7 @@ public final class GPT2Runner {
 
     // MARK: - Steps
 
+    @_optimize(speed)
     private func validate(_ batch: [ForwardRequest]) throws {
         var seen = Set<ObjectIdentifier>()
         for (s, req) in batch.enumerated() {
@@ -105,6 +107,7 @@ public final class GPT2Runner {
     }
 
     /// x[r] = wte[token] + wpe[position] for every new token.
+    @_optimize(speed)
     private func embed(_ batch: [ForwardRequest], _ rowStart: [Int], _ x: UnsafeMutablePointer<Float>) {
         let C = config.nEmbd
         let wte = weights.wte.data, wpe = weights.wpe.data
@@ -119,6 +122,7 @@ public final class GPT2Runner {
     }
 
     /// Copies each new token's k and v (columns C..<2C and 2C..<3C of qkv) into its cache.
+    @_optimize(speed)
     private func storeKeysValues(_ batch: [ForwardRequest], _ rowStart: [Int], layer l: Int,
                                  _ qkv: UnsafeMutablePointer<Float>) {
         let C = config.nEmbd
@@ -134,6 +138,7 @@ public final class GPT2Runner {
 
     /// Causal multi-head attention of every new token against its own sequence's cache.
     /// q is read from qkv (row stride 3C); the output goes to attn (N, C), heads concatenated.
+    @_optimize(speed)
     private func attention(_ batch: [ForwardRequest], _ rowStart: [Int], layer l: Int,
                            _ qkv: UnsafeMutablePointer<Float>, _ attn: UnsafeMutablePointer<Float>) {
         let C = config.nEmbd, NH = config.nHead, HD = config.headDim
@@ -168,6 +173,7 @@ public final class GPT2Runner {
     }
 
     /// One query row of one head against positions 0..<positions (SIMD path).
+    @_optimize(speed)
     @inline(__always)
     private func attendRow(cache: KVCache, layer l: Int, head: Int, headDim HD: Int, positions: Int, scale: Float,
                            q: UnsafePointer<Float>, scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
@@ -194,6 +200,7 @@ public final class GPT2Runner {
     }
 
     /// All new rows of one sequence against its cache with BLAS, block by block (prefill path).
+    @_optimize(speed)
     private func attendGemm(_ req: ForwardRequest, _ r0: Int, layer l: Int, scale: Float,
                             _ qkv: UnsafeMutablePointer<Float>, _ attn: UnsafeMutablePointer<Float>) {
         let C = config.nEmbd, NH = config.nHead, HD = config.headDim
@@ -232,6 +239,7 @@ public final class GPT2Runner {
     }
 
     /// ln_f on the rows anyone asked for, then the LM head on the rows that want logits.
+    @_optimize(speed)
     private func outputs(_ batch: [ForwardRequest], _ rowStart: [Int], _ x: UnsafeMutablePointer<Float>,
                          C: Int, V: Int) -> [ForwardResult] {
         // Selected rows per sequence (union of logits and hidden selections).
@@ -311,12 +319,14 @@ public final class GPT2Runner {
     // MARK: - Row helpers
 
     /// Every row of `into` (rows, width) = bias.
+    @_optimize(speed)
     @inline(__always)
     private func broadcastRows(_ bias: UnsafePointer<Float>, width: Int, rows: Int, into: UnsafeMutablePointer<Float>) {
         for r in 0..<rows { (into + r * width).update(from: bias, count: width) }
     }
 
     /// Every row of `into` (rows, width) += bias.
+    @_optimize(speed)
     @inline(__always)
     private func addBiasRows(_ bias: UnsafePointer<Float>, width: Int, rows: Int, into: UnsafeMutablePointer<Float>) {
         for r in 0..<rows { VectorOps.add(bias, into + r * width, width) }

@@ -4,12 +4,14 @@ import Foundation
 
 enum ActivationKernel {
     /// x[0..<count] = act(x), in place.
+    @_optimize(speed)
     static func apply(_ act: Activation, _ x: UnsafeMutablePointer<Float>, count: Int) {
         Parallel.chunks(count: count, minChunk: 16384) { start, end in
             applyRange(act, x, start, end)
         }
     }
 
+    @_optimize(speed)
     @inline(__always)
     private static func applyRange(_ act: Activation, _ x: UnsafeMutablePointer<Float>, _ start: Int, _ end: Int) {
         var i = start
@@ -23,6 +25,7 @@ enum ActivationKernel {
         while i < end { x[i] = scalar(act, x[i]); i += 1 }
     }
 
+    @_optimize(speed)
     @inline(__always)
     static func vector(_ act: Activation, _ v: F8) -> F8 {
         let half = F8(repeating: 0.5), one = F8(repeating: 1)
@@ -52,6 +55,7 @@ enum ActivationKernel {
         }
     }
 
+    @_optimize(speed)
     @inline(__always)
     static func scalar(_ act: Activation, _ x: Float) -> Float {
         switch act {

@@ -3,6 +3,7 @@
 
 enum LayerNormKernel {
     /// x and out are (rows, C) with row strides ldx / ldo; γ, β are (C).
+    @_optimize(speed)
     static func apply(_ x: UnsafePointer<Float>, ldx: Int, rows: Int, c: Int,
                       gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, eps: Float,
                       _ out: UnsafeMutablePointer<Float>, ldo: Int) {
@@ -11,6 +12,7 @@ enum LayerNormKernel {
         }
     }
 
+    @_optimize(speed)
     @inline(__always)
     static func row(_ x: UnsafePointer<Float>, _ c: Int, _ gamma: UnsafePointer<Float>,
                     _ beta: UnsafePointer<Float>, _ eps: Float, _ out: UnsafeMutablePointer<Float>) {

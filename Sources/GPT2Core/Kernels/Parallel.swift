@@ -1,6 +1,7 @@
 // Parallel — splits elementwise work over the compute threads (Dispatch), for the Swift kernels.
 // BLAS calls are threaded by OpenBLAS itself and are never issued from inside these blocks.
 import Dispatch
+import Foundation
 
 enum Parallel {
     /// Threads used by the Swift kernels; set together with Matmul.setThreads.
@@ -31,7 +32,7 @@ public enum ComputeThreads {
     public static func configure(_ n: Int) {
         let n = max(1, n)
         Matmul.setThreads(n)
-        Parallel.threads = n
+        Parallel.threads = ProcessInfo.processInfo.environment["GPT2D_SWIFT_THREADS"].flatMap { Int($0) } ?? n
     }
     public static var count: Int { Parallel.threads }
 }

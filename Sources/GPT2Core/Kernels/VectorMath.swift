@@ -6,6 +6,7 @@ typealias F8 = SIMD8<Float>
 enum VectorMath {
     /// exp(x) for 8 lanes, Cephes-style: x = n·ln2 + r, |r| ≤ ln2/2, degree-6 polynomial, scale by 2^n.
     /// Relative error ≈ 2e-7 over [-87, 88]; clamps outside (0 below, +large above).
+    @_optimize(speed)
     @inline(__always)
     static func exp(_ xIn: F8) -> F8 {
         // Clamp with lane selects (SIMD.clamped is not specialised and costs a call per vector).
@@ -34,6 +35,7 @@ enum VectorMath {
     }
 
     /// tanh(x) = sign(x)·(1 − e)/(1 + e), e = exp(−2|x|). Absolute error ≈ 1e-7.
+    @_optimize(speed)
     @inline(__always)
     static func tanh(_ x: F8) -> F8 {
         let ax = x.replacing(with: -x, where: x .< 0)
@@ -43,6 +45,7 @@ enum VectorMath {
     }
 
     /// 1 / (1 + exp(−x)).
+    @_optimize(speed)
     @inline(__always)
     static func sigmoid(_ x: F8) -> F8 {
         F8(repeating: 1) / (F8(repeating: 1) + exp(-x))

@@ -2,6 +2,7 @@
 
 enum VectorOps {
     /// Σ a[i]·b[i] for i < n.
+    @_optimize(speed)
     @inline(__always)
     static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
         let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
@@ -18,6 +19,7 @@ enum VectorOps {
     }
 
     /// y[i] += alpha·x[i] for i < n.
+    @_optimize(speed)
     @inline(__always)
     static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
         let rx = UnsafeRawPointer(x), ry = UnsafeMutableRawPointer(y)
@@ -32,12 +34,14 @@ enum VectorOps {
     }
 
     /// y[i] += x[i] for i < n.
+    @_optimize(speed)
     @inline(__always)
     static func add(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
         axpy(1, x, y, n)
     }
 
     /// x[i] = exp(x[i] − shift) for i < n; returns Σ of the results.
+    @_optimize(speed)
     @inline(__always)
     static func expShiftedSum(_ x: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) -> Float {
         let r = UnsafeMutableRawPointer(x)
@@ -58,6 +62,7 @@ enum VectorOps {
     }
 
     /// max of x[0..<n] (n ≥ 1).
+    @_optimize(speed)
     @inline(__always)
     static func max(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
         var m = x[0]
@@ -67,6 +72,7 @@ enum VectorOps {
     }
 
     /// x[i] *= s for i < n.
+    @_optimize(speed)
     @inline(__always)
     static func scale(_ x: UnsafeMutablePointer<Float>, _ n: Int, _ s: Float) {
         let r = UnsafeMutableRawPointer(x)

@@ -63,15 +63,24 @@ extension Engine {
     /// sequence goes on.
     private func sampleAndEmit(_ job: Job, _ g: GenerationState, logits: [Float]) {
         let a = g.request.advanced
-        let sampled = g.sampler.sample(logits, context: GenerationContext(history: job.context, promptLength: g.promptLength),
-                                       topLogprobs: a.topLogprobs)
-        let token = sampled.token
+        let context = GenerationContext(history: job.context, promptLength: g.promptLength)
+        // Log-probabilities cost two passes over the vocabulary: only when asked for.
+        let sampled: SampledToken?
+        let token: Int32
+        if g.wantsLogprobs {
+            sampled = g.sampler.sample(logits, context: context, topLogprobs: a.topLogprobs)
+            token = sampled!.token
+        } else {
+            var work = logits
+            token = Int32(g.sampler.next(&work, context: context))
+            sampled = nil
+        }
         if g.generated.isEmpty { g.firstTokenAt = Engine.now() }
         g.generated.append(token)
         job.context.append(token)
         var lp: Double? = nil
         var tops: [TokenLogprob]? = nil
-        if g.wantsLogprobs {
+        if let sampled {
             let v = a.logprobsMode == .raw ? sampled.rawLogprob : sampled.processedLogprob
             lp = v.isFinite ? v : nil
             g.logprobs.append(lp)

@@ -28,7 +28,7 @@ public final class Engine: @unchecked Sendable {
     /// Beam searches in progress on `beamQueue` (shutdown waits for them).
     var beamJobsRunning = 0
     var counters = Counters()
-    private var lastHeartbeat = Engine.now()
+    private var lastHeartbeat = Engine.monotonic()
     private var threadStarted = false
 
     // Engine-thread state.
@@ -40,10 +40,12 @@ public final class Engine: @unchecked Sendable {
     var beamRunners: [String: GPT2Runner] = [:]
     var runners: [String: GPT2Runner] = [:]
     private var nextModel = 0
+    private var admissions = 0
     private var lastExpiry = Engine.now()
 
     struct Counters {
         var requestsTotal = 0, errorsTotal = 0, promptTokens = 0, completionTokens = 0, cachedTokens = 0, forwardPasses = 0
+        var preemptions = 0
         var activeJobs = 0
     }
 
@@ -56,6 +58,8 @@ public final class Engine: @unchecked Sendable {
     }
 
     static func now() -> Double { Date().timeIntervalSince1970 }
+    /// Seconds on a clock that never jumps (for the watchdog's health check).
+    static func monotonic() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
     public func model(named name: String) -> ServedModel? { modelsByName[name] }
     public var modelInfos: [ModelInfo] { modelOrder.map { modelsByName[$0]!.info } }
@@ -101,7 +105,7 @@ public final class Engine: @unchecked Sendable {
     /// True while the compute thread is alive and has made progress recently.
     public var isHealthy: Bool {
         cond.lock(); defer { cond.unlock() }
-        return running && Engine.now() - lastHeartbeat < 60
+        return running && Engine.monotonic() - lastHeartbeat < 60
     }
 
     public func stats() -> EngineStats {
@@ -114,7 +118,7 @@ public final class Engine: @unchecked Sendable {
             requestsActive: c.activeJobs, queueDepth: queued, requestsTotal: c.requestsTotal, errorsTotal: c.errorsTotal,
             promptTokensTotal: c.promptTokens, completionTokensTotal: c.completionTokens, cachedTokensTotal: c.cachedTokens,
             sessions: sessions.count, kvBytesInUse: budget?.usedBytes ?? 0, kvBytesLimit: budget?.limitBytes,
-            forwardPasses: c.forwardPasses)
+            forwardPasses: c.forwardPasses, preemptions: c.preemptions)
     }
 
     // MARK: - Submission (any thread)
@@ -230,10 +234,10 @@ public final class Engine: @unchecked Sendable {
     private func loop() {
         while true {
             cond.lock()
-            lastHeartbeat = Engine.now()
+            lastHeartbeat = Engine.monotonic()
             while inbox.isEmpty && !active.contains(where: { !$0.pending.isEmpty || $0.cancelReason != nil }) && !stopRequested {
                 _ = cond.wait(until: Date().addingTimeInterval(1))
-                lastHeartbeat = Engine.now()
+                lastHeartbeat = Engine.monotonic()
                 if Engine.now() - lastExpiry > 1 { break }
             }
             let fresh = inbox
@@ -254,6 +258,8 @@ public final class Engine: @unchecked Sendable {
 
     /// Sets a new job up: session lease, tokenization, what to compute. Errors finish it at once.
     private func admit(_ job: Job) {
+        admissions += 1
+        job.admission = admissions
         job.started = true
         job.startedAt = Engine.now()
         do {
@@ -349,6 +355,21 @@ public final class Engine: @unchecked Sendable {
         for job in victims { finish(job, error: job.cancelReason!) }
     }
 
+    /// Drops a running job's KV cache; its tokens are computed again when memory allows.
+    private func preempt(_ job: Job) {
+        job.cache.reset()
+        switch job.kind {
+        case .generate:
+            job.pending = job.context  // prompt and generated tokens, then sampling resumes
+        case .score(let s):
+            s.logprobs = []; s.top = []
+            job.pending = job.context
+        case .hidden(let h):
+            h.collected = []
+            job.pending = job.context
+        }
+    }
+
     /// Frees KV memory that only speeds things up: cached prefixes first, then idle sessions' caches.
     func evictSomething() -> Bool { prefixCache.evictOne() || sessions.evictOneCache() }
 
@@ -402,12 +423,21 @@ public final class Engine: @unchecked Sendable {
                 return
             } catch ForwardError.kvBudgetExhausted(let s, _) {
                 if evictSomething() { continue }
-                let job = batch[s].job
+                // Every block belongs to a running job. Preempt the newest job that holds memory if
+                // it is newer than the one in need (its cache is dropped and recomputed later:
+                // nothing is lost); otherwise the needy job waits for older ones to finish. So the
+                // oldest job always progresses. A job that cannot fit even alone is refused.
+                let needy = batch[s].job
+                let holders = active.filter { $0.cache != nil && $0.cache.allocatedBytes > 0 }
+                if let victim = holders.max(by: { $0.admission < $1.admission }), victim.admission > needy.admission {
+                    preempt(victim)
+                    batch.removeAll { $0.job === victim }
+                    cond.lock(); counters.preemptions += 1; cond.unlock()
+                    continue
+                }
                 batch.remove(at: s)
-                // Nothing else holds KV memory that could be freed by waiting: the request cannot fit.
-                let othersHoldMemory = active.contains { $0 !== job && $0.cache != nil && $0.cache.allocatedBytes > 0 }
-                if !othersHoldMemory {
-                    finish(job, error: WireError(.overloaded, "the KV cache budget (kv_cache_mib) is too small for this request"))
+                if !holders.contains(where: { $0 !== needy }) {
+                    finish(needy, error: WireError(.overloaded, "the KV cache budget (kv_cache_mib) is too small for this request"))
                 }
             } catch let e as ForwardError {
                 // Validated at admission; reaching here is a bug. Fail the batch, keep serving.

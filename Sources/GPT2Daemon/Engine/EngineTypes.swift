@@ -57,4 +57,6 @@ public struct EngineStats: Sendable {
     public var kvBytesInUse: Int
     public var kvBytesLimit: Int?
     public var forwardPasses: Int
+    /// Running jobs whose KV cache was dropped to let older ones progress (recomputed later).
+    public var preemptions: Int = 0
 }

@@ -28,6 +28,8 @@ final class Job {
 
     // Set up on the engine thread.
     var started = false
+    /// Admission order (engine thread): preemption picks the newest job first.
+    var admission = 0
     var startedAt: Double = 0
     var session: SessionStore.Session?
     var cache: KVCache!
@@ -44,8 +46,9 @@ final class Job {
     }
 
     /// A generation is decoding once its prompt is computed: it feeds one token per step.
+    /// (A preempted one recomputes its whole history first, like a prompt.)
     var isDecoding: Bool {
-        if case .generate(let g) = kind { return !g.generated.isEmpty }
+        if case .generate(let g) = kind { return !g.generated.isEmpty && pending.count == 1 }
         return false
     }
 }

@@ -1,0 +1,171 @@
+// DaemonConfig — everything gpt2d is told at start-up: the config file (`key = value`, see
+// systemd/gpt2d.conf.example and ConfigFile.swift) overlaid with command-line options.
+//
+// Precedence: built-in defaults < config file < command line. A SIGHUP re-reads the file and applies the
+// same command-line overrides again (so `--log-level` on the command line keeps winning after a reload).
+
+import Foundation
+import GPT2Core
+import GPT2Wire
+import Logging
+
+/// A model to serve: the name clients use and the directory holding its checkpoint and tokenizer.
+public struct ModelSpec: Sendable, Equatable {
+    public var name: String
+    public var directory: String
+    public init(name: String, directory: String) {
+        self.name = name
+        self.directory = directory
+    }
+
+    /// Parses `NAME=DIR` (name: no whitespace, no `=`; both non-empty).
+    public static func parse(_ text: String) -> ModelSpec? {
+        guard let eq = text.firstIndex(of: "=") else { return nil }
+        let name = String(text[..<eq]).trimmingWhitespace()
+        let dir = String(text[text.index(after: eq)...]).trimmingWhitespace()
+        guard !name.isEmpty, !dir.isEmpty, !name.contains(where: { $0 == " " || $0 == "\t" }) else { return nil }
+        return ModelSpec(name: name, directory: dir)
+    }
+}
+
+/// The daemon's settings. Field names mirror the config keys (in parentheses).
+public struct DaemonConfig: Sendable, Equatable {
+    /// The config file read when `--config` is not given; a missing default file is fine.
+    public static let defaultConfigPath = "/etc/gpt2d/gpt2d.conf"
+    public static let defaultSocketPath = "/run/gpt2d/gpt2d.sock"
+
+    /// (`socket`) Path to bind when not socket-activated.
+    public var socketPath: String = DaemonConfig.defaultSocketPath
+    /// (`model`, repeatable) Models in the order given.
+    public var models: [ModelSpec] = []
+    /// (`threads`) Compute threads; 0 = every CPU available to the process.
+    public var threads: Int = 0
+    /// (`kv_cache_mib`) KV-cache budget for all models together, MiB; 0 = unlimited.
+    public var kvCacheMiB: Int = 1024
+    /// (`kv_block_tokens`) Positions per KV block.
+    public var kvBlockTokens: Int = 32
+    /// (`max_batch_tokens`) Most new tokens in one forward pass.
+    public var maxBatchTokens: Int = 512
+    /// (`session_idle_timeout_s`) Idle sessions are closed after this many seconds.
+    public var sessionIdleTimeoutSeconds: Double = 600
+    /// (`max_sessions`) Most open sessions, all users together.
+    public var maxSessions: Int = 64
+    /// (`max_pending`) Most requests queued or running before new ones get `overloaded`.
+    public var maxPending: Int = 1024
+    /// (`max_line_bytes`) Longest request line.
+    public var maxLineBytes: Int = ProtocolVersion.defaultMaxLineBytes
+    /// (`log_level`) trace … critical.
+    public var logLevel: Logger.Level = .info
+    /// (`mlock`) Lock model weights in memory (needs LimitMEMLOCK=).
+    public var mlock: Bool = false
+    /// (`drain_timeout_s`) On SIGTERM, how long in-flight requests may run before they are cancelled.
+    public var drainTimeoutSeconds: Double = 10
+
+    public init() {}
+
+    /// The engine tunables these settings imply. `threads == 0` becomes `availableProcessors`.
+    public func engineOptions(availableProcessors: Int) -> EngineOptions {
+        var o = EngineOptions()
+        o.threads = threads == 0 ? max(1, availableProcessors) : threads
+        o.kvCacheBytes = kvCacheMiB == 0 ? nil : kvCacheMiB << 20
+        o.kvBlockTokens = kvBlockTokens
+        o.maxBatchTokens = maxBatchTokens
+        o.maxSessions = maxSessions
+        o.sessionIdleTimeout = sessionIdleTimeoutSeconds
+        o.maxPendingJobs = maxPending
+        return o
+    }
+
+    /// Weight loading options.
+    public var loadOptions: LoadOptions { LoadOptions(preload: true, lockInMemory: mlock) }
+}
+
+/// Settings given on the command line, as `key`/`value` pairs of the config file's keys
+/// (`--kv-cache-mib 64` is `("kv_cache_mib", "64")`). They are parsed by the same code as the file and
+/// applied after it. `model` entries, when any are given, replace the file's models.
+public struct ConfigOverrides: Sendable, Equatable {
+    public struct Entry: Sendable, Equatable {
+        public var key: String
+        public var value: String
+        public init(_ key: String, _ value: String) {
+            self.key = key
+            self.value = value
+        }
+        /// The command-line option for this key (`kv_cache_mib` → `--kv-cache-mib`).
+        public var option: String { "--" + key.replacingOccurrences(of: "_", with: "-") }
+    }
+
+    public var entries: [Entry]
+
+    public init(_ entries: [Entry] = []) { self.entries = entries }
+
+    public mutating func set(_ key: String, _ value: String?) {
+        if let value { entries.append(Entry(key, value)) }
+    }
+
+    func apply(to c: inout DaemonConfig) throws(ConfigError) {
+        if entries.contains(where: { $0.key == "model" }) { c.models = [] }
+        for e in entries {
+            try ConfigFile.apply(key: e.key, value: e.value, to: &c, location: e.option)
+        }
+    }
+}
+
+/// A configuration problem: where (file:line, or the option) and what.
+public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// `path:line` for a file entry, `--option` for the command line, or a path.
+    public var location: String
+    public var message: String
+    public init(_ location: String, _ message: String) {
+        self.location = location
+        self.message = message
+    }
+    public var description: String { "\(location): \(message)" }
+}
+
+extension DaemonConfig {
+    /// Reads the config file (when there is one) and applies the overrides.
+    ///
+    /// - Parameter configPath: an explicit `--config` file (must exist), or nil for the default
+    ///   `/etc/gpt2d/gpt2d.conf` (skipped when absent).
+    /// - Parameter readFile: returns a file's text, nil when it does not exist (injectable for tests).
+    public static func load(
+        configPath: String?,
+        overrides: ConfigOverrides,
+        defaultPath: String = DaemonConfig.defaultConfigPath,
+        readFile: (String) throws -> String? = ConfigFile.readText
+    ) throws(ConfigError) -> DaemonConfig {
+        var config = DaemonConfig()
+        let path = configPath ?? defaultPath
+        let text: String?
+        do { text = try readFile(path) } catch { throw ConfigError(path, "cannot read: \(error)") }
+        if let text {
+            config = try ConfigFile.parse(text, path: path)
+        } else if configPath != nil {
+            throw ConfigError(path, "config file not found")
+        }
+        try overrides.apply(to: &config)
+        try config.validate()
+        return config
+    }
+
+    /// Checks ranges that the parser cannot (after overrides). Models may be empty here; the daemon
+    /// refuses to start without one.
+    public func validate() throws(ConfigError) {
+        var seen = Set<String>()
+        for m in models where !seen.insert(m.name).inserted {
+            throw ConfigError("model", "model name '\(m.name)' given twice")
+        }
+        if socketPath.isEmpty { throw ConfigError("socket", "empty socket path") }
+        if socketPath.utf8.count > 107 { throw ConfigError("socket", "socket path longer than 107 bytes") }
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\t" || f == "\r" { s.removeFirst() }
+        while let l = s.last, l == " " || l == "\t" || l == "\r" { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,10 @@
+// session.open — a new empty session owned by the peer's Unix user.
+import GPT2Wire
+
+struct SessionOpenHandler: RequestHandler {
+    let op = SessionOpenRequest.op
+    func handle(_ request: IncomingRequest) throws(WireError) {
+        let r = try request.decode(SessionOpenRequest.self)
+        request.sink.result(try request.server.engine.sessions.open(model: r.model, owner: request.client.uid))
+    }
+}

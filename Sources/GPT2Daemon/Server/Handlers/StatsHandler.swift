@@ -1,0 +1,10 @@
+// stats — engine counters plus the server's own (connections, requests and error lines).
+import GPT2Wire
+
+struct StatsHandler: RequestHandler {
+    let op = StatsRequest.op
+    func handle(_ request: IncomingRequest) throws(WireError) {
+        _ = try request.decode(StatsRequest.self)
+        request.sink.result(request.server.statsResponse())
+    }
+}

@@ -1,0 +1,63 @@
+// ResponseSink — where one request's response lines go.
+//
+// A request ends with exactly one `result` or `error` line (PROTOCOL.md §2). The sink enforces that:
+// after the final line, further lines are dropped (a late engine event after a cancel, say). Lines may
+// be sent from any thread (the engine's compute thread, a tokenizer pool thread, the event loop); they
+// are handed to the connection's ordered outbound queue without blocking.
+
+import GPT2JSON
+import GPT2Wire
+
+/// One request's reply channel. Thread-safe; the first final line wins.
+public final class ResponseSink: Sendable {
+    /// The request's id, echoed on every line.
+    public let id: RequestID?
+    private let connection: ConnectionOutput
+    private let finished = Locked(false)
+
+    init(id: RequestID?, connection: ConnectionOutput) {
+        self.id = id
+        self.connection = connection
+    }
+
+    /// True once a result or error was sent.
+    public var isFinished: Bool { finished.withLock { $0 } }
+
+    /// A non-final line (a streamed token). Dropped after the final line.
+    public func token(_ event: TokenEvent) {
+        guard !isFinished else { return }
+        connection.send(ResponseLine.token(id: id, event), final: false, isError: false)
+    }
+
+    /// The final `result` line.
+    public func result<R: WireResponse>(_ response: R) {
+        guard markFinished() else { return }
+        connection.send(ResponseLine.result(id: id, response), final: true, isError: false)
+    }
+
+    /// The final `result` line from a raw body.
+    public func result(body: JSONObject) {
+        guard markFinished() else { return }
+        connection.send(ResponseLine.result(id: id, body: body), final: true, isError: false)
+    }
+
+    /// The final `error` line.
+    public func error(_ error: WireError) {
+        guard markFinished() else { return }
+        connection.send(ResponseLine.error(id: id, error), final: true, isError: true)
+    }
+
+    private func markFinished() -> Bool {
+        finished.withLock { done in
+            if done { return false }
+            done = true
+            return true
+        }
+    }
+}
+
+/// What a `ResponseSink` needs from its connection (the seam that lets handlers be tested without a socket).
+protocol ConnectionOutput: Sendable {
+    /// Queues one complete line (with its newline). `final` marks the end of a request (in-flight count).
+    func send(_ line: [UInt8], final: Bool, isError: Bool)
+}

@@ -1,1 +1,0 @@
-// gpt2d entry point — see GPT2Daemon.
