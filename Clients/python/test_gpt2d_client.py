@@ -195,6 +195,11 @@ class ClientTests(unittest.TestCase):
         self.assertGreater(self.c.session_info(sid)["n_tokens"], 0)
         second = self.c.generate(MODEL, "Once upon a time", session=sid, max_new_tokens=4)
         self.assertGreater(second["usage"]["cached_tokens"], 0)
+        # PROTOCOL.md §3: the input is appended to the session's history; same result as sending it all.
+        prompt = self.c.tokenize(MODEL, "Once upon a time")["tokens"]
+        context = prompt + first["tokens"] + prompt
+        self.assertEqual(second["usage"]["prompt_tokens"], len(context))
+        self.assertEqual(second["tokens"], self.c.generate(MODEL, tokens=context, max_new_tokens=4)["tokens"])
         closed = self.c.session_close(sid)
         self.assertEqual(closed["session"], sid)
         self.assertTrue(closed["closed"])

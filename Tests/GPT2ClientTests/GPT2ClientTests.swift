@@ -170,15 +170,25 @@ struct GPT2ClientDaemonTests {
             #expect(first.tokens == alone.tokens)
             let info = try await c.sessionInfo(s.session)
             #expect(info.nTokens > 0)
-            // The same prompt again reuses cached tokens, and the result is what the same context gives
-            // without a session. PROTOCOL.md §3 says the context is the new input (longest common prefix
-            // reused); the engine currently treats a session as a conversation (history + input).
+            // PROTOCOL.md §3: a session is a history; the new input is appended to it and the result is
+            // what the same context gives without a session.
             let second = try await c.generate(request)
-            #expect(second.usage.cachedTokens > 0)
-            let context = second.usage.promptTokens == p.count ? p : p + first.tokens + p
+            let context = p + first.tokens + p
             #expect(second.usage.promptTokens == context.count)
+            #expect(second.usage.cachedTokens > 0)
+            #expect(second.usage.cachedTokens <= p.count + first.tokens.count - 1)
             let reference = try await c.generate(GenerateRequest(model: model, input: .tokens(context), maxNewTokens: 5))
             #expect(second.tokens == reference.tokens)
+            #expect(try await c.sessionInfo(s.session).nTokens == context.count + second.tokens.count)
+
+            // score with a session scores only the new tokens, conditioned on the history.
+            let history = context + second.tokens
+            let scored = try await c.score(ScoreRequest(model: model, input: .tokens([13, 383]), session: s.session))
+            #expect(scored.tokens == [13, 383])
+            let full = try await c.score(ScoreRequest(model: model, input: .tokens(history + [13, 383])))
+            let first0 = try #require(scored.logprobs[0])
+            let expected0 = try #require(full.logprobs[history.count])
+            #expect(abs(first0 - expected0) < 1e-3)
 
             let closed = try await c.sessionClose(s.session)
             #expect(closed.closed)

@@ -72,7 +72,7 @@ struct Generate: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Stop when this text is generated (repeatable, up to 16).", valueName: "text"))
     var stop: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("Reuse this session's KV cache (see `gpt2ctl session open`).", valueName: "id"))
+    @Option(name: .long, help: ArgumentHelp("Continue this session: the prompt is appended to its history (see `gpt2ctl session`).", valueName: "id"))
     var session: String?
 
     @Flag(name: .long, help: "Also print each token's log-probability.")

@@ -32,7 +32,7 @@ struct Score: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Token ids instead of text, e.g. 1,2,3.", valueName: "ids"))
     var tokens: String?
 
-    @Option(name: .long, help: ArgumentHelp("Reuse this session's KV cache.", valueName: "id"))
+    @Option(name: .long, help: ArgumentHelp("Score the text as a continuation of this session's history.", valueName: "id"))
     var session: String?
 
     @Option(name: .customLong("top-logprobs"), help: "Also show the N most likely tokens per position, 0 ... 20.")

@@ -8,10 +8,11 @@ struct Session: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Manage sessions (a KV cache kept between requests).",
         discussion: """
-        A session remembers the tokens and KV cache of the last generate or score that named it \
-        (--session ID); the next request reuses the longest common token prefix, so a growing \
-        conversation is not recomputed. Results are the same as without a session. Sessions belong to \
-        your Unix user and are evicted (least recently used first) when the daemon holds too many.
+        A session is a token history on one model: each generate or score that names it \
+        (--session ID) sends only the new text, which is appended to the history; the model sees \
+        history + input, and the daemon keeps a KV cache of the history so a growing conversation is \
+        not recomputed. Results are the same as without a session. Sessions belong to your Unix user; \
+        idle ones are closed after the daemon's session_idle_timeout_s.
         """,
         subcommands: [Open.self, Close.self, List.self, Info.self]
     )
