@@ -245,7 +245,8 @@ class Client:
 
     def generate(self, model, prompt=None, tokens=None, stream=False, timeout=None, request_id=None, **params):
         """Continues `prompt` (a str) or `tokens` (ids). `params`: session, max_new_tokens, do_sample,
-        temperature, top_k, top_p, repetition_penalty, seed, stop, logprobs (PROTOCOL.md, generate).
+        temperature, top_k, top_p, repetition_penalty, seed, stop, logprobs, and any other generate field
+        (min_new_tokens, num_return_sequences, num_beams, top_logprobs, logit_bias, ...) by its wire name.
 
         stream=False: returns the result dict. stream=True: returns an iterator of dicts — one
         {"type": "token", "index", "token", "text"[, "logprob"]} per generated token, then the
