@@ -1,1 +1,0 @@
-print("gpt2ctl: not yet implemented")
