@@ -64,7 +64,7 @@ let package = Package(
         .executableTarget(name: "gpt2ctl", dependencies: [
             "GPT2Client",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], path: "Clients/gpt2ctl"),
+        ], path: "Clients/gpt2ctl", exclude: ["completions"]),
 
         // MARK: Executables
         .executableTarget(name: "gpt2d", dependencies: [

@@ -20,8 +20,13 @@ if [ ${#need[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}"
 fi
 
-# 2. Build and run every Swift test (fixtures are committed: no Python needed here).
+# 2. Build everything (fixtures are committed: the Swift tests need no Python).
 echo "==> swift build"
 swift build --build-tests
+
+# 3. The Python client (standard library only) against the real daemon binary.
+GPT2D_BIN="$(swift build --show-bin-path)/gpt2d" scripts/test-python-client.sh
+
+# 4. Every Swift test (last, so its summary closes the output).
 echo "==> swift test"
 swift test --skip-build
