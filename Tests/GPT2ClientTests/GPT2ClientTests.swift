@@ -46,9 +46,7 @@ struct GPT2ClientDaemonTests {
             let info = try #require(m.models.first)
             #expect(info.architecture == "GPT2LMHeadModel")
             #expect((info.nLayer, info.nEmbd, info.nHead, info.nPositions, info.vocabSize) == (2, 32, 4, 128, 50257))
-            withKnownIssue("the engine reports the safetensors dtype (F32); PROTOCOL.md says \"float32\"") {
-                #expect(info.dtype == "float32")
-            }
+            #expect(info.dtype == "float32")
             #expect(info.tasks.contains("generate") && info.tasks.contains("score"))
 
             let s = try await c.stats()

@@ -23,8 +23,13 @@ public final class ServedModel: @unchecked Sendable {
         info = ModelInfo(
             name: name, architecture: c.architectures.first ?? "GPT2LMHeadModel", tasks: ServedModel.tasks(of: c),
             nLayer: c.nLayer, nEmbd: c.nEmbd, nHead: c.nHead, nPositions: c.nPositions, vocabSize: c.vocabSize,
-            dtype: model.weights.storedDType,
+            dtype: ServedModel.dtypeName(model.weights.storedDType),
             labels: hasLabels ? c.id2label.keys.sorted().map { c.id2label[$0]! } : [])
+    }
+
+    /// transformers' name for a stored safetensors dtype ("F32" → "float32"), as config.json writes it.
+    static func dtypeName(_ stored: String) -> String {
+        ["F32": "float32", "F16": "float16", "BF16": "bfloat16", "F64": "float64"][stored] ?? stored.lowercased()
     }
 
     /// Loads weights (mapped, preloaded) and the tokenizer from one checkpoint directory.
