@@ -71,6 +71,7 @@ public struct Router: Sendable {
         HealthHandler(), ModelsHandler(), TokenizeHandler(), DetokenizeHandler(), GenerateHandler(),
         ScoreHandler(), SessionOpenHandler(), SessionCloseHandler(), SessionListHandler(),
         SessionInfoHandler(), CancelHandler(), StatsHandler(),
+        ClassifyHandler(), TagHandler(), QAHandler(), ChooseHandler(), EmbedHandler(),
     ])
 
     /// The ops served, sorted.
