@@ -288,6 +288,41 @@ private func expectLabels(_ got: JSON?, _ want: JSON, _ what: String, sourceLoca
         #expect(e.code == .invalidField && e.field == "pooling")
     }
 
+    @Test("pipelined task requests on one connection each get their own answer, equal to the one run alone")
+    func pipelined() async throws {
+        let c = try await client()
+        let asks: [(String, JSONObject)] = [
+            ("classify", ["model": "cls", "texts": ["I love this movie! 🤗", "a"], "top_k": 0]),
+            ("embed", ["model": "cls", "text": "Hello world", "pooling": "mean"]),
+            ("qa", ["model": "qa", "question": "Who?", "context": "Paris is nice.", "top_k": 3]),
+            ("tag", ["model": "tok", "text": "My name is Wolfgang and I live in Berlin", "aggregation_strategy": "first"]),
+            ("choose", ["model": "mc", "choices": ["The cat sat on the mat.", "  日本語  "]]),
+            ("classify", ["model": "multi", "text": "The end.<|endoftext|>"]),
+        ]
+        var alone: [JSONObject] = []
+        for (i, (op, f)) in asks.enumerated() { alone.append(try await c.call(op, id: .int(Int64(100 + i)), f)) }
+        for (i, (op, f)) in asks.enumerated() {
+            var o: JSONObject = ["id": .int(Int64(200 + i)), "op": .string(op)]
+            for (k, v) in f { o[k] = v }
+            try await c.send(JSON.object(o).serialized())
+        }
+        for i in asks.indices.reversed() {
+            let lines = try await c.readUntilFinal(id: .int(Int64(200 + i)))
+            guard case .result(let body) = lines.last!.kind else { Issue.record("\(asks[i].0): \(lines)"); continue }
+            // same keys, labels, spans; numbers within float tolerance (batch composition may differ)
+            #expect(body.keys.sorted() == alone[i].keys.sorted(), "\(asks[i].0)")
+            func flat(_ j: JSON) -> [String] {
+                switch j {
+                case .array(let a): return a.flatMap(flat)
+                case .object(let o): return o.keys.sorted().flatMap { [$0] + flat(o[$0]!) }
+                case .double: return []
+                default: return [j.serialized()]
+                }
+            }
+            #expect(flat(.object(body)) == flat(.object(alone[i])), "\(asks[i].0)")
+        }
+    }
+
     @Test("models lists each model's tasks and labels")
     func models() async throws {
         let c = try await client()
