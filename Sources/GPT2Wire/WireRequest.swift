@@ -30,13 +30,13 @@ extension EmptyWireRequest {
     public func json() -> JSONObject { [:] }
 }
 
-/// The ops of protocol v1. A daemon's router maps each `op` to one handler; a new op (the planned task
-/// ops classify, tag, qa, choose, embed) is one more request type, response type and entry here.
+/// The ops of protocol v1. A daemon's router maps each `op` to one handler; a new op is one more request type, response type and entry here.
 public enum WireOps {
     public static let v1: [any WireRequest.Type] = [
         HealthRequest.self, ModelsRequest.self, TokenizeRequest.self, DetokenizeRequest.self,
         GenerateRequest.self, ScoreRequest.self, SessionOpenRequest.self, SessionCloseRequest.self,
         SessionListRequest.self, SessionInfoRequest.self, CancelRequest.self, StatsRequest.self,
+        ClassifyRequest.self, TagRequest.self, QARequest.self, ChooseRequest.self, EmbedRequest.self,
     ]
 
     /// The request type for an op name, or nil (→ `unknown_op`).

@@ -75,17 +75,18 @@ import GPT2JSON
     }
 
     @Test func unknownOp() throws {
-        let env = try parse(#"{"id":3,"op":"classify"}"#)
+        let env = try parse(#"{"id":3,"op":"summarize"}"#)
         #expect(WireOps.requestType(for: env.op) == nil)
         let e = WireOps.unknownOp(env.op)
         #expect(e.code == .unknownOp)
-        #expect(line(ResponseLine.error(id: env.id, e)) == #"{"id":3,"type":"error","error":{"code":"unknown_op","message":"unknown op 'classify'","field":"op"}}"# + "\n")
+        #expect(line(ResponseLine.error(id: env.id, e)) == #"{"id":3,"type":"error","error":{"code":"unknown_op","message":"unknown op 'summarize'","field":"op"}}"# + "\n")
     }
 
     @Test func everyV1OpIsRegisteredOnce() {
         let ops = WireOps.v1.map { $0.op }
         #expect(ops == ["health", "models", "tokenize", "detokenize", "generate", "score", "session.open",
-                        "session.close", "session.list", "session.info", "cancel", "stats"])
+                        "session.close", "session.list", "session.info", "cancel", "stats",
+                        "classify", "tag", "qa", "choose", "embed"])
         #expect(Set(ops).count == ops.count)
         for op in ops { #expect(WireOps.requestType(for: op)?.op == op) }
     }

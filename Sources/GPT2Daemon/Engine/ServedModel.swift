@@ -1,5 +1,6 @@
 // ServedModel — one model the daemon serves: immutable weights, its tokenizer and its KV pool.
 import GPT2Core
+import GPT2Tasks
 import GPT2Tokenizer
 import GPT2Wire
 
@@ -19,12 +20,11 @@ public final class ServedModel: @unchecked Sendable {
         self.tokenizer = tokenizer
         self.pool = pool
         let c = model.config
-        let hasLabels = c.architectures.contains { $0.hasSuffix("ForSequenceClassification") || $0.hasSuffix("ForTokenClassification") }
         info = ModelInfo(
-            name: name, architecture: c.architectures.first ?? "GPT2LMHeadModel", tasks: ServedModel.tasks(of: c),
+            name: name, architecture: c.architectures.first ?? "GPT2LMHeadModel", tasks: ServedModel.tasks(of: c, weights: model.weights),
             nLayer: c.nLayer, nEmbd: c.nEmbd, nHead: c.nHead, nPositions: c.nPositions, vocabSize: c.vocabSize,
             dtype: ServedModel.dtypeName(model.weights.storedDType),
-            labels: hasLabels ? c.id2label.keys.sorted().map { c.id2label[$0]! } : [])
+            labels: ServedModel.labels(of: c, weights: model.weights))
     }
 
     /// transformers' name for a stored safetensors dtype ("F32" → "float32"), as config.json writes it.
@@ -42,8 +42,16 @@ public final class ServedModel: @unchecked Sendable {
     }
 
     /// The ops this checkpoint can serve. Every GPT-2 body has the tied LM head (wte), so generation
-    /// and scoring always work; task heads come with their architectures.
-    static func tasks(of c: GPT2Config) -> [String] {
-        ["generate", "score"]
+    /// and scoring always work, and so does `embed`; classify/tag/qa/choose need their head tensors.
+    static func tasks(of c: GPT2Config, weights: GPT2Weights) -> [String] {
+        ["generate", "score"] + TaskHeads.supportedTasks(config: c, weights: weights)
+    }
+
+    /// Classifier labels in id order (id2label, default "LABEL_i") for a model with a sequence- or
+    /// token-classification head (its row count is num_labels); [] otherwise.
+    static func labels(of c: GPT2Config, weights: GPT2Weights) -> [String] {
+        let head = weights.heads[TaskHeads.sequenceClassification] ?? weights.heads[TaskHeads.tokenClassification]
+        guard let rows = head?.shape.first, rows > 0 else { return [] }
+        return (0..<rows).map { TaskHeads.label(c, $0) }
     }
 }

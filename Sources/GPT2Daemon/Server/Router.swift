@@ -1,7 +1,7 @@
 // Router — maps a request's `op` to the handler that answers it.
 //
-// One handler per op, one file each under Handlers/. Adding an op (the planned classify, tag, qa,
-// choose, embed) is one `RequestHandler` and one entry in `Router.v1`. Handlers run on the connection's
+// One handler per op, one file each under Handlers/ (the task ops classify, tag, qa, choose and embed
+// included). Adding an op is one `RequestHandler` and one entry in `Router.v1`. Handlers run on the connection's
 // read loop, in the order the lines arrived, so they must not block: engine submissions return at once,
 // and CPU work on the event loop's time (tokenizing a large text) goes to `request.offload`.
 // Submitting in arrival order is what makes `cancel` right after `generate` on one connection find it.
@@ -71,6 +71,7 @@ public struct Router: Sendable {
         HealthHandler(), ModelsHandler(), TokenizeHandler(), DetokenizeHandler(), GenerateHandler(),
         ScoreHandler(), SessionOpenHandler(), SessionCloseHandler(), SessionListHandler(),
         SessionInfoHandler(), CancelHandler(), StatsHandler(),
+        ClassifyHandler(), TagHandler(), QAHandler(), ChooseHandler(), EmbedHandler(),
     ])
 
     /// The ops served, sorted.
