@@ -37,6 +37,9 @@ struct GPT2Bench: ParsableCommand {
     @Flag(name: .long, help: "Measure only decode at batch 1 (for interleaved comparisons).")
     var decodeOnly = false
 
+    @Flag(name: .long, help: "Measure only the prefill figures (for profiling).")
+    var prefillOnly = false
+
     mutating func run() throws {
         ComputeThreads.configure(threads)
         let ours = try measure()
@@ -81,7 +84,7 @@ struct GPT2Bench: ParsableCommand {
         }
 
         let steps = 32
-        for batch in decodeOnly ? [1] : [1, 8] {
+        for batch in prefillOnly ? [] : decodeOnly ? [1] : [1, 8] {
             let prompts = (0..<batch).map { _ in ids(32) }
             let t = try timedMedian(setup: { () -> [KVCache] in
                 let caches = prompts.map { _ in KVCache(pool: pool) }
