@@ -23,6 +23,8 @@ public final class GPT2Runner {
     private let attnBuf = ScratchBuffer()    // (N, C)   attention output (heads concatenated)
     private let fcBuf = ScratchBuffer()      // (N, F)   MLP hidden
     private let scoreBuf = ScratchBuffer()   // attention scores, see attention()
+    private let gatherKBuf = ScratchBuffer() // (len, HD) one head's keys, contiguous (attendGemm)
+    private let gatherVBuf = ScratchBuffer() // (len, HD) one head's values, contiguous
     private let finalBuf = ScratchBuffer()   // (R, C)   ln_f output of selected rows
     private let logitInBuf = ScratchBuffer() // (RL, C)  rows that want logits, when a subset
     private let logitBuf = ScratchBuffer()   // (RL, V)
@@ -199,24 +201,34 @@ public final class GPT2Runner {
         }
     }
 
-    /// All new rows of one sequence against its cache with BLAS, block by block (prefill path).
+    /// All new rows of one sequence against its cache with BLAS (prefill path). Each head's keys and
+    /// values are first gathered from the cache blocks into contiguous (len, HD) scratch, so a head
+    /// costs two GEMMs however many blocks the sequence spans (small GEMMs are dominated by
+    /// OpenBLAS's thread hand-offs).
     @_optimize(speed)
     private func attendGemm(_ req: ForwardRequest, _ r0: Int, layer l: Int, scale: Float,
                             _ qkv: UnsafeMutablePointer<Float>, _ attn: UnsafeMutablePointer<Float>) {
         let C = config.nEmbd, NH = config.nHead, HD = config.headDim
         let cache = req.cache, B = cache.pool.blockTokens
         let T = req.tokens.count, past = cache.count, len = past + T
-        let nBlocks = (len + B - 1) / B
-        let S = scoreBuf.reserve(T * len)  // (T, len) scores of one head
+        let S = scoreBuf.reserve(T * len)        // (T, len) scores of one head
+        let K = gatherKBuf.reserve(len * HD)     // (len, HD) keys of one head
+        let Vh = gatherVBuf.reserve(len * HD)    // (len, HD) values of one head
         for hd in 0..<NH {
-            let q = qkv + r0 * 3 * C + hd * HD
-            // S = scale · Q_h · K_hᵀ, one key block at a time.
-            for b in 0..<nBlocks {
-                let b0 = b * B, bn = min(B, len - b0)
-                Matmul.gemm(m: T, n: bn, k: HD, alpha: scale, q, lda: 3 * C,
-                            cache.keys(layer: l, position: b0) + hd * HD, ldb: C, transB: true,
-                            beta: 0, S + b0, ldc: len)
+            var p = 0
+            while p < len {
+                let kb = cache.keys(layer: l, position: p) + hd * HD
+                let vb = cache.values(layer: l, position: p) + hd * HD
+                let end = min(len, (p / B + 1) * B)
+                for j in p..<end {
+                    (K + j * HD).update(from: kb + (j - p) * C, count: HD)
+                    (Vh + j * HD).update(from: vb + (j - p) * C, count: HD)
+                }
+                p = end
             }
+            // S = scale · Q_h · K_hᵀ.
+            let q = qkv + r0 * 3 * C + hd * HD
+            Matmul.gemm(m: T, n: len, k: HD, alpha: scale, q, lda: 3 * C, K, ldb: HD, transB: true, beta: 0, S, ldc: len)
             // Causal softmax: row i sees positions 0...past+i; the rest become 0.
             Parallel.chunks(count: T, minChunk: 16) { i0, i1 in
                 for i in i0..<i1 {
@@ -227,14 +239,9 @@ public final class GPT2Runner {
                     if valid < len { (row + valid).update(repeating: 0, count: len - valid) }
                 }
             }
-            // O_h = P · V_h, accumulated over value blocks.
-            let o = attn + r0 * C + hd * HD
-            for b in 0..<nBlocks {
-                let b0 = b * B, bn = min(B, len - b0)
-                Matmul.gemm(m: T, n: HD, k: bn, alpha: 1, S + b0, lda: len,
-                            cache.values(layer: l, position: b0) + hd * HD, ldb: C, transB: false,
-                            beta: b == 0 ? 0 : 1, o, ldc: C)
-            }
+            // O_h = P · V_h.
+            Matmul.gemm(m: T, n: HD, k: len, alpha: 1, S, lda: len, Vh, ldb: HD, transB: false,
+                        beta: 0, attn + r0 * C + hd * HD, ldc: C)
         }
     }
 
