@@ -257,6 +257,76 @@ public actor GPT2Client {
         try await send(StatsRequest(), timeout: timeout)
     }
 
+    // MARK: Task ops
+
+    /// `classify`: sequence classification of `texts` (sent as `texts`; one label list per text, in order).
+    /// - Parameters:
+    ///   - topK: nil = the best label only; 0 = every label; k = the k best.
+    ///   - functionToApply: nil = the checkpoint's default (softmax, sigmoid or none).
+    public func classify(model: String, texts: [String], topK: Int? = nil,
+                         functionToApply: ClassifyRequest.Function? = nil,
+                         timeout: Duration? = nil) async throws -> ClassifyResponse {
+        try await send(ClassifyRequest(model: model, texts: texts, batch: true, topK: topK, function: functionToApply),
+                       timeout: timeout)
+    }
+
+    /// `classify` of one text (sent as `text`): its labels, best first (one entry unless `topK` is given).
+    public func classify(model: String, text: String, topK: Int? = nil,
+                         functionToApply: ClassifyRequest.Function? = nil,
+                         timeout: Duration? = nil) async throws -> [ClassifyLabel] {
+        let r = try await send(ClassifyRequest(model: model, texts: [text], batch: false, topK: topK, function: functionToApply),
+                               timeout: timeout)
+        guard r.results.count == 1 else {
+            throw GPT2ClientError.protocolViolation("classify result: expected 1 result list, got \(r.results.count)")
+        }
+        return r.results[0]
+    }
+
+    /// `tag`: token classification (named entities) of `text`.
+    public func tag(model: String, text: String, aggregationStrategy: TagRequest.Aggregation = .none,
+                    ignoreLabels: [String] = ["O"], maxLength: Int? = nil, stride: Int? = nil,
+                    timeout: Duration? = nil) async throws -> [TagEntity] {
+        try await send(TagRequest(model: model, text: text, aggregation: aggregationStrategy, ignoreLabels: ignoreLabels,
+                                  maxLength: maxLength, stride: stride), timeout: timeout).entities
+    }
+
+    /// `qa`: extractive question answering; the answers, best first (at most `topK`).
+    public func qa(model: String, question: String, context: String, topK: Int = 1, docStride: Int? = nil,
+                   maxAnswerLen: Int = 15, maxSeqLen: Int? = nil, maxQuestionLen: Int = 64,
+                   handleImpossibleAnswer: Bool = false, alignToWords: Bool = true,
+                   timeout: Duration? = nil) async throws -> [QAAnswer] {
+        try await send(QARequest(model: model, question: question, context: context, topK: topK, docStride: docStride,
+                                 maxAnswerLen: maxAnswerLen, maxSeqLen: maxSeqLen, maxQuestionLen: maxQuestionLen,
+                                 handleImpossibleAnswer: handleImpossibleAnswer, alignToWords: alignToWords),
+                       timeout: timeout).answers
+    }
+
+    /// `choose`: multiple choice; `scores` (one mc_logit per choice) and the `best` index.
+    /// - Parameter mcTokenIndex: per choice, the token index (into prompt + choice) to score; nil = last.
+    public func choose(model: String, prompt: String? = nil, choices: [String], mcTokenIndex: [Int]? = nil,
+                       timeout: Duration? = nil) async throws -> ChooseResponse {
+        try await send(ChooseRequest(model: model, prompt: prompt, choices: choices, mcTokenIndex: mcTokenIndex),
+                       timeout: timeout)
+    }
+
+    /// `embed`: one pooled final-hidden-state vector per text (sent as `texts`), and `dims`.
+    public func embed(model: String, texts: [String], pooling: EmbedRequest.Pooling = .last, normalize: Bool = false,
+                      timeout: Duration? = nil) async throws -> EmbedResponse {
+        try await send(EmbedRequest(model: model, texts: texts, batch: true, pooling: pooling, normalize: normalize),
+                       timeout: timeout)
+    }
+
+    /// `embed` of one text (sent as `text`): its vector.
+    public func embed(model: String, text: String, pooling: EmbedRequest.Pooling = .last, normalize: Bool = false,
+                      timeout: Duration? = nil) async throws -> [Float] {
+        let r = try await send(EmbedRequest(model: model, texts: [text], batch: false, pooling: pooling, normalize: normalize),
+                               timeout: timeout)
+        guard r.embeddings.count == 1 else {
+            throw GPT2ClientError.protocolViolation("embed result: expected 1 embedding, got \(r.embeddings.count)")
+        }
+        return r.embeddings[0]
+    }
+
     // MARK: Streaming generate
 
     /// `generate` with `"stream": true`: yields `.token` per generated token, then `.done` with the result,

@@ -35,8 +35,8 @@ struct GPT2Ctl: AsyncParsableCommand {
         """,
         version: "gpt2ctl 0.1.0 (protocol v\(ProtocolVersion.current))",
         subcommands: [
-            Generate.self, Score.self, Tokenize.self, Detokenize.self, Models.self, Health.self, Stats.self,
-            Session.self,
+            Generate.self, Score.self, Tokenize.self, Detokenize.self, Classify.self, Tag.self, QA.self,
+            Choose.self, Embed.self, Models.self, Health.self, Stats.self, Session.self,
         ]
     )
 

@@ -288,3 +288,52 @@ class Client:
 
     def stats(self, timeout=None):
         return self.request("stats", timeout)
+
+    # -- task ops (PROTOCOL.md §4, "Task ops") ------------------------------------------------------
+
+    @staticmethod
+    def _text_fields(texts):
+        """A str is sent as "text", a list (or other iterable) of str as "texts"."""
+        if isinstance(texts, str):
+            return {"text": texts}
+        return {"texts": list(texts)}
+
+    def classify(self, model, texts, top_k=None, function_to_apply=None, timeout=None):
+        """Sequence classification. `texts`: a str → its list of {"label", "score"} dicts, best first; a
+        list of str → one such list per text, in order. top_k: None = the best label only, 0 = every
+        label, k = the k best. function_to_apply: "softmax", "sigmoid" or "none" (None = the model's)."""
+        fields = dict(self._text_fields(texts), model=model, top_k=top_k, function_to_apply=function_to_apply)
+        results = self.request("classify", timeout, **fields)["results"]
+        return results[0] if isinstance(texts, str) else results
+
+    def tag(self, model, text, aggregation_strategy=None, ignore_labels=None, max_length=None, stride=None,
+            timeout=None):
+        """Token classification: the list of entity dicts — {"entity", "score", "index", "word", "start",
+        "end"} with aggregation_strategy "none" (the default), else {"entity_group", "score", "word",
+        "start", "end"}. ignore_labels: None = ["O"]; [] keeps every label."""
+        return self.request("tag", timeout, model=model, text=text, aggregation_strategy=aggregation_strategy,
+                            ignore_labels=list(ignore_labels) if ignore_labels is not None else None,
+                            max_length=max_length, stride=stride)["entities"]
+
+    def qa(self, model, question, context, top_k=None, doc_stride=None, max_answer_len=None, max_seq_len=None,
+           max_question_len=None, handle_impossible_answer=None, align_to_words=None, timeout=None):
+        """Extractive question answering: the list of {"answer", "score", "start", "end"} dicts, best
+        first (at most top_k, default 1); offsets are code points of `context`."""
+        return self.request("qa", timeout, model=model, question=question, context=context, top_k=top_k,
+                            doc_stride=doc_stride, max_answer_len=max_answer_len, max_seq_len=max_seq_len,
+                            max_question_len=max_question_len, handle_impossible_answer=handle_impossible_answer,
+                            align_to_words=align_to_words)["answers"]
+
+    def choose(self, model, choices, prompt=None, mc_token_index=None, timeout=None):
+        """Multiple choice: {"scores": [mc_logit per choice], "best": index of the highest}. `prompt` is
+        prepended as text to every choice; mc_token_index: per choice, the token index to score."""
+        r = self.request("choose", timeout, model=model, prompt=prompt, choices=list(choices),
+                         mc_token_index=list(mc_token_index) if mc_token_index is not None else None)
+        return {"scores": r["scores"], "best": r["best"]}
+
+    def embed(self, model, texts, pooling=None, normalize=None, timeout=None):
+        """Sentence embeddings. `texts`: a str → its vector (a list of n_embd floats); a list of str →
+        one vector per text, in order. pooling: "last" (default) or "mean"; normalize: L2-normalize."""
+        fields = dict(self._text_fields(texts), model=model, pooling=pooling, normalize=normalize)
+        embeddings = self.request("embed", timeout, **fields)["embeddings"]
+        return embeddings[0] if isinstance(texts, str) else embeddings

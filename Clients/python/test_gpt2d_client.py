@@ -304,5 +304,140 @@ class ClientTests(unittest.TestCase):
         c.close()
 
 
+TASKS = os.path.join(ROOT, "Tests", "Fixtures", "tasks")
+
+
+def load_golden(name):
+    with open(os.path.join(TASKS, name, "golden.json"), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def as_list(expected):
+    """A golden's expected value as a list (the pipeline answers a single dict without top_k)."""
+    return expected if isinstance(expected, list) else [expected]
+
+
+class TaskOpTests(unittest.TestCase):
+    """classify / tag / qa / choose / embed against a second gpt2d serving the task fixtures."""
+
+    TOL = 1e-4
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmpdir = tempfile.mkdtemp(prefix="gpt2d-py-tasks-")
+        cls.socket = os.path.join(cls.tmpdir, "gpt2d.sock")
+        models = [("cls", "seqcls-pad-eos"), ("tok", "tokcls"), ("qa", "qa"), ("mc", "double-heads")]
+        args = [GPT2D_BIN, "--socket", cls.socket, "--model", "lm=%s" % TINY, "--threads", "1", "--log-level", "warning"]
+        for name, fixture in models:
+            args += ["--model", "%s=%s" % (name, os.path.join(TASKS, fixture))]
+        cls.log = open(os.path.join(cls.tmpdir, "gpt2d.log"), "w")
+        cls.daemon = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=cls.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if cls.daemon.poll() is not None:
+                raise RuntimeError("gpt2d exited with %s" % cls.daemon.returncode)
+            try:
+                with Client(cls.socket, timeout=5) as c:
+                    c.health()
+                break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            raise RuntimeError("gpt2d (task fixtures) did not come up")
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.daemon.poll() is None:
+            cls.daemon.send_signal(signal.SIGTERM)
+            try:
+                cls.daemon.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                cls.daemon.kill()
+                cls.daemon.wait()
+        cls.log.close()
+        shutil.rmtree(cls.tmpdir, ignore_errors=True)
+
+    def setUp(self):
+        self.c = Client(self.socket, timeout=60)
+
+    def tearDown(self):
+        self.c.close()
+
+    def assertNear(self, got, want, what=""):
+        self.assertIsNotNone(got, what)
+        self.assertLessEqual(abs(got - want), self.TOL * max(1.0, abs(want)), "%s: %r vs %r" % (what, got, want))
+
+    def test_classify(self):
+        g = load_golden("seqcls-pad-eos")["cases"]
+        best = self.c.classify("cls", g[0]["text"])
+        self.assertEqual(len(best), 1)
+        self.assertEqual(best[0]["label"], g[0]["expected"]["label"])
+        self.assertNear(best[0]["score"], g[0]["expected"]["score"])
+        every = self.c.classify("cls", g[9]["text"], top_k=0)  # the pipeline's top_k=None
+        self.assertEqual([x["label"] for x in every], [x["label"] for x in g[9]["expected"]])
+        for x, w in zip(every, g[9]["expected"]):
+            self.assertNear(x["score"], w["score"], w["label"])
+        raw = self.c.classify("cls", g[36]["text"], function_to_apply="none")
+        self.assertNear(raw[0]["score"], g[36]["expected"]["score"])
+        batch = self.c.classify("cls", [g[i]["text"] for i in range(4)])
+        self.assertEqual([r[0]["label"] for r in batch], [g[i]["expected"]["label"] for i in range(4)])
+
+    def test_tag(self):
+        g = load_golden("tokcls")["cases"]
+        for i in (0, 12):  # aggregation none, simple
+            k = g[i]
+            got = self.c.tag("tok", k["text"], aggregation_strategy=k["params"]["aggregation_strategy"])
+            want = as_list(k["expected"])
+            keys = ("entity", "index") if i == 0 else ("entity_group",)
+            for key in keys + ("word", "start", "end"):
+                self.assertEqual([e[key] for e in got], [w[key] for w in want], "case %d %s" % (i, key))
+            for e, w in zip(got, want):
+                self.assertNear(e["score"], w["score"], "case %d" % i)
+        self.assertEqual(len(self.c.tag("tok", g[6]["text"], ignore_labels=[])), len(g[6]["expected"]))
+
+    def test_qa(self):
+        g = load_golden("qa")["cases"]
+        for i in (0, 4):
+            k = g[i]
+            got = self.c.qa("qa", k["question"], k["context"], **k["params"])
+            want = as_list(k["expected"])
+            self.assertEqual([(a["answer"], a["start"], a["end"]) for a in got],
+                             [(w["answer"], w["start"], w["end"]) for w in want], "case %d" % i)
+            for a, w in zip(got, want):
+                self.assertNear(a["score"], w["score"], "case %d" % i)
+
+    def test_choose(self):
+        g = load_golden("double-heads")["cases"]
+        for k in g[:2]:
+            got = self.c.choose("mc", k["choices"], mc_token_index=k["params"].get("mc_token_ids"))
+            self.assertEqual(got["best"], k["expected"]["best"])
+            for s, w in zip(got["scores"], k["expected"]["scores"]):
+                self.assertNear(s, w)
+
+    def test_embed(self):
+        e = load_golden("seqcls-pad-eos")["embed"][0]
+        for pooling, normalize, key in (("last", None, "last"), ("mean", None, "mean"), ("mean", True, "mean_normalized")):
+            v = self.c.embed("cls", e["text"], pooling=pooling, normalize=normalize)
+            self.assertEqual(len(v), len(e[key]))
+            for x, w in zip(v, e[key]):
+                self.assertNear(x, w, key)
+        both = self.c.embed("cls", [e["text"], "Goodbye"])
+        self.assertEqual(len(both), 2)
+        self.assertEqual(len(self.c.embed("lm", "hi")), 32)  # every model can embed
+
+    def test_unsupported_task(self):
+        calls = (
+            lambda: self.c.classify("lm", "hi"),
+            lambda: self.c.tag("lm", "hi"),
+            lambda: self.c.qa("lm", "who?", "me"),
+            lambda: self.c.choose("lm", ["a", "b"]),
+        )
+        for call in calls:
+            with self.assertRaises(DaemonError) as cm:
+                call()
+            self.assertEqual(cm.exception.code, "unsupported_task")
+        self.assertEqual(self.c.health()["status"], "ok")
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -173,13 +173,13 @@ _gpt2ctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    generate|score|tokenize|detokenize|models|health|stats|session|help)
+    generate|score|tokenize|detokenize|classify|tag|qa|choose|embed|models|health|stats|session|help)
         # Offer subcommand argument completions
         "_gpt2ctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'generate score tokenize detokenize models health stats session help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'generate score tokenize detokenize classify tag qa choose embed models health stats session help' -- "${cur}"))
         ;;
     esac
 }
@@ -348,6 +348,167 @@ _gpt2ctl_detokenize() {
         return
         ;;
     '--model')
+        return
+        ;;
+    esac
+}
+
+_gpt2ctl_classify() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--socket --timeout --model --top-k --function-to-apply)
+    __gpt2ctl_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--socket')
+        __gpt2ctl_add_completions -f
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--model')
+        return
+        ;;
+    '--top-k')
+        return
+        ;;
+    '--function-to-apply')
+        __gpt2ctl_add_completions -W 'softmax'$'\n''sigmoid'$'\n''none'
+        return
+        ;;
+    esac
+}
+
+_gpt2ctl_tag() {
+    repeating_flags=()
+    non_repeating_flags=(--json --keep-all --version -h --help)
+    repeating_options=(--ignore-label)
+    non_repeating_options=(--socket --timeout --model --aggregation-strategy --max-length --stride)
+    __gpt2ctl_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--socket')
+        __gpt2ctl_add_completions -f
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--model')
+        return
+        ;;
+    '--aggregation-strategy')
+        __gpt2ctl_add_completions -W 'none'$'\n''simple'$'\n''first'$'\n''average'$'\n''max'
+        return
+        ;;
+    '--ignore-label')
+        return
+        ;;
+    '--max-length')
+        return
+        ;;
+    '--stride')
+        return
+        ;;
+    esac
+}
+
+_gpt2ctl_qa() {
+    repeating_flags=()
+    non_repeating_flags=(--json --handle-impossible-answer --no-align-to-words --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--socket --timeout --model --question --top-k --doc-stride --max-answer-len --max-seq-len --max-question-len)
+    __gpt2ctl_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--socket')
+        __gpt2ctl_add_completions -f
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--model')
+        return
+        ;;
+    '--question')
+        return
+        ;;
+    '--top-k')
+        return
+        ;;
+    '--doc-stride')
+        return
+        ;;
+    '--max-answer-len')
+        return
+        ;;
+    '--max-seq-len')
+        return
+        ;;
+    '--max-question-len')
+        return
+        ;;
+    esac
+}
+
+_gpt2ctl_choose() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=(--choice)
+    non_repeating_options=(--socket --timeout --model --mc-token-index)
+    __gpt2ctl_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--socket')
+        __gpt2ctl_add_completions -f
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--model')
+        return
+        ;;
+    '--choice')
+        return
+        ;;
+    '--mc-token-index')
+        return
+        ;;
+    esac
+}
+
+_gpt2ctl_embed() {
+    repeating_flags=()
+    non_repeating_flags=(--json --normalize --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--socket --timeout --model --pooling --show)
+    __gpt2ctl_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--socket')
+        __gpt2ctl_add_completions -f
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--model')
+        return
+        ;;
+    '--pooling')
+        __gpt2ctl_add_completions -W 'last'$'\n''mean'
+        return
+        ;;
+    '--show')
         return
         ;;
     esac

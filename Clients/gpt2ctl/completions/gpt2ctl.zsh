@@ -54,6 +54,11 @@ _gpt2ctl() {
             'score:Score a text: each token'\''s log-probability under the model, and the perplexity.'
             'tokenize:Split a text into the model'\''s token ids.'
             'detokenize:Turn token ids back into text.'
+            'classify:Classify texts with a sequence-classification model (text-classification pipeline).'
+            'tag:Tag the tokens of a text (named entities; token-classification pipeline).'
+            'qa:Answer a question from a context (extractive question-answering pipeline).'
+            'choose:Score multiple choices with a double-heads model'\''s multiple-choice head.'
+            'embed:Embed texts: pooled final hidden states (any model).'
             'models:List the models the daemon serves.'
             'health:Check that the daemon is up.'
             'stats:Show the daemon'\''s counters.'
@@ -64,7 +69,7 @@ _gpt2ctl() {
         ;;
     arg)
         case "${words[1]}" in
-        generate|score|tokenize|detokenize|models|health|stats|session|help)
+        generate|score|tokenize|detokenize|classify|tag|qa|choose|embed|models|health|stats|session|help)
             "_gpt2ctl_${words[1]}" && ret=0
             ;;
         esac
@@ -165,6 +170,109 @@ _gpt2ctl_detokenize() {
         '--model[The model whose tokenizer to use (default\: the daemon'\''s only model).]:model:'
         '*:ids:'
         '--skip-special-tokens[Leave out <|endoftext|>.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_gpt2ctl_classify() {
+    local -i ret=1
+    local -ar ___function_to_apply=('softmax' 'sigmoid' 'none')
+    local -ar arg_specs=(
+        '--socket[The daemon'\''s Unix socket (default\: $GPT2D_SOCKET, else /run/gpt2d/gpt2d.sock).]:path:_files'
+        '--timeout[Give up after this many seconds (default\: wait).]:seconds:'
+        '--json[Print the daemon'\''s raw JSON response lines (also an error line) instead of human output.]'
+        '--model[The model to use (default\: the daemon'\''s only model).]:model:'
+        '*:text:'
+        '--top-k[Show the k best labels; 0 shows every label (default\: the best only).]:top-k:'
+        '--function-to-apply[softmax, sigmoid or none (raw logits); default\: the model'\''s.]:function:{__gpt2ctl_complete "${___function_to_apply[@]}"}'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_gpt2ctl_tag() {
+    local -i ret=1
+    local -ar ___aggregation_strategy=('none' 'simple' 'first' 'average' 'max')
+    local -ar arg_specs=(
+        '--socket[The daemon'\''s Unix socket (default\: $GPT2D_SOCKET, else /run/gpt2d/gpt2d.sock).]:path:_files'
+        '--timeout[Give up after this many seconds (default\: wait).]:seconds:'
+        '--json[Print the daemon'\''s raw JSON response lines (also an error line) instead of human output.]'
+        '--model[The model to use (default\: the daemon'\''s only model).]:model:'
+        ':text:'
+        '--aggregation-strategy[none, simple, first, average or max (default\: none).]:strategy:{__gpt2ctl_complete "${___aggregation_strategy[@]}"}'
+        '*--ignore-label[Drop entities with this label (repeatable; default\: O).]:label:'
+        '--keep-all[Drop no label (ignore_labels \[\]).]'
+        '--max-length[Tokens per window (default\: the model'\''s n_positions).]:max-length:'
+        '--stride[Overlap in tokens between windows of a long text (needs --aggregation-strategy other than none).]:stride:'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_gpt2ctl_qa() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--socket[The daemon'\''s Unix socket (default\: $GPT2D_SOCKET, else /run/gpt2d/gpt2d.sock).]:path:_files'
+        '--timeout[Give up after this many seconds (default\: wait).]:seconds:'
+        '--json[Print the daemon'\''s raw JSON response lines (also an error line) instead of human output.]'
+        '--model[The model to use (default\: the daemon'\''s only model).]:model:'
+        '--question[The question.]:question:'
+        ':context:'
+        '--top-k[Answers to show, ≥ 1 (default 1).]:top-k:'
+        '--doc-stride[Overlap in tokens between context chunks (default\: min(max-seq-len/2, 128)).]:doc-stride:'
+        '--max-answer-len[Longest answer in tokens, ≥ 1 (default 15).]:max-answer-len:'
+        '--max-seq-len[Tokens per chunk, question included (default\: min(384, n_positions)).]:max-seq-len:'
+        '--max-question-len[Accepted and ignored, like the pipeline'\''s (default 64).]:max-question-len:'
+        '--handle-impossible-answer[Also offer the empty answer.]'
+        '--no-align-to-words[Do not widen answers to whole words.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_gpt2ctl_choose() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--socket[The daemon'\''s Unix socket (default\: $GPT2D_SOCKET, else /run/gpt2d/gpt2d.sock).]:path:_files'
+        '--timeout[Give up after this many seconds (default\: wait).]:seconds:'
+        '--json[Print the daemon'\''s raw JSON response lines (also an error line) instead of human output.]'
+        '--model[The model to use (default\: the daemon'\''s only model).]:model:'
+        ':prompt:'
+        '*--choice[A choice (repeatable, 2 … 64).]:text:'
+        '--mc-token-index[Per choice, the token index (into prompt + choice) to score, e.g. 2,3,1 (default\: each last token).]:indices:'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_gpt2ctl_embed() {
+    local -i ret=1
+    local -ar ___pooling=('last' 'mean')
+    local -ar arg_specs=(
+        '--socket[The daemon'\''s Unix socket (default\: $GPT2D_SOCKET, else /run/gpt2d/gpt2d.sock).]:path:_files'
+        '--timeout[Give up after this many seconds (default\: wait).]:seconds:'
+        '--json[Print the daemon'\''s raw JSON response lines (also an error line) instead of human output.]'
+        '--model[The model to use (default\: the daemon'\''s only model).]:model:'
+        '*:text:'
+        '--pooling[last or mean (default\: last).]:pooling:{__gpt2ctl_complete "${___pooling[@]}"}'
+        '--normalize[L2-normalize each embedding.]'
+        '--show[How many leading values to print per text (default 8).]:show:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
