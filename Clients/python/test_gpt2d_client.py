@@ -296,11 +296,17 @@ class ClientTests(unittest.TestCase):
                 os.environ["GPT2D_SOCKET"] = old
 
     def test_connection_closed(self):
+        # The daemon going away under a request that is in flight (its first token has arrived):
+        # that request fails with ConnectionClosed instead of hanging. (Closing between requests
+        # would race with the client's reconnect-on-next-request.)
         c = Client(_socket)
-        c.health()
-        c._sock.shutdown(2)  # simulate the daemon going away under a request
+        events = c.generate(MODEL, tokens=LONG_PROMPT, max_new_tokens=100, stream=True)
+        first = next(events)
+        self.assertEqual(first["type"], "token")
+        c._sock.shutdown(2)
         with self.assertRaises((ConnectionClosed, OSError)):
-            c.generate(MODEL, tokens=LONG_PROMPT, max_new_tokens=64)
+            for _ in events:
+                pass
         c.close()
 
 
