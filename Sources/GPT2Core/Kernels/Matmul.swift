@@ -59,9 +59,9 @@ public enum Matmul {
     /// of ≤ 8 (each weight is then read once per group). body(r0, rows, c0, c1).
     @inline(__always)
     private static func small(m: Int, columns n: Int, align: Int, _ body: (Int, Int, Int, Int) -> Void) {
-        let parts = min(Parallel.threads, max(1, n / 256))
+        let parts = min(Parallel.matmulThreads, max(1, n / 256))
         let step = ((n + parts - 1) / parts + align - 1) / align * align
-        Parallel.forEach(parts, parallel: parts > 1) { p in
+        Parallel.forEach(parts, parallel: parts > 1, threads: parts) { p in
             let c0 = p * step, c1 = min(n, c0 + step)
             guard c0 < c1 else { return }
             var r0 = 0

@@ -4,8 +4,12 @@ import Dispatch
 import Foundation
 
 enum Parallel {
-    /// Threads used by the Swift kernels; set together with Matmul.setThreads.
+    /// Threads for the Swift elementwise kernels (layer norm, activations, softmax, attention).
+    /// 1 by default: OpenBLAS keeps its worker spinning between calls, and Dispatch workers
+    /// competing with it on 2 cores cost more than they gain (measured: prefill 512 ≈ 480 → 840 tok/s).
     nonisolated(unsafe) static var threads: Int = 1
+    /// Threads for the small-M matmul kernels (CKernels), which replace BLAS calls: as many as BLAS uses.
+    nonisolated(unsafe) static var matmulThreads: Int = 1
 
     /// Calls body(start, end) over [0, count) in contiguous chunks of at least `minChunk`.
     @inline(__always)
@@ -21,7 +25,7 @@ enum Parallel {
 
     /// Calls body(i) for i in [0, n), spread over the compute threads when worth it.
     @inline(__always)
-    static func forEach(_ n: Int, parallel: Bool, _ body: (Int) -> Void) {
+    static func forEach(_ n: Int, parallel: Bool, threads: Int = Parallel.threads, _ body: (Int) -> Void) {
         if !parallel || threads <= 1 || n <= 1 { for i in 0..<n { body(i) }; return }
         DispatchQueue.concurrentPerform(iterations: n, execute: body)
     }
@@ -32,7 +36,8 @@ public enum ComputeThreads {
     public static func configure(_ n: Int) {
         let n = max(1, n)
         Matmul.setThreads(n)
-        Parallel.threads = ProcessInfo.processInfo.environment["GPT2D_SWIFT_THREADS"].flatMap { Int($0) } ?? n
+        Parallel.matmulThreads = n
+        Parallel.threads = ProcessInfo.processInfo.environment["GPT2D_SWIFT_THREADS"].flatMap { Int($0) } ?? 1
     }
-    public static var count: Int { Parallel.threads }
+    public static var count: Int { Parallel.matmulThreads }
 }
