@@ -148,7 +148,7 @@ public final class GPT2Runner {
         if config.scaleAttnByInverseLayerIdx { scale /= Float(l + 1) }
 
         // Sequences with many new tokens: BLAS per (sequence, head), heads in turn.
-        // The rest: SIMD loops, one task per (sequence, head), spread over the threads.
+        // The rest: SIMD loops, one task per (sequence, query row) covering every head.
         var small: [Int] = []
         for (s, req) in batch.enumerated() {
             if req.tokens.count >= attentionGemmThreshold {
@@ -158,45 +158,55 @@ public final class GPT2Runner {
             }
         }
         guard !small.isEmpty else { return }
+        // One task per (sequence, query row), all heads at once: each cached key/value row (C
+        // floats, every head) is read once, sequentially, instead of once per head with a stride.
+        var tasks: [(s: Int, t: Int)] = []
+        for s in small { for t in 0..<batch[s].tokens.count { tasks.append((s, t)) } }
         let maxLen = small.map { batch[$0].cache.count + batch[$0].tokens.count }.max()!
-        let tasks = small.count * NH
-        let scores = scoreBuf.reserve(tasks * maxLen)
-        Parallel.forEach(tasks, parallel: tasks >= 4) { task in
-            let s = small[task / NH], hd = task % NH
+        let scores = scoreBuf.reserve(tasks.count * NH * maxLen)
+        // Decode batches call no BLAS here, so both cores can share the rows.
+        Parallel.forEach(tasks.count, parallel: tasks.count >= 2, threads: Parallel.matmulThreads) { i in
+            let (s, t) = tasks[i]
             let req = batch[s]
-            let past = req.cache.count
-            let scratch = scores + task * maxLen
-            for t in 0..<req.tokens.count {
-                let r = rowStart[s] + t
-                attendRow(cache: req.cache, layer: l, head: hd, headDim: HD, positions: past + t + 1, scale: scale,
-                          q: qkv + r * 3 * C + hd * HD, scores: scratch, out: attn + r * C + hd * HD)
-            }
+            let r = rowStart[s] + t
+            attendRowAllHeads(cache: req.cache, layer: l, positions: req.cache.count + t + 1, scale: scale,
+                              q: qkv + r * 3 * C, scores: scores + i * NH * maxLen, stride: maxLen, out: attn + r * C)
         }
     }
 
-    /// One query row of one head against positions 0..<positions (SIMD path).
+    /// One query row against positions 0..<positions for every head (SIMD path).
+    /// scores is (NH, stride) scratch; out is the (C) row of concatenated head outputs.
     @_optimize(speed)
     @inline(__always)
-    private func attendRow(cache: KVCache, layer l: Int, head: Int, headDim HD: Int, positions: Int, scale: Float,
-                           q: UnsafePointer<Float>, scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
-        let B = cache.pool.blockTokens, C = config.nEmbd
-        let off = head * HD
+    private func attendRowAllHeads(cache: KVCache, layer l: Int, positions: Int, scale: Float,
+                                   q: UnsafePointer<Float>, scores: UnsafeMutablePointer<Float>, stride: Int,
+                                   out: UnsafeMutablePointer<Float>) {
+        let B = cache.pool.blockTokens, C = config.nEmbd, NH = config.nHead, HD = config.headDim
         var p = 0
         while p < positions {
-            let base = cache.keys(layer: l, position: p) + off
+            let base = cache.keys(layer: l, position: p)
             let end = min(positions, (p / B + 1) * B)
-            for j in p..<end { scores[j] = VectorOps.dot(q, base + (j - p) * C, HD) * scale }
+            for j in p..<end {
+                let k = base + (j - p) * C
+                for h in 0..<NH { scores[h * stride + j] = VectorOps.dot(q + h * HD, k + h * HD, HD) * scale }
+            }
             p = end
         }
-        let m = VectorOps.max(scores, positions)
-        let sum = VectorOps.expShiftedSum(scores, positions, shift: m)
-        let inv = 1 / sum
-        out.update(repeating: 0, count: HD)
+        for h in 0..<NH {
+            let row = scores + h * stride
+            let m = VectorOps.max(row, positions)
+            let sum = VectorOps.expShiftedSum(row, positions, shift: m)
+            VectorOps.scale(row, positions, 1 / sum)
+        }
+        out.update(repeating: 0, count: C)
         p = 0
         while p < positions {
-            let base = cache.values(layer: l, position: p) + off
+            let base = cache.values(layer: l, position: p)
             let end = min(positions, (p / B + 1) * B)
-            for j in p..<end { VectorOps.axpy(scores[j] * inv, base + (j - p) * C, out, HD) }
+            for j in p..<end {
+                let v = base + (j - p) * C
+                for h in 0..<NH { VectorOps.axpy(scores[h * stride + j], v + h * HD, out + h * HD, HD) }
+            }
             p = end
         }
     }
