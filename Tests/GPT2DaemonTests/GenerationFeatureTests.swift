@@ -166,3 +166,25 @@ private func request(_ prompt: PromptInput, max: Int = 12, _ tweak: (inout Gener
         await e.shutdown(drain: true)
     }
 }
+
+@Suite struct SessionPrefixReuseTests {
+    @Test func aSessionlessRequestReusesTheUsersIdleSessionCache() async throws {
+        let e = try makeEngine()
+        let fresh = try makeEngine()
+        let s = try e.sessions.open(model: "tiny", owner: alice.uid)
+        let prompt = Array((0..<30).map { 2000 + $0 * 11 })
+        let first = try await generate(e, GenerateRequest(model: "tiny", input: .tokens(prompt), session: s.session, maxNewTokens: 5)).get()
+        // A different request (no session) that starts with the session's history.
+        let history = prompt + first.tokens
+        let probe = history + [13, 198]
+        let r = try await generate(e, GenerateRequest(model: "tiny", input: .tokens(probe), maxNewTokens: 6)).get()
+        #expect(r.usage.cachedTokens == history.count - 1)  // the session's last token was never computed
+        let ref = try await generate(fresh, GenerateRequest(model: "tiny", input: .tokens(probe), maxNewTokens: 6)).get()
+        #expect(r.tokens == ref.tokens)
+        // The session itself is untouched and still continues as before.
+        #expect(try e.sessions.info(s.session, owner: alice.uid).nTokens == history.count)
+        let other = try await generate(e, GenerateRequest(model: "tiny", input: .tokens(probe), maxNewTokens: 6), client: bob).get()
+        #expect(other.usage.cachedTokens == 0)
+        await e.shutdown(drain: true); await fresh.shutdown(drain: true)
+    }
+}

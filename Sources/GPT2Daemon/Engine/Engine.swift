@@ -333,12 +333,16 @@ public final class Engine: @unchecked Sendable {
             firstNeeded = h.sequence.rows == .all ? 0 : job.context.count - 1
         }
         if job.cache == nil {
-            // No session: start from the longest prefix this user recently computed, if any.
-            if usePrefixCache, let reused = prefixCache.lookup(owner: job.client.uid, model: m.name, tokens: job.context, limit: firstNeeded) {
-                job.cache = reused
-            } else {
-                job.cache = KVCache(pool: m.pool)
+            // No session: start from the longest prefix this user has cached — a recent request's
+            // or one of the user's idle sessions' (forked; the source stays as it is).
+            var source: (cache: KVCache, length: Int)? = nil
+            if usePrefixCache {
+                let recent = prefixCache.best(owner: job.client.uid, model: m.name, tokens: job.context, limit: firstNeeded)
+                let session = sessions.bestIdlePrefix(owner: job.client.uid, model: m.name, tokens: job.context, limit: firstNeeded)
+                source = (session?.length ?? 0) > (recent?.length ?? 0) ? session : recent
+                if let s = source, s.length < prefixCache.minimumReuse { source = nil }
             }
+            job.cache = source.flatMap { $0.cache.fork(positions: $0.length) } ?? KVCache(pool: m.pool)
         }
         if job.cache.count > firstNeeded { job.cache.truncate(to: firstNeeded) }
         job.cachedTokens = job.cache.count

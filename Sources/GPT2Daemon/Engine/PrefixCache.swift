@@ -26,18 +26,18 @@ final class PrefixCache {
 
     var count: Int { entries.count }
 
-    /// A fresh cache holding the longest cached prefix of `tokens` (at most `limit` positions),
-    /// or nil when nothing useful is cached or the budget cannot hold the copy.
-    func lookup(owner: UInt32, model: String, tokens: [Int32], limit: Int) -> KVCache? {
+    /// The longest usable cached prefix of `tokens` (at most `limit` positions): the cache holding
+    /// it and its length, or nil when nothing reaches `minimumReuse`. Marks the entry used.
+    func best(owner: UInt32, model: String, tokens: [Int32], limit: Int) -> (cache: KVCache, length: Int)? {
         var best: (index: Int, length: Int)? = nil
         for (i, e) in entries.enumerated() where e.owner == owner && e.model == model {
-            let n = min(commonPrefix(e.tokens, tokens), limit, e.cache.count)
+            let n = min(PrefixCache.commonPrefix(e.tokens, tokens), limit, e.cache.count)
             if n >= minimumReuse && n > (best?.length ?? 0) { best = (i, n) }
         }
         guard let (i, n) = best else { return nil }
         clock += 1
         entries[i].lastUsed = clock
-        return entries[i].cache.fork(positions: n)
+        return (entries[i].cache, n)
     }
 
     /// Keeps a finished request's cache (tokens = the positions it holds).
@@ -45,7 +45,7 @@ final class PrefixCache {
         guard tokens.count >= minimumReuse, cache.count == tokens.count else { return }
         // An entry whose tokens are a prefix of the new ones adds nothing.
         entries.removeAll { $0.owner == owner && $0.model == model && $0.tokens.count <= tokens.count
-            && commonPrefix($0.tokens, tokens) == $0.tokens.count }
+            && PrefixCache.commonPrefix($0.tokens, tokens) == $0.tokens.count }
         clock += 1
         entries.append(Entry(owner: owner, model: model, tokens: tokens, cache: cache, lastUsed: clock))
         if entries.count > capacity { _ = evictOne() }
@@ -58,7 +58,7 @@ final class PrefixCache {
         return true
     }
 
-    private func commonPrefix(_ a: [Int32], _ b: [Int32]) -> Int {
+    static func commonPrefix(_ a: [Int32], _ b: [Int32]) -> Int {
         var n = 0
         let m = min(a.count, b.count)
         while n < m && a[n] == b[n] { n += 1 }

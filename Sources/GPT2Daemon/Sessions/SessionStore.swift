@@ -93,6 +93,20 @@ public final class SessionStore: @unchecked Sendable {
         lock.lock(); s.busy = false; s.lastUsedAt = Self.now(); lock.unlock()
     }
 
+    /// The idle session of `owner` on `model` whose cached history shares the longest prefix with
+    /// `tokens` (at most `limit` positions): its cache and that length. For automatic prompt caching:
+    /// a session-less request may start from a fork of it (the session itself is not touched).
+    func bestIdlePrefix(owner: UInt32, model: String, tokens: [Int32], limit: Int) -> (cache: KVCache, length: Int)? {
+        lock.lock(); defer { lock.unlock() }
+        var best: (cache: KVCache, length: Int)? = nil
+        for s in sessions.values where s.owner == owner && s.model == model && !s.busy {
+            guard let c = s.cache else { continue }
+            let n = min(PrefixCache.commonPrefix(s.tokens, tokens), limit, c.count)
+            if n > (best?.length ?? 0) { best = (c, n) }
+        }
+        return best
+    }
+
     /// Drops the KV cache of the least recently used idle session that has one. Returns false when none.
     func evictOneCache() -> Bool {
         lock.lock(); defer { lock.unlock() }
