@@ -188,3 +188,26 @@ private func request(_ prompt: PromptInput, max: Int = 12, _ tweak: (inout Gener
         await e.shutdown(drain: true); await fresh.shutdown(drain: true)
     }
 }
+
+@Suite struct SequenceGroupFailureTests {
+    /// n = 3 where the budget holds the prompt once but not a fork: the request fails once with
+    /// `overloaded`, and no member of the group is left registered or holding memory.
+    @Test func followersThatCannotForkEndTheWholeGroup() async throws {
+        let cfg = try GPT2Model.load(directory: Fixtures.model("tiny-gpt2")).config
+        let block = KVBlockPool(config: cfg, blockTokens: 8).bytesPerBlock
+        let e = try makeEngine(kvBytes: block * 4, blockTokens: 8)
+        let prompt = Array((0..<20).map { 3000 + $0 })  // 3 blocks; a fork needs 3 more
+        // A first request leaves the prompt in the prefix cache, so the group must evict it first.
+        _ = try await generate(e, GenerateRequest(model: "tiny", input: .tokens(prompt), maxNewTokens: 4)).get()
+        var req = GenerateRequest(model: "tiny", input: .tokens(prompt), maxNewTokens: 4, doSample: true, seed: 5)
+        req.advanced.numReturnSequences = 3
+        let g = await generate(e, req, id: 2)
+        guard case .failure(let err) = g else { Issue.record("expected overloaded, got \(g)"); return }
+        #expect(err.code == .overloaded)
+        try await Task.sleep(nanoseconds: 200_000_000)
+        e.cond.lock(); let live = e.liveJobs.count; e.cond.unlock()
+        #expect(live == 0)
+        #expect(e.stats().requestsActive == 0)
+        await e.shutdown(drain: true)
+    }
+}

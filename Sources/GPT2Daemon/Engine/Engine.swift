@@ -464,8 +464,9 @@ public final class Engine: @unchecked Sendable {
                 cond.lock()
                 for other in group.members where other !== job && other.cancelReason == nil { other.cancelReason = error }
                 cond.unlock()
-                // Followers that never started hold nothing but their registration.
-                for f in g.followers where !f.started { retire(f, completion: 0, failed: true) }
+                // Members that never started (followers waiting for the leader's prompt) hold
+                // nothing but their registration.
+                for f in group.members where f !== job && !f.started && !f.retired { retire(f, completion: 0, failed: true) }
             }
         }
         if case .hidden(let h) = job.kind {
@@ -483,6 +484,7 @@ public final class Engine: @unchecked Sendable {
 
     /// Bookkeeping common to every ending: session hand-back, prefix caching, counters, forget the job.
     func retire(_ job: Job, completion: Int, failed: Bool = false, counted: Bool = true) {
+        job.retired = true
         if let s = job.session {
             // The session keeps everything the client has seen; the cache keeps what was computed.
             s.tokens = job.context

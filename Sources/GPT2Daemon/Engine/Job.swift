@@ -30,6 +30,8 @@ final class Job {
     var started = false
     /// Admission order (engine thread): preemption picks the newest job first.
     var admission = 0
+    /// Set once the job's bookkeeping is done (it may end only once).
+    var retired = false
     var startedAt: Double = 0
     var session: SessionStore.Session?
     var cache: KVCache!
