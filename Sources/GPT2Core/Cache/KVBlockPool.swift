@@ -80,12 +80,11 @@ public final class KVMemoryBudget: @unchecked Sendable {
 /// One block of KV storage; returns itself to the pool's accounting when freed.
 final class KVBlock {
     let data: UnsafeMutablePointer<Float>
-    private unowned(unsafe) let pool: KVBlockPool
-    private let owner: KVBlockPool  // keeps the pool alive while blocks exist
+    /// Strong: the pool (and its budget) outlives every block it handed out.
+    private let pool: KVBlockPool
 
     init(pool: KVBlockPool) {
         self.pool = pool
-        self.owner = pool
         let bytes = pool.bytesPerBlock
         var raw: UnsafeMutableRawPointer?
         guard posix_memalign(&raw, 64, bytes) == 0, let raw else { fatalError("KV block allocation of \(bytes) bytes failed") }

@@ -146,7 +146,7 @@ public final class Engine: @unchecked Sendable {
                 }
                 group.members = jobs
                 if case .generate(let lead) = jobs[0].kind { lead.followers = Array(jobs.dropFirst()) }
-                return submit(jobs[0], followers: Array(jobs.dropFirst()))
+                return submit(jobs, queued: [jobs[0]])
             }
             submit(Job(key: key, client: client, model: m, kind: .generate(try GenerationState(request: r, model: m, events: events))))
         } catch let e as WireError {
@@ -189,45 +189,36 @@ public final class Engine: @unchecked Sendable {
 
     private func countError() { cond.lock(); counters.errorsTotal += 1; counters.requestsTotal += 1; cond.unlock() }
 
-    /// Several jobs answering one request (a task's sequences): admitted together, counted once.
-    func submitAll(_ jobs: [Job]) {
+    /// Registers one request's jobs — the first answers `cancel` and counts as the request — and
+    /// hands `queued` of them to the compute thread (a beam search goes to its worker instead).
+    /// Followers of a sequence group are registered but wait for their leader's prompt.
+    private func submit(_ jobs: [Job], queued: [Job]) {
+        let lead = jobs[0]
         cond.lock()
         if !accepting || counters.activeJobs >= options.maxPendingJobs {
             let e = !accepting ? WireError(.shuttingDown, "the daemon is shutting down")
                 : WireError(.overloaded, "too many requests in flight (\(options.maxPendingJobs)); retry later")
             cond.unlock()
-            return finish(jobs[0], error: e, counted: false)
+            return finish(lead, error: e, counted: false)
         }
-        if jobs[0].key.id != nil { jobsByKey[jobs[0].key] = jobs[0] }
+        if lead.key.id != nil { jobsByKey[lead.key] = lead }
         for j in jobs { liveJobs[ObjectIdentifier(j)] = j }
         counters.activeJobs += 1
-        inbox.append(contentsOf: jobs)
+        if lead.isBeamSearch {
+            cond.unlock()
+            beamQueue.async { [self] in runBeamSearch(lead) }
+            return
+        }
+        inbox.append(contentsOf: queued)
         cond.broadcast()
         cond.unlock()
     }
 
-    private func submit(_ job: Job, followers: [Job] = []) {
-        cond.lock()
-        if !accepting {
-            cond.unlock()
-            return finish(job, error: WireError(.shuttingDown, "the daemon is shutting down"), counted: false)
-        }
-        if counters.activeJobs >= options.maxPendingJobs {
-            cond.unlock()
-            return finish(job, error: WireError(.overloaded, "too many requests in flight (\(options.maxPendingJobs)); retry later"), counted: false)
-        }
-        if job.key.id != nil { jobsByKey[job.key] = job }
-        for j in [job] + followers { liveJobs[ObjectIdentifier(j)] = j }
-        counters.activeJobs += 1
-        if job.isBeamSearch {
-            cond.unlock()
-            beamQueue.async { [self] in runBeamSearch(job) }
-            return
-        }
-        inbox.append(job)
-        cond.broadcast()
-        cond.unlock()
-    }
+    /// A request answered by one job.
+    private func submit(_ job: Job) { submit([job], queued: [job]) }
+
+    /// A request answered by several independent jobs (a task's sequences), all queued at once.
+    func submitAll(_ jobs: [Job]) { submit(jobs, queued: jobs) }
 
     // MARK: - The compute loop (engine thread)
 
@@ -514,6 +505,3 @@ public final class Engine: @unchecked Sendable {
     }
 }
 
-extension Job {
-    var isScore: Bool { if case .score = kind { return true }; return false }
-}

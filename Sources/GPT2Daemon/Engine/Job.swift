@@ -47,6 +47,8 @@ final class Job {
         submittedAt = Engine.now()
     }
 
+    var isScore: Bool { if case .score = kind { return true }; return false }
+
     /// A generation is decoding once its prompt is computed: it feeds one token per step.
     /// (A preempted one recomputes its whole history first, like a prompt.)
     var isDecoding: Bool {

@@ -62,7 +62,7 @@ struct StopTextFilter {
         for stop in stops {
             var k = min(stop.count - 1, avail)
             while k > best {
-                if Array(bytes[(bytes.count - k)...]) == Array(stop[..<k]) { best = k; break }
+                if bytes[(bytes.count - k)...].elementsEqual(stop[..<k]) { best = k; break }
                 k -= 1
             }
         }
