@@ -78,6 +78,10 @@ final class DaemonProcess: @unchecked Sendable {
         p.standardOutput = log
         p.standardError = log
         p.standardInput = FileHandle.nullDevice
+        // Not the systemd variables another suite may have set for a moment (see EnvironmentTests).
+        p.environment = ProcessInfo.processInfo.environment.filter {
+            !["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"].contains($0.key)
+        }
         try p.run()
         let d = DaemonProcess(socketPath: socket, process: p, logPath: logPath)
         let deadline = Date().addingTimeInterval(timeout)

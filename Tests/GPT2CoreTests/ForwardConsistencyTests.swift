@@ -127,4 +127,35 @@ private let sequence: [Int32] = [5, 17, 3, 96, 0, 42, 42, 7, 11, 23, 64, 2, 9, 3
         let y = try runner.forward([ForwardRequest(cache: a, tokens: [3, 4, 5])])[0].logits
         #expect(maxDiff(x, y) < 1e-5)
     }
+
+    /// Rows nobody reads skip the last layer after its key/value projection: the rows that are read
+    /// equal a full forward's, and the cache (keys/values of every row) serves the next step the same.
+    @Test func lastLayerRunsOnlyForRowsThatAreRead() throws {
+        let cfg = tinyConfig()
+        let w = RandomWeights.make(cfg, seed: 5)
+        let runner = GPT2Runner(config: cfg, weights: w)
+        runner.attentionGemmThreshold = 4
+        let pool = KVBlockPool(config: cfg, blockTokens: 4)
+        let prompts: [[Int32]] = [Array(sequence[0..<11]), Array(sequence[2..<5]), Array(sequence[4..<13])]
+        let full = try prompts.map { p in
+            try runner.forward([ForwardRequest(cache: KVCache(pool: pool), tokens: p, logits: .all, hidden: .all)])[0]
+        }
+        let caches = prompts.map { _ in KVCache(pool: pool) }
+        let out = try runner.forward([
+            ForwardRequest(cache: caches[0], tokens: prompts[0], logits: .last),
+            ForwardRequest(cache: caches[1], tokens: prompts[1], logits: .none, hidden: .last),
+            ForwardRequest(cache: caches[2], tokens: prompts[2], logits: .none),
+        ])
+        #expect(maxDiff(out[0].logits, Array(full[0].logitsRow(prompts[0].count - 1, vocabSize: cfg.vocabSize))) < 1e-5)
+        let C = cfg.nEmbd, t1 = prompts[1].count - 1
+        #expect(maxDiff(out[1].hidden, Array(full[1].hidden[(t1 * C)..<((t1 + 1) * C)])) < 1e-5)
+        #expect(out[2].logits.isEmpty && out[2].hidden.isEmpty)
+        // The next token after each pruned prefill = the reference for the whole sequence.
+        for (i, p) in prompts.enumerated() {
+            let next: Int32 = 19
+            let step = try runner.forward([ForwardRequest(cache: caches[i], tokens: [next], logits: .last)])[0]
+            let ref = ReferenceForward.run(cfg, w, tokens: (p + [next]).map(Int.init))
+            #expect(maxDiff(step.logits[...], ref.logits[p.count]) < 1e-4, "sequence \(i)")
+        }
+    }
 }

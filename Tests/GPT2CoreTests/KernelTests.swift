@@ -60,28 +60,20 @@ import Testing
     }
 }
 
-/// The small-M CKernels paths against OpenBLAS on odd shapes (tails in every dimension).
-@Suite(.serialized) struct SmallMatmulTests {
-    /// Without AVX-512 the kernels are never called (BLAS serves every shape), so there is nothing to compare.
-    @Test(.enabled(if: Matmul.smallKernels), arguments: [2, 3, 5, 8, 9, 16])
-    func smallKernelsMatchBLAS(_ m: Int) throws {
-        for (k, n) in [(37, 53), (768, 2304), (64, 17), (33, 1000)] {
-            var rng = SystemRandomNumberGenerator()
-            let x = (0..<(m * k)).map { _ in Float.random(in: -1...1, using: &rng) }
-            let w = (0..<(k * n)).map { _ in Float.random(in: -1...1, using: &rng) }
-            for beta: Float in [0, 1] {
-                let y0 = (0..<(m * n)).map { _ in Float.random(in: -1...1, using: &rng) }
-                var fast = y0, ref = y0, fastT = y0, refT = y0
-                Matmul.conv1D(x, m: m, k: k, w, n: n, &fast, beta: beta)
-                Matmul.linear(x, m: m, k: k, w, n: n, &fastT, beta: beta)  // w read as [n, k]
-                Matmul.smallKernels = false
-                Matmul.conv1D(x, m: m, k: k, w, n: n, &ref, beta: beta)
-                Matmul.linear(x, m: m, k: k, w, n: n, &refT, beta: beta)
-                Matmul.smallKernels = true
-                let tol = Float(k).squareRoot() * 1e-5
-                #expect(zip(fast, ref).allSatisfy { abs($0 - $1) <= tol }, "kn m=\(m) k=\(k) n=\(n) beta=\(beta)")
-                #expect(zip(fastT, refT).allSatisfy { abs($0 - $1) <= tol }, "nk m=\(m) k=\(k) n=\(n) beta=\(beta)")
-            }
+@Suite struct SoftmaxKernelTests {
+    /// VectorOps.expShiftedSum (CKernels' AVX-512 exp, or the Swift one) against Double, tails included.
+    @Test(arguments: [1, 15, 16, 17, 100, 1025])
+    func expShiftedSumMatchesDouble(_ n: Int) {
+        let xs = (0..<n).map { Float($0 % 97) * 0.9 - 60 }  // −60 ... 26
+        let shift = xs.max()!
+        var buf = xs
+        let sum = buf.withUnsafeMutableBufferPointer { VectorOps.expShiftedSum($0.baseAddress!, n, shift: shift) }
+        var want = 0.0
+        for (x, y) in zip(xs, buf) {
+            let e = Foundation.exp(Double(x) - Double(shift))
+            want += e
+            #expect(abs(Double(y) - e) <= 5e-7 * e + 1e-30, "exp(\(x) − \(shift))")
         }
+        #expect(abs(Double(sum) - want) <= 1e-6 * want)
     }
 }

@@ -34,7 +34,13 @@ final class ChildProcess: @unchecked Sendable {
         let argv: [UnsafeMutablePointer<CChar>?] = ([path] + args).map { strdup($0) } + [nil]
         defer { for p in argv { free(p) } }
         var child: pid_t = 0
-        let r = posix_spawn(&child, path, &actions, nil, argv, environ)
+        // The test process's environment minus the systemd variables that EnvironmentTests set
+        // for a moment: a child spawned meanwhile would otherwise notify those tests' listeners.
+        let env: [UnsafeMutablePointer<CChar>?] = ProcessInfo.processInfo.environment
+            .filter { !["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"].contains($0.key) }
+            .map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for p in env { free(p) } }
+        let r = posix_spawn(&child, path, &actions, nil, argv, env)
         guard r == 0 else { throw TestError.io("posix_spawn \(path): \(r)") }
         pid = child
     }

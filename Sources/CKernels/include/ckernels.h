@@ -1,6 +1,11 @@
-// CKernels — small-batch matrix kernels that need x86 SIMD intrinsics (AVX-512F, selected at run
-// time). Batched decode multiplies a few activation rows (2..16) by every weight matrix: OpenBLAS
-// packs the whole weight matrix for that, tripling memory traffic; these stream each weight once.
+// CKernels — the parts of the forward pass that need x86 SIMD intrinsics (AVX-512F, selected at run
+// time) or raw threads:
+//  - small-M kernels (kernels.c): batched decode multiplies a few activation rows (1..16) by every
+//    weight matrix; OpenBLAS packs the whole weight matrix for that, tripling memory traffic; these
+//    stream each weight once;
+//  - a packed, register-tiled GEMM for prefill (gemm.c), which OpenBLAS under
+//    OPENBLAS_CORETYPE=Haswell runs with AVX2 kernels at half this CPU's FMA width;
+//  - the compute pool (pool.c) that runs all of them, and the Swift kernels' loops, on N threads.
 // Everything else stays in Swift.
 #ifndef CKERNELS_H
 #define CKERNELS_H
@@ -19,5 +24,56 @@ void ck_matmul_kn(const float *x, long m, long k, long ldx,
 void ck_matmul_nk(const float *x, long m, long k, long ldx,
                   const float *w, long ldw, long n,
                   float *y, long ldy, float beta);
+
+/// C[m, n] = alpha · A[m, k] · op(B) + beta · C, all row-major with row strides lda/ldb/ldc.
+/// op(B) = B, B is [k, n] (Conv1D layout) when transB == 0; op(B) = Bᵀ, B is [n, k] (Linear layout)
+/// when transB != 0. beta == 0 never reads C. AVX-512F only (check ck_has_avx512 first); one thread.
+void ck_gemm(long m, long n, long k, float alpha, const float *a, long lda,
+             const float *b, long ldb, int transB, float beta, float *c, long ldc);
+
+/// How many column tasks ck_gemm_task splits this product into for `threads` threads (≥ 1 when
+/// m, n > 0). Tasks are independent: any thread may run any of them, in any order.
+long ck_gemm_tasks(long m, long n, long k, long threads);
+
+/// Task `task` of `tasks` of the ck_gemm product above: a contiguous range of C's columns.
+void ck_gemm_task(long task, long tasks, long m, long n, long k, float alpha,
+                  const float *a, long lda, const float *b, long ldb, int transB,
+                  float beta, float *c, long ldc);
+
+// ---- Elementwise math (vmath.c), AVX-512F only ------------------------------------------------
+
+/// x[i] = 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) in place (gelu_new / gelu_pytorch_tanh).
+void ck_gelu_tanh(float *x, long n);
+
+/// x[i] = exp(x[i] − shift) in place for i < n; returns Σ of the results.
+float ck_exp_shifted_sum(float *x, long n, float shift);
+
+// ---- Compute pool -----------------------------------------------------------------------------
+
+/// A task of a parallel loop: `task` in [0, tasks); `thread` in [0, ck_pool_threads()) is unique
+/// among the tasks of one loop running at the same moment (an index for per-thread scratch).
+typedef void (*ck_task_fn)(void *ctx, long task, int thread);
+
+/// Sets the pool's size (the calling thread counts as one; 1 = no workers). Returns the size in effect.
+/// Safe at any time: waits for a running loop to end.
+int ck_pool_set_threads(int threads);
+
+/// The pool's size (≥ 1).
+int ck_pool_threads(void);
+
+/// Runs fn(ctx, t, thread) for every t in [0, tasks) on the pool and returns when all are done.
+/// The caller takes part. One loop runs on the pool at a time: a loop started while another runs
+/// (from another thread, or nested inside a task) runs all its tasks on its own caller, thread 0.
+void ck_pool_run(long tasks, ck_task_fn fn, void *ctx);
+
+/// ck_gemm split by columns over the pool.
+void ck_gemm_parallel(long m, long n, long k, float alpha, const float *a, long lda,
+                      const float *b, long ldb, int transB, float beta, float *c, long ldc);
+
+/// ck_matmul_kn / ck_matmul_nk for any m, columns split over the pool, rows in groups of 8.
+void ck_matmul_kn_parallel(const float *x, long m, long k, long ldx, const float *w, long ldw, long n,
+                           float *y, long ldy, float beta);
+void ck_matmul_nk_parallel(const float *x, long m, long k, long ldx, const float *w, long ldw, long n,
+                           float *y, long ldy, float beta);
 
 #endif

@@ -28,6 +28,8 @@ public final class GPT2Runner {
     private let finalBuf = ScratchBuffer()   // (R, C)   ln_f output of selected rows
     private let logitInBuf = ScratchBuffer() // (RL, C)  rows that want logits, when a subset
     private let logitBuf = ScratchBuffer()   // (RL, V)
+    private let keepXBuf = ScratchBuffer()   // (m, C)   last layer: residual of the rows outputs read
+    private let keepAttnBuf = ScratchBuffer() // (m, C)  last layer: their attention output
 
     /// Query rows at or above this count use BLAS for attention; below, SIMD loops.
     public var attentionGemmThreshold = 8
@@ -62,32 +64,79 @@ public final class GPT2Runner {
         for req in batch { rowStart.append(n); n += req.tokens.count }
 
         let x = xBuf.reserve(n * C), h = hBuf.reserve(n * C), qkv = qkvBuf.reserve(n * 3 * C)
-        let attn = attnBuf.reserve(n * C), fc = fcBuf.reserve(n * F)
+        let attn = attnBuf.reserve(n * C)
+        _ = fcBuf.reserve(n * F)  // sized for the largest batch up front
 
         embed(batch, rowStart, x)
 
         let eps = config.layerNormEpsilon
+        // Rows the outputs read; in the last layer only they go past the key/value projection.
+        let keep = outputRows(batch, rowStart, n)
         for (l, lw) in weights.layers.enumerated() {
             // Attention sub-block: x += c_proj(attn(ln_1(x))).
             LayerNormKernel.apply(x, ldx: C, rows: n, c: C, gamma: lw.ln1Weight.data, beta: lw.ln1Bias.data, eps: eps, h, ldo: C)
             broadcastRows(lw.attnQKVBias.data, width: 3 * C, rows: n, into: qkv)
             Matmul.conv1D(h, m: n, k: C, lw.attnQKVWeight.data, n: 3 * C, qkv, beta: 1)
             storeKeysValues(batch, rowStart, layer: l, qkv)
+            if l == weights.layers.count - 1, let keep {
+                finishLastLayer(batch, rowStart, keep, layer: l, lw, qkv, x)
+                break
+            }
             attention(batch, rowStart, layer: l, qkv, attn)
             addBiasRows(lw.attnProjBias.data, width: C, rows: n, into: x)
             Matmul.conv1D(attn, m: n, k: C, lw.attnProjWeight.data, n: C, x, beta: 1)
 
             // MLP sub-block: x += c_proj(act(c_fc(ln_2(x)))).
-            LayerNormKernel.apply(x, ldx: C, rows: n, c: C, gamma: lw.ln2Weight.data, beta: lw.ln2Bias.data, eps: eps, h, ldo: C)
-            broadcastRows(lw.mlpFCBias.data, width: F, rows: n, into: fc)
-            Matmul.conv1D(h, m: n, k: C, lw.mlpFCWeight.data, n: F, fc, beta: 1)
-            ActivationKernel.apply(config.activation, fc, count: n * F)
-            addBiasRows(lw.mlpProjBias.data, width: C, rows: n, into: x)
-            Matmul.conv1D(fc, m: n, k: F, lw.mlpProjWeight.data, n: C, x, beta: 1)
+            mlp(lw, x, rows: n)
         }
         for req in batch { req.cache.count += req.tokens.count }
 
         return outputs(batch, rowStart, x, C: C, V: V)
+    }
+
+    /// x (rows, C) += c_proj(act(c_fc(ln_2(x)))), using hBuf / fcBuf as scratch.
+    @_optimize(speed)
+    private func mlp(_ lw: GPT2LayerWeights, _ x: UnsafeMutablePointer<Float>, rows n: Int) {
+        let C = config.nEmbd, F = config.nInner
+        let h = hBuf.reserve(n * C), fc = fcBuf.reserve(n * F)
+        LayerNormKernel.apply(x, ldx: C, rows: n, c: C, gamma: lw.ln2Weight.data, beta: lw.ln2Bias.data,
+                              eps: config.layerNormEpsilon, h, ldo: C)
+        broadcastRows(lw.mlpFCBias.data, width: F, rows: n, into: fc)
+        Matmul.conv1D(h, m: n, k: C, lw.mlpFCWeight.data, n: F, fc, beta: 1)
+        ActivationKernel.apply(config.activation, fc, count: n * F)
+        addBiasRows(lw.mlpProjBias.data, width: C, rows: n, into: x)
+        Matmul.conv1D(fc, m: n, k: F, lw.mlpProjWeight.data, n: C, x, beta: 1)
+    }
+
+    /// The (sequence, token) rows `outputs` reads, in row order; nil when that is every row.
+    /// A prefill that only wants its last position (generation, classification, embeddings) then
+    /// runs the last layer's attention, projection and MLP for that one row per sequence: its
+    /// keys and values are still computed and cached for every row.
+    private func outputRows(_ batch: [ForwardRequest], _ rowStart: [Int], _ n: Int) -> [(s: Int, t: Int)]? {
+        var rows: [(s: Int, t: Int)] = []
+        for (s, req) in batch.enumerated() {
+            let T = req.tokens.count
+            if req.logits == .all || req.hidden == .all { rows.append(contentsOf: (0..<T).map { (s, $0) }) }
+            else if req.logits == .last || req.hidden == .last { rows.append((s, T - 1)) }
+        }
+        return rows.count == n ? nil : rows
+    }
+
+    /// The last layer after its key/value projection, for the `keep` rows only: they are gathered
+    /// into compact (m, C) buffers, attended, projected, run through the MLP and scattered back into x.
+    @_optimize(speed)
+    private func finishLastLayer(_ batch: [ForwardRequest], _ rowStart: [Int], _ keep: [(s: Int, t: Int)],
+                                 layer l: Int, _ lw: GPT2LayerWeights,
+                                 _ qkv: UnsafeMutablePointer<Float>, _ x: UnsafeMutablePointer<Float>) {
+        let C = config.nEmbd, m = keep.count
+        guard m > 0 else { return }
+        let xk = keepXBuf.reserve(m * C), ak = keepAttnBuf.reserve(m * C)
+        for (i, r) in keep.enumerated() { (xk + i * C).update(from: x + (rowStart[r.s] + r.t) * C, count: C) }
+        attendRows(batch, rowStart, keep, layer: l, scale: attentionScale(layer: l), qkv, out: ak, compact: true)
+        addBiasRows(lw.attnProjBias.data, width: C, rows: m, into: xk)
+        Matmul.conv1D(ak, m: m, k: C, lw.attnProjWeight.data, n: C, xk, beta: 1)
+        mlp(lw, xk, rows: m)
+        for (i, r) in keep.enumerated() { (x + (rowStart[r.s] + r.t) * C).update(from: xk + i * C, count: C) }
     }
 
     // MARK: - Steps
@@ -143,34 +192,42 @@ public final class GPT2Runner {
     @_optimize(speed)
     private func attention(_ batch: [ForwardRequest], _ rowStart: [Int], layer l: Int,
                            _ qkv: UnsafeMutablePointer<Float>, _ attn: UnsafeMutablePointer<Float>) {
-        let C = config.nEmbd, NH = config.nHead, HD = config.headDim
-        var scale: Float = config.scaleAttnWeights ? 1 / Float(HD).squareRoot() : 1
-        if config.scaleAttnByInverseLayerIdx { scale /= Float(l + 1) }
-
-        // Sequences with many new tokens: BLAS per (sequence, head), heads in turn.
+        let scale = attentionScale(layer: l)
+        // Sequences with many new tokens: two GEMMs per (sequence, head), spread over the pool.
         // The rest: SIMD loops, one task per (sequence, query row) covering every head.
-        var small: [Int] = []
+        var big: [Int] = [], rows: [(s: Int, t: Int)] = []
         for (s, req) in batch.enumerated() {
-            if req.tokens.count >= attentionGemmThreshold {
-                attendGemm(req, rowStart[s], layer: l, scale: scale, qkv, attn)
-            } else {
-                small.append(s)
-            }
+            if req.tokens.count >= attentionGemmThreshold { big.append(s) }
+            else { for t in 0..<req.tokens.count { rows.append((s, t)) } }
         }
-        guard !small.isEmpty else { return }
-        // One task per (sequence, query row), all heads at once: each cached key/value row (C
-        // floats, every head) is read once, sequentially, instead of once per head with a stride.
-        var tasks: [(s: Int, t: Int)] = []
-        for s in small { for t in 0..<batch[s].tokens.count { tasks.append((s, t)) } }
-        let maxLen = small.map { batch[$0].cache.count + batch[$0].tokens.count }.max()!
-        let scores = scoreBuf.reserve(tasks.count * NH * maxLen)
-        // Decode batches call no BLAS here, so both cores can share the rows.
-        Parallel.forEach(tasks.count, parallel: tasks.count >= 2, threads: Parallel.matmulThreads) { i in
-            let (s, t) = tasks[i]
+        if !big.isEmpty { attendGemm(batch, rowStart, big, layer: l, scale: scale, qkv, attn) }
+        if !rows.isEmpty { attendRows(batch, rowStart, rows, layer: l, scale: scale, qkv, out: attn, compact: false) }
+    }
+
+    /// 1/√head_dim (when scale_attn_weights), divided by layer + 1 (when scale_attn_by_inverse_layer_idx).
+    private func attentionScale(layer l: Int) -> Float {
+        var scale: Float = config.scaleAttnWeights ? 1 / Float(config.headDim).squareRoot() : 1
+        if config.scaleAttnByInverseLayerIdx { scale /= Float(l + 1) }
+        return scale
+    }
+
+    /// SIMD path for the query rows `rows`, one task per row covering every head: each cached
+    /// key/value row (C floats, every head) is read once, sequentially, instead of once per head
+    /// with a stride. Row i's output goes to out row i when `compact`, else to its batch row.
+    @_optimize(speed)
+    private func attendRows(_ batch: [ForwardRequest], _ rowStart: [Int], _ rows: [(s: Int, t: Int)],
+                            layer l: Int, scale: Float, _ qkv: UnsafeMutablePointer<Float>,
+                            out: UnsafeMutablePointer<Float>, compact: Bool) {
+        let C = config.nEmbd, NH = config.nHead
+        let maxLen = rows.map { batch[$0.s].cache.count + $0.t + 1 }.max()!
+        let scores = scoreBuf.reserve(rows.count * NH * maxLen)
+        Parallel.forEach(rows.count, parallel: rows.count >= 2) { i in
+            let (s, t) = rows[i]
             let req = batch[s]
             let r = rowStart[s] + t
             attendRowAllHeads(cache: req.cache, layer: l, positions: req.cache.count + t + 1, scale: scale,
-                              q: qkv + r * 3 * C, scores: scores + i * NH * maxLen, stride: maxLen, out: attn + r * C)
+                              q: qkv + r * 3 * C, scores: scores + i * NH * maxLen, stride: maxLen,
+                              out: out + (compact ? i : r) * C)
         }
     }
 
@@ -211,48 +268,68 @@ public final class GPT2Runner {
         }
     }
 
-    /// All new rows of one sequence against its cache with BLAS (prefill path). Each head's keys and
-    /// values are first gathered from the cache blocks into contiguous (len, HD) scratch, so a head
-    /// costs two GEMMs however many blocks the sequence spans (small GEMMs are dominated by
-    /// OpenBLAS's thread hand-offs).
+    /// All new rows of the `seqs` sequences against their caches, one task per (sequence, head)
+    /// (prefill path). Each head's keys and values are first gathered from the cache blocks into
+    /// contiguous (len, HD) scratch of the task's thread, so a head costs two GEMMs however many
+    /// blocks the sequence spans. With the project's kernels the tasks run on the pool, each GEMM
+    /// on one thread; with OpenBLAS they run in turn and OpenBLAS threads each GEMM.
     @_optimize(speed)
-    private func attendGemm(_ req: ForwardRequest, _ r0: Int, layer l: Int, scale: Float,
+    private func attendGemm(_ batch: [ForwardRequest], _ rowStart: [Int], _ seqs: [Int], layer l: Int, scale: Float,
                             _ qkv: UnsafeMutablePointer<Float>, _ attn: UnsafeMutablePointer<Float>) {
-        let C = config.nEmbd, NH = config.nHead, HD = config.headDim
+        let NH = config.nHead, HD = config.headDim
+        var maxScores = 0, maxLen = 0
+        for s in seqs {
+            let len = batch[s].cache.count + batch[s].tokens.count
+            maxScores = max(maxScores, batch[s].tokens.count * len); maxLen = max(maxLen, len)
+        }
+        let threads = Matmul.ownKernels ? Parallel.threads : 1
+        let S = scoreBuf.reserve(threads * maxScores)      // per thread: (T, len) scores of one head
+        let K = gatherKBuf.reserve(threads * maxLen * HD)  // per thread: (len, HD) keys of one head
+        let Vh = gatherVBuf.reserve(threads * maxLen * HD) // per thread: (len, HD) values of one head
+        let body: (Int, Int) -> Void = { task, thread in
+            let s = seqs[task / NH]
+            self.attendHead(batch[s], rowStart[s], head: task % NH, layer: l, scale: scale, qkv, attn,
+                            scores: S + thread * maxScores, keys: K + thread * maxLen * HD,
+                            values: Vh + thread * maxLen * HD)
+        }
+        if threads > 1 { Parallel.run(seqs.count * NH, body) } else { for t in 0..<seqs.count * NH { body(t, 0) } }
+    }
+
+    /// One head of one sequence: S = scale·Q·Kᵀ (T, len), causal softmax, O = P·V into attn's head columns.
+    @_optimize(speed)
+    @inline(__always)
+    private func attendHead(_ req: ForwardRequest, _ r0: Int, head hd: Int, layer l: Int, scale: Float,
+                            _ qkv: UnsafeMutablePointer<Float>, _ attn: UnsafeMutablePointer<Float>,
+                            scores S: UnsafeMutablePointer<Float>, keys K: UnsafeMutablePointer<Float>,
+                            values Vh: UnsafeMutablePointer<Float>) {
+        let C = config.nEmbd, HD = config.headDim
         let cache = req.cache, B = cache.pool.blockTokens
         let T = req.tokens.count, past = cache.count, len = past + T
-        let S = scoreBuf.reserve(T * len)        // (T, len) scores of one head
-        let K = gatherKBuf.reserve(len * HD)     // (len, HD) keys of one head
-        let Vh = gatherVBuf.reserve(len * HD)    // (len, HD) values of one head
-        for hd in 0..<NH {
-            var p = 0
-            while p < len {
-                let kb = cache.keys(layer: l, position: p) + hd * HD
-                let vb = cache.values(layer: l, position: p) + hd * HD
-                let end = min(len, (p / B + 1) * B)
-                for j in p..<end {
-                    (K + j * HD).update(from: kb + (j - p) * C, count: HD)
-                    (Vh + j * HD).update(from: vb + (j - p) * C, count: HD)
-                }
-                p = end
+        var p = 0
+        while p < len {
+            let kb = cache.keys(layer: l, position: p) + hd * HD
+            let vb = cache.values(layer: l, position: p) + hd * HD
+            let end = min(len, (p / B + 1) * B)
+            for j in p..<end {
+                (K + j * HD).update(from: kb + (j - p) * C, count: HD)
+                (Vh + j * HD).update(from: vb + (j - p) * C, count: HD)
             }
-            // S = scale · Q_h · K_hᵀ.
-            let q = qkv + r0 * 3 * C + hd * HD
-            Matmul.gemm(m: T, n: len, k: HD, alpha: scale, q, lda: 3 * C, K, ldb: HD, transB: true, beta: 0, S, ldc: len)
-            // Causal softmax: row i sees positions 0...past+i; the rest become 0.
-            Parallel.chunks(count: T, minChunk: 16) { i0, i1 in
-                for i in i0..<i1 {
-                    let row = S + i * len, valid = past + i + 1
-                    let m = VectorOps.max(row, valid)
-                    let sum = VectorOps.expShiftedSum(row, valid, shift: m)
-                    VectorOps.scale(row, valid, 1 / sum)
-                    if valid < len { (row + valid).update(repeating: 0, count: len - valid) }
-                }
-            }
-            // O_h = P · V_h.
-            Matmul.gemm(m: T, n: HD, k: len, alpha: 1, S, lda: len, Vh, ldb: HD, transB: false,
-                        beta: 0, attn + r0 * C + hd * HD, ldc: C)
+            p = end
         }
+        // S = scale · Q_h · K_hᵀ.
+        let q = qkv + r0 * 3 * C + hd * HD
+        Matmul.gemm(m: T, n: len, k: HD, alpha: scale, q, lda: 3 * C, K, ldb: HD, transB: true, beta: 0, S, ldc: len)
+        // Causal softmax: row i sees positions 0...past+i; the rest become 0.
+        for i in 0..<T {
+            let row = S + i * len, valid = past + i + 1
+            let m = VectorOps.max(row, valid)
+            let sum = VectorOps.expShiftedSum(row, valid, shift: m)
+            VectorOps.scale(row, valid, 1 / sum)
+            if valid < len { (row + valid).update(repeating: 0, count: len - valid) }
+        }
+        // O_h = P · V_h.
+        Matmul.gemm(m: T, n: HD, k: len, alpha: 1, S, lda: len, Vh, ldb: HD, transB: false,
+                    beta: 0, attn + r0 * C + hd * HD, ldc: C)
     }
 
     /// ln_f on the rows anyone asked for, then the LM head on the rows that want logits.

@@ -1,13 +1,15 @@
 // ActivationKernel — applies the config's MLP activation in place to a (rows, F) buffer.
 // Formulas follow transformers' ACT2FN (see GPT2Config.Activation).
+import CKernels
 import Foundation
 
 enum ActivationKernel {
     /// x[0..<count] = act(x), in place.
     @_optimize(speed)
     static func apply(_ act: Activation, _ x: UnsafeMutablePointer<Float>, count: Int) {
+        let tanhGelu = CPUFeatures.avx512 && (act == .geluNew || act == .geluPytorchTanh || act == .geluFast)
         Parallel.chunks(count: count, minChunk: 16384) { start, end in
-            applyRange(act, x, start, end)
+            if tanhGelu { ck_gelu_tanh(x + start, end - start) } else { applyRange(act, x, start, end) }
         }
     }
 

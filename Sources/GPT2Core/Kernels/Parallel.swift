@@ -1,43 +1,66 @@
-// Parallel — splits elementwise work over the compute threads (Dispatch), for the Swift kernels.
-// BLAS calls are threaded by OpenBLAS itself and are never issued from inside these blocks.
-import Dispatch
+// Parallel — the forward pass's parallel loops, run on CKernels' compute pool (one process-wide
+// set of worker threads that spin briefly between loops and sleep when idle).
+//
+// With AVX-512 the project's own kernels do every matrix product on that pool and OpenBLAS is
+// kept single-threaded, so exactly `ComputeThreads.count` threads compute and none spin idly
+// against them. Without AVX-512, OpenBLAS threads its own products and the pool stays at one
+// thread (unless GPT2D_SWIFT_THREADS says otherwise): two sets of spinning workers on the same
+// cores cost more than they give.
+import CKernels
 import Foundation
 
 enum Parallel {
-    /// Threads for the Swift elementwise kernels (layer norm, activations, softmax, attention).
-    /// 1 by default: OpenBLAS keeps its worker spinning between calls, and Dispatch workers
-    /// competing with it on 2 cores cost more than they gain (measured: prefill 512 ≈ 480 → 840 tok/s).
-    nonisolated(unsafe) static var threads: Int = 1
-    /// Threads for the small-M matmul kernels (CKernels), which replace BLAS calls: as many as BLAS uses.
-    nonisolated(unsafe) static var matmulThreads: Int = 1
+    /// Threads the pool runs loops on.
+    static var threads: Int { Int(ck_pool_threads()) }
 
     /// Calls body(start, end) over [0, count) in contiguous chunks of at least `minChunk`.
     @inline(__always)
     static func chunks(count: Int, minChunk: Int, _ body: (Int, Int) -> Void) {
         let parts = min(threads, max(1, count / max(1, minChunk)))
-        if parts <= 1 { body(0, count); return }
+        if parts <= 1 { if count > 0 { body(0, count) }; return }
         let step = (count + parts - 1) / parts
-        DispatchQueue.concurrentPerform(iterations: parts) { p in
+        run(parts) { p, _ in
             let s = p * step, e = min(count, s + step)
             if s < e { body(s, e) }
         }
     }
 
-    /// Calls body(i) for i in [0, n), spread over the compute threads when worth it.
+    /// Calls body(i) for i in [0, n), spread over the pool when `parallel`.
     @inline(__always)
-    static func forEach(_ n: Int, parallel: Bool, threads: Int = Parallel.threads, _ body: (Int) -> Void) {
+    static func forEach(_ n: Int, parallel: Bool, _ body: (Int) -> Void) {
         if !parallel || threads <= 1 || n <= 1 { for i in 0..<n { body(i) }; return }
-        DispatchQueue.concurrentPerform(iterations: n, execute: body)
+        run(n) { i, _ in body(i) }
+    }
+
+    /// Calls body(task, thread) for task in [0, n) on the pool; `thread` (in [0, threads)) is unique
+    /// among tasks of this loop running at the same time, for per-thread scratch.
+    static func run(_ n: Int, _ body: (Int, Int) -> Void) {
+        typealias Body = (Int, Int) -> Void
+        withoutActuallyEscaping(body) { body in
+            var box: Body = body
+            withUnsafeMutablePointer(to: &box) { ptr in
+                ck_pool_run(n, { ctx, task, thread in
+                    ctx!.assumingMemoryBound(to: Body.self).pointee(task, Int(thread))
+                }, ptr)
+            }
+        }
     }
 }
 
-/// The number of threads the forward pass uses: OpenBLAS's pool and the Swift kernels alike.
+/// The number of threads the forward pass uses, for every kernel.
 public enum ComputeThreads {
     public static func configure(_ n: Int) {
         let n = max(1, n)
-        Matmul.setThreads(n)
-        Parallel.matmulThreads = n
-        Parallel.threads = ProcessInfo.processInfo.environment["GPT2D_SWIFT_THREADS"].flatMap { Int($0) } ?? 1
+        if Matmul.ownKernels {
+            Matmul.setBLASThreads(1)
+            ck_pool_set_threads(Int32(n))
+        } else {
+            Matmul.setBLASThreads(n)
+            let swift = ProcessInfo.processInfo.environment["GPT2D_SWIFT_THREADS"].flatMap { Int($0) } ?? 1
+            ck_pool_set_threads(Int32(max(1, swift)))
+        }
+        configured = n
     }
-    public static var count: Int { Parallel.matmulThreads }
+    nonisolated(unsafe) private static var configured = 1
+    public static var count: Int { configured }
 }

@@ -1,4 +1,5 @@
 // VectorOps — small SIMD helpers shared by the kernels: dot, axpy, add, scale, max.
+import CKernels
 
 enum VectorOps {
     /// Σ a[i]·b[i] for i < n.
@@ -44,6 +45,7 @@ enum VectorOps {
     @_optimize(speed)
     @inline(__always)
     static func expShiftedSum(_ x: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) -> Float {
+        if CPUFeatures.avx512 { return ck_exp_shifted_sum(x, n, shift) }
         let r = UnsafeMutableRawPointer(x)
         let vs = F8(repeating: shift)
         var acc = F8()
