@@ -113,7 +113,8 @@ public final class Daemon: @unchecked Sendable {
         unixServer = server
         runTask = Task { await server.run() }
         logger.info("listening", metadata: ["socket": "\(describe(target))",
-                                            "models": "\(engine.modelInfos.map(\.name).joined(separator: ","))"])
+                                            "models": "\(engine.modelInfos.map(\.name).joined(separator: ","))",
+                                            "compute": "\(ComputeThreads.description)"])
         notifier.ready()
         notifier.status(statusLine())
         startStatusTimer()

@@ -66,22 +66,26 @@ final class DaemonProcess: @unchecked Sendable {
     }
 
     /// Starts gpt2d and waits until it answers `health` (at most `timeout` seconds).
-    static func start(extraArguments: [String] = [], timeout: Double = 60) async throws -> DaemonProcess {
+    /// `environment` adds to (or, with nil values, removes from) the inherited environment.
+    static func start(extraArguments: [String] = [], threads: Int = 1, environment: [String: String?] = [:],
+                      timeout: Double = 60) async throws -> DaemonProcess {
         let socket = Paths.tempSocket()
         let logPath = socket + ".log"
         FileManager.default.createFile(atPath: logPath, contents: nil)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Paths.gpt2d)
-        p.arguments = ["--socket", socket, "--model", "\(model)=\(Paths.tinyModel)", "--threads", "1",
+        p.arguments = ["--socket", socket, "--model", "\(model)=\(Paths.tinyModel)", "--threads", String(threads),
                        "--log-level", "warning"] + extraArguments
         let log = FileHandle(forWritingAtPath: logPath)
         p.standardOutput = log
         p.standardError = log
         p.standardInput = FileHandle.nullDevice
         // Not the systemd variables another suite may have set for a moment (see EnvironmentTests).
-        p.environment = ProcessInfo.processInfo.environment.filter {
+        var env = ProcessInfo.processInfo.environment.filter {
             !["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"].contains($0.key)
         }
+        for (k, v) in environment { env[k] = v }
+        p.environment = env
         try p.run()
         let d = DaemonProcess(socketPath: socket, process: p, logPath: logPath)
         let deadline = Date().addingTimeInterval(timeout)
@@ -129,8 +133,9 @@ final class DaemonProcess: @unchecked Sendable {
 }
 
 /// Runs `body` with a fresh daemon, stopping it afterwards (also when `body` throws).
-func withDaemon<T>(extraArguments: [String] = [], _ body: (DaemonProcess) async throws -> T) async throws -> T {
-    let d = try await DaemonProcess.start(extraArguments: extraArguments)
+func withDaemon<T>(extraArguments: [String] = [], threads: Int = 1, environment: [String: String?] = [:],
+                   _ body: (DaemonProcess) async throws -> T) async throws -> T {
+    let d = try await DaemonProcess.start(extraArguments: extraArguments, threads: threads, environment: environment)
     do {
         let r = try await body(d)
         await d.stop()

@@ -63,4 +63,8 @@ public enum ComputeThreads {
     }
     nonisolated(unsafe) private static var configured = 1
     public static var count: Int { configured }
+    /// What computes, for logs: "own AVX-512 kernels, N threads" or "OpenBLAS, N threads".
+    public static var description: String {
+        Matmul.ownKernels ? "own AVX-512 kernels, \(configured) threads" : "OpenBLAS, \(configured) threads"
+    }
 }
