@@ -5,6 +5,11 @@
 //   values (l, p) = block.data + ((l·2 + 1)·B + p % B)·C
 // A cache is only a cache: its owner (a session) can always drop it and recompute from tokens.
 // Not thread-safe: one sequence is computed by one forward call at a time.
+//
+// Forks share blocks: a fork references the source's full blocks (copy-on-write) and copies only
+// the partly filled last one, so forking a long prompt (prompt caching, n > 1 samples, beams)
+// costs at most one block of memory and copying. Before positions are written, any shared block
+// they fall in is replaced by a private copy (`reserve`).
 
 public final class KVCache: @unchecked Sendable {
     public let pool: KVBlockPool
@@ -20,7 +25,9 @@ public final class KVCache: @unchecked Sendable {
     public var allocatedBytes: Int { blocks.count * pool.bytesPerBlock }
 
     /// Makes room for `positions` positions; on failure allocates nothing and returns false.
+    /// Blocks holding positions count..<positions become this cache's own first (copy-on-write).
     func reserve(positions: Int) -> Bool {
+        guard makeWritable(upTo: positions) else { return false }
         let needed = (positions + pool.blockTokens - 1) / pool.blockTokens
         if needed <= blocks.count { return true }
         var fresh: [KVBlock] = []
@@ -48,19 +55,55 @@ public final class KVCache: @unchecked Sendable {
         if blocks.count > keep { blocks.removeLast(blocks.count - keep) }
     }
 
-    /// A copy holding the same first `positions` positions (for several continuations of one prompt).
+    /// A copy holding the same first `positions` positions (for several continuations of one prompt):
+    /// full blocks are shared, the partly used last one is copied. Nil when the budget has no block for it.
     public func fork(positions: Int? = nil) -> KVCache? {
         let n = positions ?? count
         precondition(n <= count)
-        let copy = KVCache(pool: pool)
-        guard copy.reserve(positions: n) else { return nil }
         let b = pool.blockTokens
-        let usedBlocks = (n + b - 1) / b
-        for i in 0..<usedBlocks {
-            copy.blocks[i].data.update(from: blocks[i].data, count: pool.floatsPerBlock)
+        let copy = KVCache(pool: pool)
+        copy.blocks = Array(blocks[0..<(n / b)])
+        if n % b != 0 {
+            guard let last = pool.allocate() else { return nil }
+            copyRows(n % b, from: blocks[n / b], to: last)
+            copy.blocks.append(last)
         }
         copy.count = n
         return copy
+    }
+
+    /// Blocks this cache shares with another cache (test and diagnostics aid).
+    public var sharedBlocks: Int {
+        var n = 0
+        for i in blocks.indices where !isKnownUniquelyReferenced(&blocks[i]) { n += 1 }
+        return n
+    }
+
+    /// Replaces every shared block among those holding positions count..<end by a private copy of
+    /// its rows below count. False (nothing lost, some blocks possibly already private) when the
+    /// budget has no room.
+    private func makeWritable(upTo end: Int) -> Bool {
+        let b = pool.blockTokens
+        guard end > count else { return true }
+        var i = count / b
+        while i < min(blocks.count, (end + b - 1) / b) {
+            if !isKnownUniquelyReferenced(&blocks[i]) {
+                guard let own = pool.allocate() else { return false }
+                copyRows(max(0, min(b, count - i * b)), from: blocks[i], to: own)
+                blocks[i] = own
+            }
+            i += 1
+        }
+        return true
+    }
+
+    /// Copies rows 0..<rows of every layer's keys and values from one block to another.
+    private func copyRows(_ rows: Int, from src: KVBlock, to dst: KVBlock) {
+        guard rows > 0 else { return }
+        let b = pool.blockTokens, c = pool.nEmbd
+        for slab in 0..<(pool.nLayer * 2) {  // (layer, keys|values) slabs of b rows
+            (dst.data + slab * b * c).update(from: src.data + slab * b * c, count: rows * c)
+        }
     }
 
     @inline(__always)
