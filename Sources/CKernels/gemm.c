@@ -232,19 +232,37 @@ void ck_gemm_parallel(long m, long n, long k, float alpha, const float *a, long 
     ck_pool_run(j.tasks, gemm_job_task, &j);
 }
 
-/// Small-M products: columns split evenly over the pool's threads (each streams its share of the
-/// weights once), rows in groups of ≤ 8.
+/// Small-M products, rows in groups of ≤ 8. Linear layout [n, k]: columns (= W rows) split evenly
+/// over the pool's threads, each streaming its share of the weights once. Conv1D layout [k, n] with
+/// m ≤ KSPLIT_M: K splits instead, so each thread streams a contiguous run of whole W rows; part 0
+/// goes to y, the other parts to the caller's scratch [parts − 1][m][n], added into y after the
+/// loop. Measured on Zen 5 (768×3072 from DRAM, 2 threads): the K split runs m = 1..8 at the
+/// speed of a plain contiguous read, ≈ 25 % faster than the column split with the same kernel.
 typedef struct {
     const float *x, *w;
     long m, k, ldx, ldw, n, ldy, step;
     float *y;
     float beta;
     int nk;
+    long kstep;         // > 0: task t takes W rows [t·kstep, +kstep) (K split)
+    float *part;        // K split: scratch [tasks − 1][m][n] for tasks 1...
 } small_job;
 
 static void small_job_task(void *ctx, long task, int thread) {
     (void)thread;
     const small_job *j = ctx;
+    if (j->kstep > 0) {
+        const long p0 = task * j->kstep, p1 = p0 + j->kstep < j->k ? p0 + j->kstep : j->k;
+        if (p0 >= p1) return;
+        float *out = task == 0 ? j->y : j->part + (task - 1) * j->m * j->n;
+        const long ldo = task == 0 ? j->ldy : j->n;
+        for (long r0 = 0; r0 < j->m; r0 += 8) {
+            const long rows = j->m - r0 < 8 ? j->m - r0 : 8;
+            ck_matmul_kn(j->x + r0 * j->ldx + p0, rows, p1 - p0, j->ldx, j->w + p0 * j->ldw, j->ldw, j->n,
+                         out + r0 * ldo, ldo, task == 0 ? j->beta : 0.0f);
+        }
+        return;
+    }
     const long c0 = task * j->step, c1 = c0 + j->step < j->n ? c0 + j->step : j->n;
     if (c0 >= c1) return;
     for (long r0 = 0; r0 < j->m; r0 += 8) {
@@ -258,14 +276,37 @@ static void small_job_task(void *ctx, long task, int thread) {
     }
 }
 
+/// Largest m that splits K (its scratch is (threads − 1)·m·n floats).
+enum { KSPLIT_M = 16 };
+
+/// The calling thread's K-split scratch, grown on demand (never shrunk).
+static __thread float *tl_part;
+static __thread long tl_partcap;
+
 static void small_parallel(int nk, const float *x, long m, long k, long ldx, const float *w, long ldw,
                            long n, float *y, long ldy, float beta) {
     if (m <= 0 || n <= 0) return;
+    const long threads = ck_pool_threads();
+    if (!nk && m <= KSPLIT_M && threads > 1 && k >= 256 * threads) {
+        const long kstep = (k + threads - 1) / threads;
+        const long tasks = (k + kstep - 1) / kstep;
+        float *part = grow(&tl_part, &tl_partcap, (tasks - 1) * m * n);
+        if (!part) abort();
+        small_job j = {x, w, m, k, ldx, ldw, n, ldy, 0, y, beta, nk, kstep, part};
+        ck_pool_run(tasks, small_job_task, &j);
+        for (long t = 1; t < tasks; t++) {
+            for (long i = 0; i < m; i++) {
+                const float *src = part + ((t - 1) * m + i) * n;
+                for (long c = 0; c < n; c++) y[i * ldy + c] += src[c];
+            }
+        }
+        return;
+    }
     const long align = nk ? 2 : 16;
     long parts = n / 256 < 1 ? 1 : n / 256;
-    if (parts > ck_pool_threads()) parts = ck_pool_threads();
+    if (parts > threads) parts = threads;
     const long step = ((n + parts - 1) / parts + align - 1) / align * align;
-    small_job j = {x, w, m, k, ldx, ldw, n, ldy, step, y, beta, nk};
+    small_job j = {x, w, m, k, ldx, ldw, n, ldy, step, y, beta, nk, 0, NULL};
     ck_pool_run((n + step - 1) / step, small_job_task, &j);
 }
 
