@@ -8,6 +8,9 @@ import Testing
 @testable import GPT2Core
 
 @Suite struct MatmulTests {
+    /// More than one thread, so the threaded splits run (decode products split K when k ≥ 256·threads).
+    init() { if ComputeThreads.count < 2 { ComputeThreads.configure(2) } }
+
     /// c = alpha·a·op(b) + beta·c in Double; a is [m, k] (row stride lda), b is [k, n] or [n, k].
     static func reference(m: Int, n: Int, k: Int, alpha: Float, _ a: [Float], lda: Int,
                           _ b: [Float], ldb: Int, transB: Bool, beta: Float, _ c: [Float], ldc: Int) -> [Float] {
@@ -70,7 +73,7 @@ import Testing
     @Test(arguments: [1, 2, 3, 8, 9, 16, 17, 40])
     func matmulRowsMatchReference(_ m: Int) {
         var rng = SystemRandomNumberGenerator()
-        for (k, n) in [(37, 53), (64, 17), (33, 300)] {
+        for (k, n) in [(37, 53), (64, 17), (33, 300), (1100, 70)] {
             let x = Self.random(m * k, &rng), w = Self.random(k * n, &rng)
             for beta: Float in [0, 1] {
                 let y0 = Self.random(m * n, &rng)
