@@ -112,4 +112,19 @@ import Testing
                                       readFile: { _ in "model = a=/x\nmodel = a=/y\n" })
         }
     }
+
+    /// Real files through read(2): /dev/null is an empty configuration, a missing file is nil, a
+    /// directory and non-UTF-8 bytes are errors that say why.
+    @Test func readTextHandlesDevicesAndSaysWhy() throws {
+        #expect(try ConfigFile.readText("/dev/null") == "")
+        #expect(try ConfigFile.readText("/nonexistent/gpt2d.conf") == nil)
+        #expect(throws: ConfigReadError.self) { try ConfigFile.readText("/tmp") }
+        let bad = NSTemporaryDirectory() + "gpt2d-bad-\(getpid()).conf"
+        FileManager.default.createFile(atPath: bad, contents: Data([0x74, 0xFF, 0x0A]))
+        defer { try? FileManager.default.removeItem(atPath: bad) }
+        do { _ = try ConfigFile.readText(bad); Issue.record("expected an error") }
+        catch let e as ConfigReadError { #expect(e.message == "not UTF-8 text") }
+        let c = try DaemonConfig.load(configPath: "/dev/null", overrides: ConfigOverrides())
+        #expect(c.models.isEmpty)
+    }
 }

@@ -92,10 +92,30 @@ public enum ConfigFile {
         }
     }
 
-    /// A file's text, nil when it does not exist.
+    /// A file's text, nil when it does not exist. Read with plain read(2), so character devices
+    /// (`--config /dev/null`: no settings) and pipes work too; the error names errno's text.
     public static func readText(_ path: String) throws -> String? {
-        guard FileManager.default.fileExists(atPath: path) else { return nil }
-        return try String(contentsOfFile: path, encoding: .utf8)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            if errno == ENOENT { return nil }
+            throw ConfigReadError(message: String(cString: strerror(errno)))
+        }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ConfigReadError(message: String(cString: strerror(errno)))
+            }
+            if n == 0 { break }
+            bytes.append(contentsOf: chunk[0..<n])
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw ConfigReadError(message: "not UTF-8 text")
+        }
+        return text
     }
 
     // MARK: value parsers (shared with the command line)
@@ -129,4 +149,10 @@ public enum ConfigFile {
         }
         return l
     }
+}
+
+/// Why a configuration file could not be read (its errno text, or "not UTF-8 text").
+public struct ConfigReadError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
 }
