@@ -11,6 +11,7 @@
 // (ck_gemm_tasks / ck_gemm_task), each with its own packing buffers.
 #include "ckernels.h"
 #include <immintrin.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -115,17 +116,33 @@ INLINE AVX512 void micro_kernel(long kc, const float *restrict ap, const float *
 
 // ---- Driver ----------------------------------------------------------------------------------
 
-/// Per-thread packing buffers, grown on demand (never shrunk); one per calling thread.
-static __thread float *tl_apack, *tl_bpack;
-static __thread long tl_acap, tl_bcap;
+/// Per-thread scratch (packing buffers, the K split's partial sums), grown on demand and never
+/// shrunk; freed when its thread exits (a pthread key destructor), so threads that come and go
+/// (Dispatch workers running a loop on their own) leak nothing.
+typedef struct { float *buf[3]; long cap[3]; } thread_scratch;
+enum { SCRATCH_A = 0, SCRATCH_B = 1, SCRATCH_PART = 2 };
+static __thread thread_scratch tl_scratch;
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
 
-static float *grow(float **buf, long *cap, long need) {
-    if (*cap < need) {
-        free(*buf);
-        *buf = aligned_alloc(64, (size_t)((need * 4 + 63) / 64 * 64));
-        *cap = *buf ? need : 0;
+static void scratch_free(void *p) {
+    thread_scratch *s = p;
+    for (int i = 0; i < 3; i++) { free(s->buf[i]); s->buf[i] = NULL; s->cap[i] = 0; }
+}
+
+static void scratch_key_init(void) { pthread_key_create(&scratch_key, scratch_free); }
+
+/// The calling thread's scratch `which`, at least `need` floats, 64-byte aligned (NULL when out of memory).
+static float *scratch(int which, long need) {
+    thread_scratch *s = &tl_scratch;
+    if (s->cap[which] < need) {
+        pthread_once(&scratch_once, scratch_key_init);
+        if (pthread_getspecific(scratch_key) == NULL) pthread_setspecific(scratch_key, s);
+        free(s->buf[which]);
+        s->buf[which] = aligned_alloc(64, (size_t)((need * 4 + 63) / 64 * 64));
+        s->cap[which] = s->buf[which] ? need : 0;
     }
-    return *buf;
+    return s->buf[which];
 }
 
 /// Largest column range one task handles: its packed B block (KC × NC_MAX) stays in L2.
@@ -139,8 +156,8 @@ AVX512 static void gemm_block(long m, long k, float alpha, const float *a, long 
     const long npanels = (nc + NR - 1) / NR;
     const long kcmax = k < KC ? k : KC;
     const long mcmax = m < MC ? m : MC;
-    float *bp = grow(&tl_bpack, &tl_bcap, npanels * NR * kcmax);
-    float *ap = grow(&tl_apack, &tl_acap, ((mcmax + MR - 1) / MR) * MR * kcmax);
+    float *bp = scratch(SCRATCH_B, npanels * NR * kcmax);
+    float *ap = scratch(SCRATCH_A, ((mcmax + MR - 1) / MR) * MR * kcmax);
     if (!bp || !ap) abort();
 
     for (long pc = 0; pc < k; pc += KC) {
@@ -279,10 +296,6 @@ static void small_job_task(void *ctx, long task, int thread) {
 /// Largest m that splits K (its scratch is (threads − 1)·m·n floats).
 enum { KSPLIT_M = 16 };
 
-/// The calling thread's K-split scratch, grown on demand (never shrunk).
-static __thread float *tl_part;
-static __thread long tl_partcap;
-
 static void small_parallel(int nk, const float *x, long m, long k, long ldx, const float *w, long ldw,
                            long n, float *y, long ldy, float beta) {
     if (m <= 0 || n <= 0) return;
@@ -290,7 +303,7 @@ static void small_parallel(int nk, const float *x, long m, long k, long ldx, con
     if (!nk && m <= KSPLIT_M && threads > 1 && k >= 256 * threads) {
         const long kstep = (k + threads - 1) / threads;
         const long tasks = (k + kstep - 1) / kstep;
-        float *part = grow(&tl_part, &tl_partcap, (tasks - 1) * m * n);
+        float *part = scratch(SCRATCH_PART, (tasks - 1) * m * n);
         if (!part) abort();
         small_job j = {x, w, m, k, ldx, ldw, n, ldy, 0, y, beta, nk, kstep, part};
         ck_pool_run(tasks, small_job_task, &j);
