@@ -26,8 +26,9 @@ private let sequence: [Int32] = [5, 17, 3, 96, 0, 42, 42, 7, 11, 23, 64, 2, 9, 3
         let cfg = tinyConfig(act, invLayer: act == .gelu, scale: act != .relu, tied: act != .silu)
         let w = RandomWeights.make(cfg, seed: 7)
         let runner = GPT2Runner(config: cfg, weights: w)
-        for threshold in [1, 1000] {  // BLAS attention and SIMD attention
+        for (threshold, block) in [(1, 64), (1, 3), (1000, 64)] {  // GEMM attention (one or many row blocks), SIMD attention
             runner.attentionGemmThreshold = threshold
+            runner.attentionRowBlock = block
             let cache = KVCache(pool: KVBlockPool(config: cfg, blockTokens: 4))
             let out = try runner.forward([ForwardRequest(cache: cache, tokens: sequence, logits: .all, hidden: .all)])[0]
             let ref = ReferenceForward.run(cfg, w, tokens: sequence.map(Int.init))
@@ -52,8 +53,9 @@ private let sequence: [Int32] = [5, 17, 3, 96, 0, 42, 42, 7, 11, 23, 64, 2, 9, 3
             let step = try runner.forward([ForwardRequest(cache: cache, tokens: [tok], logits: .last)])[0]
             #expect(maxDiff(step.logits, Array(full.logitsRow(t, vocabSize: cfg.vocabSize))) < 1e-5, "position \(t)")
         }
-        // Uneven chunks (crossing block boundaries), BLAS attention for the big ones.
+        // Uneven chunks (crossing block boundaries), GEMM attention in 2-row blocks for the big ones.
         runner.attentionGemmThreshold = 3
+        runner.attentionRowBlock = 2
         let chunked = KVCache(pool: pool)
         var at = 0
         for size in [7, 1, 2, 6, 4] {

@@ -33,6 +33,8 @@ public final class GPT2Runner {
 
     /// Query rows at or above this count use BLAS for attention; below, SIMD loops.
     public var attentionGemmThreshold = 8
+    /// Query rows per block in the GEMM attention path (the causal mask is skipped per block).
+    public var attentionRowBlock = 64
 
     public init(config: GPT2Config, weights: GPT2Weights) {
         self.config = config
@@ -280,10 +282,10 @@ public final class GPT2Runner {
         var maxScores = 0, maxLen = 0
         for s in seqs {
             let len = batch[s].cache.count + batch[s].tokens.count
-            maxScores = max(maxScores, batch[s].tokens.count * len); maxLen = max(maxLen, len)
+            maxScores = max(maxScores, min(batch[s].tokens.count, attentionRowBlock) * len); maxLen = max(maxLen, len)
         }
         let threads = Matmul.ownKernels ? Parallel.threads : 1
-        let S = scoreBuf.reserve(threads * maxScores)      // per thread: (T, len) scores of one head
+        let S = scoreBuf.reserve(threads * maxScores)      // per thread: (row block, len) scores of one head
         let K = gatherKBuf.reserve(threads * maxLen * HD)  // per thread: (len, HD) keys of one head
         let Vh = gatherVBuf.reserve(threads * maxLen * HD) // per thread: (len, HD) values of one head
         let body: (Int, Int) -> Void = { task, thread in
@@ -295,7 +297,8 @@ public final class GPT2Runner {
         if threads > 1 { Parallel.run(seqs.count * NH, body) } else { for t in 0..<seqs.count * NH { body(t, 0) } }
     }
 
-    /// One head of one sequence: S = scale·Q·Kᵀ (T, len), causal softmax, O = P·V into attn's head columns.
+    /// One head of one sequence, in blocks of query rows: S = scale·Q·Kᵀ (block, visible positions; row
+    /// stride len), causal softmax, O = P·V into attn's head columns.
     @_optimize(speed)
     @inline(__always)
     private func attendHead(_ req: ForwardRequest, _ r0: Int, head hd: Int, layer l: Int, scale: Float,
@@ -316,20 +319,27 @@ public final class GPT2Runner {
             }
             p = end
         }
-        // S = scale · Q_h · K_hᵀ.
-        let q = qkv + r0 * 3 * C + hd * HD
-        Matmul.gemm(m: T, n: len, k: HD, alpha: scale, q, lda: 3 * C, K, ldb: HD, transB: true, beta: 0, S, ldc: len)
-        // Causal softmax: row i sees positions 0...past+i; the rest become 0.
-        for i in 0..<T {
-            let row = S + i * len, valid = past + i + 1
-            let m = VectorOps.max(row, valid)
-            let sum = VectorOps.expShiftedSum(row, valid, shift: m)
-            VectorOps.scale(row, valid, 1 / sum)
-            if valid < len { (row + valid).update(repeating: 0, count: len - valid) }
+        // In blocks of query rows [i0, i1): those rows see positions < past + i1 only, so the
+        // masked upper triangle is never computed (half the work of a long prompt's attention).
+        var i0 = 0
+        while i0 < T {
+            let i1 = min(T, i0 + attentionRowBlock), rows = i1 - i0, seen = past + i1
+            // S = scale · Q_h · K_hᵀ over the visible positions; (rows, seen) with row stride len.
+            let q = qkv + (r0 + i0) * 3 * C + hd * HD
+            Matmul.gemm(m: rows, n: seen, k: HD, alpha: scale, q, lda: 3 * C, K, ldb: HD, transB: true, beta: 0, S, ldc: len)
+            // Causal softmax: row i sees positions 0...past+i; the rest of its block become 0.
+            for i in 0..<rows {
+                let row = S + i * len, valid = past + i0 + i + 1
+                let m = VectorOps.max(row, valid)
+                let sum = VectorOps.expShiftedSum(row, valid, shift: m)
+                VectorOps.scale(row, valid, 1 / sum)
+                if valid < seen { (row + valid).update(repeating: 0, count: seen - valid) }
+            }
+            // O_h = P · V_h.
+            Matmul.gemm(m: rows, n: HD, k: seen, alpha: 1, S, lda: len, Vh, ldb: HD, transB: false,
+                        beta: 0, attn + (r0 + i0) * C + hd * HD, ldc: C)
+            i0 = i1
         }
-        // O_h = P · V_h.
-        Matmul.gemm(m: T, n: HD, k: len, alpha: 1, S, lda: len, Vh, ldb: HD, transB: false,
-                    beta: 0, attn + r0 * C + hd * HD, ldc: C)
     }
 
     /// ln_f on the rows anyone asked for, then the LM head on the rows that want logits.
