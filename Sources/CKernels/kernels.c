@@ -1,4 +1,5 @@
-// Small-M matrix kernels, AVX-512F (see include/ckernels.h). Compiled for the baseline target;
+// Small-M matrix kernels, AVX-512F (see include/ckernels.h), for F32 weights and for 16-bit
+// (F16/BF16) weights read straight from the checkpoint mapping. Compiled for the baseline target;
 // the AVX-512 bodies carry target attributes and are only called when ck_has_avx512() says so.
 #include "ckernels.h"
 #include <immintrin.h>
@@ -16,6 +17,34 @@ INLINE AVX512 __mmask16 lanes(long left) {
     return left >= 16 ? (__mmask16)0xFFFF : left <= 0 ? (__mmask16)0 : (__mmask16)((1u << left) - 1u);
 }
 
+// ---- Weight element types ------------------------------------------------------------------
+// Every kernel body below is written once, over W as raw bytes, and instantiated per weight
+// element type WT (a compile-time constant): WT_F32 (4-byte floats), or the 16-bit kinds of
+// ckernels.h (CK_HALF_F16, CK_HALF_BF16), whose values are widened to F32 in registers right after
+// the load. The widening is exact, so a 16-bit instantiation computes bit for bit what the F32 one
+// computes on the upcast values (same FMAs, same order) while reading half the bytes.
+enum { WT_F32 = 0 };
+
+/// Bytes per W element.
+#define WT_SIZE(WT) ((WT) == WT_F32 ? 4L : 2L)
+
+/// 16 W elements from `p` (any alignment) as F32; lanes outside mk read as 0 (mk is a prefix
+/// mask from lanes()). Masked 16-bit loads need AVX-512BW, so a partial 16-bit vector goes
+/// through a zero-padded copy (only at the ragged edge of a matrix).
+INLINE AVX512 __m512 wload(const int WT, __mmask16 mk, const char *p) {
+    if (WT == WT_F32) return _mm512_maskz_loadu_ps(mk, (const float *)p);
+    __m256i h;
+    if (mk == (__mmask16)0xFFFF) {
+        h = _mm256_loadu_si256((const __m256i *)p);
+    } else {
+        unsigned short t[16] = {0};
+        __builtin_memcpy(t, p, 2 * (unsigned)__builtin_popcount(mk));
+        h = _mm256_loadu_si256((const __m256i *)t);
+    }
+    if (WT == CK_HALF_F16) return _mm512_cvtph_ps(h);                                   // IEEE binary16
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));        // BF16: top half of an F32
+}
+
 // ---- KN: y += x · W, W [k, n] ------------------------------------------------------------
 // A register tile of y, M rows × NV vectors (16·NV columns), accumulates over a chunk of KC rows
 // of W: per W row NV vector loads and M broadcasts feed M·NV FMAs, and y is read and written once
@@ -26,20 +55,22 @@ INLINE AVX512 __mmask16 lanes(long left) {
 // each strip 16 rows ahead by ≈ 15 % at m = 8.
 enum { KN_KC = 16 };
 
-/// Prefetch cursor over W rows [row, +left) × columns [0, n): one 64-byte line per step, row-major.
-typedef struct { const float *row; long col, n, ldw, left; } pf_cursor;
+/// Prefetch cursor over W rows [row, +left) × bytes [0, n) of each (row stride ldw bytes): one
+/// 64-byte line per step, row-major.
+typedef struct { const char *row; long col, n, ldw, left; } pf_cursor;
 
 INLINE void pf_step(pf_cursor *c) {
     if (c->left <= 0) return;
-    _mm_prefetch((const char *)(c->row + c->col), _MM_HINT_T0);
-    c->col += 16;
+    _mm_prefetch(c->row + c->col, _MM_HINT_T0);
+    c->col += 64;
     if (c->col >= c->n) { c->col = 0; c->row += c->ldw; c->left--; }
 }
 
 /// y[0:M, 0:nb) (+)= x[0:M, 0:kc) · w[0:kc, 0:nb) for nb ≤ 16·NV (masked past nb); y is loaded
-/// first when `load_y`, else never read. NV prefetch steps per W row.
-INLINE AVX512 void kn_strip(const int M, const int NV, const float *x, long ldx, long kc,
-                            const float *w, long ldw, long nb, float *y, long ldy, int load_y, pf_cursor *pf) {
+/// first when `load_y`, else never read. w holds WT elements, row stride ldw elements. NV prefetch
+/// steps per W row (a 16-bit W needs only half of them: the cursor just finishes early).
+INLINE AVX512 void kn_strip(const int WT, const int M, const int NV, const float *x, long ldx, long kc,
+                            const char *w, long ldw, long nb, float *y, long ldy, int load_y, pf_cursor *pf) {
     __mmask16 mk[8];
     __m512 acc[8][8];
 UNROLL
@@ -50,12 +81,12 @@ UNROLL
         for (int v = 0; v < NV; v++)
             acc[i][v] = load_y ? _mm512_maskz_loadu_ps(mk[v], y + i * ldy + 16 * v) : _mm512_setzero_ps();
     for (long p = 0; p < kc; p++) {
-        const float *wr = w + p * ldw;
+        const char *wr = w + p * ldw * WT_SIZE(WT);
         __m512 b[8];
 UNROLL
         for (int v = 0; v < NV; v++) {
             pf_step(pf);
-            b[v] = _mm512_maskz_loadu_ps(mk[v], wr + 16 * v);
+            b[v] = wload(WT, mk[v], wr + 16 * v * WT_SIZE(WT));
         }
 UNROLL
         for (int i = 0; i < M; i++) {
@@ -71,35 +102,55 @@ UNROLL
 }
 
 /// KC-row chunks of W; within a chunk, strips of 16·NV columns. beta = 0: the first chunk stores.
-INLINE AVX512 void kn_rows(const int M, const int NV, const float *x, long k, long ldx, const float *w,
-                           long ldw, long n, float *y, long ldy, float beta) {
+INLINE AVX512 void kn_rows(const int WT, const int M, const int NV, const float *x, long k, long ldx,
+                           const char *w, long ldw, long n, float *y, long ldy, float beta) {
+    const long es = WT_SIZE(WT);
     for (long p0 = 0; p0 < k; p0 += KN_KC) {
         const long kc = k - p0 < KN_KC ? k - p0 : KN_KC, p1 = p0 + KN_KC;
-        pf_cursor pf = {w + p1 * ldw, 0, n, ldw, p1 < k ? (k - p1 < KN_KC ? k - p1 : KN_KC) : 0};
+        pf_cursor pf = {w + p1 * ldw * es, 0, n * es, ldw * es, p1 < k ? (k - p1 < KN_KC ? k - p1 : KN_KC) : 0};
         const int load_y = p0 > 0 || beta != 0.0f;
         for (long j = 0; j < n; j += 16 * NV)
-            kn_strip(M, NV, x + p0, ldx, kc, w + p0 * ldw + j, ldw, n - j, y + j, ldy, load_y, &pf);
+            kn_strip(WT, M, NV, x + p0, ldx, kc, w + (p0 * ldw + j) * es, ldw, n - j, y + j, ldy, load_y, &pf);
     }
 }
 
 /// Tile widths: M·NV ≤ 24 accumulators, plus NV W vectors and a broadcast, within 32 zmm.
-AVX512 static void kn_avx512(const float *x, long m, long k, long ldx, const float *w, long ldw, long n,
-                             float *y, long ldy, float beta) {
+INLINE AVX512 void kn_avx512(const int WT, const float *x, long m, long k, long ldx, const char *w, long ldw,
+                             long n, float *y, long ldy, float beta) {
     switch (m) {
-    case 1: kn_rows(1, 8, x, k, ldx, w, ldw, n, y, ldy, beta); break;
-    case 2: kn_rows(2, 6, x, k, ldx, w, ldw, n, y, ldy, beta); break;
-    case 3: kn_rows(3, 4, x, k, ldx, w, ldw, n, y, ldy, beta); break;
-    case 4: kn_rows(4, 4, x, k, ldx, w, ldw, n, y, ldy, beta); break;
-    case 5: kn_rows(5, 3, x, k, ldx, w, ldw, n, y, ldy, beta); break;
-    case 6: kn_rows(6, 3, x, k, ldx, w, ldw, n, y, ldy, beta); break;
-    case 7: kn_rows(7, 3, x, k, ldx, w, ldw, n, y, ldy, beta); break;
-    default: kn_rows(8, 3, x, k, ldx, w, ldw, n, y, ldy, beta); break;
+    case 1: kn_rows(WT, 1, 8, x, k, ldx, w, ldw, n, y, ldy, beta); break;
+    case 2: kn_rows(WT, 2, 6, x, k, ldx, w, ldw, n, y, ldy, beta); break;
+    case 3: kn_rows(WT, 3, 4, x, k, ldx, w, ldw, n, y, ldy, beta); break;
+    case 4: kn_rows(WT, 4, 4, x, k, ldx, w, ldw, n, y, ldy, beta); break;
+    case 5: kn_rows(WT, 5, 3, x, k, ldx, w, ldw, n, y, ldy, beta); break;
+    case 6: kn_rows(WT, 6, 3, x, k, ldx, w, ldw, n, y, ldy, beta); break;
+    case 7: kn_rows(WT, 7, 3, x, k, ldx, w, ldw, n, y, ldy, beta); break;
+    default: kn_rows(WT, 8, 3, x, k, ldx, w, ldw, n, y, ldy, beta); break;
     }
+}
+
+/// One instantiation per weight element type.
+AVX512 static void kn_f32(const float *x, long m, long k, long ldx, const char *w, long ldw, long n,
+                          float *y, long ldy, float beta) {
+    kn_avx512(WT_F32, x, m, k, ldx, w, ldw, n, y, ldy, beta);
+}
+AVX512 static void kn_f16(const float *x, long m, long k, long ldx, const char *w, long ldw, long n,
+                          float *y, long ldy, float beta) {
+    kn_avx512(CK_HALF_F16, x, m, k, ldx, w, ldw, n, y, ldy, beta);
+}
+AVX512 static void kn_bf16(const float *x, long m, long k, long ldx, const char *w, long ldw, long n,
+                           float *y, long ldy, float beta) {
+    kn_avx512(CK_HALF_BF16, x, m, k, ldx, w, ldw, n, y, ldy, beta);
 }
 
 void ck_matmul_kn(const float *x, long m, long k, long ldx, const float *w, long ldw, long n,
                   float *y, long ldy, float beta) {
-    kn_avx512(x, m, k, ldx, w, ldw, n, y, ldy, beta);
+    kn_f32(x, m, k, ldx, (const char *)w, ldw, n, y, ldy, beta);
+}
+
+void ck_matmul_kn_w16(const float *x, long m, long k, long ldx, const void *w, int kind, long ldw, long n,
+                      float *y, long ldy, float beta) {
+    (kind == CK_HALF_BF16 ? kn_bf16 : kn_f16)(x, m, k, ldx, (const char *)w, ldw, n, y, ldy, beta);
 }
 
 // ---- NK: y += x · Wᵀ, W [n, k] -------------------------------------------------------------
@@ -111,13 +162,16 @@ enum { NK_PD = 8 };
 
 /// acc[r][i] += x[i, p:p+16] ⊙ w[r, p:p+16] (lanes outside mk read as 0); prefetches the same
 /// lines NK_PD rows ahead.
-INLINE AVX512 void nk_step(const int M, const int R, const float *x, long ldx, const float *w, long ldw,
-                           long p, __mmask16 mk, __m512 acc[8][8]) {
+/// w holds WT elements, row stride ldw elements; a 16-bit W prefetches on every other step (one
+/// step covers half a line).
+INLINE AVX512 void nk_step(const int WT, const int M, const int R, const float *x, long ldx, const char *w,
+                           long ldw, long p, __mmask16 mk, __m512 acc[8][8]) {
+    const long es = WT_SIZE(WT);
     __m512 b[8];
 UNROLL
     for (int r = 0; r < R; r++) {
-        _mm_prefetch((const char *)(w + (r + NK_PD) * ldw + p), _MM_HINT_T0);
-        b[r] = _mm512_maskz_loadu_ps(mk, w + r * ldw + p);
+        if (WT == WT_F32 || (p & 31) == 0) _mm_prefetch(w + ((r + NK_PD) * ldw + p) * es, _MM_HINT_T0);
+        b[r] = wload(WT, mk, w + (r * ldw + p) * es);
     }
 UNROLL
     for (int i = 0; i < M; i++) {
@@ -128,16 +182,16 @@ UNROLL
 }
 
 /// y[0:M, 0:R) (+)= x[0:M, 0:k) · w[0:R, 0:k)ᵀ — full 16-float steps unmasked, the k tail masked.
-INLINE AVX512 void nk_group(const int M, const int R, const float *x, long k, long ldx, const float *w,
-                            long ldw, float *y, long ldy, float beta) {
+INLINE AVX512 void nk_group(const int WT, const int M, const int R, const float *x, long k, long ldx,
+                            const char *w, long ldw, float *y, long ldy, float beta) {
     __m512 acc[8][8];
 UNROLL
     for (int r = 0; r < R; r++)
 UNROLL
         for (int i = 0; i < M; i++) acc[r][i] = _mm512_setzero_ps();
     const long full = k & ~15L;
-    for (long p = 0; p < full; p += 16) nk_step(M, R, x, ldx, w, ldw, p, (__mmask16)0xFFFF, acc);
-    if (full < k) nk_step(M, R, x, ldx, w, ldw, full, lanes(k - full), acc);
+    for (long p = 0; p < full; p += 16) nk_step(WT, M, R, x, ldx, w, ldw, p, (__mmask16)0xFFFF, acc);
+    if (full < k) nk_step(WT, M, R, x, ldx, w, ldw, full, lanes(k - full), acc);
 UNROLL
     for (int i = 0; i < M; i++)
 UNROLL
@@ -147,29 +201,49 @@ UNROLL
         }
 }
 
-INLINE AVX512 void nk_rows(const int M, const int R, const float *x, long k, long ldx, const float *w,
-                           long ldw, long n, float *y, long ldy, float beta) {
+INLINE AVX512 void nk_rows(const int WT, const int M, const int R, const float *x, long k, long ldx,
+                           const char *w, long ldw, long n, float *y, long ldy, float beta) {
+    const long es = WT_SIZE(WT);
     long j = 0;
-    for (; j + R <= n; j += R) nk_group(M, R, x, k, ldx, w + j * ldw, ldw, y + j, ldy, beta);
-    for (; j < n; j++) nk_group(M, 1, x, k, ldx, w + j * ldw, ldw, y + j, ldy, beta);
+    for (; j + R <= n; j += R) nk_group(WT, M, R, x, k, ldx, w + j * ldw * es, ldw, y + j, ldy, beta);
+    for (; j < n; j++) nk_group(WT, M, 1, x, k, ldx, w + j * ldw * es, ldw, y + j, ldy, beta);
 }
 
 /// R·M ≤ 24 accumulators.
-AVX512 static void nk_avx512(const float *x, long m, long k, long ldx, const float *w, long ldw, long n,
-                             float *y, long ldy, float beta) {
+INLINE AVX512 void nk_avx512(const int WT, const float *x, long m, long k, long ldx, const char *w, long ldw,
+                             long n, float *y, long ldy, float beta) {
     switch (m) {
-    case 1: nk_rows(1, 4, x, k, ldx, w, ldw, n, y, ldy, beta); break;
-    case 2: nk_rows(2, 4, x, k, ldx, w, ldw, n, y, ldy, beta); break;
-    case 3: nk_rows(3, 4, x, k, ldx, w, ldw, n, y, ldy, beta); break;
-    case 4: nk_rows(4, 4, x, k, ldx, w, ldw, n, y, ldy, beta); break;
-    case 5: nk_rows(5, 4, x, k, ldx, w, ldw, n, y, ldy, beta); break;
-    case 6: nk_rows(6, 3, x, k, ldx, w, ldw, n, y, ldy, beta); break;
-    case 7: nk_rows(7, 3, x, k, ldx, w, ldw, n, y, ldy, beta); break;
-    default: nk_rows(8, 3, x, k, ldx, w, ldw, n, y, ldy, beta); break;
+    case 1: nk_rows(WT, 1, 4, x, k, ldx, w, ldw, n, y, ldy, beta); break;
+    case 2: nk_rows(WT, 2, 4, x, k, ldx, w, ldw, n, y, ldy, beta); break;
+    case 3: nk_rows(WT, 3, 4, x, k, ldx, w, ldw, n, y, ldy, beta); break;
+    case 4: nk_rows(WT, 4, 4, x, k, ldx, w, ldw, n, y, ldy, beta); break;
+    case 5: nk_rows(WT, 5, 4, x, k, ldx, w, ldw, n, y, ldy, beta); break;
+    case 6: nk_rows(WT, 6, 3, x, k, ldx, w, ldw, n, y, ldy, beta); break;
+    case 7: nk_rows(WT, 7, 3, x, k, ldx, w, ldw, n, y, ldy, beta); break;
+    default: nk_rows(WT, 8, 3, x, k, ldx, w, ldw, n, y, ldy, beta); break;
     }
+}
+
+/// One instantiation per weight element type.
+AVX512 static void nk_f32(const float *x, long m, long k, long ldx, const char *w, long ldw, long n,
+                          float *y, long ldy, float beta) {
+    nk_avx512(WT_F32, x, m, k, ldx, w, ldw, n, y, ldy, beta);
+}
+AVX512 static void nk_f16(const float *x, long m, long k, long ldx, const char *w, long ldw, long n,
+                          float *y, long ldy, float beta) {
+    nk_avx512(CK_HALF_F16, x, m, k, ldx, w, ldw, n, y, ldy, beta);
+}
+AVX512 static void nk_bf16(const float *x, long m, long k, long ldx, const char *w, long ldw, long n,
+                           float *y, long ldy, float beta) {
+    nk_avx512(CK_HALF_BF16, x, m, k, ldx, w, ldw, n, y, ldy, beta);
 }
 
 void ck_matmul_nk(const float *x, long m, long k, long ldx, const float *w, long ldw, long n,
                   float *y, long ldy, float beta) {
-    nk_avx512(x, m, k, ldx, w, ldw, n, y, ldy, beta);
+    nk_f32(x, m, k, ldx, (const char *)w, ldw, n, y, ldy, beta);
+}
+
+void ck_matmul_nk_w16(const float *x, long m, long k, long ldx, const void *w, int kind, long ldw, long n,
+                      float *y, long ldy, float beta) {
+    (kind == CK_HALF_BF16 ? nk_bf16 : nk_f16)(x, m, k, ldx, (const char *)w, ldw, n, y, ldy, beta);
 }

@@ -25,6 +25,19 @@ void ck_matmul_nk(const float *x, long m, long k, long ldx,
                   const float *w, long ldw, long n,
                   float *y, long ldy, float beta);
 
+/// 16-bit weight element kinds for the *_w16 kernels (little-endian, as safetensors stores them).
+#define CK_HALF_F16 1   /* IEEE binary16 */
+#define CK_HALF_BF16 2  /* bfloat16: the top 16 bits of an F32 */
+
+/// ck_matmul_kn / ck_matmul_nk with 16-bit weights: w points at `kind` elements (2-byte or no
+/// alignment; e.g. straight into a checkpoint mapping), same layouts, ldw in elements. The
+/// elements are widened to F32 in registers, exactly, and the same FMAs run in the same order, so
+/// the results equal the F32 kernels' on the upcast weights bit for bit.
+void ck_matmul_kn_w16(const float *x, long m, long k, long ldx, const void *w, int kind, long ldw, long n,
+                      float *y, long ldy, float beta);
+void ck_matmul_nk_w16(const float *x, long m, long k, long ldx, const void *w, int kind, long ldw, long n,
+                      float *y, long ldy, float beta);
+
 /// C[m, n] = alpha · A[m, k] · op(B) + beta · C, all row-major with row strides lda/ldb/ldc.
 /// op(B) = B, B is [k, n] (Conv1D layout) when transB == 0; op(B) = Bᵀ, B is [n, k] (Linear layout)
 /// when transB != 0. beta == 0 never reads C. AVX-512F only (check ck_has_avx512 first); one thread.
@@ -75,5 +88,10 @@ void ck_matmul_kn_parallel(const float *x, long m, long k, long ldx, const float
                            float *y, long ldy, float beta);
 void ck_matmul_nk_parallel(const float *x, long m, long k, long ldx, const float *w, long ldw, long n,
                            float *y, long ldy, float beta);
+/// The same with 16-bit weights (ck_matmul_kn_w16 / ck_matmul_nk_w16), split the same way.
+void ck_matmul_kn_w16_parallel(const float *x, long m, long k, long ldx, const void *w, int kind, long ldw,
+                               long n, float *y, long ldy, float beta);
+void ck_matmul_nk_w16_parallel(const float *x, long m, long k, long ldx, const void *w, int kind, long ldw,
+                               long n, float *y, long ldy, float beta);
 
 #endif

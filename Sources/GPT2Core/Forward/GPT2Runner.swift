@@ -78,7 +78,7 @@ public final class GPT2Runner {
             // Attention sub-block: x += c_proj(attn(ln_1(x))).
             LayerNormKernel.apply(x, ldx: C, rows: n, c: C, gamma: lw.ln1Weight.data, beta: lw.ln1Bias.data, eps: eps, h, ldo: C)
             broadcastRows(lw.attnQKVBias.data, width: 3 * C, rows: n, into: qkv)
-            Matmul.conv1D(h, m: n, k: C, lw.attnQKVWeight.data, n: 3 * C, qkv, beta: 1)
+            Matmul.conv1D(h, m: n, k: C, lw.attnQKVWeight, n: 3 * C, qkv, beta: 1)
             storeKeysValues(batch, rowStart, layer: l, qkv)
             if l == weights.layers.count - 1, let keep {
                 finishLastLayer(batch, rowStart, keep, layer: l, lw, qkv, x)
@@ -86,7 +86,7 @@ public final class GPT2Runner {
             }
             attention(batch, rowStart, layer: l, qkv, attn)
             addBiasRows(lw.attnProjBias.data, width: C, rows: n, into: x)
-            Matmul.conv1D(attn, m: n, k: C, lw.attnProjWeight.data, n: C, x, beta: 1)
+            Matmul.conv1D(attn, m: n, k: C, lw.attnProjWeight, n: C, x, beta: 1)
 
             // MLP sub-block: x += c_proj(act(c_fc(ln_2(x)))).
             mlp(lw, x, rows: n)
@@ -104,10 +104,10 @@ public final class GPT2Runner {
         LayerNormKernel.apply(x, ldx: C, rows: n, c: C, gamma: lw.ln2Weight.data, beta: lw.ln2Bias.data,
                               eps: config.layerNormEpsilon, h, ldo: C)
         broadcastRows(lw.mlpFCBias.data, width: F, rows: n, into: fc)
-        Matmul.conv1D(h, m: n, k: C, lw.mlpFCWeight.data, n: F, fc, beta: 1)
+        Matmul.conv1D(h, m: n, k: C, lw.mlpFCWeight, n: F, fc, beta: 1)
         ActivationKernel.apply(config.activation, fc, count: n * F)
         addBiasRows(lw.mlpProjBias.data, width: C, rows: n, into: x)
-        Matmul.conv1D(fc, m: n, k: F, lw.mlpProjWeight.data, n: C, x, beta: 1)
+        Matmul.conv1D(fc, m: n, k: F, lw.mlpProjWeight, n: C, x, beta: 1)
     }
 
     /// The (sequence, token) rows `outputs` reads, in row order; nil when that is every row.
@@ -136,7 +136,7 @@ public final class GPT2Runner {
         for (i, r) in keep.enumerated() { (xk + i * C).update(from: x + (rowStart[r.s] + r.t) * C, count: C) }
         attendRows(batch, rowStart, keep, layer: l, scale: attentionScale(layer: l), qkv, out: ak, compact: true)
         addBiasRows(lw.attnProjBias.data, width: C, rows: m, into: xk)
-        Matmul.conv1D(ak, m: m, k: C, lw.attnProjWeight.data, n: C, xk, beta: 1)
+        Matmul.conv1D(ak, m: m, k: C, lw.attnProjWeight, n: C, xk, beta: 1)
         mlp(lw, xk, rows: m)
         for (i, r) in keep.enumerated() { (x + (rowStart[r.s] + r.t) * C).update(from: xk + i * C, count: C) }
     }
@@ -395,7 +395,7 @@ public final class GPT2Runner {
                 for (i, r) in logitRows.enumerated() { (input + i * C).update(from: fin + r * C, count: C) }
             }
             let out = logitBuf.reserve(rl * V)
-            Matmul.linear(input, m: rl, k: C, weights.lmHead.data, n: V, out, beta: 0)
+            Matmul.linear(input, m: rl, k: C, weights.lmHead, n: V, out, beta: 0)
             logits = out
         }
 

@@ -7,7 +7,8 @@
 // (CKernels): ≤ 16 rows (decode) stream each weight once for all rows; more rows (prefill) use
 // the packed GEMM, which runs at this CPU's full FMA width where OpenBLAS under the environment's
 // OPENBLAS_CORETYPE=Haswell uses AVX2. Without AVX-512, or with GPT2D_MATMUL=blas, OpenBLAS does
-// them all (sgemv for one row, sgemm otherwise) on its own threads.
+// them all (sgemv for one row, sgemm otherwise) on its own threads. Weights stored as F16/BF16
+// (Tensor.half) are read in 16 bits by the small-M kernels; the GEMM and OpenBLAS read the F32 copy.
 import CBLAS
 import CKernels
 import Foundation
@@ -24,13 +25,17 @@ public enum Matmul {
 
     /// out[M, N] = beta·out + x[M, K] · w[K, N]   (Conv1D layout, w row-major [in, out]).
     /// `ldx`/`ldo` are row strides in elements (default K / N). beta is 0 or 1.
+    /// `half`: the same w stored as F16/BF16 ([K, N], row stride N); with the own kernels, ≤ 16
+    /// rows read it instead of w (half the bytes, identical results); everything else reads w.
     @inline(__always)
     static func conv1D(_ x: UnsafePointer<Float>, m: Int, k: Int, ldx: Int? = nil,
-                       _ w: UnsafePointer<Float>, n: Int,
+                       _ w: UnsafePointer<Float>, half: HalfView? = nil, n: Int,
                        _ out: UnsafeMutablePointer<Float>, ldo: Int? = nil, beta: Float) {
         let ldx = ldx ?? k, ldo = ldo ?? n
         if ownKernels {
-            if m <= smallMaxRows {
+            if m <= smallMaxRows, let half {
+                ck_matmul_kn_w16_parallel(x, m, k, ldx, half.data, half.kind.ckKind, n, n, out, ldo, beta)
+            } else if m <= smallMaxRows {
                 ck_matmul_kn_parallel(x, m, k, ldx, w, n, n, out, ldo, beta)
             } else {
                 ck_gemm_parallel(m, n, k, 1, x, ldx, w, n, 0, beta, out, ldo)
@@ -45,13 +50,16 @@ public enum Matmul {
     }
 
     /// out[M, N] = beta·out + x[M, K] · w[N, K]ᵀ   (Linear layout, w row-major [out, in]). beta is 0 or 1.
+    /// `half`: the same w stored as F16/BF16 ([N, K], row stride K), read as in conv1D.
     @inline(__always)
     static func linear(_ x: UnsafePointer<Float>, m: Int, k: Int, ldx: Int? = nil,
-                       _ w: UnsafePointer<Float>, n: Int,
+                       _ w: UnsafePointer<Float>, half: HalfView? = nil, n: Int,
                        _ out: UnsafeMutablePointer<Float>, ldo: Int? = nil, beta: Float) {
         let ldx = ldx ?? k, ldo = ldo ?? n
         if ownKernels {
-            if m <= smallMaxRows {
+            if m <= smallMaxRows, let half {
+                ck_matmul_nk_w16_parallel(x, m, k, ldx, half.data, half.kind.ckKind, k, n, out, ldo, beta)
+            } else if m <= smallMaxRows {
                 ck_matmul_nk_parallel(x, m, k, ldx, w, k, n, out, ldo, beta)
             } else {
                 ck_gemm_parallel(m, n, k, 1, x, ldx, w, k, 1, beta, out, ldo)
@@ -62,6 +70,20 @@ public enum Matmul {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
                         1, x, Int32(ldx), w, Int32(k), beta, out, Int32(ldo))
         }
+    }
+
+    /// conv1D with a weight tensor [K, N]: its 16-bit view when it has one, else its F32 values.
+    @inline(__always)
+    static func conv1D(_ x: UnsafePointer<Float>, m: Int, k: Int, ldx: Int? = nil, _ w: Tensor, n: Int,
+                       _ out: UnsafeMutablePointer<Float>, ldo: Int? = nil, beta: Float) {
+        conv1D(x, m: m, k: k, ldx: ldx, w.data, half: w.half, n: n, out, ldo: ldo, beta: beta)
+    }
+
+    /// linear with a weight tensor [N, K]: its 16-bit view when it has one, else its F32 values.
+    @inline(__always)
+    static func linear(_ x: UnsafePointer<Float>, m: Int, k: Int, ldx: Int? = nil, _ w: Tensor, n: Int,
+                       _ out: UnsafeMutablePointer<Float>, ldo: Int? = nil, beta: Float) {
+        linear(x, m: m, k: k, ldx: ldx, w.data, half: w.half, n: n, out, ldo: ldo, beta: beta)
     }
 
     /// Strided product for attention, on the calling thread only (callers spread heads over the

@@ -8,7 +8,8 @@
 // wte otherwise). Every body tensor's shape is checked against the config.
 //
 // Memory: aligned F32 tensors are views into the read-only mappings (no copy). F16/BF16/F64
-// (and any misaligned F32) are converted once into a single owned F32 arena.
+// (and any misaligned F32) are converted once into a single owned F32 arena; F16/BF16 tensors
+// also keep a HalfView of their stored values in the mapping, which decode's products read.
 // Unknown keys are ignored, as transformers ignores unused checkpoint weights (with a warning).
 
 import Foundation
@@ -288,7 +289,14 @@ public enum CheckpointLoader {
                 cursor += s.info.count
                 ptr = UnsafePointer(dst)
             }
-            tensors.append(Tensor(name: key, shape: s.info.shape, data: ptr))
+            // F16/BF16: the stored values stay readable in the mapping, which `storage` keeps alive.
+            let stored = s.file.mapping.base + s.info.fileRange.lowerBound
+            let half: HalfView? = switch s.info.dtype {
+            case .F16: HalfView(kind: .f16, data: stored)
+            case .BF16: HalfView(kind: .bf16, data: stored)
+            default: nil
+            }
+            tensors.append(Tensor(name: key, shape: s.info.shape, data: ptr, half: half))
         }
 
         let layers = layerSlots.map { i in

@@ -56,6 +56,23 @@ public final class GPT2Weights: @unchecked Sendable {
 }
 
 extension GPT2Weights {
+    /// The same weights with every 16-bit view dropped: all products read the converted F32
+    /// values (the path before HalfView; for comparisons). Shares this object's memory.
+    public func withoutHalfViews() -> GPT2Weights {
+        let layers = layers.map { l in
+            GPT2LayerWeights(ln1Weight: l.ln1Weight.withoutHalf, ln1Bias: l.ln1Bias.withoutHalf,
+                             attnQKVWeight: l.attnQKVWeight.withoutHalf, attnQKVBias: l.attnQKVBias.withoutHalf,
+                             attnProjWeight: l.attnProjWeight.withoutHalf, attnProjBias: l.attnProjBias.withoutHalf,
+                             ln2Weight: l.ln2Weight.withoutHalf, ln2Bias: l.ln2Bias.withoutHalf,
+                             mlpFCWeight: l.mlpFCWeight.withoutHalf, mlpFCBias: l.mlpFCBias.withoutHalf,
+                             mlpProjWeight: l.mlpProjWeight.withoutHalf, mlpProjBias: l.mlpProjBias.withoutHalf)
+        }
+        return GPT2Weights(wte: wte.withoutHalf, wpe: wpe.withoutHalf, layers: layers,
+                           lnFWeight: lnFWeight.withoutHalf, lnFBias: lnFBias.withoutHalf,
+                           lmHead: lmHead.withoutHalf, heads: heads.mapValues(\.withoutHalf),
+                           storedDType: storedDType, storage: storage)
+    }
+
     /// True when `tensor`'s data lies inside one of the read-only file mappings (a zero-copy view).
     public func isMapped(_ tensor: Tensor) -> Bool {
         storage.contains { ($0 as? MappedFile)?.contains(tensor.data, byteCount: tensor.count * MemoryLayout<Float>.stride) ?? false }
