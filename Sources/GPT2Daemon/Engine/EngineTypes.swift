@@ -3,7 +3,7 @@ import GPT2Wire
 
 /// Tunables of the engine (set from the daemon's config file / command line).
 public struct EngineOptions: Sendable {
-    /// Compute threads (OpenBLAS and the Swift kernels).
+    /// Compute threads: the size of the kernels' compute pool (or OpenBLAS' threads without AVX-512).
     public var threads: Int = 2
     /// Global KV-cache budget in bytes, shared by every model; nil = unlimited.
     public var kvCacheBytes: Int? = 2 << 30
