@@ -14,13 +14,11 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_daemon import Conn, ROOT  # noqa: E402
+from bench_daemon import Conn, ROOT, report, start_daemon  # noqa: E402
 
 
 def main():
@@ -39,18 +37,10 @@ def main():
     # Fresh texts for every run: repeating one would measure gpt2d's prompt cache, not its compute.
     make_texts = lambda: ["".join(" " + w[1:] for w in rng.sample(words, 128)) for _ in range(8)]
 
-    tmp = tempfile.mkdtemp(prefix="gpt2d-cls-")
-    sock, conf = os.path.join(tmp, "s"), os.path.join(tmp, "c")
-    open(conf, "w").close()
-    d = subprocess.Popen([a.gpt2d, "--socket", sock, "--model", f"cls={a.model}", "--threads", str(a.threads), "--config", conf],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    d, sock = start_daemon(a.gpt2d, f"cls={a.model}", a.threads)
     r = {}
     try:
-        for _ in range(600):
-            try:
-                c = Conn(sock); break
-            except OSError:
-                time.sleep(0.05)
+        c = Conn(sock)
         def classify():
             texts = make_texts()
             ids = []
@@ -96,10 +86,7 @@ def main():
     r["transformers_tok_s"] = 1024 / r["transformers_s"]
     r["ratio"] = r["transformers_s"] / r["gpt2d_s"]
     r["threads"] = a.threads
-    if not a.json:
-        for k, v in r.items():
-            print(f"{k:20s} {v:10.3f}" if isinstance(v, float) else f"{k:20s} {v}")
-    print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in r.items()}))
+    report(r, a.json)
 
 
 if __name__ == "__main__":

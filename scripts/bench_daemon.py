@@ -75,6 +75,36 @@ def stream_times(path, tokens, max_new, rid="g"):
     return t0, arrivals
 
 
+def start_daemon(gpt2d, model_arg, threads, *extra):
+    """Starts gpt2d (defaults only: an empty config file, so no system config leaks into the figures)
+    on a temporary socket serving `model_arg` (NAME=DIR); returns (process, socket path) once it
+    answers `health`."""
+    tmp = tempfile.mkdtemp(prefix="gpt2d-bench-")
+    sock = os.path.join(tmp, "gpt2d.sock")
+    conf = os.path.join(tmp, "gpt2d.conf")
+    open(conf, "w").close()
+    daemon = subprocess.Popen([gpt2d, "--socket", sock, "--model", model_arg, "--threads", str(threads),
+                               "--config", conf, *extra], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(600):
+        if os.path.exists(sock):
+            try:
+                c = Conn(sock); c.send({"id": 1, "op": "health"}); c.read(); c.close()
+                return daemon, sock
+            except OSError:
+                pass
+        time.sleep(0.05)
+    daemon.terminate()
+    raise RuntimeError("gpt2d did not start")
+
+
+def report(r, json_only):
+    """Prints the figures (a table unless json_only), then one JSON line."""
+    if not json_only:
+        for k, v in r.items():
+            print(f"{k:26s} {v:10.3f}" if isinstance(v, float) else f"{k:26s} {v}")
+    print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in r.items()}))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("model")
@@ -96,24 +126,8 @@ def main():
                               "--decode-only", "--json"], check=True, capture_output=True, text=True).stdout
         return json.loads(out.strip().splitlines()[-1])["gpt2d"]["decode_b1_tok_s"]
 
-    tmp = tempfile.mkdtemp(prefix="gpt2d-bench-")
-    sock = os.path.join(tmp, "gpt2d.sock")
-    conf = os.path.join(tmp, "gpt2d.conf")
-    open(conf, "w").close()  # defaults only: no system config leaks into the figures
-    daemon = subprocess.Popen([a.gpt2d, "--socket", sock, "--model", f"m={a.model}", "--threads", str(a.threads),
-                               "--config", conf, "--max-sessions", "64"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    daemon, sock = start_daemon(a.gpt2d, f"m={a.model}", a.threads, "--max-sessions", "64")
     try:
-        for _ in range(600):
-            if os.path.exists(sock):
-                try:
-                    c = Conn(sock); c.send({"id": 1, "op": "health"}); c.read(); c.close(); break
-                except OSError:
-                    pass
-            time.sleep(0.05)
-        else:
-            raise RuntimeError("gpt2d did not start")
-
         # 1. One session: tokens/s between token lines 1..64 (the first line includes the prompt),
         #    interleaved with in-process runs so both see the same machine.
         stream_times(sock, ids(32), 8)  # warm-up
@@ -158,10 +172,7 @@ def main():
         daemon.wait(timeout=30)
 
     r["threads"] = a.threads
-    if not a.json:
-        for k, v in r.items():
-            print(f"{k:26s} {v:10.2f}" if isinstance(v, float) else f"{k:26s} {v}")
-    print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in r.items()}))
+    report(r, a.json)
 
 
 if __name__ == "__main__":

@@ -93,8 +93,9 @@ static void *worker_main(void *arg) {
     }
 }
 
-/// Publishes a generation to every worker and waits until all of them have left it.
-static void broadcast_and_join(void) {
+/// Publishes a new generation to every worker (waking sleepers); wait_workers() then waits until
+/// all of them have left it.
+static void publish_generation(void) {
     atomic_store(&pool.pending, pool.threads - 1);
     atomic_fetch_add(&pool.generation, 1);
     if (atomic_load(&pool.sleepers) > 0) futex_wake_all(&pool.generation);
@@ -112,7 +113,7 @@ int ck_pool_set_threads(int threads) {
         // Stop the current workers, then start the new set.
         if (pool.threads > 1) {
             atomic_store(&pool.stop, 1);
-            broadcast_and_join();
+            publish_generation();
             wait_workers();
             for (int i = 1; i < pool.threads; i++) pthread_join(pool.workers[i], NULL);
             atomic_store(&pool.stop, 0);
@@ -142,7 +143,7 @@ void ck_pool_run(long tasks, ck_task_fn fn, void *ctx) {
     pool.fn = fn;
     pool.ctx = ctx;
     atomic_store_explicit(&pool.next, 0, memory_order_relaxed);
-    broadcast_and_join();
+    publish_generation();
     drain(0);
     wait_workers();
     pthread_mutex_unlock(&pool.lock);

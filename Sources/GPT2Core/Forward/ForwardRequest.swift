@@ -22,6 +22,14 @@ public struct ForwardRequest {
     public init(cache: KVCache, tokens: [Int32], logits: RowSelection = .last, hidden: RowSelection = .none) {
         self.cache = cache; self.tokens = tokens; self.logits = logits; self.hidden = hidden
     }
+
+    /// The new tokens whose final hidden state any output reads (the union of both selections).
+    var outputTokens: Range<Int> {
+        let T = tokens.count
+        if logits == .all || hidden == .all { return 0..<T }
+        if logits == .last || hidden == .last { return (T - 1)..<T }
+        return 0..<0
+    }
 }
 
 /// Outputs for one ForwardRequest. Row-major; rows follow the request's RowSelection.

@@ -73,7 +73,7 @@ public final class GPT2Runner {
 
         let eps = config.layerNormEpsilon
         // Rows the outputs read; in the last layer only they go past the key/value projection.
-        let keep = outputRows(batch, rowStart, n)
+        let keep = outputRows(batch, n)
         for (l, lw) in weights.layers.enumerated() {
             // Attention sub-block: x += c_proj(attn(ln_1(x))).
             LayerNormKernel.apply(x, ldx: C, rows: n, c: C, gamma: lw.ln1Weight.data, beta: lw.ln1Bias.data, eps: eps, h, ldo: C)
@@ -114,13 +114,9 @@ public final class GPT2Runner {
     /// A prefill that only wants its last position (generation, classification, embeddings) then
     /// runs the last layer's attention, projection and MLP for that one row per sequence: its
     /// keys and values are still computed and cached for every row.
-    private func outputRows(_ batch: [ForwardRequest], _ rowStart: [Int], _ n: Int) -> [(s: Int, t: Int)]? {
+    private func outputRows(_ batch: [ForwardRequest], _ n: Int) -> [(s: Int, t: Int)]? {
         var rows: [(s: Int, t: Int)] = []
-        for (s, req) in batch.enumerated() {
-            let T = req.tokens.count
-            if req.logits == .all || req.hidden == .all { rows.append(contentsOf: (0..<T).map { (s, $0) }) }
-            else if req.logits == .last || req.hidden == .last { rows.append((s, T - 1)) }
-        }
+        for (s, req) in batch.enumerated() { rows.append(contentsOf: req.outputTokens.map { (s, $0) }) }
         return rows.count == n ? nil : rows
     }
 
@@ -350,11 +346,7 @@ public final class GPT2Runner {
         var selected: [[Int]] = []
         var total = 0
         for (s, req) in batch.enumerated() {
-            let T = req.tokens.count
-            let want: [Int]
-            if req.logits == .all || req.hidden == .all { want = Array(0..<T) }
-            else if req.logits == .last || req.hidden == .last { want = [T - 1] }
-            else { want = [] }
+            let want = req.outputTokens
             selected.append(want.map { rowStart[s] + $0 })
             total += want.count
         }

@@ -31,22 +31,7 @@ public enum Matmul {
     static func conv1D(_ x: UnsafePointer<Float>, m: Int, k: Int, ldx: Int? = nil,
                        _ w: UnsafePointer<Float>, half: HalfView? = nil, n: Int,
                        _ out: UnsafeMutablePointer<Float>, ldo: Int? = nil, beta: Float) {
-        let ldx = ldx ?? k, ldo = ldo ?? n
-        if ownKernels {
-            if m <= smallMaxRows, let half {
-                ck_matmul_kn_w16_parallel(x, m, k, ldx, half.data, half.kind.ckKind, n, n, out, ldo, beta)
-            } else if m <= smallMaxRows {
-                ck_matmul_kn_parallel(x, m, k, ldx, w, n, n, out, ldo, beta)
-            } else {
-                ck_gemm_parallel(m, n, k, 1, x, ldx, w, n, 0, beta, out, ldo)
-            }
-        } else if m == 1 {
-            // y[N] = wᵀ[N, K] · x[K]: row-major Trans is OpenBLAS's column-major NoTrans streaming kernel.
-            cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(n), 1, w, Int32(n), x, 1, beta, out, 1)
-        } else {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
-                        1, x, Int32(ldx), w, Int32(n), beta, out, Int32(ldo))
-        }
+        product(x, m: m, k: k, ldx: ldx ?? k, w, half: half, n: n, transposed: false, out, ldo: ldo ?? n, beta: beta)
     }
 
     /// out[M, N] = beta·out + x[M, K] · w[N, K]ᵀ   (Linear layout, w row-major [out, in]). beta is 0 or 1.
@@ -55,20 +40,31 @@ public enum Matmul {
     static func linear(_ x: UnsafePointer<Float>, m: Int, k: Int, ldx: Int? = nil,
                        _ w: UnsafePointer<Float>, half: HalfView? = nil, n: Int,
                        _ out: UnsafeMutablePointer<Float>, ldo: Int? = nil, beta: Float) {
-        let ldx = ldx ?? k, ldo = ldo ?? n
+        product(x, m: m, k: k, ldx: ldx ?? k, w, half: half, n: n, transposed: true, out, ldo: ldo ?? n, beta: beta)
+    }
+
+    /// Both layouts: w is [K, N] (row stride N) or, when `transposed`, [N, K] (row stride K).
+    @inline(__always)
+    private static func product(_ x: UnsafePointer<Float>, m: Int, k: Int, ldx: Int,
+                                _ w: UnsafePointer<Float>, half: HalfView?, n: Int, transposed: Bool,
+                                _ out: UnsafeMutablePointer<Float>, ldo: Int, beta: Float) {
+        let ldw = transposed ? k : n
         if ownKernels {
             if m <= smallMaxRows, let half {
-                ck_matmul_nk_w16_parallel(x, m, k, ldx, half.data, half.kind.ckKind, k, n, out, ldo, beta)
+                (transposed ? ck_matmul_nk_w16_parallel : ck_matmul_kn_w16_parallel)(
+                    x, m, k, ldx, half.data, half.kind.ckKind, ldw, n, out, ldo, beta)
             } else if m <= smallMaxRows {
-                ck_matmul_nk_parallel(x, m, k, ldx, w, k, n, out, ldo, beta)
+                (transposed ? ck_matmul_nk_parallel : ck_matmul_kn_parallel)(x, m, k, ldx, w, ldw, n, out, ldo, beta)
             } else {
-                ck_gemm_parallel(m, n, k, 1, x, ldx, w, k, 1, beta, out, ldo)
+                ck_gemm_parallel(m, n, k, 1, x, ldx, w, ldw, transposed ? 1 : 0, beta, out, ldo)
             }
         } else if m == 1 {
-            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), 1, w, Int32(k), x, 1, beta, out, 1)
+            // y[N] = op(w)·x: OpenBLAS's streaming sgemv (row-major Trans of [K, N] is its column-major NoTrans).
+            cblas_sgemv(CblasRowMajor, transposed ? CblasNoTrans : CblasTrans, Int32(transposed ? n : k),
+                        Int32(transposed ? k : n), 1, w, Int32(ldw), x, 1, beta, out, 1)
         } else {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
-                        1, x, Int32(ldx), w, Int32(k), beta, out, Int32(ldo))
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, transposed ? CblasTrans : CblasNoTrans, Int32(m), Int32(n), Int32(k),
+                        1, x, Int32(ldx), w, Int32(ldw), beta, out, Int32(ldo))
         }
     }
 
