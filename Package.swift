@@ -80,6 +80,7 @@ let package = Package(
         .target(name: "GPT2TestSupport", dependencies: ["GPT2Core"], path: "Tests/GPT2TestSupport"),
         .testTarget(name: "GPT2CoreTests", dependencies: ["GPT2Core", "GPT2TestSupport"]),
         .testTarget(name: "GPT2TokenizerTests", dependencies: ["GPT2Tokenizer", "GPT2TestSupport"]),
+        .testTarget(name: "CKernelsTests", dependencies: ["CKernels"]),
         .testTarget(name: "GPT2JSONTests", dependencies: ["GPT2JSON"]),
         .testTarget(name: "GPT2WireTests", dependencies: ["GPT2Wire"]),
         .testTarget(name: "GPT2SystemdTests", dependencies: ["GPT2Systemd"]),
