@@ -15,6 +15,21 @@ public struct StatsResponse: WireResponse {
     public var completionTokensTotal: Int
     public var sessions: Int
 
+    public static let wireDefaults = StatsResponse(
+        uptimeSeconds: 0, connections: 0, requestsActive: 0, queueDepth: 0, requestsTotal: 0, errorsTotal: 0,
+        promptTokensTotal: 0, completionTokensTotal: 0, sessions: 0)
+    public static let wireFields: [WireField<Self>] = [
+        .required("uptime_seconds", \.uptimeSeconds, .number()),
+        .required("connections", \.connections, .int()),
+        .required("requests_active", \.requestsActive, .int()),
+        .required("queue_depth", \.queueDepth, .int()),
+        .required("requests_total", \.requestsTotal, .int()),
+        .required("errors_total", \.errorsTotal, .int()),
+        .required("prompt_tokens_total", \.promptTokensTotal, .int()),
+        .required("completion_tokens_total", \.completionTokensTotal, .int()),
+        .required("sessions", \.sessions, .int()),
+    ]
+
     public init(
         uptimeSeconds: Double, connections: Int, requestsActive: Int, queueDepth: Int, requestsTotal: Int,
         errorsTotal: Int, promptTokensTotal: Int, completionTokensTotal: Int, sessions: Int
@@ -28,26 +43,5 @@ public struct StatsResponse: WireResponse {
         self.promptTokensTotal = promptTokensTotal
         self.completionTokensTotal = completionTokensTotal
         self.sessions = sessions
-    }
-
-    public init(from body: JSONObject) throws(WireError) {
-        let r = FieldReader(body)
-        uptimeSeconds = try r.double("uptime_seconds")
-        connections = try r.int("connections")
-        requestsActive = try r.int("requests_active")
-        queueDepth = try r.int("queue_depth")
-        requestsTotal = try r.int("requests_total")
-        errorsTotal = try r.int("errors_total")
-        promptTokensTotal = try r.int("prompt_tokens_total")
-        completionTokensTotal = try r.int("completion_tokens_total")
-        sessions = try r.int("sessions")
-    }
-
-    public func json() -> JSONObject {
-        ["uptime_seconds": .double(uptimeSeconds), "connections": .int(Int64(connections)),
-         "requests_active": .int(Int64(requestsActive)), "queue_depth": .int(Int64(queueDepth)),
-         "requests_total": .int(Int64(requestsTotal)), "errors_total": .int(Int64(errorsTotal)),
-         "prompt_tokens_total": .int(Int64(promptTokensTotal)),
-         "completion_tokens_total": .int(Int64(completionTokensTotal)), "sessions": .int(Int64(sessions))]
     }
 }
