@@ -29,14 +29,14 @@ let package = Package(
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
 
         // MARK: Libraries
-        /// Swift JSON value over json-c; the only importer of CJSONC.
+        /// Swift JSON value over json-c; the only importer of CJSONC, and the one JSON reader of the project.
         .target(name: "GPT2JSON", dependencies: ["CJSONC"]),
         /// GPT-2 byte-level BPE tokenizer (vocab.json + merges.txt), streaming decoder.
-        .target(name: "GPT2Tokenizer"),
+        .target(name: "GPT2Tokenizer", dependencies: ["GPT2JSON"]),
         /// Small-batch matrix kernels with x86 intrinsics (AVX-512 chosen at run time); no logic beyond the math.
         .target(name: "CKernels"),
         /// Config, mmap'd safetensors weights, kernels, KV cache, batched forward. Only importer of CBLAS.
-        .target(name: "GPT2Core", dependencies: ["CBLAS", "CKernels"]),
+        .target(name: "GPT2Core", dependencies: ["CBLAS", "CKernels", "GPT2JSON"]),
         /// Wire protocol v1: request/response types, error codes, line framing. Shared by daemon and clients.
         .target(name: "GPT2Wire", dependencies: ["GPT2JSON"]),
         /// sd_notify, socket activation, watchdog, journal logging. Only importer of CSystemd.
@@ -72,7 +72,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "gpt2-bench", dependencies: [
-            "GPT2Core", "GPT2Tokenizer",
+            "GPT2Core", "GPT2Tokenizer", "GPT2JSON",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
