@@ -1,7 +1,8 @@
 // WireField — one member of a wire object, declared once: its JSON name, the stored property it maps
-// to, its codec (type and validation) and how it is present (required, defaulted, optional, nullable).
-// A type's fields, in order, drive both its decoding (that order is the order errors are found in)
-// and its encoding (that order is the key order on the wire).
+// to, its codec (type and validation) and how it is present (required, defaulted, omitted when default,
+// optional, nullable). A type's fields, in order, drive both its decoding (that order is the order
+// errors are found in) and its encoding (that order is the key order on the wire). A field holds a key
+// path, so it is not Sendable: each type builds its table once, as a static constant.
 
 import GPT2JSON
 
