@@ -2,8 +2,9 @@
 // encodings, and the float32 rounding bound the comparisons use.
 import CKernels
 
-/// The kernels other than the pool (and ck_gemm_tasks' arithmetic) are AVX-512F code: on a CPU without
-/// it their tests are reported as skipped, with this reason, never run (they would fault).
+/// The packed GEMM and the elementwise kernels are AVX-512F code only: on a CPU without it their tests
+/// are reported as skipped, with this reason, never run (they would fault). The small-M kernels run on
+/// every CPU (their levels are in SmallMatmulTests.levels).
 let hasAVX512 = ck_has_avx512() != 0
 let needsAVX512 = "this CPU lacks AVX-512F (ck_has_avx512() == 0); the kernel would fault"
 

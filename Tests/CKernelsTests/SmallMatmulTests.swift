@@ -1,24 +1,26 @@
-// ck_matmul_kn / ck_matmul_nk (m ≤ 8) and their 16-bit-weight forms against the double reference:
-// every m from 1 to 8, odd k and n (below, at and past one 16-lane vector), row strides wider than the
-// rows, beta 0 (y is not read: NaN-filled) and beta 1.
+// The small-M kernels (m ≤ 8) against the double reference, at every instruction-set level this CPU
+// has (plain C always; AVX2 + FMA + F16C; AVX-512F), through ck_matmul_kn_isa / ck_matmul_nk_isa, and
+// through the public entry points at the level ck_isa() picked: every m from 1 to 8, odd k and n (below,
+// at and past one vector), row strides wider than the rows (the padding holds NaN, so a kernel that
+// reads it fails), beta 0 (y is NaN-filled: not read) and beta 1. A level the CPU lacks is not listed.
 import CKernels
+import Glibc
 import Testing
 
 @Suite struct SmallMatmulTests {
-    /// Not AVX-512 code: runs everywhere. The answer must match what the kernel's CPU reports.
-    @Test func detectionMatchesTheCPUFlags() throws {
-        let cpuinfo = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
-        let flags = cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") } ?? ""
-        #expect(hasAVX512 == flags.split(separator: " ").contains("avx512f"))
-    }
-
     static let shapes: [(k: Int, n: Int)] = [(1, 1), (7, 17), (37, 53), (300, 33)]
 
-    /// Runs `kernel(x, m, k, ldx, y, ldy, beta)` for each m, shape and beta against y = beta·y + x·op(W).
-    /// `w` is W as the kernel sees it: [k, n] (`transposed` false, kn) or [n, k] (true, nk).
+    /// The levels this CPU can run.
+    static let levels: [Int32] = [Int32(CK_ISA_PLAIN)] + (ck_has_avx2() != 0 ? [Int32(CK_ISA_AVX2)] : [])
+        + (hasAVX512 ? [Int32(CK_ISA_AVX512)] : [])
+
+    /// A kernel call: (x, m, k, ldx, W, y, ldy, beta).
+    typealias Kernel = (UnsafePointer<Float>, Int, Int, Int, Matrix, UnsafeMutablePointer<Float>, Int, Float) -> Void
+
+    /// Runs `kernel` for each m, shape and beta against y = beta·y + x·op(W). `weights` makes W as the
+    /// kernel sees it: [k, n] (`transposed` false, kn) or [n, k] (true, nk).
     func check(_ name: String, transposed: Bool, seed: UInt64,
-               weights: (inout SeededRandom, _ k: Int, _ n: Int) -> Matrix,
-               kernel: (UnsafePointer<Float>, Int, Int, Int, Matrix, UnsafeMutablePointer<Float>, Int, Float) -> Void) {
+               weights: (inout SeededRandom, _ k: Int, _ n: Int) -> Matrix, kernel: Kernel) {
         var rng = SeededRandom(seed: seed)
         for (k, n) in Self.shapes {
             let w = weights(&rng, k, n)
@@ -42,50 +44,75 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: hasAVX512, Comment(rawValue: needsAVX512)))
-    func knF32() {
-        check("kn", transposed: false, seed: 1, weights: { rng, k, n in .random(k, n, ld: n + 5, &rng) }) { x, m, k, ldx, w, y, ldy, beta in
-            w.data.withUnsafeBufferPointer { ck_matmul_kn(x, m, k, ldx, $0.baseAddress!, w.ld, w.cols, y, ldy, beta) }
-        }
+    static func randomWeights(transposed: Bool) -> (inout SeededRandom, Int, Int) -> Matrix {
+        { rng, k, n in transposed ? .random(n, k, ld: k + 5, &rng) : .random(k, n, ld: n + 5, &rng) }
     }
 
-    @Test(.enabled(if: hasAVX512, Comment(rawValue: needsAVX512)))
-    func nkF32() {
-        check("nk", transposed: true, seed: 2, weights: { rng, k, n in .random(n, k, ld: k + 5, &rng) }) { x, m, k, ldx, w, y, ldy, beta in
-            w.data.withUnsafeBufferPointer { ck_matmul_nk(x, m, k, ldx, $0.baseAddress!, w.ld, w.rows, y, ldy, beta) }
-        }
+    @Test func detectionMatchesTheCPUFlags() throws {
+        let cpuinfo = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        let flags = Set((cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") } ?? "").split(separator: " "))
+        #expect(hasAVX512 == flags.contains("avx512f"))
+        #expect((ck_has_avx2() != 0) == (flags.contains("avx2") && flags.contains("fma") && flags.contains("f16c")))
+        // The level in use is the best one, unless GPT2D_ISA lowers it.
+        #expect(ck_isa() <= Self.levels.last!)
+        if getenv("GPT2D_ISA") == nil { #expect(ck_isa() == Self.levels.last!) }
     }
 
-    /// The 16-bit kernels: against the reference on the decoded weights, and bit for bit against the F32
-    /// kernel on the same decoded weights (ckernels.h promises the same FMAs in the same order).
-    @Test(.enabled(if: hasAVX512, Comment(rawValue: needsAVX512)), arguments: HalfKind.allCases, [false, true])
-    func w16(_ kind: HalfKind, transposed: Bool) {
-        var encoded: [UInt16] = []
-        let weights = { (rng: inout SeededRandom, k: Int, n: Int) -> Matrix in
-            let (rows, cols) = transposed ? (n, k) : (k, n)
-            var bits = [UInt16](repeating: 0, count: rows * (cols + 5))
-            let w = Matrix(rows: rows, cols: cols, ld: cols + 5) { i, j in
-                let e = kind.encode(rng.float())
-                bits[i * (cols + 5) + j] = e.bits
-                return e.value
-            }
-            encoded = bits
-            return w
-        }
-        check("w16 \(kind) nk=\(transposed)", transposed: transposed, seed: transposed ? 4 : 3, weights: weights) { x, m, k, ldx, w, y, ldy, beta in
+    @Test(arguments: levels, [false, true])
+    func f32(level: Int32, transposed: Bool) {
+        check("isa \(level) nk=\(transposed)", transposed: transposed, seed: UInt64(10 + level),
+              weights: Self.randomWeights(transposed: transposed)) { x, m, k, ldx, w, y, ldy, beta in
             let n = transposed ? w.rows : w.cols
-            var f32 = [Float](repeating: 0, count: m * ldy)
-            for i in 0..<(m * ldy) { f32[i] = y[i] }
-            encoded.withUnsafeBytes { wp in
-                (transposed ? ck_matmul_nk_w16 : ck_matmul_kn_w16)(x, m, k, ldx, wp.baseAddress!, kind.ck, w.ld, n, y, ldy, beta)
+            w.data.withUnsafeBytes { wp in
+                (transposed ? ck_matmul_nk_isa : ck_matmul_kn_isa)(level, x, m, k, ldx, wp.baseAddress!, 0, w.ld, n, y, ldy, beta)
             }
+        }
+    }
+
+    /// ck_matmul_kn / ck_matmul_nk, at whatever level ck_isa() chose.
+    @Test(arguments: [false, true])
+    func publicEntryPoints(transposed: Bool) {
+        check("public nk=\(transposed)", transposed: transposed, seed: 5, weights: Self.randomWeights(transposed: transposed)) {
+            x, m, k, ldx, w, y, ldy, beta in
             w.data.withUnsafeBufferPointer { wp in
-                (transposed ? ck_matmul_nk : ck_matmul_kn)(x, m, k, ldx, wp.baseAddress!, w.ld, n, &f32, ldy, beta)
+                if transposed {
+                    ck_matmul_nk(x, m, k, ldx, wp.baseAddress!, w.ld, w.rows, y, ldy, beta)
+                } else {
+                    ck_matmul_kn(x, m, k, ldx, wp.baseAddress!, w.ld, w.cols, y, ldy, beta)
+                }
             }
-            for i in 0..<m {
-                for j in 0..<n where y[i * ldy + j].bitPattern != f32[i * ldy + j].bitPattern {
-                    Issue.record("w16 \(kind) m=\(m) k=\(k) n=\(n): [\(i), \(j)] \(y[i * ldy + j]) ≠ F32 kernel's \(f32[i * ldy + j])")
-                    return
+        }
+    }
+
+    /// The 16-bit forms at each level: against the reference on the decoded weights, and bit for bit
+    /// against the same level's F32 kernel on those decoded weights (ckernels.h: same FMAs, same order).
+    @Test(arguments: levels, HalfKind.allCases)
+    func w16(level: Int32, kind: HalfKind) {
+        for transposed in [false, true] {
+            var encoded: [UInt16] = []
+            let weights = { (rng: inout SeededRandom, k: Int, n: Int) -> Matrix in
+                let (rows, cols) = transposed ? (n, k) : (k, n)
+                var bits = [UInt16](repeating: 0, count: rows * (cols + 5))
+                let w = Matrix(rows: rows, cols: cols, ld: cols + 5) { i, j in
+                    let e = kind.encode(rng.float())
+                    bits[i * (cols + 5) + j] = e.bits
+                    return e.value
+                }
+                encoded = bits
+                return w
+            }
+            let label = "w16 \(kind) isa \(level) nk=\(transposed)"
+            check(label, transposed: transposed, seed: transposed ? 4 : 3, weights: weights) { x, m, k, ldx, w, y, ldy, beta in
+                let n = transposed ? w.rows : w.cols
+                let isa = transposed ? ck_matmul_nk_isa : ck_matmul_kn_isa
+                var f32 = Array(UnsafeBufferPointer(start: y, count: m * ldy))
+                encoded.withUnsafeBytes { isa(level, x, m, k, ldx, $0.baseAddress!, kind.ck, w.ld, n, y, ldy, beta) }
+                w.data.withUnsafeBytes { isa(level, x, m, k, ldx, $0.baseAddress!, 0, w.ld, n, &f32, ldy, beta) }
+                for i in 0..<m {
+                    for j in 0..<n where y[i * ldy + j].bitPattern != f32[i * ldy + j].bitPattern {
+                        Issue.record("\(label) m=\(m) k=\(k) n=\(n): [\(i), \(j)] \(y[i * ldy + j]) ≠ F32's \(f32[i * ldy + j])")
+                        return
+                    }
                 }
             }
         }
