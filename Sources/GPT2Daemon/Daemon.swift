@@ -43,10 +43,8 @@ public final class Daemon: @unchecked Sendable {
     let logger: Logger
     public let server: ServerState
     private let settings: Locked<DaemonConfig>
-    /// The running services (set by `start`).
-    private var group: ServiceGroup?
-    /// Runs `group` to its end.
-    private var runTask: Task<Void, Never>?
+    /// The service group once `start` ran it, and the task that runs it to its end.
+    private let running = Locked<(group: ServiceGroup, task: Task<Void, Never>)?>(nil)
 
     /// The settings in effect (models and engine limits as loaded; live keys as last reloaded).
     public var config: DaemonConfig { settings.current }
@@ -122,8 +120,7 @@ public final class Daemon: @unchecked Sendable {
             statusLine: { [engine, server] in Daemon.statusLine(engine: engine, server: server) },
             drainTimeoutSeconds: { [settings] in settings.current.drainTimeoutSeconds },
             signals: signals, logger: logger)
-        self.group = group
-        runTask = Task { [logger] in
+        let task = Task { [logger] in
             do {
                 try await group.run()
             } catch {
@@ -131,6 +128,7 @@ public final class Daemon: @unchecked Sendable {
             }
             logger.info("stopped")
         }
+        running.withLock { $0 = (group, task) }
         logger.info("listening", metadata: ["socket": "\(describe(target))",
                                             "models": "\(engine.modelInfos.map(\.name).joined(separator: ","))",
                                             "compute": "\(ComputeThreads.description)"])
@@ -196,13 +194,14 @@ public final class Daemon: @unchecked Sendable {
     /// Graceful stop (see the file header): the service group's graceful shutdown. Idempotent; returns
     /// when everything is closed.
     public func shutdown() async {
-        await group?.triggerGracefulShutdown()
-        await runTask?.value
+        guard let (group, task) = running.current else { return }
+        await group.triggerGracefulShutdown()
+        await task.value
     }
 
     /// Returns when the services have stopped (after a shutdown signal or `shutdown()`).
     func waitUntilStopped() async {
-        await runTask?.value
+        await running.current?.task.value
     }
 }
 

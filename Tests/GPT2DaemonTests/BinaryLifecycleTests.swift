@@ -44,7 +44,8 @@ import Glibc
         })
         #expect(try await c.call("health", id: 2).string("status") == "ok")
 
-        try await c.send(#"{"id":"long","op":"generate","model":"tiny","prompt":"Once upon a time","max_new_tokens":100,"stream":true}"#)
+        try await c.send(#"{"id":"long","op":"generate","model":"tiny","prompt":"Once upon a time","#
+            + #""max_new_tokens":100,"stream":true}"#)
         let first = try await c.readResponse()
         guard case .token = first.kind else { Issue.record("expected a token line, got \(first)"); return }
         kill(p.pid, SIGTERM)

@@ -2,7 +2,8 @@
 // systemd/gpt2d.conf.example and ConfigFile.swift) overlaid with command-line options.
 //
 // Precedence: built-in defaults (DaemonSettings) < config file < command line; ConfigLayer merges them.
-// A SIGHUP re-reads the file and applies the same command-line overrides again (so `--log-level` on the command line keeps winning after a reload).
+// A SIGHUP re-reads the file and applies the same command-line overrides again (so `--log-level` on
+// the command line keeps winning after a reload).
 
 import Foundation
 import GPT2Core

@@ -13,7 +13,8 @@ public enum DaemonHelp {
     /// The whole `--help` text (ends with a newline).
     public static func text() -> String {
         let live = DaemonSettings.liveKeys.joined(separator: ", ")
-        var out = "OVERVIEW: Serve GPT-2 models to local programs over a Unix socket (JSON lines, protocol v\(ProtocolVersion.current)).\n\n"
+        var out = "OVERVIEW: Serve GPT-2 models to local programs over a Unix socket "
+            + "(JSON lines, protocol v\(ProtocolVersion.current)).\n\n"
         out += wrap("""
         Settings come from the config file (default \(DaemonConfig.defaultConfigPath), optional; see \
         systemd/gpt2d.conf.example); each option below overrides the file's key of the same name \
@@ -44,12 +45,17 @@ public enum DaemonHelp {
     }
 
     /// The usage line printed after a usage error.
-    public static var usage: String { "Usage: gpt2d [--config <file>] [--<option> <value> ...]\n  See 'gpt2d --help' for more information." }
+    public static var usage: String {
+        "Usage: gpt2d [--config <file>] [--<option> <value> ...]\n  See 'gpt2d --help' for more information."
+    }
 
     /// `  name   help…` with the help wrapped at `width`, continuation lines at `helpColumn`.
     static func option(_ name: String, _ help: String) -> String {
         let head = "  " + name
-        let pad = head.count < helpColumn ? String(repeating: " ", count: helpColumn - head.count) : "\n" + String(repeating: " ", count: helpColumn)
+        // A name too long for the column gets a line of its own.
+        let pad = head.count < helpColumn
+            ? String(repeating: " ", count: helpColumn - head.count)
+            : "\n" + String(repeating: " ", count: helpColumn)
         return head + pad + wrap(help, indent: helpColumn).dropFirst(helpColumn)
     }
 

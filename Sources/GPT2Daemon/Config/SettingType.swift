@@ -50,7 +50,8 @@ extension SettingType where Value == Double {
         let format: @Sendable (Double) -> String = { n in
             n.rounded() == n && abs(n) < 1e15 ? String(Int(n)) : String(n)
         }
-        return Self(accepted: "\(format(range.lowerBound))...\(format(range.upperBound))", parse: { v throws(SettingValueError) in
+        let accepted = "\(format(range.lowerBound))...\(format(range.upperBound))"
+        return Self(accepted: accepted, parse: { v throws(SettingValueError) in
             guard let n = Double(v), n.isFinite, range.contains(n) else {
                 throw SettingValueError("expected a number in \(range.lowerBound)...\(range.upperBound)")
             }

@@ -7,8 +7,8 @@
 //   deadline   if that takes longer than drain_timeout_s (read now: a reload may have changed it), the
 //              rest is stopped with engine.shutdown(drain: false), which also ends the drain call.
 //
-// Both calls run in one task group, so neither outlives the service. On cancellation (not a graceful
-// shutdown) the engine is stopped at once.
+// The deadline is a child task of the service, so neither call outlives it. On cancellation (not a
+// graceful shutdown) the engine is stopped at once.
 
 import Logging
 import ServiceLifecycle
@@ -33,24 +33,23 @@ struct EngineService: Service {
             return
         }
         let seconds = max(0, drainTimeoutSeconds())
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask { [engine] in
-                await engine.shutdown(drain: true)
-                return true
-            }
-            group.addTask {
-                // Ends early when cancelled (the drain finished first, or the service was cancelled).
+        let drained = Locked(false)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [engine, logger] in
+                // The deadline. Cancelled when the drain ends in time; cancelled with the service, or
+                // expired, it stops the rest, which also ends the drain call below.
                 try? await Task.sleep(for: .seconds(seconds))
-                return false
-            }
-            let drained = await group.next() ?? false
-            if drained {
-                group.cancelAll()
-            } else {
-                logger.warning("drain timeout reached; stopping the remaining requests",
-                               metadata: ["drain_timeout_s": "\(seconds)"])
+                guard !drained.current else { return }
+                if !Task.isCancelled {
+                    logger.warning("drain timeout reached; stopping the remaining requests",
+                                   metadata: ["drain_timeout_s": "\(seconds)"])
+                }
                 await engine.shutdown(drain: false)
             }
+            // Called at once in this task, so new work is refused as soon as the service's turn comes.
+            await engine.shutdown(drain: true)
+            drained.withLock { $0 = true }
+            group.cancelAll()
         }
     }
 }

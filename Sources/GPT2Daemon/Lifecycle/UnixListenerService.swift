@@ -33,10 +33,16 @@ struct UnixConnectionsService: Service {
     /// How long connections may take to write their last answers after the drain.
     var closeGrace: Duration = .seconds(2)
 
+    /// Which child of `run` ended.
+    private enum Ended { case acceptLoop, grace }
+
     func run() async {
-        await withTaskGroup(of: Void.self) { group in
+        await withTaskGroup(of: Ended.self) { group in
             // Accepts until the listening socket closes, then returns once every connection has closed.
-            group.addTask { [server] in await server.run() }
+            group.addTask { [server] in
+                await server.run()
+                return .acceptLoop
+            }
             // Not before this service's turn, even when no connection is open: an early return would
             // end the service out of order.
             if (try? await gracefulShutdown()) != nil {
@@ -44,11 +50,11 @@ struct UnixConnectionsService: Service {
                 group.addTask { [state, closeGrace] in
                     try? await Task.sleep(for: closeGrace)
                     if !Task.isCancelled { state.forceCloseAllConnections() }
+                    return .grace
                 }
-                // The accept loop ending first cancels the timer; the timer ending first closes what is
-                // left, and the accept loop ends right after.
-                _ = await group.next()
-                group.cancelAll()
+                // The accept loop ending first cancels the timer; the timer ending first has closed what
+                // was left, and the group then waits for the accept loop, which ends right after.
+                if await group.next() == .acceptLoop { group.cancelAll() }
             } else {
                 state.forceCloseAllConnections()
             }
