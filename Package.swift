@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // MARK: C libraries (one system-library target each; includes only)
@@ -52,6 +54,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Configuration", package: "swift-configuration"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
 
         // MARK: Clients (never link OpenBLAS, libsystemd or the engine)
@@ -67,10 +72,8 @@ let package = Package(
         ], path: "Clients/gpt2ctl", exclude: ["completions"]),
 
         // MARK: Executables
-        .executableTarget(name: "gpt2d", dependencies: [
-            "GPT2Daemon",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        /// Its options come from GPT2Daemon's settings table (DaemonCommandLine), not from ArgumentParser.
+        .executableTarget(name: "gpt2d", dependencies: ["GPT2Daemon", "GPT2Wire"]),
         .executableTarget(name: "gpt2-bench", dependencies: [
             "GPT2Core", "GPT2Tokenizer", "GPT2JSON",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -84,7 +87,10 @@ let package = Package(
         .testTarget(name: "GPT2JSONTests", dependencies: ["GPT2JSON"]),
         .testTarget(name: "GPT2WireTests", dependencies: ["GPT2Wire"]),
         .testTarget(name: "GPT2SystemdTests", dependencies: ["GPT2Systemd"]),
-        .testTarget(name: "GPT2DaemonTests", dependencies: ["GPT2Daemon", "GPT2TestSupport"]),
+        .testTarget(name: "GPT2DaemonTests", dependencies: [
+            "GPT2Daemon", "GPT2TestSupport",
+            .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+        ]),
         .testTarget(name: "GPT2TasksTests", dependencies: ["GPT2Tasks", "GPT2TestSupport"]),
         .testTarget(name: "GPT2ClientTests", dependencies: ["GPT2Client", "GPT2Daemon", "GPT2TestSupport"]),
     ],

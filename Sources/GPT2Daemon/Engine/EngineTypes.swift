@@ -1,20 +1,22 @@
 // EngineTypes — the values that cross between the socket server and the engine.
 import GPT2Wire
 
-/// Tunables of the engine (set from the daemon's config file / command line).
+/// Tunables of the engine (set from the daemon's config file / command line). The defaults are the
+/// daemon's (DaemonSettings; a test checks they agree), except `threads`, a library default: the
+/// daemon's `threads = 0` means every CPU.
 public struct EngineOptions: Sendable {
     /// Compute threads: the size of the kernels' compute pool (or OpenBLAS' threads without AVX-512).
     public var threads: Int = 2
     /// Global KV-cache budget in bytes, shared by every model; nil = unlimited.
-    public var kvCacheBytes: Int? = 2 << 30
+    public var kvCacheBytes: Int? = 1 << 30
     /// Positions per KV block.
     public var kvBlockTokens: Int = 32
     /// Most new tokens put through one forward pass (decode tokens + prefill chunks).
     public var maxBatchTokens: Int = 512
     /// Most open sessions (all users).
-    public var maxSessions: Int = 4096
+    public var maxSessions: Int = 64
     /// Sessions unused for this long (seconds) are closed.
-    public var sessionIdleTimeout: Double = 3600
+    public var sessionIdleTimeout: Double = 600
     /// Most requests queued or running before new ones get `overloaded`.
     public var maxPendingJobs: Int = 1024
 
