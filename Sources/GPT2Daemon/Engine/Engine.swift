@@ -123,12 +123,17 @@ public final class Engine: @unchecked Sendable {
         let c = counters
         let queued = inbox.count
         cond.unlock()
-        let budget = modelsByName.values.first?.pool.budget
+        let first = modelOrder.first.flatMap { modelsByName[$0]?.pool }
+        let budget = first?.budget
+        let used = budget?.usedBytes ?? 0
+        var free: Int? = nil
+        if let limit = budget?.limitBytes, let block = first?.bytesPerBlock { free = max(0, limit - used) / block }
         return EngineStats(
             requestsActive: c.activeJobs, queueDepth: queued, requestsTotal: c.requestsTotal, errorsTotal: c.errorsTotal,
             promptTokensTotal: c.promptTokens, completionTokensTotal: c.completionTokens, cachedTokensTotal: c.cachedTokens,
-            sessions: sessions.count, kvBytesInUse: budget?.usedBytes ?? 0, kvBytesLimit: budget?.limitBytes,
-            forwardPasses: c.forwardPasses, preemptions: c.preemptions)
+            sessions: sessions.count, kvBytesInUse: used, kvBytesLimit: budget?.limitBytes,
+            kvBlocksInUse: modelsByName.values.reduce(0) { $0 + $1.pool.blocksInUse }, kvBlocksFree: free,
+            forwardPasses: c.forwardPasses, preemptions: c.preemptions, batchRowsTotal: c.batchRows, batchRowsLast: c.lastBatchRows)
     }
 
     // MARK: - Submission (any thread)
@@ -456,8 +461,10 @@ public final class Engine: @unchecked Sendable {
                 let s = spans.firstIndex { $0.contains(failed) } ?? 0
                 let needy = batch[s].job
                 let holders = active.filter { $0.cache != nil && $0.cache.allocatedBytes > 0 }
+                // The needy job keeps its index among the holders when it holds memory itself.
+                let needyID = holders.firstIndex { $0 === needy } ?? holders.count
                 let action = Scheduler.resolveShortage(
-                    needy: view(needy, id: -1), holders: holders.enumerated().map { view($1, id: $0) },
+                    needy: view(needy, id: needyID), holders: holders.enumerated().map { view($1, id: $0) },
                     canEvict: prefixCache.count > 0 || sessions.hasEvictableCache)
                 switch action {
                 case .evictCache:
