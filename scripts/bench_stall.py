@@ -3,13 +3,15 @@
 
 Starts the release `gpt2d` on a temporary socket with MODEL_DIR, then, repeated --repeats times:
 
-  1. client A streams a greedy generation (16-token prompt, --tokens new tokens, ignore_eos);
+  1. client A streams greedy generations back to back (16-token prompts, --tokens new tokens each,
+     ignore_eos), so its stream outlasts whatever B costs even on a small-context model;
   2. once A has --warmup token lines, client B sends one `generate` whose text prompt is --mib MiB of
      English-like words with max_new_tokens 1. The prompt is far longer than any GPT-2 context, so B
      is answered `context_overflow` — after the daemon has tokenized it: the cost measured here is the
      tokenization, wherever the daemon does it;
   3. the gaps between A's consecutive token lines are recorded, from B's send until B's answer
-     arrives plus 10 more of A's tokens.
+     arrives plus 10 more of A's tokens (a gap between two of A's requests includes a 16-token
+     prefill).
 
 Reports (milliseconds; rough — the machine is shared):
 
@@ -22,6 +24,9 @@ Reports (milliseconds; rough — the machine is shared):
 
 Usage:
   python3 scripts/bench_stall.py Tests/Fixtures/models/tiny-gpt2 --threads 2 [--gpt2d PATH] [--json]
+
+The tiny fixture (n_embd 32) keeps a decode step at a few milliseconds, so a stall of the compute
+thread stands out; tokenization costs the same whatever the model.
 """
 import argparse
 import os
@@ -49,45 +54,49 @@ def big_text(mib, seed=11):
     return " ".join(out)
 
 
-def one_run(sock, text, tokens, warmup):
+def one_run(sock, text, tokens, warmup, tail=10):
+    """A streams generations back to back (one connection, each `tokens` long) until `warmup` token
+    lines arrived, then B sends its prompt; A goes on until B is answered and `tail` more lines
+    arrived. Returns (quiet gaps, gaps from B's send to the end, B's answer time, B's code)."""
     a = Conn(sock)
     rng = random.Random(3)
-    a.send({"id": "a", "op": "generate", "model": "m", "tokens": [rng.randrange(50000) for _ in range(16)],
-            "max_new_tokens": tokens, "stream": True, "ignore_eos": True})
     arrivals = []
     b_done = {}
 
     def send_b():
         b = Conn(sock)
         t0 = time.perf_counter()
-        b.send({"id": "b", "op": "generate", "model": "m", "text": text, "max_new_tokens": 1})
+        b.send({"id": "b", "op": "generate", "model": "m", "prompt": text, "max_new_tokens": 1})
         msg = b.read()
         b_done["t0"], b_done["t1"] = t0, time.perf_counter()
         b_done["code"] = msg.get("error", {}).get("code", msg.get("type"))
         b.close()
 
     b_thread = None
-    while True:
-        msg = a.read()
-        if msg["type"] == "token":
-            arrivals.append(time.perf_counter())
-            if len(arrivals) == warmup:
-                b_thread = threading.Thread(target=send_b)
-                b_thread.start()
-        elif msg["type"] == "result":
-            break
-        else:
-            raise RuntimeError(msg)
+    after_b = 0
+    n = 0
+    while after_b < tail:
+        n += 1
+        a.send({"id": f"a{n}", "op": "generate", "model": "m", "tokens": [rng.randrange(50000) for _ in range(16)],
+                "max_new_tokens": tokens, "stream": True, "ignore_eos": True})
+        while True:
+            msg = a.read()
+            if msg["type"] == "token":
+                arrivals.append(time.perf_counter())
+                if len(arrivals) == warmup:
+                    b_thread = threading.Thread(target=send_b)
+                    b_thread.start()
+                if "t1" in b_done:
+                    after_b += 1
+            elif msg["type"] == "result":
+                break
+            else:
+                raise RuntimeError(msg)
     a.close()
     b_thread.join()
     gaps = [(t1, (t1 - t0) * 1000) for t0, t1 in zip(arrivals, arrivals[1:])]
-    quiet = [g for t, g in gaps[1:warmup - 1]]
-    # The window: from B's send to B's answer, plus the next 10 gaps (a stall shows up as one long gap).
-    after = [i for i, (t, _) in enumerate(gaps) if t > b_done["t1"]]
-    end = (after[0] + 10) if after else len(gaps)
-    window = [g for t, g in gaps[:end] if t > b_done["t0"]]
-    if not window:
-        raise RuntimeError("stream ended before B was answered: raise --tokens")
+    quiet = [g for _, g in gaps[1:warmup - 1]]
+    window = [g for t, g in gaps if t > b_done["t0"]]
     return quiet, window, (b_done["t1"] - b_done["t0"]) * 1000, b_done["code"]
 
 
@@ -97,7 +106,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--mib", type=float, default=1.0)
-    ap.add_argument("--tokens", type=int, default=400)
+    ap.add_argument("--tokens", type=int, default=100)
     ap.add_argument("--warmup", type=int, default=20)
     ap.add_argument("--gpt2d", default=os.path.join(ROOT, ".build/release/gpt2d"))
     ap.add_argument("--json", action="store_true")

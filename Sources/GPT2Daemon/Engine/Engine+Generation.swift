@@ -42,7 +42,7 @@ extension Engine {
             guard f.cancelReason == nil, case .generate(let fg) = f.kind else { continue }
             var copy = leader.cache.fork()
             while copy == nil && evictSomething() { copy = leader.cache.fork() }
-            f.started = true
+            f.phase = .running
             f.admission = leader.admission  // as old as its request: preemption ranks it with its leader
             f.startedAt = leader.startedAt
             guard let cache = copy else {

@@ -153,9 +153,7 @@ public final class Engine: @unchecked Sendable {
                 var jobs: [Job] = []
                 for i in 0..<a.numReturnSequences {
                     let state = try GenerationState(request: r, model: m, index: i, group: group, events: group.memberEvents(i))
-                    let job = Job(key: key, client: client, model: m, kind: .generate(state))
-                    job.countsAsRequest = i == 0
-                    jobs.append(job)
+                    jobs.append(Job(key: key, client: client, model: m, kind: .generate(state), role: i == 0 ? .request : .member))
                 }
                 group.members = jobs
                 if case .generate(let lead) = jobs[0].kind { lead.followers = Array(jobs.dropFirst()) }
@@ -281,7 +279,7 @@ public final class Engine: @unchecked Sendable {
     private func admit(_ job: Job) {
         admissions += 1
         job.admission = admissions
-        job.started = true
+        job.phase = .running
         job.startedAt = Engine.now()
         do {
             try setUp(job)
@@ -503,7 +501,7 @@ public final class Engine: @unchecked Sendable {
                 cond.unlock()
                 // Members that never started (followers waiting for the leader's prompt) hold
                 // nothing but their registration.
-                for f in group.members where f !== job && !f.started && !f.retired { retire(f, completion: 0, failed: true) }
+                for f in group.members where f !== job && f.phase == .submitted { retire(f, completion: 0, failed: true) }
             }
         }
         if case .hidden(let h) = job.kind {
@@ -522,32 +520,33 @@ public final class Engine: @unchecked Sendable {
 
     /// Bookkeeping common to every ending: session hand-back, prefix caching, counters, forget the job.
     func retire(_ job: Job, completion: Int, failed: Bool = false, counted: Bool = true) {
-        job.retired = true
+        let wasRunning = job.phase == .running
+        job.phase = .ended
         if let s = job.session {
             // The session keeps everything the client has seen; the cache keeps what was computed.
             s.tokens = job.context
             s.cache = job.cache
             sessions.release(s)
             job.session = nil
-        } else if job.started && !job.isBeam, let cache = job.cache, cache.count > 0 {
+        } else if wasRunning && !job.isBeam, let cache = job.cache, cache.count > 0 {
             prefixCache.store(owner: job.client.uid, model: job.model.name, tokens: Array(job.context[..<cache.count]), cache: cache)
         }
         job.cache = nil
         if case .beam(let b) = job.kind { b.caches = [] }
         job.pending = []
-        if job.started { active.removeAll { $0 === job } }  // engine-thread state; unstarted jobs never joined it
+        if wasRunning { active.removeAll { $0 === job } }  // engine-thread state; submitted jobs never joined it
         cond.lock()
         if jobsByKey[job.key] === job { jobsByKey[job.key] = nil }
         liveJobs[ObjectIdentifier(job)] = nil
-        if job.countsAsRequest {
+        if job.role == .request {
             counters.requestsTotal += 1
             if counted || !failed { counters.activeJobs -= 1 }
             if failed { counters.errorsTotal += 1 }
         }
         if !failed {
-            counters.promptTokens += job.countsAsRequest ? job.promptTokens : 0
+            counters.promptTokens += job.role == .request ? job.promptTokens : 0
             counters.completionTokens += completion
-            counters.cachedTokens += job.countsAsRequest ? job.cachedTokens : 0
+            counters.cachedTokens += job.role == .request ? job.cachedTokens : 0
         }
         cond.unlock()
     }

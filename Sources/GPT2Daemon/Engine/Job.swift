@@ -23,15 +23,30 @@ final class Job {
     /// Set by cancel/cancelAll/shutdown (under Engine.lock); the scheduler ends the job at its next step.
     var cancelReason: WireError?
 
-    /// False for the extra sequences of a num_return_sequences group (the leader is the request).
-    var countsAsRequest = true
+    /// Where the job is in its life (one value, changed only by the engine: submission, admission,
+    /// the ending's bookkeeping).
+    enum Phase: Equatable {
+        /// Registered (answers `cancel`, counts as in flight): its text is being tokenized, it waits
+        /// in the inbox, or — a group follower — it waits for its leader's prompt.
+        case submitted
+        /// Admitted: on the compute thread, in `active`, computing in `cache`.
+        case running
+        /// Its bookkeeping is done (session handed back, counters, forgotten); it ends only once.
+        case ended
+    }
 
-    // Set up on the engine thread.
-    var started = false
+    /// Whether the job answers for the request in the counters, or is one more sequence of it.
+    enum Role: Equatable {
+        /// The request (a group's leader, a task's first sequence, or the only job).
+        case request
+        /// Another sequence of a num_return_sequences group or of a task request.
+        case member
+    }
+
+    let role: Role
+    var phase = Phase.submitted
     /// Admission order (engine thread): preemption picks the newest job first.
     var admission = 0
-    /// Set once the job's bookkeeping is done (it may end only once).
-    var retired = false
     var startedAt: Double = 0
     var session: SessionStore.Session?
     var cache: KVCache!
@@ -44,8 +59,8 @@ final class Job {
     var promptTokens = 0
     var cachedTokens = 0
 
-    init(key: JobKey, client: ClientIdentity, model: ServedModel, kind: Kind) {
-        self.key = key; self.client = client; self.model = model; self.kind = kind
+    init(key: JobKey, client: ClientIdentity, model: ServedModel, kind: Kind, role: Role = .request) {
+        self.key = key; self.client = client; self.model = model; self.kind = kind; self.role = role
         submittedAt = Engine.now()
     }
 
