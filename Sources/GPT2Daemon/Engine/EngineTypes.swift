@@ -58,7 +58,17 @@ public struct EngineStats: Sendable {
     public var sessions: Int
     public var kvBytesInUse: Int
     public var kvBytesLimit: Int?
+    /// KV blocks allocated now (all models).
+    public var kvBlocksInUse: Int = 0
+    /// Blocks of the first model's size that still fit the budget; nil without a budget.
+    public var kvBlocksFree: Int? = nil
     public var forwardPasses: Int
     /// Running jobs whose KV cache was dropped to let older ones progress (recomputed later).
     public var preemptions: Int = 0
+    /// Token rows put through all forward passes, and through the latest one.
+    public var batchRowsTotal: Int = 0
+    public var batchRowsLast: Int = 0
+
+    /// Mean rows per forward pass (0 before the first).
+    public var batchRowsMean: Double { forwardPasses == 0 ? 0 : Double(batchRowsTotal) / Double(forwardPasses) }
 }
