@@ -5,23 +5,25 @@
 // (query row, head) it keeps the running maximum m of the scaled scores, the sum l of exp(s − m)
 // and the accumulator acc = Σ exp(s − m)·v, rescaling l and acc by exp(m_old − m_new) whenever the
 // maximum grows. Each cached key and value row is read once per span (every head, every query row
-// of the group: the 16-position tile stays in L1 meanwhile). ck_attend_merge combines the states
+// of the group: the 8-position tile stays in L1 meanwhile). ck_attend_merge combines the states
 // of consecutive spans and writes acc / l. The result equals softmax(q·kᵀ·scale)·v up to the order
 // of the summation (and the exp polynomial's ≈ 2e-7 relative error).
 //
-// The AVX-512 bodies carry target attributes and are only called when the caller has checked
-// ck_has_avx512(); the *_portable versions are plain C for every CPU (and for the tests).
+// The AVX2 bodies (AVX2 + FMA + F16C, 8 floats per vector) carry target attributes and are only
+// called when the caller has checked ck_attention_has_avx2(); the *_portable versions are plain C
+// for every CPU (and for the tests). Decode attention is bound by reading the cache, so AVX-512
+// would add nothing but a second copy of the code.
 #include "ckernels.h"
 #include <immintrin.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
 
-#define AVX512 __attribute__((target("avx512f")))
+#define AVX2 __attribute__((target("avx2,fma,f16c")))
 #define INLINE static inline __attribute__((always_inline))
 #define UNROLL _Pragma("clang loop unroll(full)")
 
-enum { TILE = 16 };  // positions per tile: one score vector
+enum { TILE = 8 };  // positions per tile: one score vector
 
 long ck_attn_state_floats(long rows, long heads, long head_dim) { return rows * heads * (head_dim + 2); }
 
@@ -92,60 +94,69 @@ void ck_kv_load_portable(const void *src, float *dst, long n, int kind) {
     else for (long i = 0; i < n; i++) dst[i] = bf16_to_f32(s[i]);
 }
 
-// ---- AVX-512 element conversions ------------------------------------------------------------
+// ---- AVX2 element conversions ---------------------------------------------------------------
 
-INLINE AVX512 __mmask16 lanes(long left) {
-    return left >= 16 ? (__mmask16)0xFFFF : left <= 0 ? (__mmask16)0 : (__mmask16)((1u << left) - 1u);
+int ck_attention_has_avx2(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
 }
 
-/// 16 bf16 bit patterns (in 32-bit lanes' low halves) of x, rounded like f32_to_bf16.
-INLINE AVX512 __m256i bf16_round16(__m512 x) {
-    const __m512i u = _mm512_castps_si512(x);
-    const __m512i odd = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
-    __m512i r = _mm512_srli_epi32(_mm512_add_epi32(u, _mm512_add_epi32(odd, _mm512_set1_epi32(0x7FFF))), 16);
-    const __mmask16 nan = _mm512_cmp_epi32_mask(_mm512_and_si512(u, _mm512_set1_epi32(0x7FFFFFFF)),
-                                                _mm512_set1_epi32(0x7F800000), _MM_CMPINT_NLE);
-    r = _mm512_mask_or_epi32(r, nan, _mm512_srli_epi32(u, 16), _mm512_set1_epi32(0x40));
-    return _mm512_cvtepi32_epi16(r);
+/// Lanes i < left set (all ones), the rest clear: the mask for a ragged 8-float vector.
+INLINE AVX2 __m256i lanes8(long left) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(left < 8 ? left : 8)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
-INLINE AVX512 __m256i narrow16(const int kind, __m512 x) {
-    if (kind == CK_HALF_F16) return _mm512_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    return bf16_round16(x);
+/// 8 bf16 bit patterns of x (packed in 128 bits), rounded like f32_to_bf16.
+INLINE AVX2 __m128i bf16_round8(__m256 x) {
+    const __m256i u = _mm256_castps_si256(x);
+    const __m256i odd = _mm256_and_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(1));
+    const __m256i rounded = _mm256_srli_epi32(_mm256_add_epi32(u, _mm256_add_epi32(odd, _mm256_set1_epi32(0x7FFF))), 16);
+    const __m256i quiet = _mm256_or_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(0x40));
+    const __m256i nan = _mm256_cmpgt_epi32(_mm256_and_si256(u, _mm256_set1_epi32(0x7FFFFFFF)), _mm256_set1_epi32(0x7F800000));
+    const __m256i r = _mm256_blendv_epi8(rounded, quiet, nan);
+    // Each 32-bit lane holds a value ≤ 0xFFFF: pack to 16 bits, then gather the two 64-bit halves.
+    return _mm256_castsi256_si128(_mm256_permute4x64_epi64(_mm256_packus_epi32(r, r), 0x08));
 }
 
-/// 16 `kind` elements at p as F32; lanes outside mk read as 0 and are not touched in memory
-/// (masked 16-bit loads need AVX-512BW, so a partial vector goes through a zero-padded copy).
-INLINE AVX512 __m512 kvload(const int kind, __mmask16 mk, const void *p) {
-    if (kind == CK_KV_F32) return _mm512_maskz_loadu_ps(mk, p);
-    __m256i h;
-    if (mk == (__mmask16)0xFFFF) h = _mm256_loadu_si256((const __m256i *)p);
-    else {
-        uint16_t t[16] = {0};
-        memcpy(t, p, 2 * (size_t)__builtin_popcount(mk));
-        h = _mm256_loadu_si256((const __m256i *)t);
+INLINE AVX2 __m128i narrow8(const int kind, __m256 x) {
+    if (kind == CK_HALF_F16) return _mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    return bf16_round8(x);
+}
+
+/// 8 `kind` elements at p as F32; only the first `count` (≤ 8) are read, the rest are 0.
+INLINE AVX2 __m256 kvload(const int kind, long count, const void *p) {
+    if (kind == CK_KV_F32) {
+        if (count >= 8) return _mm256_loadu_ps((const float *)p);
+        return _mm256_maskload_ps((const float *)p, lanes8(count));
     }
-    if (kind == CK_HALF_F16) return _mm512_cvtph_ps(h);
-    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+    __m128i h;
+    if (count >= 8) h = _mm_loadu_si128((const __m128i *)p);
+    else {
+        uint16_t t[8] = {0};
+        memcpy(t, p, 2 * (size_t)count);
+        h = _mm_loadu_si128((const __m128i *)t);
+    }
+    if (kind == CK_HALF_F16) return _mm256_cvtph_ps(h);
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
 }
 
-AVX512 void ck_kv_store(const float *src, void *dst, long n, int kind) {
+AVX2 void ck_kv_store(const float *src, void *dst, long n, int kind) {
     if (kind == CK_KV_F32) { memcpy(dst, src, (size_t)n * 4); return; }
     uint16_t *d = (uint16_t *)dst;
     long i = 0;
     if (kind == CK_HALF_F16)
-        for (; i + 16 <= n; i += 16) _mm256_storeu_si256((__m256i *)(d + i), narrow16(CK_HALF_F16, _mm512_loadu_ps(src + i)));
+        for (; i + 8 <= n; i += 8) _mm_storeu_si128((__m128i *)(d + i), narrow8(CK_HALF_F16, _mm256_loadu_ps(src + i)));
     else
-        for (; i + 16 <= n; i += 16) _mm256_storeu_si256((__m256i *)(d + i), narrow16(CK_HALF_BF16, _mm512_loadu_ps(src + i)));
+        for (; i + 8 <= n; i += 8) _mm_storeu_si128((__m128i *)(d + i), narrow8(CK_HALF_BF16, _mm256_loadu_ps(src + i)));
     if (i < n) ck_kv_store_portable(src + i, d + i, n - i, kind);
 }
 
-AVX512 void ck_kv_load(const void *src, float *dst, long n, int kind) {
+AVX2 void ck_kv_load(const void *src, float *dst, long n, int kind) {
     if (kind == CK_KV_F32) { memcpy(dst, src, (size_t)n * 4); return; }
     const uint16_t *s = (const uint16_t *)src;
     long i = 0;
-    if (kind == CK_HALF_F16) for (; i + 16 <= n; i += 16) _mm512_storeu_ps(dst + i, kvload(CK_HALF_F16, 0xFFFF, s + i));
-    else for (; i + 16 <= n; i += 16) _mm512_storeu_ps(dst + i, kvload(CK_HALF_BF16, 0xFFFF, s + i));
+    if (kind == CK_HALF_F16) for (; i + 8 <= n; i += 8) _mm256_storeu_ps(dst + i, kvload(CK_HALF_F16, 8, s + i));
+    else for (; i + 8 <= n; i += 8) _mm256_storeu_ps(dst + i, kvload(CK_HALF_BF16, 8, s + i));
     if (i < n) ck_kv_load_portable(s + i, dst + i, n - i, kind);
 }
 
@@ -197,98 +208,125 @@ void ck_attend_span_portable(const ck_kv_view *kv, const ck_attn_query *q, long 
     }
 }
 
-// ---- AVX-512 span ----------------------------------------------------------------------------
+// ---- AVX2 span -------------------------------------------------------------------------------
 
-/// One vector whose lane j is the sum of r[j]'s 16 lanes (a transposing reduction tree).
-INLINE AVX512 __m512 reduce16x16(const __m512 r[16]) {
-    __m512 z[8], w[4], u[2];
-UNROLL
-    for (int i = 0; i < 8; i++)   // lanes 0–7: r[2i] folded to 8 partial sums, 8–15: r[2i+1]
-        z[i] = _mm512_add_ps(_mm512_shuffle_f32x4(r[2 * i], r[2 * i + 1], 0x44),
-                             _mm512_shuffle_f32x4(r[2 * i], r[2 * i + 1], 0xEE));
-UNROLL
-    for (int i = 0; i < 4; i++)   // 128-bit lane k: r[4i+k] folded to 4 partial sums
-        w[i] = _mm512_add_ps(_mm512_shuffle_f32x4(z[2 * i], z[2 * i + 1], 0x88),
-                             _mm512_shuffle_f32x4(z[2 * i], z[2 * i + 1], 0xDD));
-UNROLL
-    for (int i = 0; i < 2; i++)   // 128-bit lane k: r[8i+k] (2 sums), then r[8i+4+k] (2 sums)
-        u[i] = _mm512_add_ps(_mm512_shuffle_ps(w[2 * i], w[2 * i + 1], 0x44),
-                             _mm512_shuffle_ps(w[2 * i], w[2 * i + 1], 0xEE));
-    // 128-bit lane k: r[k], r[4+k], r[8+k], r[12+k]; i.e. lane 4k+i holds r[4i+k].
-    const __m512 s = _mm512_add_ps(_mm512_shuffle_ps(u[0], u[1], 0x88), _mm512_shuffle_ps(u[0], u[1], 0xDD));
-    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-    return _mm512_permutexvar_ps(order, s);
+/// exp(x) for 8 lanes: the Cephes degree-6 polynomial of vmath.c (x = n·ln2 + r, |r| ≤ ln2/2,
+/// relative error ≈ 2e-7), 2^n built in the exponent field (x clamped to [−87.3, 88.3]).
+INLINE AVX2 __m256 exp8(__m256 x) {
+    x = _mm256_max_ps(_mm256_min_ps(x, _mm256_set1_ps(88.3f)), _mm256_set1_ps(-87.3f));
+    const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);   // Cody–Waite split of ln2
+    r = _mm256_fmadd_ps(n, _mm256_set1_ps(2.12194440e-4f), r);
+    const __m256 r2 = _mm256_mul_ps(r, r);
+    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    const __m256 y = _mm256_add_ps(_mm256_fmadd_ps(p, r2, r), _mm256_set1_ps(1.0f));
+    const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(y, _mm256_castsi256_ps(e));
 }
 
-/// Scores of one query head against positions 0..<nt of a tile: lane j = q_h · k_j (unscaled).
-/// k points at the tile's first row, head h's columns; rows are ld elements apart.
-INLINE AVX512 __m512 tile_scores(const int kind, const float *qh, long HD, const char *k, long ldb, long nt) {
-    __m512 r[16];
+INLINE AVX2 float hsum8(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+}
+
+INLINE AVX2 float hmax8(__m256 v) {
+    __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_max_ss(s, _mm_movehdup_ps(s)));
+}
+
+/// One vector whose lane j is the sum of r[j]'s 8 lanes.
+INLINE AVX2 __m256 reduce8x8(const __m256 r[8]) {
+    // hadd pairs: 128-bit half h of t[i] = (r[2i] pair sums, r[2i+1] pair sums) of that half.
+    const __m256 t0 = _mm256_hadd_ps(r[0], r[1]), t1 = _mm256_hadd_ps(r[2], r[3]);
+    const __m256 t2 = _mm256_hadd_ps(r[4], r[5]), t3 = _mm256_hadd_ps(r[6], r[7]);
+    // Half h of u0: the sums of r[0..3] over that half's 4 lanes; u1: r[4..7].
+    const __m256 u0 = _mm256_hadd_ps(t0, t1), u1 = _mm256_hadd_ps(t2, t3);
+    return _mm256_add_ps(_mm256_permute2f128_ps(u0, u1, 0x20), _mm256_permute2f128_ps(u0, u1, 0x31));
+}
+
+/// Scores of one query head against positions 0..<nt (≤ 8) of a tile: lane j = q_h · k_j
+/// (unscaled), 0 for j ≥ nt. k points at the tile's first row, head h's columns; rows ldb bytes apart.
+INLINE AVX2 __m256 tile_scores(const int kind, const float *qh, long HD, const char *k, long ldb, long nt) {
+    __m256 r[TILE];
 UNROLL
-    for (int j = 0; j < 16; j++) r[j] = _mm512_setzero_ps();
-    for (long c = 0; c < HD; c += 16) {
-        const __mmask16 mk = lanes(HD - c);
-        const __m512 qv = _mm512_maskz_loadu_ps(mk, qh + c);
+    for (int j = 0; j < TILE; j++) r[j] = _mm256_setzero_ps();
+    for (long c = 0; c < HD; c += 8) {
+        const long cnt = HD - c;
+        const __m256 qv = cnt >= 8 ? _mm256_loadu_ps(qh + c) : _mm256_maskload_ps(qh + c, lanes8(cnt));
         const char *kc = k + c * kv_size(kind);
 UNROLL
-        for (int j = 0; j < 16; j++)
-            if (j < nt) r[j] = _mm512_fmadd_ps(qv, kvload(kind, mk, kc + j * ldb), r[j]);
+        for (int j = 0; j < TILE; j++)
+            if (j < nt) r[j] = _mm256_fmadd_ps(qv, kvload(kind, cnt, kc + j * ldb), r[j]);
     }
-    return reduce16x16(r);
+    return reduce8x8(r);
 }
 
 /// acc[0:HD) = alpha·acc + Σ_{j < nt} p[j]·v_j; v points at the tile's first row, head h's columns.
-INLINE AVX512 void tile_accumulate(const int kind, float *acc, long HD, float alpha, const float *p,
-                                   const char *v, long ldb, long nt) {
-    for (long c0 = 0; c0 < HD; c0 += 64) {   // 64 columns (4 vectors, 4 FMA chains) at a time
-        __m512 a[4];
-        __mmask16 mk[4];
+INLINE AVX2 void tile_accumulate(const int kind, float *acc, long HD, float alpha, const float *p,
+                                 const char *v, long ldb, long nt) {
+    for (long c0 = 0; c0 < HD; c0 += 32) {   // 32 columns (4 vectors, 4 FMA chains) at a time
+        __m256 a[4];
+        long cnt[4];
 UNROLL
         for (int g = 0; g < 4; g++) {
-            mk[g] = lanes(HD - c0 - 16 * g);
-            a[g] = _mm512_mul_ps(_mm512_maskz_loadu_ps(mk[g], acc + c0 + 16 * g), _mm512_set1_ps(alpha));
+            cnt[g] = HD - c0 - 8 * g;
+            a[g] = cnt[g] >= 8 ? _mm256_loadu_ps(acc + c0 + 8 * g)
+                 : cnt[g] > 0 ? _mm256_maskload_ps(acc + c0 + 8 * g, lanes8(cnt[g])) : _mm256_setzero_ps();
+            a[g] = _mm256_mul_ps(a[g], _mm256_set1_ps(alpha));
         }
         const char *vc = v + c0 * kv_size(kind);
         for (long j = 0; j < nt; j++) {
-            const __m512 pj = _mm512_set1_ps(p[j]);
+            const __m256 pj = _mm256_set1_ps(p[j]);
 UNROLL
             for (int g = 0; g < 4; g++)
-                if (mk[g]) a[g] = _mm512_fmadd_ps(pj, kvload(kind, mk[g], vc + j * ldb + 16 * g * kv_size(kind)), a[g]);
+                if (cnt[g] > 0) a[g] = _mm256_fmadd_ps(pj, kvload(kind, cnt[g], vc + j * ldb + 8 * g * kv_size(kind)), a[g]);
         }
 UNROLL
-        for (int g = 0; g < 4; g++) _mm512_mask_storeu_ps(acc + c0 + 16 * g, mk[g], a[g]);
+        for (int g = 0; g < 4; g++) {
+            if (cnt[g] >= 8) _mm256_storeu_ps(acc + c0 + 8 * g, a[g]);
+            else if (cnt[g] > 0) _mm256_maskstore_ps(acc + c0 + 8 * g, lanes8(cnt[g]), a[g]);
+        }
     }
 }
 
-INLINE AVX512 void span_avx512(const int kind, const ck_kv_view *kv, const ck_attn_query *q,
-                               long begin, long end, float *state) {
+INLINE AVX2 void span_avx2(const int kind, const ck_kv_view *kv, const ck_attn_query *q,
+                           long begin, long end, float *state) {
     const long HD = q->head_dim, NH = q->heads, stride = HD + 2, B = kv->block_tokens;
     const long ldb = kv->ld * kv_size(kind);   // bytes between positions' rows
     const long last = q->first_visible + q->rows - 1;  // the last row sees positions < last + 1
     if (end > last + 1) end = last + 1;
     float p[TILE];
     for (long t0 = begin; t0 < end;) {
-        // A tile: ≤ 16 positions inside one block.
+        // A tile: ≤ 8 positions inside one block.
         const long block_end = (t0 / B + 1) * B;
         const long nt0 = (end < block_end ? end : block_end) - t0, nt = nt0 < TILE ? nt0 : TILE;
         const char *k = kv_row(kv, 0, t0, 0), *v = kv_row(kv, 1, t0, 0);
         for (long i = 0; i < q->rows; i++) {
             const long valid = q->first_visible + i - t0 < nt ? q->first_visible + i - t0 : nt;
             if (valid <= 0) continue;
-            const __mmask16 mk = lanes(valid);
+            const __m256i mk = lanes8(valid);
             const float *qi = q->q + i * q->ldq;
             for (long h = 0; h < NH; h++) {
                 float *st = state + (i * NH + h) * stride;
                 const long col = h * HD * kv_size(kind);
-                const __m512 s = _mm512_mul_ps(tile_scores(kind, qi + h * HD, HD, k + col, ldb, valid),
-                                               _mm512_set1_ps(q->scale));
-                const float tmax = _mm512_mask_reduce_max_ps(mk, s);
+                const __m256 s = _mm256_blendv_ps(_mm256_set1_ps(-INFINITY),
+                    _mm256_mul_ps(tile_scores(kind, qi + h * HD, HD, k + col, ldb, valid), _mm256_set1_ps(q->scale)),
+                    _mm256_castsi256_ps(mk));
+                const float tmax = hmax8(s);
                 const float m = tmax > st[0] ? tmax : st[0];
-                _mm512_mask_storeu_ps(p, mk, s);
-                const float sum = ck_exp_shifted_sum(p, valid, m);    // p[j] = exp(s_j − m)
+                const __m256 e = _mm256_and_ps(exp8(_mm256_sub_ps(s, _mm256_set1_ps(m))), _mm256_castsi256_ps(mk));
+                _mm256_storeu_ps(p, e);                                  // p[j] = exp(s_j − m), 0 past valid
                 const float alpha = st[0] == m ? 1.0f : expf(st[0] - m);  // 0 for the first tile
                 st[0] = m;
-                st[1] = st[1] * alpha + sum;
+                st[1] = st[1] * alpha + hsum8(e);
                 tile_accumulate(kind, st + 2, HD, alpha, p, v + col, ldb, valid);
             }
         }
@@ -296,12 +334,12 @@ INLINE AVX512 void span_avx512(const int kind, const ck_kv_view *kv, const ck_at
     }
 }
 
-AVX512 void ck_attend_span(const ck_kv_view *kv, const ck_attn_query *q, long begin, long end, float *state) {
+AVX2 void ck_attend_span(const ck_kv_view *kv, const ck_attn_query *q, long begin, long end, float *state) {
     state_init(q, state);
     switch (kv->kind) {
-    case CK_HALF_F16: span_avx512(CK_HALF_F16, kv, q, begin, end, state); break;
-    case CK_HALF_BF16: span_avx512(CK_HALF_BF16, kv, q, begin, end, state); break;
-    default: span_avx512(CK_KV_F32, kv, q, begin, end, state); break;
+    case CK_HALF_F16: span_avx2(CK_HALF_F16, kv, q, begin, end, state); break;
+    case CK_HALF_BF16: span_avx2(CK_HALF_BF16, kv, q, begin, end, state); break;
+    default: span_avx2(CK_KV_F32, kv, q, begin, end, state); break;
     }
 }
 

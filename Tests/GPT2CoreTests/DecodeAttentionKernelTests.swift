@@ -2,7 +2,7 @@
 // a double-precision softmax(scale·q·kᵀ)·v on the same stored keys/values: odd head counts and
 // head dims (ragged vectors), block sizes that do not divide the span length, positions spanning
 // many blocks and spans, 1...16 causal query rows, every KV element type. The plain-C fallback
-// must give the same results as the AVX-512 version, and one span equals the merge of many.
+// must give the same results as the AVX2 version, and one span equals the merge of many.
 import CKernels
 import Foundation
 import Testing
@@ -103,7 +103,7 @@ private struct AttentionCase {
                                       seed: UInt64(n * 31 + rows))
                 let scale = 1 / Float(hd).squareRoot()
                 let want = c.reference(scale: scale)
-                for portable in CPUFeatures.avx512 ? [false, true] : [true] {
+                for portable in KVDType.simd ? [false, true] : [true] {
                     let got = c.run(portable: portable, scale: scale)
                     let d = Self.maxDiff(got, want, C: c.C)
                     #expect(d < 2e-6, "\(dtype) heads \(heads) hd \(hd) B \(b) len \(len) rows \(rows) portable \(portable): \(d)")
@@ -113,28 +113,28 @@ private struct AttentionCase {
         }
     }
 
-    @Test(.enabled(if: CPUFeatures.avx512), arguments: KVDType.allCases)
+    @Test(.enabled(if: KVDType.simd), arguments: KVDType.allCases)
     func fallbackEqualsFastPath(_ dtype: KVDType) {
         for rows in 1...16 {
             let c = AttentionCase(heads: 3, headDim: 40, blockTokens: 6, length: 200 + rows, rows: rows, dtype: dtype,
                                   seed: UInt64(rows))
             let fast = c.run(portable: false, scale: 0.3), plain = c.run(portable: true, scale: 0.3)
             let d = zip(fast, plain).reduce(Float(0)) { $1.0.isNaN && $1.1.isNaN ? $0 : max($0, abs($1.0 - $1.1)) }
-            #expect(d < 1e-6, "rows \(rows): \(d)")
+            #expect(d < 2e-6, "rows \(rows): \(d)")  // the reference bound: they differ in summation order and exp
         }
     }
 
     /// One span over every position, merged alone, equals the driver's many spans merged.
     @Test func oneSpanEqualsMergedSpans() {
         let c = AttentionCase(heads: 2, headDim: 16, blockTokens: 8, length: 500, rows: 3, dtype: .float32, seed: 5)
-        let split = c.run(portable: !CPUFeatures.avx512, scale: 0.25)
+        let split = c.run(portable: !KVDType.simd, scale: 0.25)
         var whole = [Float](repeating: .nan, count: c.rows * (c.C + 3))
         var state = [Float](repeating: 0, count: ck_attn_state_floats(c.rows, c.heads, c.headDim))
         c.q.withUnsafeBufferPointer { qp in
             var q = ck_attn_query(q: qp.baseAddress!, ldq: 3 * c.C, rows: c.rows, first_visible: c.firstVisible,
                                   heads: c.heads, head_dim: c.headDim, scale: 0.25)
             var kv = c.cache.kvView(layer: 1)
-            if CPUFeatures.avx512 { ck_attend_span(&kv, &q, 0, c.length, &state) }
+            if KVDType.simd { ck_attend_span(&kv, &q, 0, c.length, &state) }
             else { ck_attend_span_portable(&kv, &q, 0, c.length, &state) }
             ck_attend_merge(&q, state, 1, &whole, c.C + 3)
         }

@@ -5,7 +5,7 @@
 // bfloat16: 2^-8). The bound is relative to the largest |logit| of the float32 run: 2e-3 for
 // float16, 1.6e-2 for bfloat16 (measured on these random-weight models: up to ≈ 1e-3 and 1e-2;
 // the relu model is the worst). Also: the memory a position costs, measured through the
-// pool at the gpt2 shape, and the runner's portable attention kernel equal to the AVX-512 one.
+// pool at the gpt2 shape, and the runner's portable attention kernel equal to the AVX2 one.
 import Testing
 @testable import GPT2Core
 import GPT2TestSupport
@@ -66,8 +66,8 @@ private func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
         #expect(theoretical == (dtype == .float32 ? 73_728 : 36_864))
     }
 
-    @Test(.enabled(if: CPUFeatures.avx512), arguments: KVDType.allCases)
-    func portableAttentionEqualsAVX512(_ dtype: KVDType) throws {
+    @Test(.enabled(if: KVDType.simd), arguments: KVDType.allCases)
+    func portableAttentionEqualsAVX2(_ dtype: KVDType) throws {
         let model = try GPT2Model.load(directory: Fixtures.model("tiny-gpt2"))
         let fast = GPT2Runner(config: model.config, weights: model.weights)
         let plain = GPT2Runner(config: model.config, weights: model.weights)
@@ -76,6 +76,8 @@ private func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
         let pool = KVBlockPool(config: model.config, blockTokens: 8, dtype: dtype)
         let a = try Self.logits(fast, pool, ids), b = try Self.logits(plain, pool, ids)
         #expect(a.prefill == b.prefill)  // the GEMM path does not use the kernel
-        #expect(maxAbsDiff(a.decode, b.decode) < 1e-5)
+        // float32: the kernels' last-bit differences only; 16-bit: such a difference in one layer's
+        // output can move the next layer's keys/values across a rounding boundary (one 16-bit unit).
+        #expect(maxAbsDiff(a.decode, b.decode) < (dtype == .float32 ? 1e-5 : 2e-4), "\(dtype)")
     }
 }

@@ -100,13 +100,16 @@ void ck_matmul_nk_w16_parallel(const float *x, long m, long k, long ldx, const v
 /// KV cache element kinds: F32, or the 16-bit kinds above (CK_HALF_F16, CK_HALF_BF16).
 #define CK_KV_F32 0
 
+/// 1 when this CPU has AVX2, FMA and F16C (the non-portable functions below may be called), else 0.
+int ck_attention_has_avx2(void);
+
 /// dst[0:n) = src[0:n) as `kind` elements (16-bit: rounded to nearest even, overflow to ±inf, NaN
-/// stays NaN; F32: a copy). dst needs 2-byte alignment. AVX-512F; the _portable twin runs anywhere
-/// and gives the same bits.
+/// stays NaN; F32: a copy). dst needs 2-byte alignment. AVX2 (ck_attention_has_avx2); the
+/// _portable twin runs anywhere and gives the same bits.
 void ck_kv_store(const float *src, void *dst, long n, int kind);
 void ck_kv_store_portable(const float *src, void *dst, long n, int kind);
 
-/// dst[0:n) = the `kind` elements at src widened to F32 (exact). AVX-512F / anywhere.
+/// dst[0:n) = the `kind` elements at src widened to F32 (exact). AVX2 / anywhere.
 void ck_kv_load(const void *src, float *dst, long n, int kind);
 void ck_kv_load_portable(const void *src, float *dst, long n, int kind);
 
@@ -135,7 +138,7 @@ long ck_attn_state_floats(long rows, long heads, long head_dim);
 
 /// Positions [begin, end) (each row clipped to what it sees) in one pass with an online softmax:
 /// initialises `state` and leaves the span's (m, l, acc) there. Each key/value row is read once.
-/// One thread; AVX-512F (ck_has_avx512) / the _portable twin anywhere (the same up to rounding).
+/// One thread; AVX2 (ck_attention_has_avx2) / the _portable twin anywhere (the same up to rounding).
 void ck_attend_span(const ck_kv_view *kv, const ck_attn_query *q, long begin, long end, float *state);
 void ck_attend_span_portable(const ck_kv_view *kv, const ck_attn_query *q, long begin, long end, float *state);
 

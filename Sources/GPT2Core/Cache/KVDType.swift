@@ -24,11 +24,15 @@ public enum KVDType: String, Sendable, CaseIterable, CustomStringConvertible {
 
     public var description: String { rawValue }
 
+    /// The CPU runs CKernels' AVX2 conversions and decode attention (AVX2 + FMA + F16C); else
+    /// their portable C versions run.
+    static let simd: Bool = ck_attention_has_avx2() != 0
+
     /// Stores `count` F32 values at `dst` as elements of this type (rounded to nearest even).
     @inline(__always)
     func store(_ src: UnsafePointer<Float>, to dst: UnsafeMutableRawPointer, count: Int) {
         if self == .float32 { dst.copyMemory(from: src, byteCount: 4 * count) }
-        else if CPUFeatures.avx512 { ck_kv_store(src, dst, count, ckKind) }
+        else if KVDType.simd { ck_kv_store(src, dst, count, ckKind) }
         else { ck_kv_store_portable(src, dst, count, ckKind) }
     }
 
@@ -36,7 +40,7 @@ public enum KVDType: String, Sendable, CaseIterable, CustomStringConvertible {
     @inline(__always)
     func load(_ src: UnsafeRawPointer, to dst: UnsafeMutablePointer<Float>, count: Int) {
         if self == .float32 { UnsafeMutableRawPointer(dst).copyMemory(from: src, byteCount: 4 * count) }
-        else if CPUFeatures.avx512 { ck_kv_load(src, dst, count, ckKind) }
+        else if KVDType.simd { ck_kv_load(src, dst, count, ckKind) }
         else { ck_kv_load_portable(src, dst, count, ckKind) }
     }
 }

@@ -34,8 +34,8 @@ public final class GPT2Runner {
     /// Sequences with at least this many new rows use the GEMM attention path; below, the
     /// single-pass decode kernel (DecodeAttention).
     public var attentionGemmThreshold = 8
-    /// Runs the decode attention kernel's plain-C version (set where AVX-512 is missing; tests force it).
-    var portableAttention = !CPUFeatures.avx512
+    /// Runs the decode attention kernel's plain-C version (set where AVX2 is missing; tests force it).
+    var portableAttention = !KVDType.simd
     /// Query rows per block in the GEMM attention path (the causal mask is skipped per block).
     public var attentionRowBlock = 64
 
