@@ -309,12 +309,25 @@ INLINE AVX2 void span_avx2(const int kind, const ck_kv_view *kv, const ck_attn_q
         const long block_end = (t0 / B + 1) * B;
         const long nt0 = (end < block_end ? end : block_end) - t0, nt = nt0 < TILE ? nt0 : TILE;
         const char *k = kv_row(kv, 0, t0, 0), *v = kv_row(kv, 1, t0, 0);
+        // The next tile's keys and values (each a contiguous run of rows) are prefetched a slice per
+        // head while this one computes: the heads walk a tile column-slice by column-slice, an order
+        // the hardware prefetcher does not follow, so without this every row is a cache miss.
+        const long t1 = t0 + nt, nt1 = end - t1 < TILE ? end - t1 : TILE;
+        const long rows1 = nt1 <= 0 ? 0 : ((t1 / B + 1) * B - t1 < nt1 ? (t1 / B + 1) * B - t1 : nt1);
+        const char *k1 = rows1 ? kv_row(kv, 0, t1, 0) : k, *v1 = rows1 ? kv_row(kv, 1, t1, 0) : v;
+        const long slice = (rows1 * ldb / NH + 63) & ~63L;
+        int prefetched = 0;
         for (long i = 0; i < q->rows; i++) {
             const long valid = q->first_visible + i - t0 < nt ? q->first_visible + i - t0 : nt;
             if (valid <= 0) continue;
             const __m256i mk = lanes8(valid);
             const float *qi = q->q + i * q->ldq;
             for (long h = 0; h < NH; h++) {
+                if (!prefetched)
+                    for (long o = h * slice; o < (h + 1) * slice && o < rows1 * ldb; o += 64) {
+                        _mm_prefetch(k1 + o, _MM_HINT_T0);
+                        _mm_prefetch(v1 + o, _MM_HINT_T0);
+                    }
                 float *st = state + (i * NH + h) * stride;
                 const long col = h * HD * kv_size(kind);
                 const __m256 s = _mm256_blendv_ps(_mm256_set1_ps(-INFINITY),
@@ -329,6 +342,7 @@ INLINE AVX2 void span_avx2(const int kind, const ck_kv_view *kv, const ck_attn_q
                 st[1] = st[1] * alpha + hsum8(e);
                 tile_accumulate(kind, st + 2, HD, alpha, p, v + col, ldb, valid);
             }
+            prefetched = 1;
         }
         t0 += nt;
     }
