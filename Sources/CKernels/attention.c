@@ -10,7 +10,7 @@
 // of the summation (and the exp polynomial's ≈ 2e-7 relative error).
 //
 // The AVX2 bodies (AVX2 + FMA + F16C, 8 floats per vector) carry target attributes and are only
-// called when the caller has checked ck_attention_has_avx2(); the *_portable versions are plain C
+// called when the caller has checked ck_has_avx2(); the *_portable versions are plain C
 // for every CPU (and for the tests). Decode attention is bound by reading the cache, so AVX-512
 // would add nothing but a second copy of the code.
 #include "ckernels.h"
@@ -95,11 +95,6 @@ void ck_kv_load_portable(const void *src, float *dst, long n, int kind) {
 }
 
 // ---- AVX2 element conversions ---------------------------------------------------------------
-
-int ck_attention_has_avx2(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-}
 
 /// Lanes i < left set (all ones), the rest clear: the mask for a ragged 8-float vector.
 INLINE AVX2 __m256i lanes8(long left) {

@@ -24,9 +24,9 @@ public enum KVDType: String, Sendable, CaseIterable, CustomStringConvertible {
 
     public var description: String { rawValue }
 
-    /// The CPU runs CKernels' AVX2 conversions and decode attention (AVX2 + FMA + F16C); else
-    /// their portable C versions run.
-    static let simd: Bool = ck_attention_has_avx2() != 0
+    /// CKernels' AVX2 conversions and decode attention run (AVX2 + FMA + F16C, and GPT2D_ISA does
+    /// not say plain); else their portable C versions.
+    static let simd: Bool = ck_isa() >= CK_ISA_AVX2
 
     /// Stores `count` F32 values at `dst` as elements of this type (rounded to nearest even).
     @inline(__always)
