@@ -2,7 +2,10 @@
 //
 // Measures, on one checkpoint directory, in this process: load time, prefill tokens/s
 // (128 and 512 tokens; full logits and last-position logits), decode tokens/s at batch 1 and 8
-// (32 greedy steps after a 32-token prompt), and peak RSS. With --compare it then runs
+// (32 greedy steps after a 32-token prompt), and peak RSS. --context 32,1000 adds decode at batch 1
+// at those context depths (the mean number of positions the 32 timed steps attend to: the prompt
+// is depth − 16 tokens) and the ratio of the last depth's figure to the first's; --kv-dtype stores
+// the KV cache in 16 bits. With --compare it then runs
 // scripts/bench_transformers.py on the same directory with the same thread count and prints
 // both side by side with ratios (gpt2d ÷ transformers; > 1 means gpt2d is faster/larger).
 // Every figure is the median of --repeats runs after one warm-up.
@@ -41,6 +44,25 @@ struct GPT2Bench: ParsableCommand {
     @Flag(name: .long, help: "Measure only the prefill figures (for profiling).")
     var prefillOnly = false
 
+    @Option(name: .long, help: "Also measure decode at batch 1 at these context depths (comma-separated, e.g. 32,1000).")
+    var context: String?
+
+    @Option(name: .long, help: "KV cache element type: float32, float16 or bfloat16.")
+    var kvDtype: KVDType = .float32
+
+    /// The --context depths.
+    private var depths: [Int] {
+        get throws {
+            guard let context else { return [] }
+            return try context.split(separator: ",").map {
+                guard let d = Int($0.trimmingCharacters(in: .whitespaces)), d >= 16 else {
+                    throw ValidationError("--context takes depths ≥ 16, comma-separated")
+                }
+                return d
+            }
+        }
+    }
+
     mutating func run() throws {
         ComputeThreads.configure(threads)
         let ours = try measure()
@@ -64,7 +86,7 @@ struct GPT2Bench: ParsableCommand {
         let m = loaded!
         r["load_s"] = median(loads)
         let runner = GPT2Runner(config: m.config, weights: m.weights)
-        let pool = KVBlockPool(config: m.config)
+        let pool = KVBlockPool(config: m.config, dtype: kvDtype)
         var rng = UInt64(12345)
         func ids(_ n: Int) -> [Int32] {
             (0..<n).map { _ in
@@ -100,10 +122,33 @@ struct GPT2Bench: ParsableCommand {
             }
             r["decode_b\(batch)_tok_s"] = Double(batch * steps) / t
         }
+        // Decode at depth d: the timed steps attend to d − 16 + 1 ... d + 16 positions (mean ≈ d).
+        for d in try depths {
+            let prompt = ids(d - steps / 2)
+            guard prompt.count + steps <= m.config.nPositions else {
+                throw ValidationError("--context \(d) needs \(prompt.count + steps) positions; the model has \(m.config.nPositions)")
+            }
+            let t = try timedMedian(setup: { () -> KVCache in
+                let cache = KVCache(pool: pool)
+                _ = try runner.forward([ForwardRequest(cache: cache, tokens: prompt, logits: .last)])
+                return cache
+            }) { cache in
+                var next: Int32 = 0
+                for _ in 0..<steps {
+                    let out = try runner.forward([ForwardRequest(cache: cache, tokens: [next], logits: .last)])
+                    next = Int32(Sampling.argmax(out[0].logits))
+                }
+            }
+            r["decode_ctx\(d)_tok_s"] = Double(steps) / t
+        }
+        if let first = try depths.first, let last = try depths.last, first != last {
+            r["decode_ctx_ratio"] = r["decode_ctx\(last)_tok_s"]! / r["decode_ctx\(first)_tok_s"]!
+        }
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         r["peak_rss_mib"] = Double(usage.ru_maxrss) / 1024
         r["threads"] = Double(threads)
+        r["kv_bytes_per_token"] = Double(pool.bytesPerToken)
         return r
     }
 
@@ -150,6 +195,7 @@ struct GPT2Bench: ParsableCommand {
     // MARK: - Output
 
     private func report(_ ours: [String: Double], _ theirs: [String: Double]?, versions: String) {
+        let depthRows = ((try? depths) ?? []).map { ("decode_ctx\($0)_tok_s", "decode batch 1, context \($0) (tok/s)") }
         let rows: [(String, String)] = [
             ("load_s", "load (s)"),
             ("prefill128_tok_s", "prefill 128 tok, all logits (tok/s)"),
@@ -157,6 +203,9 @@ struct GPT2Bench: ParsableCommand {
             ("prefill512_last_tok_s", "prefill 512 tok, last logits (tok/s)"),
             ("decode_b1_tok_s", "decode batch 1 (tok/s)"),
             ("decode_b8_tok_s", "decode batch 8, aggregate (tok/s)"),
+        ] + depthRows + [
+            ("decode_ctx_ratio", "decode, last context ÷ first"),
+            ("kv_bytes_per_token", "KV bytes per token (\(kvDtype))"),
             ("peak_rss_mib", "peak RSS (MiB)"),
         ]
         if json {
@@ -189,6 +238,8 @@ struct GPT2Bench: ParsableCommand {
 
     private func fmt(_ x: Double) -> String { x >= 100 ? String(format: "%.0f", x) : String(format: "%.3g", x) }
 }
+
+extension KVDType: ExpressibleByArgument {}
 
 private func median(_ x: [Double]) -> Double {
     let s = x.sorted()

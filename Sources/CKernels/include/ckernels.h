@@ -6,6 +6,7 @@
 //    these stream each weight once;
 //  - a packed, register-tiled GEMM for prefill (gemm.c), which OpenBLAS under
 //    OPENBLAS_CORETYPE=Haswell runs with AVX2 kernels at half this CPU's FMA width;
+//  - decode attention over the block KV cache and KV element conversions (attention.c);
 //  - the compute pool (pool.c) that runs all of them, and the Swift kernels' loops, on N threads.
 // Everything else stays in Swift.
 #ifndef CKERNELS_H
@@ -121,5 +122,54 @@ void ck_matmul_kn_w16_parallel(const float *x, long m, long k, long ldx, const v
                                long n, float *y, long ldy, float beta);
 void ck_matmul_nk_w16_parallel(const float *x, long m, long k, long ldx, const void *w, int kind, long ldw,
                                long n, float *y, long ldy, float beta);
+
+// ---- KV cache and decode attention (attention.c) ---------------------------------------------
+
+/// KV cache element kinds: F32, or the 16-bit kinds above (CK_HALF_F16, CK_HALF_BF16).
+#define CK_KV_F32 0
+
+/// dst[0:n) = src[0:n) as `kind` elements (16-bit: rounded to nearest even, overflow to ±inf, NaN
+/// stays NaN; F32: a copy). dst needs 2-byte alignment. AVX2 (ck_has_avx2); the
+/// _portable twin runs anywhere and gives the same bits.
+void ck_kv_store(const float *src, void *dst, long n, int kind);
+void ck_kv_store_portable(const float *src, void *dst, long n, int kind);
+
+/// dst[0:n) = the `kind` elements at src widened to F32 (exact). AVX2 / anywhere.
+void ck_kv_load(const void *src, float *dst, long n, int kind);
+void ck_kv_load_portable(const void *src, float *dst, long n, int kind);
+
+/// One layer's keys and values of one sequence in the block cache: position p's key row is at
+/// blocks[p / block_tokens] + key_offset + (p % block_tokens)·ld elements of `kind` (values: at
+/// value_offset). Head h owns columns [h·head_dim, (h+1)·head_dim) of a row.
+typedef struct {
+    const void *const *blocks;
+    long block_tokens;
+    long key_offset, value_offset;
+    long ld;
+    int kind;
+} ck_kv_view;
+
+/// Consecutive query rows of one sequence: row i (< rows) is q + i·ldq (heads·head_dim F32,
+/// heads concatenated) and sees positions [0, first_visible + i) (causal).
+typedef struct {
+    const float *q;
+    long ldq, rows, first_visible, heads, head_dim;
+    float scale;
+} ck_attn_query;
+
+/// Floats of one span's state: per (row i, head h), at (i·heads + h)·(head_dim + 2): the running
+/// maximum m of the scaled scores, l = Σ exp(s − m), then acc[head_dim] = Σ exp(s − m)·v.
+long ck_attn_state_floats(long rows, long heads, long head_dim);
+
+/// Positions [begin, end) (each row clipped to what it sees) in one pass with an online softmax:
+/// initialises `state` and leaves the span's (m, l, acc) there. Each key/value row is read once.
+/// One thread; AVX2 (ck_has_avx2) / the _portable twin anywhere (the same up to rounding).
+void ck_attend_span(const ck_kv_view *kv, const ck_attn_query *q, long begin, long end, float *state);
+void ck_attend_span_portable(const ck_kv_view *kv, const ck_attn_query *q, long begin, long end, float *state);
+
+/// Merges `parts` consecutive span states (ck_attn_state_floats each, in position order) and
+/// writes row i, head h's softmax(scale·q·kᵀ)·v to out + i·ldo + h·head_dim. Every row must see
+/// at least one position of the spans. Plain C.
+void ck_attend_merge(const ck_attn_query *q, const float *states, long parts, float *out, long ldo);
 
 #endif

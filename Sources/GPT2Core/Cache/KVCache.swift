@@ -1,8 +1,10 @@
 // KVCache — the keys and values of one sequence, in blocks from a KVBlockPool.
 //
-// Position p of layer l lives in block p / B at row p % B (B = pool.blockTokens):
-//   keys   (l, p) = block.data + ((l·2 + 0)·B + p % B)·C
-//   values (l, p) = block.data + ((l·2 + 1)·B + p % B)·C
+// Position p of layer l lives in block p / B at row p % B (B = pool.blockTokens), in elements of
+// pool.dtype (E bytes each):
+//   keys   (l, p) = block.data + ((l·2 + 0)·B + p % B)·C·E
+//   values (l, p) = block.data + ((l·2 + 1)·B + p % B)·C·E
+// `blockTable` mirrors the blocks' base addresses for the C attention kernel (ck_kv_view).
 // A cache is only a cache: its owner (a session) can always drop it and recompute from tokens.
 // Not thread-safe: one sequence is computed by one forward call at a time.
 //
@@ -10,14 +12,33 @@
 // the partly filled last one, so forking a long prompt (prompt caching, n > 1 samples, beams)
 // costs at most one block of memory and copying. Before positions are written, any shared block
 // they fall in is replaced by a private copy (`reserve`).
+import CKernels
 
 public final class KVCache: @unchecked Sendable {
     public let pool: KVBlockPool
     /// Positions whose keys and values are stored (= the next position to compute).
     public internal(set) var count: Int = 0
-    var blocks: [KVBlock] = []
+    var blocks: [KVBlock] = [] { didSet { syncTable() } }
+    /// blockTable[i] = blocks[i].data, for i < blocks.count (capacity tableCapacity).
+    private(set) var blockTable: UnsafeMutablePointer<UnsafeRawPointer?>
+    private var tableCapacity = 0
 
-    public init(pool: KVBlockPool) { self.pool = pool }
+    public init(pool: KVBlockPool) {
+        self.pool = pool
+        blockTable = .allocate(capacity: 1)
+        tableCapacity = 1
+    }
+
+    deinit { blockTable.deallocate() }
+
+    private func syncTable() {
+        if blocks.count > tableCapacity {
+            blockTable.deallocate()
+            tableCapacity = max(blocks.count, tableCapacity * 2)
+            blockTable = .allocate(capacity: tableCapacity)
+        }
+        for (i, b) in blocks.enumerated() { blockTable[i] = UnsafeRawPointer(b.data) }
+    }
 
     /// Positions the allocated blocks can hold.
     public var capacity: Int { blocks.count * pool.blockTokens }
@@ -100,21 +121,31 @@ public final class KVCache: @unchecked Sendable {
     /// Copies rows 0..<rows of every layer's keys and values from one block to another.
     private func copyRows(_ rows: Int, from src: KVBlock, to dst: KVBlock) {
         guard rows > 0 else { return }
-        let b = pool.blockTokens, c = pool.nEmbd
+        let slabBytes = pool.blockTokens * pool.nEmbd * pool.dtype.bytes
         for slab in 0..<(pool.nLayer * 2) {  // (layer, keys|values) slabs of b rows
-            (dst.data + slab * b * c).update(from: src.data + slab * b * c, count: rows * c)
+            (dst.data + slab * slabBytes).copyMemory(from: src.data + slab * slabBytes,
+                                                     byteCount: rows * pool.nEmbd * pool.dtype.bytes)
         }
     }
 
-    @inline(__always)
-    func keys(layer l: Int, position p: Int) -> UnsafeMutablePointer<Float> {
-        let b = pool.blockTokens
-        return blocks[p / b].data + ((l * 2) * b + p % b) * pool.nEmbd
+    /// Layer l's keys and values for the C attention kernel (valid until the blocks change).
+    func kvView(layer l: Int) -> ck_kv_view {
+        let b = pool.blockTokens, c = pool.nEmbd
+        return ck_kv_view(blocks: UnsafePointer(blockTable), block_tokens: b, key_offset: l * 2 * b * c,
+                          value_offset: (l * 2 + 1) * b * c, ld: c, kind: pool.dtype.ckKind)
     }
 
+    /// Position p's key row of layer l: C elements of pool.dtype.
     @inline(__always)
-    func values(layer l: Int, position p: Int) -> UnsafeMutablePointer<Float> {
+    func keys(layer l: Int, position p: Int) -> UnsafeMutableRawPointer {
         let b = pool.blockTokens
-        return blocks[p / b].data + ((l * 2 + 1) * b + p % b) * pool.nEmbd
+        return blocks[p / b].data + ((l * 2) * b + p % b) * pool.nEmbd * pool.dtype.bytes
+    }
+
+    /// Position p's value row of layer l: C elements of pool.dtype.
+    @inline(__always)
+    func values(layer l: Int, position p: Int) -> UnsafeMutableRawPointer {
+        let b = pool.blockTokens
+        return blocks[p / b].data + ((l * 2 + 1) * b + p % b) * pool.nEmbd * pool.dtype.bytes
     }
 }

@@ -22,7 +22,7 @@ public final class GPT2Runner {
     private let qkvBuf = ScratchBuffer()     // (N, 3C)  c_attn output: q | k | v
     private let attnBuf = ScratchBuffer()    // (N, C)   attention output (heads concatenated)
     private let fcBuf = ScratchBuffer()      // (N, F)   MLP hidden
-    private let scoreBuf = ScratchBuffer()   // attention scores, see attention()
+    private let scoreBuf = ScratchBuffer()   // attention scores (attendGemm) or span states (attendRows)
     private let gatherKBuf = ScratchBuffer() // (len, HD) one head's keys, contiguous (attendGemm)
     private let gatherVBuf = ScratchBuffer() // (len, HD) one head's values, contiguous
     private let finalBuf = ScratchBuffer()   // (R, C)   ln_f output of selected rows
@@ -31,9 +31,11 @@ public final class GPT2Runner {
     private let keepXBuf = ScratchBuffer()   // (m, C)   last layer: residual of the rows outputs read
     private let keepAttnBuf = ScratchBuffer() // (m, C)  last layer: their attention output
 
-    /// Query rows at or above this count use GEMMs for attention (the project's kernels, or OpenBLAS
-    /// without AVX-512); below, SIMD loops.
+    /// Sequences with at least this many new rows use the GEMM attention path; below, the
+    /// single-pass decode kernel (DecodeAttention).
     public var attentionGemmThreshold = 8
+    /// Runs the decode attention kernel's plain-C version (set where AVX2 is missing; tests force it).
+    var portableAttention = !KVDType.simd
     /// Query rows per block in the GEMM attention path (the causal mask is skipped per block).
     public var attentionRowBlock = 64
 
@@ -171,17 +173,18 @@ public final class GPT2Runner {
         }
     }
 
-    /// Copies each new token's k and v (columns C..<2C and 2C..<3C of qkv) into its cache.
+    /// Copies each new token's k and v (columns C..<2C and 2C..<3C of qkv) into its cache, in the
+    /// cache's element type (16-bit types round to nearest even here).
     @_optimize(speed)
     private func storeKeysValues(_ batch: [ForwardRequest], _ rowStart: [Int], layer l: Int,
                                  _ qkv: UnsafeMutablePointer<Float>) {
         let C = config.nEmbd
         for (s, req) in batch.enumerated() {
-            let past = req.cache.count
+            let past = req.cache.count, dtype = req.cache.pool.dtype
             for t in 0..<req.tokens.count {
                 let row = qkv + (rowStart[s] + t) * 3 * C
-                req.cache.keys(layer: l, position: past + t).update(from: row + C, count: C)
-                req.cache.values(layer: l, position: past + t).update(from: row + 2 * C, count: C)
+                dtype.store(row + C, to: req.cache.keys(layer: l, position: past + t), count: C)
+                dtype.store(row + 2 * C, to: req.cache.values(layer: l, position: past + t), count: C)
             }
         }
     }
@@ -193,7 +196,7 @@ public final class GPT2Runner {
                            _ qkv: UnsafeMutablePointer<Float>, _ attn: UnsafeMutablePointer<Float>) {
         let scale = attentionScale(layer: l)
         // Sequences with many new tokens: two GEMMs per (sequence, head), spread over the pool.
-        // The rest: SIMD loops, one task per (sequence, query row) covering every head.
+        // The rest: the single-pass kernel, one task per (group of rows, span of positions).
         var big: [Int] = [], rows: [(s: Int, t: Int)] = []
         for (s, req) in batch.enumerated() {
             if req.tokens.count >= attentionGemmThreshold { big.append(s) }
@@ -210,68 +213,37 @@ public final class GPT2Runner {
         return scale
     }
 
-    /// SIMD path for the query rows `rows`, one task per row covering every head: each cached
-    /// key/value row (C floats, every head) is read once, sequentially, instead of once per head
-    /// with a stride. Row i's output goes to out row i when `compact`, else to its batch row.
+    /// Few-row path for the query rows `rows`: runs of consecutive rows of one sequence (≤ 16)
+    /// become groups for DecodeAttention's single-pass kernel, which reads each cached key/value
+    /// row once per span for every head and row of a group. Row i's output goes to out row i when
+    /// `compact`, else to its batch row.
     @_optimize(speed)
     private func attendRows(_ batch: [ForwardRequest], _ rowStart: [Int], _ rows: [(s: Int, t: Int)],
                             layer l: Int, scale: Float, _ qkv: UnsafeMutablePointer<Float>,
                             out: UnsafeMutablePointer<Float>, compact: Bool) {
-        let C = config.nEmbd, NH = config.nHead
-        let maxLen = rows.map { batch[$0.s].cache.count + $0.t + 1 }.max()!
-        let scores = scoreBuf.reserve(rows.count * NH * maxLen)
-        Parallel.forEach(rows.count, parallel: rows.count >= 2) { i in
-            let (s, t) = rows[i]
-            let req = batch[s]
-            let r = rowStart[s] + t
-            attendRowAllHeads(cache: req.cache, layer: l, positions: req.cache.count + t + 1, scale: scale,
-                              q: qkv + r * 3 * C, scores: scores + i * NH * maxLen, stride: maxLen,
-                              out: out + (compact ? i : r) * C)
+        let C = config.nEmbd
+        var groups: [AttentionGroup] = []
+        var i = 0
+        while i < rows.count {
+            let (s, t0) = rows[i]
+            var n = 1
+            while i + n < rows.count, n < DecodeAttention.maxRows, rows[i + n].s == s, rows[i + n].t == t0 + n { n += 1 }
+            let r = rowStart[s] + t0
+            groups.append(AttentionGroup(cache: batch[s].cache, q: qkv + r * 3 * C, ldq: 3 * C, rows: n,
+                                         firstVisible: batch[s].cache.count + t0 + 1,
+                                         out: out + (compact ? i : r) * C, ldo: C))
+            i += n
         }
-    }
-
-    /// One query row against positions 0..<positions for every head (SIMD path).
-    /// scores is (NH, stride) scratch; out is the (C) row of concatenated head outputs.
-    @_optimize(speed)
-    @inline(__always)
-    private func attendRowAllHeads(cache: KVCache, layer l: Int, positions: Int, scale: Float,
-                                   q: UnsafePointer<Float>, scores: UnsafeMutablePointer<Float>, stride: Int,
-                                   out: UnsafeMutablePointer<Float>) {
-        let B = cache.pool.blockTokens, C = config.nEmbd, NH = config.nHead, HD = config.headDim
-        var p = 0
-        while p < positions {
-            let base = cache.keys(layer: l, position: p)
-            let end = min(positions, (p / B + 1) * B)
-            for j in p..<end {
-                let k = base + (j - p) * C
-                for h in 0..<NH { scores[h * stride + j] = VectorOps.dot(q + h * HD, k + h * HD, HD) * scale }
-            }
-            p = end
-        }
-        for h in 0..<NH {
-            let row = scores + h * stride
-            let m = VectorOps.max(row, positions)
-            let sum = VectorOps.expShiftedSum(row, positions, shift: m)
-            VectorOps.scale(row, positions, 1 / sum)
-        }
-        out.update(repeating: 0, count: C)
-        p = 0
-        while p < positions {
-            let base = cache.values(layer: l, position: p)
-            let end = min(positions, (p / B + 1) * B)
-            for j in p..<end {
-                let v = base + (j - p) * C
-                for h in 0..<NH { VectorOps.axpy(scores[h * stride + j], v + h * HD, out + h * HD, HD) }
-            }
-            p = end
-        }
+        DecodeAttention.run(groups, layer: l, heads: config.nHead, headDim: config.headDim, scale: scale,
+                            portable: portableAttention, state: scoreBuf)
     }
 
     /// All new rows of the `seqs` sequences against their caches, one task per (sequence, head)
     /// (prefill path). Each head's keys and values are first gathered from the cache blocks into
-    /// contiguous (len, HD) scratch of the task's thread, so a head costs two GEMMs however many
-    /// blocks the sequence spans. With the project's kernels the tasks run on the pool, each GEMM
-    /// on one thread; with OpenBLAS they run in turn and OpenBLAS threads each GEMM.
+    /// contiguous (len, HD) F32 scratch of the task's thread (16-bit caches are widened there), so
+    /// a head costs two GEMMs however many blocks the sequence spans. With the project's kernels
+    /// the tasks run on the pool, each GEMM on one thread; with OpenBLAS they run in turn and
+    /// OpenBLAS threads each GEMM.
     @_optimize(speed)
     private func attendGemm(_ batch: [ForwardRequest], _ rowStart: [Int], _ seqs: [Int], layer l: Int, scale: Float,
                             _ qkv: UnsafeMutablePointer<Float>, _ attn: UnsafeMutablePointer<Float>) {
@@ -303,16 +275,16 @@ public final class GPT2Runner {
                             scores S: UnsafeMutablePointer<Float>, keys K: UnsafeMutablePointer<Float>,
                             values Vh: UnsafeMutablePointer<Float>) {
         let C = config.nEmbd, HD = config.headDim
-        let cache = req.cache, B = cache.pool.blockTokens
+        let cache = req.cache, B = cache.pool.blockTokens, dtype = cache.pool.dtype, E = dtype.bytes
         let T = req.tokens.count, past = cache.count, len = past + T
         var p = 0
         while p < len {
-            let kb = cache.keys(layer: l, position: p) + hd * HD
-            let vb = cache.values(layer: l, position: p) + hd * HD
+            let kb = cache.keys(layer: l, position: p) + hd * HD * E
+            let vb = cache.values(layer: l, position: p) + hd * HD * E
             let end = min(len, (p / B + 1) * B)
             for j in p..<end {
-                (K + j * HD).update(from: kb + (j - p) * C, count: HD)
-                (Vh + j * HD).update(from: vb + (j - p) * C, count: HD)
+                dtype.load(kb + (j - p) * C * E, to: K + j * HD, count: HD)
+                dtype.load(vb + (j - p) * C * E, to: Vh + j * HD, count: HD)
             }
             p = end
         }
