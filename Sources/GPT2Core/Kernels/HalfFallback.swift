@@ -9,8 +9,13 @@
 // narrower pieces: then equal only to rounding. Never more than one strip per thread of F32 exists.
 //
 // Threads: with a one-thread pool (OpenBLAS threading its own products) the strips run in turn on
-// the caller; with a larger pool (OpenBLAS single-threaded) they run in parallel.
+// the caller; with a larger pool (OpenBLAS single-threaded) they run in parallel. The scratch is
+// mapped per strip and unmapped after it (not left in malloc's heap), so a 16-bit model's RSS stays
+// its weights plus what is computing right now.
 import CBLAS
+#if canImport(Glibc)
+import Glibc
+#endif
 
 enum HalfFallback {
     /// Largest F32 scratch one task widens into (bytes): K × strip width floats.
@@ -30,8 +35,9 @@ enum HalfFallback {
         let step = ((n + parts - 1) / parts + 15) / 16 * 16
         let piece = min(step, max(16, maxScratchBytes / (4 * k) / 16 * 16))
         Parallel.forEach((n + step - 1) / step, parallel: parts > 1) { t in
-            let strip = UnsafeMutablePointer<Float>.allocate(capacity: k * piece)
-            defer { strip.deallocate() }
+            let scratch = Scratch(floats: k * piece)
+            defer { scratch.release() }
+            let strip = scratch.floats
             var j0 = t * step
             let end = min(n, j0 + step)
             while j0 < end {
@@ -51,4 +57,24 @@ enum HalfFallback {
             }
         }
     }
+}
+
+/// One strip's F32 scratch: an anonymous mapping, pre-faulted (MAP_POPULATE), unmapped by `release`.
+private struct Scratch {
+    let floats: UnsafeMutablePointer<Float>
+    private let bytes: Int
+
+    init(floats count: Int) {
+        bytes = max(1, count) * 4
+        var flags = MAP_PRIVATE | MAP_ANONYMOUS
+        #if os(Linux)
+        flags |= MAP_POPULATE
+        #endif
+        guard let p = mmap(nil, bytes, PROT_READ | PROT_WRITE, flags, -1, 0), p != MAP_FAILED else {
+            fatalError("HalfFallback: cannot map \(bytes) bytes of scratch")
+        }
+        floats = p.bindMemory(to: Float.self, capacity: max(1, count))
+    }
+
+    func release() { munmap(UnsafeMutableRawPointer(floats), bytes) }
 }

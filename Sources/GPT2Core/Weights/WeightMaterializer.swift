@@ -109,7 +109,7 @@ extension CheckpointLoader {
                 tensors.append(Tensor(name: p.key, shape: info.shape, data: UnsafePointer(dst)))
             case .toHalf(let kind):
                 let dst = halfArena!.base + 2 * halfCursor
-                try file.narrow(info, to: kind, into: dst)
+                try file.narrow(info, to: kind, into: dst, discarding: !kept.contains(ObjectIdentifier(file)))
                 halfCursor += info.count
                 tensors.append(Tensor(name: p.key, shape: info.shape, storage: .half(HalfView(kind: kind, data: UnsafeRawPointer(dst)))))
             case .pack(let format):
@@ -157,13 +157,21 @@ extension SafeTensorsFile {
     /// Narrows a float tensor into `dst` (count 16-bit `kind` elements, any alignment), rounding to
     /// nearest even; F16/BF16 sources are widened exactly first, so every value is rounded once
     /// (F64 goes through F32 first: rounded twice, as transformers' own .to() chain would).
-    func narrow(_ info: TensorInfo, to kind: HalfView.Kind, into dst: UnsafeMutableRawPointer) throws {
+    /// `discarding`: give each chunk's source pages back as soon as it is narrowed (a file that will
+    /// not be kept), so a large tensor's F32 pages never all sit in memory beside the arena.
+    func narrow(_ info: TensorInfo, to kind: HalfView.Kind, into dst: UnsafeMutableRawPointer, discarding: Bool) throws {
         let src = mapping.base + info.fileRange.lowerBound
+        let chunk = 1 << 20
         if info.dtype == .F32 {
-            ck_narrow_f32(src, dst, kind.ckKind, info.count)
+            var i = 0
+            while i < info.count {
+                let n = min(chunk, info.count - i)
+                ck_narrow_f32(src + 4 * i, dst + 2 * i, kind.ckKind, n)
+                if discarding { mapping.discard((info.fileRange.lowerBound + 4 * i)..<(info.fileRange.lowerBound + 4 * (i + n))) }
+                i += n
+            }
             return
         }
-        let chunk = 1 << 16
         let tmp = UnsafeMutablePointer<Float>.allocate(capacity: chunk)
         defer { tmp.deallocate() }
         var i = 0
@@ -176,6 +184,10 @@ extension SafeTensorsFile {
             default: throw CheckpointError.unsupportedDType(file: path, tensor: info.name, dtype: info.dtype.rawValue)
             }
             ck_narrow_f32(tmp, dst + 2 * i, kind.ckKind, n)
+            if discarding {
+                let at = info.fileRange.lowerBound + i * info.dtype.size
+                mapping.discard(at..<(at + n * info.dtype.size))
+            }
             i += n
         }
     }
