@@ -68,18 +68,35 @@ public enum Matmul {
         }
     }
 
-    /// conv1D with a weight tensor [K, N]: its 16-bit view when it has one, else its F32 values.
+    /// conv1D with a weight tensor [K, N], in whatever storage it has: F32, 16-bit (small-M kernels
+    /// read the 16-bit values), or packed (its own `multiply`; stored output-major [N, K]).
     @inline(__always)
     static func conv1D(_ x: UnsafePointer<Float>, m: Int, k: Int, ldx: Int? = nil, _ w: Tensor, n: Int,
                        _ out: UnsafeMutablePointer<Float>, ldo: Int? = nil, beta: Float) {
-        conv1D(x, m: m, k: k, ldx: ldx, w.data, half: w.half, n: n, out, ldo: ldo, beta: beta)
+        switch w.storage {
+        case .f32(let p): conv1D(x, m: m, k: k, ldx: ldx, p, n: n, out, ldo: ldo, beta: beta)
+        case .half(let h): conv1D(x, m: m, k: k, ldx: ldx, w.data, half: h, n: n, out, ldo: ldo, beta: beta)
+        case .packed(let p): packed(x, m: m, k: k, ldx: ldx ?? k, p, n: n, out, ldo: ldo ?? n, beta: beta)
+        }
     }
 
-    /// linear with a weight tensor [N, K]: its 16-bit view when it has one, else its F32 values.
+    /// linear with a weight tensor [N, K], in whatever storage it has (as conv1D).
     @inline(__always)
     static func linear(_ x: UnsafePointer<Float>, m: Int, k: Int, ldx: Int? = nil, _ w: Tensor, n: Int,
                        _ out: UnsafeMutablePointer<Float>, ldo: Int? = nil, beta: Float) {
-        linear(x, m: m, k: k, ldx: ldx, w.data, half: w.half, n: n, out, ldo: ldo, beta: beta)
+        switch w.storage {
+        case .f32(let p): linear(x, m: m, k: k, ldx: ldx, p, n: n, out, ldo: ldo, beta: beta)
+        case .half(let h): linear(x, m: m, k: k, ldx: ldx, w.data, half: h, n: n, out, ldo: ldo, beta: beta)
+        case .packed(let p): packed(x, m: m, k: k, ldx: ldx ?? k, p, n: n, out, ldo: ldo ?? n, beta: beta)
+        }
+    }
+
+    /// out[M, N] = beta·out + x[M, K] · Wᵀ for a packed W (N, K): the format's own product.
+    @inline(__always)
+    private static func packed(_ x: UnsafePointer<Float>, m: Int, k: Int, ldx: Int, _ w: any PackedMatrix, n: Int,
+                               _ out: UnsafeMutablePointer<Float>, ldo: Int, beta: Float) {
+        precondition(w.inputs == k && w.outputs == n, "packed weight is (\(w.outputs), \(w.inputs)), product wants (\(n), \(k))")
+        w.multiply(x, m: m, ldx: ldx, out, ldo: ldo, beta: beta)
     }
 
     /// Strided product for attention, on the calling thread only (callers spread heads over the

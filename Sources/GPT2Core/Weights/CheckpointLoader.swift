@@ -296,7 +296,8 @@ public enum CheckpointLoader {
             case .BF16: HalfView(kind: .bf16, data: stored)
             default: nil
             }
-            tensors.append(Tensor(name: key, shape: s.info.shape, data: ptr, half: half))
+            tensors.append(half.map { Tensor(name: key, shape: s.info.shape, storage: .half($0), widened: ptr) }
+                           ?? Tensor(name: key, shape: s.info.shape, data: ptr))
         }
 
         let layers = layerSlots.map { i in
