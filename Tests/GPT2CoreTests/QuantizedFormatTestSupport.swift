@@ -78,21 +78,26 @@ enum QuantTestData {
         return out
     }
 
-    /// The bound on |product − Σ x·w_deq| for one output: each activation is off by at most half
+    /// Largest |value| of each block of `block` values of each row (rows × ⌈cols / block⌉).
+    static func blockMax(_ a: [Float], rows: Int, cols: Int, stride: Int, block: Int) -> [Double] {
+        let nb = (cols + block - 1) / block
+        var out = [Double](repeating: 0, count: rows * nb)
+        for r in 0..<rows { for p in 0..<cols { out[r * nb + p / block] = max(out[r * nb + p / block], Double(abs(a[r * stride + p]))) } }
+        return out
+    }
+
+    /// The bound on |product − Σ x·w_deq| for output (i, j): each activation is off by at most half
     /// its int8 step (block absmax / 254) and each product weight by `codeError`·its block's max
-    /// |w|, plus F32 accumulation (1e-5 of Σ|x·w|). `w` is the dequantized row.
-    static func bound(x: ArraySlice<Float>, w: ArraySlice<Float>, block: Int, codeError: Double, small: Bool) -> Double {
-        let xs = Array(x), ws = Array(w)
+    /// |w|, plus F32 accumulation (1e-5 of Σ|x·w|). `xMax`/`wMax` from blockMax; `small`: the
+    /// int8 products ran (else the F32 GEMM on the dequantized weights: rounding only).
+    static func bound(x: UnsafePointer<Float>, w: UnsafePointer<Float>, k: Int, block: Int,
+                      xMax: ArraySlice<Double>, wMax: ArraySlice<Double>, codeError: Double, small: Bool) -> Double {
         var total = 0.0, magnitude = 0.0
-        var b = 0
-        while b < xs.count {
-            let e = min(xs.count, b + block)
-            let ax = Double(xs[b..<e].map { abs($0) }.max() ?? 0), aw = Double(ws[b..<e].map { abs($0) }.max() ?? 0)
-            for p in b..<e {
-                magnitude += abs(Double(xs[p]) * Double(ws[p]))
-                if small { total += abs(Double(ws[p])) * ax / 254 * 1.0001 + abs(Double(xs[p])) * aw * codeError }
-            }
-            b = e
+        let x0 = xMax.startIndex, w0 = wMax.startIndex
+        for p in 0..<k {
+            let xv = Double(x[p]), wv = Double(w[p])
+            magnitude += abs(xv * wv)
+            if small { total += abs(wv) * xMax[x0 + p / block] / 254 * 1.0001 + abs(xv) * wMax[w0 + p / block] * codeError }
         }
         return total + 1e-5 * magnitude + 1e-30
     }

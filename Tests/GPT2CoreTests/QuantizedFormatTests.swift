@@ -93,17 +93,29 @@ import Testing
                     var y = y0
                     mat.multiply(x, m: m, ldx: ldx, &y, ldo: ldo, beta: beta)
                     var worst = 0.0
-                    for i in 0..<m {
-                        for j in 0..<n {
-                            var ref = beta == 0 ? 0.0 : Double(y0[i * ldo + j])
-                            for p in 0..<k { ref += Double(x[i * ldx + p]) * Double(deq[j * k + p]) }
-                            let bound = QuantTestData.bound(x: x[(i * ldx)..<(i * ldx + k)], w: deq[(j * k)..<(j * k + k)],
-                                                            block: format.block, codeError: format.productCodeError,
-                                                            small: m <= QuantizedStorage.smallMaxRows)
-                            worst = max(worst, abs(Double(y[i * ldo + j]) - ref) / bound)
+                    let nb = (k + format.block - 1) / format.block
+                    let xMax = QuantTestData.blockMax(x, rows: m, cols: k, stride: ldx, block: format.block)
+                    let wMax = QuantTestData.blockMax(deq, rows: n, cols: k, stride: k, block: format.block)
+                    x.withUnsafeBufferPointer { xb in
+                        deq.withUnsafeBufferPointer { wb in
+                            for i in 0..<m {
+                                for j in 0..<n {
+                                    let xr = xb.baseAddress! + i * ldx, wr = wb.baseAddress! + j * k
+                                    var ref = beta == 0 ? 0.0 : Double(y0[i * ldo + j])
+                                    for p in 0..<k { ref += Double(xr[p]) * Double(wr[p]) }
+                                    let bound = QuantTestData.bound(x: xr, w: wr, k: k, block: format.block,
+                                                                    xMax: xMax[(i * nb)..<(i * nb + nb)],
+                                                                    wMax: wMax[(j * nb)..<(j * nb + nb)],
+                                                                    codeError: format.productCodeError,
+                                                                    small: m <= QuantizedStorage.smallMaxRows)
+                                    worst = max(worst, abs(Double(y[i * ldo + j]) - ref) / bound)
+                                }
+                            }
                         }
-                        // The stride gap is never written.
-                        if beta == 0 { #expect(y[(i * ldo + n)..<(i * ldo + ldo)].allSatisfy { $0.isNaN }) }
+                    }
+                    // The stride gap is never written.
+                    if beta == 0 {
+                        for i in 0..<m { #expect(y[(i * ldo + n)..<(i * ldo + ldo)].allSatisfy { $0.isNaN }) }
                     }
                     #expect(worst <= 1, "\(format) n=\(n) k=\(k) m=\(m) beta=\(beta): error / bound = \(worst)")
                 }
@@ -179,3 +191,19 @@ import Testing
 
 /// ck_nf4_code (a C array, imported as a tuple) as an array.
 let ck_nf4_codeArray: [Float] = withUnsafeBytes(of: ck_nf4_code) { Array($0.bindMemory(to: Float.self)) }
+
+@Suite struct PackedFormatRegistryTests {
+    @Test func everyQuantizedTypeIsRegistered() {
+        for (type, format) in [(WeightType.int8, QuantFormat.int8), (.nf4, .nf4), (.q4, .q4)] {
+            let t = PackedFormats.type(for: type)
+            #expect(t?.weightType == type)
+            // The registry's type builds the same matrix as the format's own initializer.
+            let w = QuantTestData.weights(3, 70, seed: 9)
+            if let t {
+                let viaRegistry = t.init(quantizing: w, outputs: 3, inputs: 70)
+                #expect(QuantTestData.dequantized(viaRegistry) == QuantTestData.dequantized(format.quantize(w, outputs: 3, inputs: 70)))
+            }
+        }
+        for type in [WeightType.float32, .bfloat16, .float16] { #expect(PackedFormats.type(for: type) == nil) }
+    }
+}
