@@ -1,7 +1,7 @@
-// The tiny fixture model served with quantized weights (int8, nf4 double-quantized, q4): every
-// matrix (the four per layer and the tied LM head) is a PackedMatrix in the Tensor's storage; the
-// token embedding lookup stays on the F32 wte. The reference is the same model with each matrix
-// replaced by its DEQUANTIZED values in F32 (the forward pass as it ran before), so the only
+// The tiny fixture model served with quantized weights (int8, nf4 double-quantized, q4) through
+// LoadOptions.weightType: every matrix (the four per layer and the tied wte / LM head) is a
+// PackedMatrix in the Tensor's storage. The reference is the same model with each matrix replaced
+// by its DEQUANTIZED values in F32 (the forward pass as it runs for float32), so the only
 // differences left are the products':
 //  - prefill of 40 tokens (> 32 rows: W widened tile by tile into the F32 GEMM): the same values,
 //    F32 rounding only — logits within 1e-4 of the reference's largest |logit|;
@@ -19,43 +19,38 @@ import Testing
 @Suite struct QuantizedModelTests {
     init() { if ComputeThreads.count < 2 { ComputeThreads.configure(2) } }
 
-    /// The quantized model and its dequantized F32 twin, built from the F32 fixture.
+    /// The fixture loaded with `format`'s weight type (LoadOptions.weightType: every matrix, the
+    /// tied wte / LM head included, quantized at load through PackedFormats), and its twin: the
+    /// same weights with each packed matrix replaced by its dequantized values in F32.
     static func models(_ format: QuantFormat) throws -> (config: GPT2Config, packed: GPT2Weights, reference: GPT2Weights) {
-        let base = try GPT2Model.load(directory: Fixtures.model("tiny-gpt2"))
-        let w = base.weights
-        var keep: [AnyObject] = [base]
-        /// A matrix tensor → (packed tensor, dequantized F32 tensor in the checkpoint's layout).
-        func convert(_ t: Tensor, conv1D: Bool) -> (Tensor, Tensor) {
-            let (rows, cols) = (t.shape[0], t.shape[1])
-            let (n, k) = conv1D ? (cols, rows) : (rows, cols)
-            var outputMajor = [Float](repeating: 0, count: n * k)
-            for j in 0..<n { for p in 0..<k { outputMajor[j * k + p] = conv1D ? t.data[p * cols + j] : t.data[j * k + p] } }
-            let m = format.quantize(outputMajor, outputs: n, inputs: k)
+        let model = try GPT2Model.load(directory: Fixtures.model("tiny-gpt2"), options: LoadOptions(weightType: format.weightType))
+        let w = model.weights
+        var keep: [AnyObject] = [model]
+        /// A packed matrix tensor → its dequantized F32 values in the checkpoint's layout
+        /// (Conv1D [K, N] for the layer matrices, Linear [N, K] for wte / the LM head).
+        func widen(_ t: Tensor, conv1D: Bool) throws -> Tensor {
+            let m = try #require(t.packed, "\(t.name) is not packed")
+            #expect(type(of: m).weightType == format.weightType)
+            let (n, k) = (m.outputs, m.inputs)
+            #expect(t.shape == (conv1D ? [k, n] : [n, k]))
             let deq = QuantTestData.dequantized(m)
             let buf = UnsafeMutablePointer<Float>.allocate(capacity: n * k)
             for j in 0..<n { for p in 0..<k { buf[conv1D ? p * n + j : j * k + p] = deq[j * k + p] } }
             keep.append(OwnedFloats(buf))
-            return (Tensor(name: t.name, shape: t.shape, storage: .packed(m)),
-                    Tensor(name: t.name, shape: t.shape, data: UnsafePointer(buf)))
+            return Tensor(name: t.name, shape: t.shape, data: UnsafePointer(buf))
         }
-        var packedLayers: [GPT2LayerWeights] = [], refLayers: [GPT2LayerWeights] = []
-        for l in w.layers {
-            let qkv = convert(l.attnQKVWeight, conv1D: true), proj = convert(l.attnProjWeight, conv1D: true)
-            let fc = convert(l.mlpFCWeight, conv1D: true), mproj = convert(l.mlpProjWeight, conv1D: true)
-            func layer(_ pick: ((Tensor, Tensor)) -> Tensor) -> GPT2LayerWeights {
-                GPT2LayerWeights(ln1Weight: l.ln1Weight, ln1Bias: l.ln1Bias, attnQKVWeight: pick(qkv),
-                                 attnQKVBias: l.attnQKVBias, attnProjWeight: pick(proj), attnProjBias: l.attnProjBias,
-                                 ln2Weight: l.ln2Weight, ln2Bias: l.ln2Bias, mlpFCWeight: pick(fc), mlpFCBias: l.mlpFCBias,
-                                 mlpProjWeight: pick(mproj), mlpProjBias: l.mlpProjBias)
-            }
-            packedLayers.append(layer { $0.0 }); refLayers.append(layer { $0.1 })
+        let layers = try w.layers.map { l in
+            GPT2LayerWeights(ln1Weight: l.ln1Weight, ln1Bias: l.ln1Bias, attnQKVWeight: try widen(l.attnQKVWeight, conv1D: true),
+                             attnQKVBias: l.attnQKVBias, attnProjWeight: try widen(l.attnProjWeight, conv1D: true),
+                             attnProjBias: l.attnProjBias, ln2Weight: l.ln2Weight, ln2Bias: l.ln2Bias,
+                             mlpFCWeight: try widen(l.mlpFCWeight, conv1D: true), mlpFCBias: l.mlpFCBias,
+                             mlpProjWeight: try widen(l.mlpProjWeight, conv1D: true), mlpProjBias: l.mlpProjBias)
         }
-        let head = convert(w.lmHead, conv1D: false)
-        func weights(_ layers: [GPT2LayerWeights], _ lmHead: Tensor) -> GPT2Weights {
-            GPT2Weights(wte: w.wte, wpe: w.wpe, layers: layers, lnFWeight: w.lnFWeight, lnFBias: w.lnFBias,
-                        lmHead: lmHead, heads: [:], storedDType: w.storedDType, storage: keep)
-        }
-        return (base.config, weights(packedLayers, head.0), weights(refLayers, head.1))
+        let head = try widen(w.lmHead, conv1D: false)
+        let wte = w.wte.packed != nil ? try widen(w.wte, conv1D: false) : w.wte
+        let reference = GPT2Weights(wte: wte, wpe: w.wpe, layers: layers, lnFWeight: w.lnFWeight, lnFBias: w.lnFBias,
+                                    lmHead: head, heads: [:], storedDType: w.storedDType, weightType: .float32, storage: keep)
+        return (model.config, w, reference)
     }
 
     static func maxAbs(_ a: [Float]) -> Float { a.reduce(0) { max($0, abs($1)) } }
