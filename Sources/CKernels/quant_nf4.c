@@ -205,7 +205,8 @@ int16_t ck_nf4_product_code(unsigned q) { return c16(q & 15u); }
 
 typedef struct {
     const ck_nf4_matrix *w;
-    const int16_t *a16;  // AVX2 only: activations widened to int16, permuted per block (see perm_index)
+    const int16_t *a16;        // AVX2 only: activations widened to int16, permuted per block (see perm_index)
+    unsigned char lo[16], hi[16];  // AVX2 only: low and high bytes of c16(q), for vpshufb
 } nf4_ctx;
 
 static void dot_c(const void *cv, const ck_qact *a, long i0, int mr, long j, float out[4]) {
@@ -240,13 +241,8 @@ CK_INLINE CK_AVX2 void dot_avx2_m(const int MR, const nf4_ctx *c, const ck_qact 
     const long kp = a->kp, nb = a->nb;
     const unsigned char *pr = w->packed + j * (kp / 2);
     const __m256i mask = _mm256_set1_epi8(15);
-    unsigned char lo[16], hi[16];
-    for (unsigned q = 0; q < 16; q++) {
-        lo[q] = (unsigned char)((uint16_t)c16(q) & 0xFF);
-        hi[q] = (unsigned char)((uint16_t)c16(q) >> 8);
-    }
-    const __m256i TL = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)lo));
-    const __m256i TH = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)hi));
+    const __m256i TL = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)c->lo));
+    const __m256i TH = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)c->hi));
     __m256 acc[4];
     for (int i = 0; i < MR; i++) acc[i] = _mm256_setzero_ps();
     for (long b = 0; b < nb; b++) {
@@ -287,10 +283,14 @@ CK_AVX2 static void dot_avx2(const void *c, const ck_qact *a, long i0, int mr, l
 int ck_nf4_multiply(const ck_nf4_matrix *w, const float *x, long m, long ldx, float *y, long ldy, float beta) {
     ck_qact a;
     if (!ck_qact_make(&a, x, m, w->k, ldx, B)) return 0;
-    nf4_ctx c = {w, NULL};
+    nf4_ctx c = {w, NULL, {0}, {0}};
     const int avx2 = ck_quant_use_avx2();
     int16_t *a16 = NULL;
     if (avx2) {
+        for (unsigned q = 0; q < 16; q++) {
+            c.lo[q] = (unsigned char)((uint16_t)c16(q) & 0xFF);
+            c.hi[q] = (unsigned char)((uint16_t)c16(q) >> 8);
+        }
         a16 = malloc(sizeof(int16_t) * (size_t)(m * a.kp) + 64);
         if (!a16) { ck_qact_free(&a); return 0; }
         for (long i = 0; i < m; i++)
