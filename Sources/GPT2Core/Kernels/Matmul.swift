@@ -5,14 +5,19 @@
 // nn.Linear stores W as [out, in] (y = x·Wᵀ). A packed (quantized) matrix is always output-major and
 // computes its own product (PackedMatrix.multiply), for any row count.
 //
-// Back ends (`Backend`): with AVX-512 (`ownKernels`) every F32 or 16-bit product runs on the
-// project's kernels and compute pool (CKernels): ≤ 16 rows (decode) stream each weight once for all
-// rows; more rows (prefill) use the packed GEMM, which widens 16-bit weights exactly while packing
-// (results identical to an F32 copy's) and runs at this CPU's full FMA width where OpenBLAS under
-// the environment's OPENBLAS_CORETYPE=Haswell uses AVX2. The portable back end — CPUs without
-// AVX-512, GPT2D_MATMUL=blas, GPT2D_CPU=generic, or a task under `$forcePortable` — has OpenBLAS do
-// the F32 products (sgemv for one row, sgemm otherwise) on its own threads and widens 16-bit
-// weights panel by panel for it (HalfFallback).
+// Back ends (`Backend`). `.kernels` — AVX-512 or AVX2 + FMA (`ownKernels`): every product runs on
+// the compute pool (CKernels), with OpenBLAS single-threaded:
+//  - AVX-512: ≤ 16 rows (decode) stream each weight once for all rows in the small-M kernels; more
+//    rows (prefill) use the packed GEMM, which widens 16-bit weights exactly while packing (results
+//    identical to an F32 copy's) and runs at the CPU's full FMA width where OpenBLAS under the
+//    environment's OPENBLAS_CORETYPE=Haswell uses AVX2.
+//  - AVX2 + FMA: ≤ 16 rows use the AVX2 small-M kernels (the same tiling at 8 lanes; 16-bit weights
+//    widened in registers); more rows go to OpenBLAS (its Haswell sgemm), one single-threaded call
+//    per pool task over a strip of output columns — a 16-bit strip widened first into the task's
+//    own F32 scratch (HalfFallback).
+// `.portable` — neither (or GPT2D_MATMUL=blas, GPT2D_CPU=generic, or a task under `$forcePortable`):
+// OpenBLAS does the F32 products (sgemv for one row, sgemm otherwise) and 16-bit weights go through
+// HalfFallback's strips for every row count.
 import CBLAS
 import CKernels
 import Foundation
@@ -20,15 +25,18 @@ import Foundation
 public enum Matmul {
     /// Which implementation computes the products.
     public enum Backend: Sendable, Equatable {
-        /// CKernels (AVX-512F) on the compute pool.
+        /// CKernels (AVX-512 or AVX2 + FMA) and single-threaded OpenBLAS per task, on the compute pool.
         case kernels
         /// OpenBLAS for F32, panel widening for 16-bit; packed formats use their plain loops.
         case portable
     }
 
-    /// True when the CKernels products are in use for this process (decided once, at start).
+    /// True when the compute pool runs every product and loop, with OpenBLAS single-threaded
+    /// (AVX-512 or AVX2 + FMA, unless GPT2D_MATMUL=blas; decided once, at start).
     public static let ownKernels: Bool =
-        CPUFeatures.avx512 && ProcessInfo.processInfo.environment["GPT2D_MATMUL"] != "blas"
+        (CPUFeatures.avx512 || CPUFeatures.avx2) && ProcessInfo.processInfo.environment["GPT2D_MATMUL"] != "blas"
+    /// True when the project's AVX-512 kernels (packed GEMM, F32 small-M) serve the products.
+    public static let packedGEMM: Bool = ownKernels && CPUFeatures.avx512
 
     /// Set for a task (`Matmul.$forcePortable.withValue(true) { … }`) to run that task's products on
     /// the portable back end even where the kernels exist — how tests compare the two.
@@ -99,16 +107,18 @@ public enum Matmul {
                     x, m, k, ldx, half.data, half.kind.ckKind, ldw, n, out, ldo, beta)
             } else if m <= smallMaxRows {
                 (transposed ? ck_matmul_nk_parallel : ck_matmul_kn_parallel)(x, m, k, ldx, w, ldw, n, out, ldo, beta)
-            } else {
+            } else if packedGEMM {
                 ck_gemm_parallel(m, n, k, 1, x, ldx, w, ldw, transposed ? 1 : 0, beta, out, ldo)
+            } else {
+                blasColumns(x, m: m, k: k, ldx: ldx, w, ldw: ldw, n: n, transposed: transposed, out, ldo: ldo, beta: beta)
             }
         } else {
             blas(x, m: m, k: k, ldx: ldx, w, ldw: ldw, n: n, transposed: transposed, out, ldo: ldo, beta: beta)
         }
     }
 
-    /// 16-bit w only, same layouts: the small-M kernels or the GEMM widening while packing; the
-    /// portable back end widens panels for OpenBLAS.
+    /// 16-bit w only, same layouts: the small-M kernels, the AVX-512 GEMM widening while packing, or
+    /// strips widened for OpenBLAS (AVX2 prefill, and every row count on the portable back end).
     @inline(__always)
     private static func product(_ x: UnsafePointer<Float>, m: Int, k: Int, ldx: Int,
                                 _ w: HalfView, n: Int, transposed: Bool,
@@ -118,8 +128,10 @@ public enum Matmul {
             if m <= smallMaxRows {
                 (transposed ? ck_matmul_nk_w16_parallel : ck_matmul_kn_w16_parallel)(
                     x, m, k, ldx, w.data, w.kind.ckKind, ldw, n, out, ldo, beta)
-            } else {
+            } else if packedGEMM {
                 ck_gemm_w16_parallel(m, n, k, 1, x, ldx, w.data, w.kind.ckKind, ldw, transposed ? 1 : 0, beta, out, ldo)
+            } else {
+                HalfFallback.product(x, m: m, k: k, ldx: ldx, w, n: n, transposed: transposed, out, ldo: ldo, beta: beta)
             }
         } else {
             HalfFallback.product(x, m: m, k: k, ldx: ldx, w, n: n, transposed: transposed, out, ldo: ldo, beta: beta)
@@ -148,15 +160,37 @@ public enum Matmul {
         }
     }
 
+    /// OpenBLAS (single-threaded here) on the pool: output columns in strips of ≥ 256 (multiples of 16),
+    /// one sgemv (one row) or sgemm per task. How a product splits depends only on its shape and the
+    /// pool's size, so results are reproducible for a given thread count.
+    @inline(__always)
+    private static func blasColumns(_ x: UnsafePointer<Float>, m: Int, k: Int, ldx: Int,
+                                    _ w: UnsafePointer<Float>, ldw: Int, n: Int, transposed: Bool,
+                                    _ out: UnsafeMutablePointer<Float>, ldo: Int, beta: Float) {
+        let parts = max(1, min(Parallel.threads, n / 256))
+        let step = ((n + parts - 1) / parts + 15) / 16 * 16
+        Parallel.forEach((n + step - 1) / step, parallel: parts > 1) { t in
+            let c0 = t * step, c = min(n, c0 + step) - c0
+            let wc = transposed ? w + c0 * ldw : w + c0  // [N, K]: rows c0...; [K, N]: columns c0...
+            if m == 1 {
+                cblas_sgemv(CblasRowMajor, transposed ? CblasNoTrans : CblasTrans, Int32(transposed ? c : k),
+                            Int32(transposed ? k : c), 1, wc, Int32(ldw), x, 1, beta, out + c0, 1)
+            } else {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, transposed ? CblasTrans : CblasNoTrans, Int32(m), Int32(c), Int32(k),
+                            1, x, Int32(ldx), wc, Int32(ldw), beta, out + c0, Int32(ldo))
+            }
+        }
+    }
+
     /// Strided product for attention, on the calling thread only (callers spread heads over the
-    /// pool when `ownKernels`; otherwise OpenBLAS threads it):
+    /// pool when `ownKernels`, and OpenBLAS is then single-threaded; otherwise OpenBLAS threads it):
     /// c[M, N] = alpha · a[M, K] · op(b) + beta · c, with op(b) = bᵀ when `transB` (b is [N, K]) else b ([K, N]).
     @inline(__always)
     static func gemm(m: Int, n: Int, k: Int, alpha: Float,
                      _ a: UnsafePointer<Float>, lda: Int,
                      _ b: UnsafePointer<Float>, ldb: Int, transB: Bool,
                      beta: Float, _ c: UnsafeMutablePointer<Float>, ldc: Int) {
-        if ownKernels {
+        if packedGEMM {
             ck_gemm(m, n, k, alpha, a, lda, b, ldb, transB ? 1 : 0, beta, c, ldc)
         } else {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
