@@ -1,5 +1,5 @@
 // Shared parts of the quantized-weight kernels: activation quantization to int8 per block, the ISA
-// choice (AVX2 bodies or the portable C ones, which a test can force), the compute-pool driver that
+// choice (AVX2 bodies when ck_isa() allows them, else the portable C ones, which a test can force), the compute-pool driver that
 // splits a product's output columns, and binary16 conversions. See quant_internal.h.
 #include "quant_internal.h"
 #include <math.h>
@@ -13,15 +13,8 @@ static _Atomic int force_portable = 0;
 
 void ck_quant_set_portable(int on) { atomic_store(&force_portable, on ? 1 : 0); }
 
-int ck_quant_has_avx2(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-}
-
 int ck_quant_use_avx2(void) {
-    static int has = -1;
-    if (has < 0) has = ck_quant_has_avx2();
-    return has && !atomic_load_explicit(&force_portable, memory_order_relaxed);
+    return ck_isa() >= CK_ISA_AVX2 && !atomic_load_explicit(&force_portable, memory_order_relaxed);
 }
 
 int ck_qact_make(ck_qact *a, const float *x, long m, long k, long ldx, long block) {

@@ -19,7 +19,8 @@ typedef struct {
 int ck_qact_make(ck_qact *a, const float *x, long m, long k, long ldx, long block);
 void ck_qact_free(ck_qact *a);
 
-/// 1 when the AVX2 bodies may run (AVX2 + FMA + F16C, and ck_quant_set_portable(0)).
+/// 1 when the AVX2 bodies may run: ck_isa() ≥ CK_ISA_AVX2 (AVX2 + FMA + F16C, not lowered by
+/// GPT2D_ISA=plain) and ck_quant_set_portable(0).
 int ck_quant_use_avx2(void);
 
 /// out[i] = Σ_p dequantized activation (i0 + i, p) · dequantized weight (j, p) for i < mr (1...4):

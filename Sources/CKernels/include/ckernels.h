@@ -143,13 +143,12 @@ void ck_matmul_nk_w16_parallel(const float *x, long m, long k, long ldx, const v
 // rows are padded with zero weights to a whole number of blocks (kp values). The products
 // quantize the activations per row and per block (the weights' block size) to int8 with an F32
 // absmax/127 scale, and sum each block's products exactly in int32 before scaling: with AVX2 (+FMA,
-// F16C) chosen at run time, else in portable C (ck_quant_set_portable forces that, for tests). The
+// F16C) when ck_isa() allows it, else in portable C (ck_quant_set_portable forces that, for tests). The
 // two agree to F32 rounding (their F32 sums over blocks run in different orders). Products split
 // their output columns over the compute pool; they return 0 only when scratch allocation failed.
 
-/// 1 when this CPU can run the AVX2 bodies of the quantized products.
-int ck_quant_has_avx2(void);
-/// on ≠ 0: the quantized products use their portable C bodies even where AVX2 is available.
+/// on ≠ 0: the quantized products use their portable C bodies even where AVX2 is available
+/// (they also do when ck_isa() is below CK_ISA_AVX2, e.g. GPT2D_ISA=plain).
 void ck_quant_set_portable(int on);
 
 /// int8: blocks of CK_I8_BLOCK values, w ≈ q·scale, q in [-127, 127], scale = absmax / 127 (F32).

@@ -52,6 +52,7 @@ public final class Int8Matrix: PackedMatrix, @unchecked Sendable {
     public func multiply(_ x: UnsafePointer<Float>, m: Int, ldx: Int,
                          _ out: UnsafeMutablePointer<Float>, ldo: Int, beta: Float) {
         guard m > 0, outputs > 0 else { return }
+        QuantizedStorage.honourGenericCPU
         withUnsafePointer(to: matrix) { w in
             if m <= QuantizedStorage.smallMaxRows {
                 QuantizedStorage.check(ck_i8_multiply(w, x, m, ldx, out, ldo, beta), Self.weightType)
