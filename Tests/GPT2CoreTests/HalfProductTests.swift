@@ -12,16 +12,19 @@ import GPT2TestSupport
 @Suite struct HalfProductTests {
     init() { if ComputeThreads.count < 2 { ComputeThreads.configure(2) } }
 
-    static func maxRelDiff(_ a: [Float], _ b: [Float]) -> Float {
-        zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1) / max(abs($1.1), 1e-3)) }
+    /// Largest |a − b|: logits compare absolutely, as the goldens do (MANIFEST tolerance 1e-4).
+    static func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
+        precondition(a.count == b.count)
+        return zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) }
     }
 
     static func random(_ n: Int, _ rng: inout some RandomNumberGenerator) -> [Float] {
         (0..<n).map { _ in Float.random(in: -1...1, using: &rng) }
     }
 
-    /// Matmul with a 16-bit weight Tensor (no F32 copy) equals the F32 Tensor of the upcast values:
-    /// decode and prefill row counts, both layouts, beta 0 / 1, on the default back end and forced portable.
+    /// Matmul with a 16-bit weight Tensor (no F32 copy) equals the F32 Tensor of the upcast values —
+    /// bit for bit on the default back end, to rounding on the forced portable one: decode and prefill
+    /// row counts, both layouts, beta 0 / 1.
     @Test(arguments: [1, 3, 16, 17, 70])
     func sixteenBitTensorMatchesF32(_ m: Int) async {
         var rng = SplitMix64(seed: UInt64(m))
@@ -47,8 +50,15 @@ import GPT2TestSupport
                             }
                         }
                         let label = "\(kind) m=\(m) k=\(k) n=\(n) beta=\(beta) portable=\(portable)"
-                        #expect(Self.maxRelDiff(kn16, kn32) <= 1e-5, "conv1D \(label)")
-                        #expect(Self.maxRelDiff(nk16, nk32) <= 1e-5, "linear \(label)")
+                        if portable {
+                            // OpenBLAS threads or splits the F32 product its own way: equal to rounding.
+                            #expect(MatmulTests.close(kn16, kn32, k: k), "conv1D \(label)")
+                            #expect(MatmulTests.close(nk16, nk32, k: k), "linear \(label)")
+                        } else {
+                            // The same kernels / the same OpenBLAS calls on the same values: identical.
+                            #expect(kn16 == kn32, "conv1D \(label)")
+                            #expect(nk16 == nk32, "linear \(label)")
+                        }
                     }
                 }
             }
@@ -103,7 +113,7 @@ import GPT2TestSupport
     }
 
     /// A whole model on the portable path (16-bit strips for OpenBLAS) against the default back end:
-    /// prefill and batched decode logits, and greedy tokens.
+    /// prefill and batched decode logits within the goldens' 1e-4, and identical greedy tokens.
     @Test(arguments: ["tiny-f16", "tiny-bf16"])
     func sixteenBitModelOnPortablePath(_ name: String) async throws {
         let model = try GPT2Model.load(directory: Fixtures.model(name))
@@ -112,7 +122,7 @@ import GPT2TestSupport
         let plain = try Self.run(model.config, model.weights, portable: true)
         #expect(fast.tokens == plain.tokens, "\(name): greedy tokens differ")
         for (s, (a, b)) in zip(fast.logits, plain.logits).enumerated() {
-            #expect(Self.maxRelDiff(a, b) <= 1e-4, "\(name) step \(s)")
+            #expect(Self.maxAbsDiff(a, b) <= 1e-4, "\(name) step \(s)")
         }
     }
 
@@ -129,7 +139,7 @@ import GPT2TestSupport
             let got = try Self.run(packed.config, packed.weights, portable: portable)
             #expect(got.tokens == want.tokens, "portable=\(portable): greedy tokens differ")
             for (s, (a, b)) in zip(got.logits, want.logits).enumerated() {
-                #expect(Self.maxRelDiff(a, b) <= 1e-4, "portable=\(portable) step \(s)")
+                #expect(Self.maxAbsDiff(a, b) <= 1e-4, "portable=\(portable) step \(s)")
             }
         }
     }
