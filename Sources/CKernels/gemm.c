@@ -249,7 +249,7 @@ void ck_gemm_parallel(long m, long n, long k, float alpha, const float *a, long 
     ck_pool_run(j.tasks, gemm_job_task, &j);
 }
 
-/// Small-M products (F32 or 16-bit weights), rows in groups of ≤ 8. Linear layout [n, k]: columns (= W rows) split evenly
+/// Small-M products (F32 or 16-bit weights), rows in groups of ≤ 8 over L2-sized blocks of W. Linear layout [n, k]: columns (= W rows) split evenly
 /// over the pool's threads, each streaming its share of the weights once. Conv1D layout [k, n] with
 /// m ≤ KSPLIT_M: K splits instead, so each thread streams a contiguous run of whole W rows; part 0
 /// goes to y, the other parts to the caller's scratch [parts − 1][m][n], added into y after the
@@ -277,6 +277,46 @@ static void small_kernel(const small_job *j, const float *x, long rows, long k, 
     }
 }
 
+/// Bytes of W one pass over the row groups works on. More than 8 rows take several groups; each
+/// group walks the same block of W, so the block must stay in the core's L2 (1 MiB on Zen 5) for the
+/// second and later groups: W then streams from DRAM once per product however many rows there are
+/// (before, m = 9..16 read every weight twice). Only the order of independent work changes — every
+/// y element sees the same FMAs in the same order — so results are identical.
+enum { SMALL_BLOCK_BYTES = 256 << 10 };
+
+/// The job's W rows [p0, p1) (K split or Conv1D column split: W rows are K) for all m rows of x, into
+/// out (row stride ldo; columns [c0, c0 + n) of W): blocks of W rows that fit SMALL_BLOCK_BYTES, a
+/// multiple of CK_KN_CHUNK so the kernel's chunking is the same as in one call; row groups of ≤ 8 inside.
+static void small_kn_range(const small_job *j, long p0, long p1, long c0, long n, float *out, long ldo, float beta) {
+    const long es = j->kind ? 2 : 4;
+    long kb = j->m <= 8 ? p1 - p0 : SMALL_BLOCK_BYTES / (n * es) / CK_KN_CHUNK * CK_KN_CHUNK;
+    if (kb < CK_KN_CHUNK) kb = CK_KN_CHUNK;
+    for (long b0 = p0; b0 < p1; b0 += kb) {
+        const long b1 = b0 + kb < p1 ? b0 + kb : p1;
+        for (long r0 = 0; r0 < j->m; r0 += 8) {
+            const long rows = j->m - r0 < 8 ? j->m - r0 : 8;
+            small_kernel(j, j->x + r0 * j->ldx + b0, rows, b1 - b0, b0 * j->ldw + c0, n,
+                         out + r0 * ldo, ldo, b0 == p0 ? beta : 1.0f);
+        }
+    }
+}
+
+/// Linear layout: W rows (= outputs) [c0, c1), each a whole dot product over k, in blocks that fit
+/// SMALL_BLOCK_BYTES; row groups of ≤ 8 inside.
+static void small_nk_range(const small_job *j, long c0, long c1) {
+    const long es = j->kind ? 2 : 4;
+    long cb = j->m <= 8 ? c1 - c0 : SMALL_BLOCK_BYTES / (j->k * es);
+    if (cb < 1) cb = 1;
+    for (long b0 = c0; b0 < c1; b0 += cb) {
+        const long b1 = b0 + cb < c1 ? b0 + cb : c1;
+        for (long r0 = 0; r0 < j->m; r0 += 8) {
+            const long rows = j->m - r0 < 8 ? j->m - r0 : 8;
+            small_kernel(j, j->x + r0 * j->ldx, rows, j->k, b0 * j->ldw, b1 - b0,
+                         j->y + r0 * j->ldy + b0, j->ldy, j->beta);
+        }
+    }
+}
+
 static void small_job_task(void *ctx, long task, int thread) {
     (void)thread;
     const small_job *j = ctx;
@@ -285,20 +325,13 @@ static void small_job_task(void *ctx, long task, int thread) {
         if (p0 >= p1) return;
         float *out = task == 0 ? j->y : j->part + (task - 1) * j->m * j->n;
         const long ldo = task == 0 ? j->ldy : j->n;
-        for (long r0 = 0; r0 < j->m; r0 += 8) {
-            const long rows = j->m - r0 < 8 ? j->m - r0 : 8;
-            small_kernel(j, j->x + r0 * j->ldx + p0, rows, p1 - p0, p0 * j->ldw, j->n,
-                         out + r0 * ldo, ldo, task == 0 ? j->beta : 0.0f);
-        }
+        small_kn_range(j, p0, p1, 0, j->n, out, ldo, task == 0 ? j->beta : 0.0f);
         return;
     }
     const long c0 = task * j->step, c1 = c0 + j->step < j->n ? c0 + j->step : j->n;
     if (c0 >= c1) return;
-    for (long r0 = 0; r0 < j->m; r0 += 8) {
-        const long rows = j->m - r0 < 8 ? j->m - r0 : 8;
-        small_kernel(j, j->x + r0 * j->ldx, rows, j->k, j->nk ? c0 * j->ldw : c0, c1 - c0,
-                     j->y + r0 * j->ldy + c0, j->ldy, j->beta);
-    }
+    if (j->nk) small_nk_range(j, c0, c1);
+    else small_kn_range(j, 0, j->k, c0, c1 - c0, j->y + c0, j->ldy, j->beta);
 }
 
 /// Largest m that splits K (its scratch is (threads − 1)·m·n floats).

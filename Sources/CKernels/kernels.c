@@ -1,32 +1,16 @@
 // Small-M matrix kernels, AVX-512F (see include/ckernels.h), for F32 weights and for 16-bit
 // (F16/BF16) weights read straight from the checkpoint mapping. Compiled for the baseline target;
-// the AVX-512 bodies carry target attributes and are only called when ck_has_avx512() says so.
+// the AVX-512 bodies carry target attributes and are only called (through small_dispatch.c) when
+// the CPU has AVX-512F. kernels_avx2.c is the same tiling at 8 lanes for AVX2 + FMA CPUs.
 #include "ckernels.h"
+#include "small_common.h"
 #include <immintrin.h>
 
-int ck_has_avx512(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") ? 1 : 0;
-}
-
 #define AVX512 __attribute__((target("avx512f")))
-#define INLINE static inline __attribute__((always_inline))
-#define UNROLL _Pragma("clang loop unroll(full)")
 
 INLINE AVX512 __mmask16 lanes(long left) {
     return left >= 16 ? (__mmask16)0xFFFF : left <= 0 ? (__mmask16)0 : (__mmask16)((1u << left) - 1u);
 }
-
-// ---- Weight element types ------------------------------------------------------------------
-// Every kernel body below is written once, over W as raw bytes, and instantiated per weight
-// element type WT (a compile-time constant): WT_F32 (4-byte floats), or the 16-bit kinds of
-// ckernels.h (CK_HALF_F16, CK_HALF_BF16), whose values are widened to F32 in registers right after
-// the load. The widening is exact, so a 16-bit instantiation computes bit for bit what the F32 one
-// computes on the upcast values (same FMAs, same order) while reading half the bytes.
-enum { WT_F32 = 0 };
-
-/// Bytes per W element.
-#define WT_SIZE(WT) ((WT) == WT_F32 ? 4L : 2L)
 
 /// 16 W elements from `p` (any alignment) as F32; lanes outside mk read as 0 (mk is a prefix
 /// mask from lanes()). Masked 16-bit loads need AVX-512BW, so a partial 16-bit vector goes
@@ -53,18 +37,6 @@ INLINE AVX512 __m512 wload(const int WT, __mmask16 mk, const char *p) {
 // DRAM sees one linear stream instead of KC strided ones. Measured on Zen 5, 768×3072 weights
 // streaming from DRAM, 2 threads: KC = 16 beats 8 and 32; the linear prefetch beats prefetching
 // each strip 16 rows ahead by ≈ 15 % at m = 8.
-enum { KN_KC = 16 };
-
-/// Prefetch cursor over W rows [row, +left) × bytes [0, n) of each (row stride ldw bytes): one
-/// 64-byte line per step, row-major.
-typedef struct { const char *row; long col, n, ldw, left; } pf_cursor;
-
-INLINE void pf_step(pf_cursor *c) {
-    if (c->left <= 0) return;
-    _mm_prefetch(c->row + c->col, _MM_HINT_T0);
-    c->col += 64;
-    if (c->col >= c->n) { c->col = 0; c->row += c->ldw; c->left--; }
-}
 
 /// y[0:M, 0:nb) (+)= x[0:M, 0:kc) · w[0:kc, 0:nb) for nb ≤ 16·NV (masked past nb); y is loaded
 /// first when `load_y`, else never read. w holds WT elements, row stride ldw elements. NV prefetch
@@ -143,14 +115,9 @@ AVX512 static void kn_bf16(const float *x, long m, long k, long ldx, const char 
     kn_avx512(CK_HALF_BF16, x, m, k, ldx, w, ldw, n, y, ldy, beta);
 }
 
-void ck_matmul_kn(const float *x, long m, long k, long ldx, const float *w, long ldw, long n,
-                  float *y, long ldy, float beta) {
-    kn_f32(x, m, k, ldx, (const char *)w, ldw, n, y, ldy, beta);
-}
-
-void ck_matmul_kn_w16(const float *x, long m, long k, long ldx, const void *w, int kind, long ldw, long n,
-                      float *y, long ldy, float beta) {
-    (kind == CK_HALF_BF16 ? kn_bf16 : kn_f16)(x, m, k, ldx, (const char *)w, ldw, n, y, ldy, beta);
+void ck_small_kn_avx512(const float *x, long m, long k, long ldx, const void *w, int kind, long ldw, long n,
+                        float *y, long ldy, float beta) {
+    (kind == 0 ? kn_f32 : kind == CK_HALF_BF16 ? kn_bf16 : kn_f16)(x, m, k, ldx, (const char *)w, ldw, n, y, ldy, beta);
 }
 
 // ---- NK: y += x · Wᵀ, W [n, k] -------------------------------------------------------------
@@ -158,7 +125,6 @@ void ck_matmul_kn_w16(const float *x, long m, long k, long ldx, const void *w, i
 // R W loads and M x loads feed R·M FMAs (before: 2 W rows, 2 FMAs per x load). W rows stream in
 // address order, each line also prefetched NK_PD rows ahead (LM head 50257×768 from DRAM, 2 threads:
 // without it m = 8 takes ≈ 3× as long; masked loads in the main loop cost m = 1 ≈ 10 %).
-enum { NK_PD = 8 };
 
 /// acc[r][i] += x[i, p:p+16] ⊙ w[r, p:p+16] (lanes outside mk read as 0); prefetches the same
 /// lines NK_PD rows ahead.
@@ -238,12 +204,7 @@ AVX512 static void nk_bf16(const float *x, long m, long k, long ldx, const char 
     nk_avx512(CK_HALF_BF16, x, m, k, ldx, w, ldw, n, y, ldy, beta);
 }
 
-void ck_matmul_nk(const float *x, long m, long k, long ldx, const float *w, long ldw, long n,
-                  float *y, long ldy, float beta) {
-    nk_f32(x, m, k, ldx, (const char *)w, ldw, n, y, ldy, beta);
-}
-
-void ck_matmul_nk_w16(const float *x, long m, long k, long ldx, const void *w, int kind, long ldw, long n,
-                      float *y, long ldy, float beta) {
-    (kind == CK_HALF_BF16 ? nk_bf16 : nk_f16)(x, m, k, ldx, (const char *)w, ldw, n, y, ldy, beta);
+void ck_small_nk_avx512(const float *x, long m, long k, long ldx, const void *w, int kind, long ldw, long n,
+                        float *y, long ldy, float beta) {
+    (kind == 0 ? nk_f32 : kind == CK_HALF_BF16 ? nk_bf16 : nk_f16)(x, m, k, ldx, (const char *)w, ldw, n, y, ldy, beta);
 }

@@ -32,7 +32,7 @@ import Testing
         zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1) / max(abs($1.1), 1e-30)) }
     }
 
-    @Test(.enabled(if: CPUFeatures.avx512), arguments: Array(1...16))
+    @Test(arguments: Array(1...16))
     func halfKernelsEqualF32Kernels(_ m: Int) {
         var rng = SystemRandomNumberGenerator()
         for kind in [HalfView.Kind.f16, .bf16] {

@@ -87,4 +87,43 @@ import Testing
             }
         }
     }
+
+    /// More than 8 rows run in groups of 8 over L2-sized blocks of W (so W streams from memory once):
+    /// every row must come out bit for bit as when its group of ≤ 8 rows is computed alone, for both
+    /// layouts, F32 and 16-bit weights, shapes that span several blocks, with and without the K split.
+    @Test(arguments: [(100, 3072), (1100, 2304), (768, 300), (3072, 96)])
+    func rowGroupsOverBlocksEqualSeparateCalls(_ shape: (Int, Int)) {
+        let (k, n) = shape, m = 13
+        var rng = SystemRandomNumberGenerator()
+        let x = Self.random(m * k, &rng), w = Self.random(k * n, &rng)
+        let w16 = w.map { Float16($0).bitPattern }
+        for beta: Float in [0, 1] {
+            let y0 = Self.random(m * n, &rng)
+            for layout in 0..<2 {
+                for half in [false, true] {
+                    func run(_ rows: Range<Int>) -> [Float] {
+                        var y = Array(y0[(rows.lowerBound * n)..<(rows.upperBound * n)])
+                        let xs = Array(x[(rows.lowerBound * k)..<(rows.upperBound * k)])
+                        let ldw = layout == 0 ? n : k
+                        w16.withUnsafeBytes { h in
+                            switch (layout, half) {
+                            case (0, false): ck_matmul_kn_parallel(xs, rows.count, k, k, w, ldw, n, &y, n, beta)
+                            case (1, false): ck_matmul_nk_parallel(xs, rows.count, k, k, w, ldw, n, &y, n, beta)
+                            case (0, true): ck_matmul_kn_w16_parallel(xs, rows.count, k, k, h.baseAddress, CK_HALF_F16, ldw, n, &y, n, beta)
+                            default: ck_matmul_nk_w16_parallel(xs, rows.count, k, k, h.baseAddress, CK_HALF_F16, ldw, n, &y, n, beta)
+                            }
+                        }
+                        return y
+                    }
+                    let all = run(0..<m), separate = run(0..<8) + run(8..<m)
+                    #expect(all == separate, "k=\(k) n=\(n) layout=\(layout) half=\(half) beta=\(beta)")
+                    if !half {
+                        let want = Self.reference(m: m, n: n, k: k, alpha: 1, x, lda: k, w, ldb: layout == 0 ? n : k,
+                                                  transB: layout == 1, beta: beta, y0, ldc: n)
+                        #expect(Self.close(all, want, k: k), "k=\(k) n=\(n) layout=\(layout) beta=\(beta)")
+                    }
+                }
+            }
+        }
+    }
 }

@@ -1,8 +1,9 @@
 // CKernels — the parts of the forward pass that need x86 SIMD intrinsics (AVX-512F, selected at run
 // time) or raw threads:
-//  - small-M kernels (kernels.c): batched decode multiplies a few activation rows (1..16) by every
-//    weight matrix; OpenBLAS packs the whole weight matrix for that, tripling memory traffic; these
-//    stream each weight once;
+//  - small-M kernels (kernels.c for AVX-512, kernels_avx2.c for AVX2 + FMA, small_plain.c for any
+//    CPU; small_dispatch.c picks one): batched decode multiplies a few activation rows (1..16) by
+//    every weight matrix; OpenBLAS packs the whole weight matrix for that, tripling memory traffic;
+//    these stream each weight once;
 //  - a packed, register-tiled GEMM for prefill (gemm.c), which OpenBLAS under
 //    OPENBLAS_CORETYPE=Haswell runs with AVX2 kernels at half this CPU's FMA width;
 //  - the compute pool (pool.c) that runs all of them, and the Swift kernels' loops, on N threads.
@@ -10,24 +11,51 @@
 #ifndef CKERNELS_H
 #define CKERNELS_H
 
-/// 1 when this CPU can run the AVX-512 kernels below, else 0 (then callers use BLAS).
+/// 16-bit weight element kinds for the *_w16 kernels (little-endian, as safetensors stores them).
+#define CK_HALF_F16 1   /* IEEE binary16 */
+#define CK_HALF_BF16 2  /* bfloat16: the top 16 bits of an F32 */
+
+/// 1 when this CPU has AVX-512F (the packed GEMM, the AVX-512 small-M bodies and vmath), else 0.
 int ck_has_avx512(void);
 
-/// y[i, 0:n] = beta·y[i, 0:n] + Σ_p x[i, p] · w[p, 0:n]   for i < m (≤ 8)
+/// 1 when this CPU has AVX2, FMA and F16C (the AVX2 small-M bodies), else 0.
+int ck_has_avx2(void);
+
+/// Instruction-set levels of the small-M kernels (ck_matmul_kn / ck_matmul_nk and their *_w16 and
+/// *_parallel forms), best first: every level computes the same products (the SIMD levels keep the
+/// FMA order of their own tiling; they agree with each other to rounding, not bit for bit).
+#define CK_ISA_PLAIN 0   /* plain C, any CPU */
+#define CK_ISA_AVX2 1    /* AVX2 + FMA + F16C, 8 lanes */
+#define CK_ISA_AVX512 2  /* AVX-512F, 16 lanes */
+
+/// The level the small-M kernels use: the best this CPU has, or lower when the environment says
+/// GPT2D_ISA=plain or GPT2D_ISA=avx2 (read once, at the first call).
+int ck_isa(void);
+
+/// ck_matmul_kn_w16 / ck_matmul_nk_w16 (kind 0: F32 weights) on the given level, clamped to what
+/// the CPU has: for tests comparing the levels on one machine.
+void ck_matmul_kn_isa(int level, const float *x, long m, long k, long ldx, const void *w, int kind, long ldw,
+                      long n, float *y, long ldy, float beta);
+void ck_matmul_nk_isa(int level, const float *x, long m, long k, long ldx, const void *w, int kind, long ldw,
+                      long n, float *y, long ldy, float beta);
+
+/// W rows per accumulation chunk of ck_matmul_kn: y is loaded and stored once per chunk. Callers
+/// that split one product's K into several calls start each call at a multiple of it, so the FMAs
+/// per y element run in the same order and the results equal one call's.
+#define CK_KN_CHUNK 16
+
+/// y[i, 0:n] = beta·y[i, 0:n] + Σ_p x[i, p] · w[p, 0:n]   for i < m (≤ 8), on the ck_isa() level
 /// w is row-major [k, n] with row stride ldw (Conv1D layout); beta is 0 or 1.
 void ck_matmul_kn(const float *x, long m, long k, long ldx,
                   const float *w, long ldw, long n,
                   float *y, long ldy, float beta);
 
-/// y[i, 0:n] = beta·y[i, 0:n] + Σ_p x[i, p] · w[j, p]      for i < m (≤ 8), j < n
+/// y[i, 0:n] = beta·y[i, 0:n] + Σ_p x[i, p] · w[j, p]      for i < m (≤ 8), j < n, on the ck_isa() level
 /// w is row-major [n, k] with row stride ldw (nn.Linear layout); beta is 0 or 1.
 void ck_matmul_nk(const float *x, long m, long k, long ldx,
                   const float *w, long ldw, long n,
                   float *y, long ldy, float beta);
 
-/// 16-bit weight element kinds for the *_w16 kernels (little-endian, as safetensors stores them).
-#define CK_HALF_F16 1   /* IEEE binary16 */
-#define CK_HALF_BF16 2  /* bfloat16: the top 16 bits of an F32 */
 
 /// ck_matmul_kn / ck_matmul_nk with 16-bit weights: w points at `kind` elements (2-byte or no
 /// alignment; e.g. straight into a checkpoint mapping), same layouts, ldw in elements. The

@@ -3,20 +3,27 @@
 // Two weight layouts (REFERENCE 2.3): transformers' Conv1D stores W as [in, out] (y = x·W),
 // nn.Linear stores W as [out, in] (y = x·Wᵀ).
 //
-// With AVX-512 (`ownKernels`) every product runs on the project's kernels and compute pool
-// (CKernels): ≤ 16 rows (decode) stream each weight once for all rows; more rows (prefill) use
-// the packed GEMM, which runs at this CPU's full FMA width where OpenBLAS under the environment's
-// OPENBLAS_CORETYPE=Haswell uses AVX2. Without AVX-512, or with GPT2D_MATMUL=blas, OpenBLAS does
-// them all (sgemv for one row, sgemm otherwise) on its own threads. Weights stored as F16/BF16
-// (Tensor.half) are read in 16 bits by the small-M kernels; the GEMM and OpenBLAS read the F32 copy.
+// With AVX-512 or AVX2 + FMA (`ownKernels`) every product runs on the compute pool (CKernels), with
+// OpenBLAS single-threaded:
+//  - AVX-512: ≤ 16 rows (decode) stream each weight once for all rows in the small-M kernels; more
+//    rows (prefill) use the packed GEMM, which runs at the CPU's full FMA width where OpenBLAS under
+//    the environment's OPENBLAS_CORETYPE=Haswell uses AVX2.
+//  - AVX2 + FMA: ≤ 16 rows use the AVX2 small-M kernels (the same tiling at 8 lanes), so F32 and
+//    16-bit weights still compute identical results; more rows go to OpenBLAS (its Haswell sgemm),
+//    one single-threaded call per pool task over a strip of output columns.
+// Without either, or with GPT2D_MATMUL=blas, OpenBLAS does them all on its own threads. Weights
+// stored as F16/BF16 are read in 16 bits by the small-M kernels; the GEMM and OpenBLAS read the F32 copy.
 import CBLAS
 import CKernels
 import Foundation
 
 public enum Matmul {
-    /// True when the CKernels products are in use (decided once, at start).
+    /// True when the compute pool runs every product and loop, with OpenBLAS single-threaded
+    /// (AVX-512 or AVX2 + FMA, unless GPT2D_MATMUL=blas; decided once, at start).
     public static let ownKernels: Bool =
-        CPUFeatures.avx512 && ProcessInfo.processInfo.environment["GPT2D_MATMUL"] != "blas"
+        (CPUFeatures.avx512 || CPUFeatures.avx2) && ProcessInfo.processInfo.environment["GPT2D_MATMUL"] != "blas"
+    /// True when the project's AVX-512 kernels (packed GEMM, F32 small-M) serve the products.
+    public static let packedGEMM: Bool = ownKernels && CPUFeatures.avx512
     /// Row counts up to this use the streaming small-M kernels; above, the packed GEMM.
     static let smallMaxRows = 16
 
@@ -55,8 +62,10 @@ public enum Matmul {
                     x, m, k, ldx, half.data, half.kind.ckKind, ldw, n, out, ldo, beta)
             } else if m <= smallMaxRows {
                 (transposed ? ck_matmul_nk_parallel : ck_matmul_kn_parallel)(x, m, k, ldx, w, ldw, n, out, ldo, beta)
-            } else {
+            } else if packedGEMM {
                 ck_gemm_parallel(m, n, k, 1, x, ldx, w, ldw, transposed ? 1 : 0, beta, out, ldo)
+            } else {
+                blasColumns(x, m: m, k: k, ldx: ldx, w, ldw: ldw, n: n, transposed: transposed, out, ldo: ldo, beta: beta)
             }
         } else if m == 1 {
             // y[N] = op(w)·x: OpenBLAS's streaming sgemv (row-major Trans of [K, N] is its column-major NoTrans).
@@ -65,6 +74,28 @@ public enum Matmul {
         } else {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, transposed ? CblasTrans : CblasNoTrans, Int32(m), Int32(n), Int32(k),
                         1, x, Int32(ldx), w, Int32(ldw), beta, out, Int32(ldo))
+        }
+    }
+
+    /// OpenBLAS (single-threaded here) on the pool: output columns in strips of ≥ 256 (multiples of 16),
+    /// one sgemv (one row) or sgemm per task. How a product splits depends only on its shape and the
+    /// pool's size, so results are reproducible for a given thread count.
+    @inline(__always)
+    private static func blasColumns(_ x: UnsafePointer<Float>, m: Int, k: Int, ldx: Int,
+                                    _ w: UnsafePointer<Float>, ldw: Int, n: Int, transposed: Bool,
+                                    _ out: UnsafeMutablePointer<Float>, ldo: Int, beta: Float) {
+        let parts = max(1, min(Parallel.threads, n / 256))
+        let step = ((n + parts - 1) / parts + 15) / 16 * 16
+        Parallel.forEach((n + step - 1) / step, parallel: parts > 1) { t in
+            let c0 = t * step, c = min(n, c0 + step) - c0
+            let wc = transposed ? w + c0 * ldw : w + c0  // [N, K]: rows c0...; [K, N]: columns c0...
+            if m == 1 {
+                cblas_sgemv(CblasRowMajor, transposed ? CblasNoTrans : CblasTrans, Int32(transposed ? c : k),
+                            Int32(transposed ? k : c), 1, wc, Int32(ldw), x, 1, beta, out + c0, 1)
+            } else {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, transposed ? CblasTrans : CblasNoTrans, Int32(m), Int32(c), Int32(k),
+                            1, x, Int32(ldx), wc, Int32(ldw), beta, out + c0, Int32(ldo))
+            }
         }
     }
 
@@ -83,14 +114,14 @@ public enum Matmul {
     }
 
     /// Strided product for attention, on the calling thread only (callers spread heads over the
-    /// pool when `ownKernels`; otherwise OpenBLAS threads it):
+    /// pool when `ownKernels`, and OpenBLAS is then single-threaded; otherwise OpenBLAS threads it):
     /// c[M, N] = alpha · a[M, K] · op(b) + beta · c, with op(b) = bᵀ when `transB` (b is [N, K]) else b ([K, N]).
     @inline(__always)
     static func gemm(m: Int, n: Int, k: Int, alpha: Float,
                      _ a: UnsafePointer<Float>, lda: Int,
                      _ b: UnsafePointer<Float>, ldb: Int, transB: Bool,
                      beta: Float, _ c: UnsafeMutablePointer<Float>, ldc: Int) {
-        if ownKernels {
+        if packedGEMM {
             ck_gemm(m, n, k, alpha, a, lda, b, ldb, transB ? 1 : 0, beta, c, ldc)
         } else {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, transB ? CblasTrans : CblasNoTrans,

@@ -1,11 +1,12 @@
 // Parallel — the forward pass's parallel loops, run on CKernels' compute pool (one process-wide
 // set of worker threads that spin briefly between loops and sleep when idle).
 //
-// With AVX-512 the project's own kernels do every matrix product on that pool and OpenBLAS is
-// kept single-threaded, so exactly `ComputeThreads.count` threads compute and none spin idly
-// against them. Without AVX-512, OpenBLAS threads its own products and the pool stays at one
-// thread (unless GPT2D_SWIFT_THREADS says otherwise): two sets of spinning workers on the same
-// cores cost more than they give.
+// With AVX-512 or AVX2 + FMA (Matmul.ownKernels) every matrix product runs on that pool (the
+// project's kernels, or single-threaded OpenBLAS calls per task) and OpenBLAS keeps no threads of its
+// own, so exactly `ComputeThreads.count` threads compute and none spin idly against them. Otherwise
+// (or with GPT2D_MATMUL=blas) OpenBLAS threads its own products and the pool stays at one thread
+// (unless GPT2D_SWIFT_THREADS says otherwise): two sets of spinning workers on the same cores cost
+// more than they give.
 import CKernels
 import Foundation
 
@@ -63,8 +64,11 @@ public enum ComputeThreads {
     }
     nonisolated(unsafe) private static var configured = 1
     public static var count: Int { configured }
-    /// What computes, for logs: "own AVX-512 kernels, N threads" or "OpenBLAS, N threads".
+    /// What computes, for logs: "own AVX-512 kernels, N threads", "compute pool (AVX2 kernels +
+    /// OpenBLAS per task), N threads" or "OpenBLAS, N threads".
     public static var description: String {
-        Matmul.ownKernels ? "own AVX-512 kernels, \(configured) threads" : "OpenBLAS, \(configured) threads"
+        if Matmul.packedGEMM { return "own AVX-512 kernels, \(configured) threads" }
+        if Matmul.ownKernels { return "compute pool (AVX2 kernels + OpenBLAS per task), \(configured) threads" }
+        return "OpenBLAS, \(configured) threads"
     }
 }

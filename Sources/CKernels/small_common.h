@@ -1,0 +1,58 @@
+// Private to CKernels: what the small-M kernel files (kernels.c for AVX-512, kernels_avx2.c for
+// AVX2 + FMA, small_plain.c for any CPU) share — weight element types, the prefetch cursor and the
+// tiling constants — and the per-ISA entry points small_dispatch.c chooses between.
+#ifndef CKERNELS_SMALL_COMMON_H
+#define CKERNELS_SMALL_COMMON_H
+
+#include "ckernels.h"
+#include <immintrin.h>
+
+#define INLINE static inline __attribute__((always_inline))
+#define UNROLL _Pragma("clang loop unroll(full)")
+
+// ---- Weight element types ------------------------------------------------------------------
+// Every kernel body is written once, over W as raw bytes, and instantiated per weight element
+// type WT (a compile-time constant): WT_F32 (4-byte floats), or the 16-bit kinds of ckernels.h
+// (CK_HALF_F16, CK_HALF_BF16), whose values are widened to F32 in registers right after the load.
+// The widening is exact, so a 16-bit instantiation computes bit for bit what the F32 one computes
+// on the upcast values (same FMAs, same order) while reading half the bytes.
+enum { WT_F32 = 0 };
+
+/// Bytes per W element.
+#define WT_SIZE(WT) ((WT) == WT_F32 ? 4L : 2L)
+
+/// KN kernels: W rows per accumulation chunk (y is read and written once per chunk).
+/// Measured on Zen 5 (AVX-512), 768×3072 weights from DRAM, 2 threads: 16 beats 8 and 32.
+enum { KN_KC = CK_KN_CHUNK };
+
+/// NK kernels: W rows ahead that each line is prefetched.
+enum { NK_PD = 8 };
+
+/// Prefetch cursor over W rows [row, +left) × bytes [0, n) of each (row stride ldw bytes): one
+/// 64-byte line per step, row-major. The KN kernels step it while they compute a chunk, so the next
+/// chunk's rows stream in address order (DRAM sees one linear stream instead of KC strided ones).
+typedef struct { const char *row; long col, n, ldw, left; } pf_cursor;
+
+INLINE void pf_step(pf_cursor *c) {
+    if (c->left <= 0) return;
+    _mm_prefetch(c->row + c->col, _MM_HINT_T0);
+    c->col += 64;
+    if (c->col >= c->n) { c->col = 0; c->row += c->ldw; c->left--; }
+}
+
+// ---- Per-ISA bodies (same contract as ck_matmul_kn / ck_matmul_nk; kind 0 = F32 weights, else a
+// CK_HALF_* kind; m ≤ 8) ----------------------------------------------------------------------
+void ck_small_kn_avx512(const float *x, long m, long k, long ldx, const void *w, int kind, long ldw, long n,
+                        float *y, long ldy, float beta);
+void ck_small_nk_avx512(const float *x, long m, long k, long ldx, const void *w, int kind, long ldw, long n,
+                        float *y, long ldy, float beta);
+void ck_small_kn_avx2(const float *x, long m, long k, long ldx, const void *w, int kind, long ldw, long n,
+                      float *y, long ldy, float beta);
+void ck_small_nk_avx2(const float *x, long m, long k, long ldx, const void *w, int kind, long ldw, long n,
+                      float *y, long ldy, float beta);
+void ck_small_kn_plain(const float *x, long m, long k, long ldx, const void *w, int kind, long ldw, long n,
+                       float *y, long ldy, float beta);
+void ck_small_nk_plain(const float *x, long m, long k, long ldx, const void *w, int kind, long ldw, long n,
+                       float *y, long ldy, float beta);
+
+#endif

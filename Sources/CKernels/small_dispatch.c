@@ -1,0 +1,80 @@
+// Which small-M kernel bodies run: AVX-512 (kernels.c) where the CPU has AVX-512F, else AVX2 + FMA
+// + F16C (kernels_avx2.c), else plain C (small_plain.c). Decided once from the CPU and the
+// environment (GPT2D_ISA=plain|avx2|avx512 lowers it, for tests and comparisons); tests call the
+// *_isa entry points to compare every body on one machine.
+#include "small_common.h"
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+int ck_has_avx512(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") ? 1 : 0;
+}
+
+int ck_has_avx2(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c") ? 1 : 0;
+}
+
+static int detected(void) {
+    return ck_has_avx512() ? CK_ISA_AVX512 : ck_has_avx2() ? CK_ISA_AVX2 : CK_ISA_PLAIN;
+}
+
+/// `level` clamped to what this CPU has (< 0: the best).
+static int clamp_level(int level) {
+    const int best = detected();
+    return level < 0 || level > best ? best : level;
+}
+
+/// The level in use; -1 until first asked.
+static _Atomic int isa = -1;
+
+int ck_isa(void) {
+    int v = atomic_load_explicit(&isa, memory_order_relaxed);
+    if (v < 0) {
+        const char *e = getenv("GPT2D_ISA");
+        const int want = !e ? -1 : !strcmp(e, "plain") ? CK_ISA_PLAIN : !strcmp(e, "avx2") ? CK_ISA_AVX2 : -1;
+        v = clamp_level(want);
+        atomic_store_explicit(&isa, v, memory_order_relaxed);
+    }
+    return v;
+}
+
+void ck_matmul_kn(const float *x, long m, long k, long ldx, const float *w, long ldw, long n,
+                  float *y, long ldy, float beta) {
+    ck_matmul_kn_w16(x, m, k, ldx, w, 0, ldw, n, y, ldy, beta);
+}
+
+void ck_matmul_nk(const float *x, long m, long k, long ldx, const float *w, long ldw, long n,
+                  float *y, long ldy, float beta) {
+    ck_matmul_nk_w16(x, m, k, ldx, w, 0, ldw, n, y, ldy, beta);
+}
+
+void ck_matmul_kn_w16(const float *x, long m, long k, long ldx, const void *w, int kind, long ldw, long n,
+                      float *y, long ldy, float beta) {
+    ck_matmul_kn_isa(ck_isa(), x, m, k, ldx, w, kind, ldw, n, y, ldy, beta);
+}
+
+void ck_matmul_nk_w16(const float *x, long m, long k, long ldx, const void *w, int kind, long ldw, long n,
+                      float *y, long ldy, float beta) {
+    ck_matmul_nk_isa(ck_isa(), x, m, k, ldx, w, kind, ldw, n, y, ldy, beta);
+}
+
+void ck_matmul_kn_isa(int level, const float *x, long m, long k, long ldx, const void *w, int kind, long ldw,
+                      long n, float *y, long ldy, float beta) {
+    switch (clamp_level(level)) {
+    case CK_ISA_AVX512: ck_small_kn_avx512(x, m, k, ldx, w, kind, ldw, n, y, ldy, beta); break;
+    case CK_ISA_AVX2: ck_small_kn_avx2(x, m, k, ldx, w, kind, ldw, n, y, ldy, beta); break;
+    default: ck_small_kn_plain(x, m, k, ldx, w, kind, ldw, n, y, ldy, beta); break;
+    }
+}
+
+void ck_matmul_nk_isa(int level, const float *x, long m, long k, long ldx, const void *w, int kind, long ldw,
+                      long n, float *y, long ldy, float beta) {
+    switch (clamp_level(level)) {
+    case CK_ISA_AVX512: ck_small_nk_avx512(x, m, k, ldx, w, kind, ldw, n, y, ldy, beta); break;
+    case CK_ISA_AVX2: ck_small_nk_avx2(x, m, k, ldx, w, kind, ldw, n, y, ldy, beta); break;
+    default: ck_small_nk_plain(x, m, k, ldx, w, kind, ldw, n, y, ldy, beta); break;
+    }
+}
