@@ -6,7 +6,8 @@
 //     for ic over M in MC steps: pack A[ic:+MC, pc:+KC] into MR-tall row panels      (L2)
 //       for jr over panels of NR columns, ir over panels of MR rows:
 //         MR×NR register tile += A panel (MR×KC) · B panel (KC×NR)
-// Packing makes every inner load contiguous and handles both layouts of B and any strides;
+// Packing makes every inner load contiguous and handles both layouts of B, any strides, and B stored
+// as F32 or as 16-bit floats (F16/BF16, widened exactly while packing: the same FMAs on the same values);
 // edge tiles are zero-padded in the packs and written back with masks. Threads split C by columns
 // (ck_gemm_tasks / ck_gemm_task), each with its own packing buffers.
 #include "ckernels.h"
@@ -46,22 +47,57 @@ static void pack_a(const float *a, long lda, long mc, long kc, float *ap) {
     }
 }
 
+/// 16 B elements of `kind` (0: F32, else CK_HALF_*) at `p` (any alignment) as F32; only the first
+/// `count` (0..16) are read, the other lanes are 0. 16-bit values are widened exactly (F16 by
+/// vcvtph2ps, BF16 by a shift into the top half). Masked 16-bit loads need AVX-512BW, so a partial
+/// 16-bit vector goes through a zero-padded copy (only at a matrix's ragged edge).
+INLINE AVX512 __m512 load_b16(int kind, long count, const char *p) {
+    if (kind == 0) return _mm512_maskz_loadu_ps((__mmask16)((1u << count) - 1u), (const float *)p);
+    __m256i h;
+    if (count == 16) {
+        h = _mm256_loadu_si256((const __m256i *)p);
+    } else {
+        unsigned short t[16] = {0};
+        memcpy(t, p, 2 * (size_t)count);
+        h = _mm256_loadu_si256((const __m256i *)t);
+    }
+    if (kind == CK_HALF_F16) return _mm512_cvtph_ps(h);
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+}
+
 /// bp[panel][p][c] = op(B)[p0 + p, j + panel·NR + c] for c < nr, zero-padded to NR columns.
 /// !transB: b is [K, N] (row stride ldb), a row segment per p.  transB: b is [N, K], a column per p.
-AVX512 static void pack_b(const float *b, long ldb, int transB, long kc, long nc, float *bp) {
+/// b holds elements of `kind` (0: F32, else CK_HALF_*; ldb in elements): 16-bit values are widened
+/// to the exact F32 values here, so the micro-kernel computes what it would on an F32 copy.
+AVX512 static void pack_b(const char *b, int kind, long ldb, int transB, long kc, long nc, float *bp) {
+    const long es = kind ? 2 : 4;
     for (long j = 0; j < nc; j += NR) {
         const long nr = nc - j < NR ? nc - j : NR;
         if (!transB) {
-            const float *src = b + j;
+            const char *src = b + j * es;
             for (long p = 0; p < kc; p++)
                 for (int v = 0; v < NV; v++) {
                     long left = nr - 16 * v; left = left < 0 ? 0 : left > 16 ? 16 : left;
-                    _mm512_storeu_ps(bp + p * NR + 16 * v, _mm512_maskz_loadu_ps((__mmask16)((1u << left) - 1u), src + p * ldb + 16 * v));
+                    _mm512_storeu_ps(bp + p * NR + 16 * v, load_b16(kind, left, src + (p * ldb + 16 * v) * es));
                 }
-        } else {
-            const float *src = b + j * ldb;
+        } else if (kind == 0) {
+            const float *src = (const float *)b + j * ldb;
             long c = 0;
             for (; c < nr; c++) { const float *row = src + c * ldb; for (long p = 0; p < kc; p++) bp[p * NR + c] = row[p]; }
+            for (; c < NR; c++) for (long p = 0; p < kc; p++) bp[p * NR + c] = 0.0f;
+        } else {
+            // A 16-bit B row (one column of op(B)) widened 16 values at a time, then scattered down the panel.
+            const char *src = b + j * ldb * es;
+            long c = 0;
+            for (; c < nr; c++) {
+                const char *row = src + c * ldb * es;
+                for (long p = 0; p < kc; p += 16) {
+                    const long cnt = kc - p < 16 ? kc - p : 16;
+                    float t[16] __attribute__((aligned(64)));
+                    _mm512_store_ps(t, load_b16(kind, cnt, row + p * es));
+                    for (long q = 0; q < cnt; q++) bp[(p + q) * NR + c] = t[q];
+                }
+            }
             for (; c < NR; c++) for (long p = 0; p < kc; p++) bp[p * NR + c] = 0.0f;
         }
         bp += kc * NR;
@@ -150,7 +186,7 @@ enum { NC_MAX = 768 };
 
 /// One column block [j0, j1) (at most NC_MAX wide) of C = alpha·A·op(B) + beta·C.
 AVX512 static void gemm_block(long m, long k, float alpha, const float *a, long lda,
-                              const float *b, long ldb, int transB, float beta,
+                              const char *b, int kind, long ldb, int transB, float beta,
                               float *c, long ldc, long j0, long j1) {
     const long nc = j1 - j0;
     const long npanels = (nc + NR - 1) / NR;
@@ -162,8 +198,8 @@ AVX512 static void gemm_block(long m, long k, float alpha, const float *a, long 
 
     for (long pc = 0; pc < k; pc += KC) {
         const long kc = k - pc < KC ? k - pc : KC;
-        const float *bsrc = transB ? b + j0 * ldb + pc : b + pc * ldb + j0;
-        pack_b(bsrc, ldb, transB, kc, nc, bp);
+        const char *bsrc = b + (transB ? j0 * ldb + pc : pc * ldb + j0) * (kind ? 2 : 4);
+        pack_b(bsrc, kind, ldb, transB, kc, nc, bp);
         const int accumulate = pc > 0 || beta != 0.0f;
         for (long ic = 0; ic < m; ic += MC) {
             const long mc = m - ic < MC ? m - ic : MC;
@@ -183,7 +219,7 @@ AVX512 static void gemm_block(long m, long k, float alpha, const float *a, long 
 
 /// Columns [j0, j1) of C, in blocks of NC_MAX.
 AVX512 static void gemm_columns(long m, long k, float alpha, const float *a, long lda,
-                                const float *b, long ldb, int transB, float beta,
+                                const char *b, int kind, long ldb, int transB, float beta,
                                 float *c, long ldc, long j0, long j1) {
     if (k == 0 || beta != 1.0f) {  // C = beta·C first when beta is not 0 or 1 (or there is no product)
         if (k == 0 || beta != 0.0f)
@@ -193,7 +229,7 @@ AVX512 static void gemm_columns(long m, long k, float alpha, const float *a, lon
         if (beta != 0.0f) beta = 1.0f;
     }
     for (long jc = j0; jc < j1; jc += NC_MAX)
-        gemm_block(m, k, alpha, a, lda, b, ldb, transB, beta, c, ldc, jc, j1 - jc < NC_MAX ? j1 : jc + NC_MAX);
+        gemm_block(m, k, alpha, a, lda, b, kind, ldb, transB, beta, c, ldc, jc, j1 - jc < NC_MAX ? j1 : jc + NC_MAX);
 }
 
 long ck_gemm_tasks(long m, long n, long k, long threads) {
@@ -207,21 +243,33 @@ long ck_gemm_tasks(long m, long n, long k, long threads) {
     return tasks < panels ? tasks : panels;
 }
 
-void ck_gemm_task(long task, long tasks, long m, long n, long k, float alpha,
-                  const float *a, long lda, const float *b, long ldb, int transB,
-                  float beta, float *c, long ldc) {
-    // Columns in whole NR panels, spread as evenly as the panels allow.
+/// Task `task` of `tasks`: C's columns in whole NR panels, spread as evenly as the panels allow.
+static void gemm_task(long task, long tasks, long m, long n, long k, float alpha,
+                      const float *a, long lda, const char *b, int kind, long ldb, int transB,
+                      float beta, float *c, long ldc) {
     const long panels = (n + NR - 1) / NR;
     const long p0 = panels * task / tasks, p1 = panels * (task + 1) / tasks;
     const long j0 = p0 * NR, j1 = p1 * NR < n ? p1 * NR : n;
     if (j0 >= j1) return;
-    gemm_columns(m, k, alpha, a, lda, b, ldb, transB, beta, c, ldc, j0, j1);
+    gemm_columns(m, k, alpha, a, lda, b, kind, ldb, transB, beta, c, ldc, j0, j1);
+}
+
+void ck_gemm_task(long task, long tasks, long m, long n, long k, float alpha,
+                  const float *a, long lda, const float *b, long ldb, int transB,
+                  float beta, float *c, long ldc) {
+    gemm_task(task, tasks, m, n, k, alpha, a, lda, (const char *)b, 0, ldb, transB, beta, c, ldc);
 }
 
 void ck_gemm(long m, long n, long k, float alpha, const float *a, long lda,
              const float *b, long ldb, int transB, float beta, float *c, long ldc) {
     if (m <= 0 || n <= 0) return;
-    gemm_columns(m, k, alpha, a, lda, b, ldb, transB, beta, c, ldc, 0, n);
+    gemm_columns(m, k, alpha, a, lda, (const char *)b, 0, ldb, transB, beta, c, ldc, 0, n);
+}
+
+void ck_gemm_w16(long m, long n, long k, float alpha, const float *a, long lda,
+                 const void *b, int kind, long ldb, int transB, float beta, float *c, long ldc) {
+    if (m <= 0 || n <= 0) return;
+    gemm_columns(m, k, alpha, a, lda, (const char *)b, kind, ldb, transB, beta, c, ldc, 0, n);
 }
 
 // ---- Threaded entry points (the compute pool) -----------------------------------------------
@@ -229,24 +277,35 @@ void ck_gemm(long m, long n, long k, float alpha, const float *a, long lda,
 typedef struct {
     long tasks, m, n, k;
     float alpha, beta;
-    const float *a, *b;
+    const float *a;
+    const char *b;
     long lda, ldb, ldc;
-    int transB;
+    int transB, kind;
     float *c;
 } gemm_job;
 
 static void gemm_job_task(void *ctx, long task, int thread) {
     (void)thread;
     const gemm_job *j = ctx;
-    ck_gemm_task(task, j->tasks, j->m, j->n, j->k, j->alpha, j->a, j->lda, j->b, j->ldb, j->transB,
-                 j->beta, j->c, j->ldc);
+    gemm_task(task, j->tasks, j->m, j->n, j->k, j->alpha, j->a, j->lda, j->b, j->kind, j->ldb, j->transB,
+              j->beta, j->c, j->ldc);
+}
+
+static void gemm_parallel(long m, long n, long k, float alpha, const float *a, long lda,
+                          const char *b, int kind, long ldb, int transB, float beta, float *c, long ldc) {
+    if (m <= 0 || n <= 0) return;
+    gemm_job j = {ck_gemm_tasks(m, n, k, ck_pool_threads()), m, n, k, alpha, beta, a, b, lda, ldb, ldc, transB, kind, c};
+    ck_pool_run(j.tasks, gemm_job_task, &j);
 }
 
 void ck_gemm_parallel(long m, long n, long k, float alpha, const float *a, long lda,
                       const float *b, long ldb, int transB, float beta, float *c, long ldc) {
-    if (m <= 0 || n <= 0) return;
-    gemm_job j = {ck_gemm_tasks(m, n, k, ck_pool_threads()), m, n, k, alpha, beta, a, b, lda, ldb, ldc, transB, c};
-    ck_pool_run(j.tasks, gemm_job_task, &j);
+    gemm_parallel(m, n, k, alpha, a, lda, (const char *)b, 0, ldb, transB, beta, c, ldc);
+}
+
+void ck_gemm_w16_parallel(long m, long n, long k, float alpha, const float *a, long lda,
+                          const void *b, int kind, long ldb, int transB, float beta, float *c, long ldc) {
+    gemm_parallel(m, n, k, alpha, a, lda, (const char *)b, kind, ldb, transB, beta, c, ldc);
 }
 
 /// Small-M products (F32 or 16-bit weights), rows in groups of ≤ 8 over L2-sized blocks of W. Linear layout [n, k]: columns (= W rows) split evenly

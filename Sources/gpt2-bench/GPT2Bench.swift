@@ -2,7 +2,9 @@
 //
 // Measures, on one checkpoint directory, in this process: load time, prefill tokens/s
 // (128 and 512 tokens; full logits and last-position logits), decode tokens/s at batch 1 and 8
-// (32 greedy steps after a 32-token prompt), and peak RSS. With --compare it then runs
+// (32 greedy steps after a 32-token prompt), RSS while serving and peak RSS. --weight-type serves
+// the checkpoint in another type (converted or quantized at load; load_s then includes that). With
+// --compare it then runs
 // scripts/bench_transformers.py on the same directory with the same thread count and prints
 // both side by side with ratios (gpt2d ÷ transformers; > 1 means gpt2d is faster/larger).
 // Every figure is the median of --repeats runs after one warm-up.
@@ -40,7 +42,13 @@ struct GPT2Bench: ParsableCommand {
     @Flag(name: .long, help: "Measure only the prefill figures (for profiling).")
     var prefillOnly = false
 
+    @Option(name: .long, help: "Serve the weights as this type (float32, bfloat16, float16, int8, nf4, q4); default: the checkpoint's own.")
+    var weightType: String?
+
     mutating func run() throws {
+        if let weightType, WeightType(rawValue: weightType) == nil {
+            throw ValidationError("--weight-type must be one of \(WeightType.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         ComputeThreads.configure(threads)
         let ours = try measure()
         var theirs: (figures: [String: Double], versions: String)? = nil
@@ -55,9 +63,11 @@ struct GPT2Bench: ParsableCommand {
         // Load: map + preload, median over repeats (the page cache is warm after the first).
         var loads: [Double] = []
         var loaded: GPT2Model? = nil
+        let options = LoadOptions(weightType: weightType.flatMap(WeightType.init(rawValue:)))
         for _ in 0..<max(1, repeats) {
+            loaded = nil  // the previous copy goes first: peak RSS counts one model
             let t0 = Clock.now()
-            loaded = try GPT2Model.load(directory: model)
+            loaded = try GPT2Model.load(directory: model, options: options)
             loads.append(Clock.now() - t0)
         }
         let m = loaded!
@@ -102,6 +112,8 @@ struct GPT2Bench: ParsableCommand {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         r["peak_rss_mib"] = Double(usage.ru_maxrss) / 1024
+        if let rss = currentRSSKiB() { r["rss_mib"] = Double(rss) / 1024 }
+        r["weight_mib"] = Double(m.weights.mappedByteCount + m.weights.convertedByteCount + m.weights.packedByteCount) / 1048576
         r["threads"] = Double(threads)
         return r
     }
@@ -156,16 +168,19 @@ struct GPT2Bench: ParsableCommand {
             ("prefill512_last_tok_s", "prefill 512 tok, last logits (tok/s)"),
             ("decode_b1_tok_s", "decode batch 1 (tok/s)"),
             ("decode_b8_tok_s", "decode batch 8, aggregate (tok/s)"),
+            ("rss_mib", "RSS while serving (MiB)"),
             ("peak_rss_mib", "peak RSS (MiB)"),
+            ("weight_mib", "weights held (MiB)"),
         ]
         if json {
-            var obj: [String: Any] = ["gpt2d": ours, "threads": threads, "model": model]
+            var obj: [String: Any] = ["gpt2d": ours, "threads": threads, "model": model,
+                                      "weight_type": weightType ?? "checkpoint"]
             if let theirs { obj["transformers"] = theirs }
             let data = try! JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
             return
         }
-        print("model: \(model)   threads: \(threads)   repeats: \(repeats) (medians)")
+        print("model: \(model)   weight type: \(weightType ?? "checkpoint's own")   threads: \(threads)   repeats: \(repeats) (medians)")
         if theirs != nil { print(versions) }
         let header = theirs == nil ? ["metric", "gpt2d"] : ["metric", "gpt2d", "transformers", "ratio"]
         var table: [[String]] = [header]
@@ -192,6 +207,15 @@ struct GPT2Bench: ParsableCommand {
 private func median(_ x: [Double]) -> Double {
     let s = x.sorted()
     return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+/// VmRSS of this process (KiB) from /proc/self/status, or nil where there is none.
+private func currentRSSKiB() -> Int? {
+    guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+    for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+        return Int(line.split(separator: " ").dropFirst().first ?? "")
+    }
+    return nil
 }
 
 private enum Clock {

@@ -1,7 +1,7 @@
-// F16/BF16 checkpoints decode from their 16-bit weights in the file mapping (Tensor.half): the
+// F16/BF16 checkpoints compute from their 16-bit weights in the file mapping (Tensor.half): the
 // committed tiny-f16 / tiny-bf16 fixtures load with half views on every matmul weight, and the
-// runner's logits and greedy tokens equal those of the same weights with the views removed (the
-// F32-arena path). The goldens against transformers (GoldenTests) cover both paths' accuracy.
+// runner's logits and greedy tokens equal those of the same weights widened to an F32 copy (the
+// F32 path). The goldens against transformers (GoldenTests) cover both paths' accuracy.
 import Foundation
 import Testing
 @testable import GPT2Core
@@ -28,16 +28,19 @@ import GPT2TestSupport
         let w16 = model.weights, w32 = w16.withoutHalfViews()
         let c = model.config
 
-        // Every matmul weight carries a view of its stored values, of the checkpoint's kind,
-        // inside the mapping, and the view's values are the F32 copy's.
+        // Every matmul weight is a view of its stored values, of the checkpoint's kind, inside the
+        // mapping, and the view's values are the widened F32 copy's.
         var matmulWeights = [w16.lmHead]
         for l in w16.layers { matmulWeights += [l.attnQKVWeight, l.attnProjWeight, l.mlpFCWeight, l.mlpProjWeight] }
-        for t in matmulWeights {
+        var widened = [w32.lmHead]
+        for l in w32.layers { widened += [l.attnQKVWeight, l.attnProjWeight, l.mlpFCWeight, l.mlpProjWeight] }
+        for (t, t32) in zip(matmulWeights, widened) {
             let h = try #require(t.half, "\(name) \(t.name) has no half view")
             #expect(h.kind == kind)
+            #expect(w16.isMapped(t), "\(name) \(t.name): not in the mapping")
             let bits = (0..<t.count).map { h.data.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self) }
             let up = bits.map { kind == .f16 ? float32(fromF16Bits: $0) : float32(fromBF16Bits: $0) }
-            #expect(up.elementsEqual(t.buffer), "\(name) \(t.name): half view ≠ F32 copy")
+            #expect(up.elementsEqual(t32.buffer), "\(name) \(t.name): half view ≠ F32 copy")
         }
         #expect(w32.lmHead.half == nil && w32.layers.allSatisfy { $0.mlpProjWeight.half == nil })
 
@@ -51,8 +54,8 @@ import GPT2TestSupport
         }
         #expect(outs[0] == outs[1], "\(name): greedy tokens differ")
 
-        // Logits of a prefill (20 rows: the F32 GEMM for both) and of batched decode steps
-        // (3 sequences, ≤ 16 rows: the 16-bit kernels vs the F32 ones), per step ≤ 1e-6 relative.
+        // Logits of a prefill (20 rows: the GEMM reading 16 bits vs the F32 one) and of batched decode
+        // steps (3 sequences, ≤ 16 rows: the 16-bit kernels vs the F32 ones), per step ≤ 1e-6 relative.
         var logits: [[[Float]]] = []
         for w in [w16, w32] {
             let runner = GPT2Runner(config: c, weights: w)

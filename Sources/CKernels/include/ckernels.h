@@ -72,6 +72,12 @@ void ck_matmul_nk_w16(const float *x, long m, long k, long ldx, const void *w, i
 void ck_gemm(long m, long n, long k, float alpha, const float *a, long lda,
              const float *b, long ldb, int transB, float beta, float *c, long ldc);
 
+/// ck_gemm with B stored as 16-bit floats of `kind` (CK_HALF_F16 / CK_HALF_BF16; ldb in elements;
+/// 2-byte or no alignment), widened exactly to F32 while packing: the result equals ck_gemm's on the
+/// upcast B bit for bit. One thread.
+void ck_gemm_w16(long m, long n, long k, float alpha, const float *a, long lda,
+                 const void *b, int kind, long ldb, int transB, float beta, float *c, long ldc);
+
 /// How many column tasks ck_gemm_task splits this product into for `threads` threads (≥ 1 when
 /// m, n > 0). Tasks are independent: any thread may run any of them, in any order.
 long ck_gemm_tasks(long m, long n, long k, long threads);
@@ -80,6 +86,12 @@ long ck_gemm_tasks(long m, long n, long k, long threads);
 void ck_gemm_task(long task, long tasks, long m, long n, long k, float alpha,
                   const float *a, long lda, const float *b, long ldb, int transB,
                   float beta, float *c, long ldc);
+
+// ---- Narrowing (narrow.c), any CPU ----------------------------------------------------------
+
+/// dst[i] = src[i] rounded to nearest even as a 16-bit float of `kind` (CK_HALF_F16 / CK_HALF_BF16),
+/// for i < n. src holds F32, dst 16-bit elements, both little-endian and of any alignment.
+void ck_narrow_f32(const void *src, void *dst, int kind, long n);
 
 // ---- Elementwise math (vmath.c), AVX-512F only ------------------------------------------------
 
@@ -110,6 +122,10 @@ void ck_pool_run(long tasks, ck_task_fn fn, void *ctx);
 /// ck_gemm split by columns over the pool.
 void ck_gemm_parallel(long m, long n, long k, float alpha, const float *a, long lda,
                       const float *b, long ldb, int transB, float beta, float *c, long ldc);
+
+/// ck_gemm_w16 split by columns over the pool (the same split as ck_gemm_parallel).
+void ck_gemm_w16_parallel(long m, long n, long k, float alpha, const float *a, long lda,
+                          const void *b, int kind, long ldb, int transB, float beta, float *c, long ldc);
 
 /// ck_matmul_kn / ck_matmul_nk for any m, columns split over the pool, rows in groups of 8.
 void ck_matmul_kn_parallel(const float *x, long m, long k, long ldx, const float *w, long ldw, long n,

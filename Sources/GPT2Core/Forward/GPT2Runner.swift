@@ -155,16 +155,16 @@ public final class GPT2Runner {
         }
     }
 
-    /// x[r] = wte[token] + wpe[position] for every new token.
+    /// x[r] = wte[token] + wpe[position] for every new token (wte's row widened from its storage).
     @_optimize(speed)
     private func embed(_ batch: [ForwardRequest], _ rowStart: [Int], _ x: UnsafeMutablePointer<Float>) {
         let C = config.nEmbd
-        let wte = weights.wte.data, wpe = weights.wpe.data
+        let wte = weights.wte, wpe = weights.wpe.data
         for (s, req) in batch.enumerated() {
             let past = req.cache.count
             for (t, token) in req.tokens.enumerated() {
                 let row = x + (rowStart[s] + t) * C
-                row.update(from: wte + Int(token) * C, count: C)
+                wte.copyRow(Int(token), into: row)
                 VectorOps.add(wpe + (past + t) * C, row, C)
             }
         }

@@ -1,29 +1,50 @@
-// Matmul — the only importer of CBLAS. Row-major F32 products for the forward pass.
+// Matmul — the only importer of CBLAS. Row-major products of F32 activations with weight matrices in
+// any storage (F32, 16-bit, packed) for the forward pass.
 //
 // Two weight layouts (REFERENCE 2.3): transformers' Conv1D stores W as [in, out] (y = x·W),
-// nn.Linear stores W as [out, in] (y = x·Wᵀ).
+// nn.Linear stores W as [out, in] (y = x·Wᵀ). A packed (quantized) matrix is always output-major and
+// computes its own product (PackedMatrix.multiply), for any row count.
 //
-// With AVX-512 or AVX2 + FMA (`ownKernels`) every product runs on the compute pool (CKernels), with
-// OpenBLAS single-threaded:
+// Back ends (`Backend`). `.kernels` — AVX-512 or AVX2 + FMA (`ownKernels`): every product runs on
+// the compute pool (CKernels), with OpenBLAS single-threaded:
 //  - AVX-512: ≤ 16 rows (decode) stream each weight once for all rows in the small-M kernels; more
-//    rows (prefill) use the packed GEMM, which runs at the CPU's full FMA width where OpenBLAS under
-//    the environment's OPENBLAS_CORETYPE=Haswell uses AVX2.
-//  - AVX2 + FMA: ≤ 16 rows use the AVX2 small-M kernels (the same tiling at 8 lanes), so F32 and
-//    16-bit weights still compute identical results; more rows go to OpenBLAS (its Haswell sgemm),
-//    one single-threaded call per pool task over a strip of output columns.
-// Without either, or with GPT2D_MATMUL=blas, OpenBLAS does them all on its own threads. Weights
-// stored as F16/BF16 are read in 16 bits by the small-M kernels; the GEMM and OpenBLAS read the F32 copy.
+//    rows (prefill) use the packed GEMM, which widens 16-bit weights exactly while packing (results
+//    identical to an F32 copy's) and runs at the CPU's full FMA width where OpenBLAS under the
+//    environment's OPENBLAS_CORETYPE=Haswell uses AVX2.
+//  - AVX2 + FMA: ≤ 16 rows use the AVX2 small-M kernels (the same tiling at 8 lanes; 16-bit weights
+//    widened in registers); more rows go to OpenBLAS (its Haswell sgemm), one single-threaded call
+//    per pool task over a strip of output columns — a 16-bit strip widened first into the task's
+//    own F32 scratch (HalfFallback).
+// `.portable` — neither (or GPT2D_MATMUL=blas, GPT2D_CPU=generic, or a task under `$forcePortable`):
+// OpenBLAS does the F32 products (sgemv for one row, sgemm otherwise) and 16-bit weights go through
+// HalfFallback's strips for every row count.
 import CBLAS
 import CKernels
 import Foundation
 
 public enum Matmul {
+    /// Which implementation computes the products.
+    public enum Backend: Sendable, Equatable {
+        /// CKernels (AVX-512 or AVX2 + FMA) and single-threaded OpenBLAS per task, on the compute pool.
+        case kernels
+        /// OpenBLAS for F32, panel widening for 16-bit; packed formats use their plain loops.
+        case portable
+    }
+
     /// True when the compute pool runs every product and loop, with OpenBLAS single-threaded
     /// (AVX-512 or AVX2 + FMA, unless GPT2D_MATMUL=blas; decided once, at start).
     public static let ownKernels: Bool =
         (CPUFeatures.avx512 || CPUFeatures.avx2) && ProcessInfo.processInfo.environment["GPT2D_MATMUL"] != "blas"
     /// True when the project's AVX-512 kernels (packed GEMM, F32 small-M) serve the products.
     public static let packedGEMM: Bool = ownKernels && CPUFeatures.avx512
+
+    /// Set for a task (`Matmul.$forcePortable.withValue(true) { … }`) to run that task's products on
+    /// the portable back end even where the kernels exist — how tests compare the two.
+    @TaskLocal public static var forcePortable = false
+
+    /// The back end products started by the calling task use.
+    public static var backend: Backend { ownKernels && !forcePortable ? .kernels : .portable }
+
     /// Row counts up to this use the streaming small-M kernels; above, the packed GEMM.
     static let smallMaxRows = 16
 
@@ -50,13 +71,37 @@ public enum Matmul {
         product(x, m: m, k: k, ldx: ldx ?? k, w, half: half, n: n, transposed: true, out, ldo: ldo ?? n, beta: beta)
     }
 
-    /// Both layouts: w is [K, N] (row stride N) or, when `transposed`, [N, K] (row stride K).
+    /// conv1D with a weight tensor [K, N] in whatever storage it has: F32, 16-bit (every row count
+    /// reads the 16-bit values), or packed (its own `multiply`; stored output-major [N, K]).
+    @inline(__always)
+    static func conv1D(_ x: UnsafePointer<Float>, m: Int, k: Int, ldx: Int? = nil, _ w: Tensor, n: Int,
+                       _ out: UnsafeMutablePointer<Float>, ldo: Int? = nil, beta: Float) {
+        switch w.storage {
+        case .f32(let p): product(x, m: m, k: k, ldx: ldx ?? k, p, half: nil, n: n, transposed: false, out, ldo: ldo ?? n, beta: beta)
+        case .half(let h): product(x, m: m, k: k, ldx: ldx ?? k, h, n: n, transposed: false, out, ldo: ldo ?? n, beta: beta)
+        case .packed(let p): packed(x, m: m, k: k, ldx: ldx ?? k, p, n: n, out, ldo: ldo ?? n, beta: beta)
+        }
+    }
+
+    /// linear with a weight tensor [N, K] in whatever storage it has (as conv1D).
+    @inline(__always)
+    static func linear(_ x: UnsafePointer<Float>, m: Int, k: Int, ldx: Int? = nil, _ w: Tensor, n: Int,
+                       _ out: UnsafeMutablePointer<Float>, ldo: Int? = nil, beta: Float) {
+        switch w.storage {
+        case .f32(let p): product(x, m: m, k: k, ldx: ldx ?? k, p, half: nil, n: n, transposed: true, out, ldo: ldo ?? n, beta: beta)
+        case .half(let h): product(x, m: m, k: k, ldx: ldx ?? k, h, n: n, transposed: true, out, ldo: ldo ?? n, beta: beta)
+        case .packed(let p): packed(x, m: m, k: k, ldx: ldx ?? k, p, n: n, out, ldo: ldo ?? n, beta: beta)
+        }
+    }
+
+    /// F32 w, optionally with its 16-bit twin for the small-M kernels: w is [K, N] (row stride N) or,
+    /// when `transposed`, [N, K] (row stride K).
     @inline(__always)
     private static func product(_ x: UnsafePointer<Float>, m: Int, k: Int, ldx: Int,
                                 _ w: UnsafePointer<Float>, half: HalfView?, n: Int, transposed: Bool,
                                 _ out: UnsafeMutablePointer<Float>, ldo: Int, beta: Float) {
         let ldw = transposed ? k : n
-        if ownKernels {
+        if backend == .kernels {
             if m <= smallMaxRows, let half {
                 (transposed ? ck_matmul_nk_w16_parallel : ck_matmul_kn_w16_parallel)(
                     x, m, k, ldx, half.data, half.kind.ckKind, ldw, n, out, ldo, beta)
@@ -67,7 +112,45 @@ public enum Matmul {
             } else {
                 blasColumns(x, m: m, k: k, ldx: ldx, w, ldw: ldw, n: n, transposed: transposed, out, ldo: ldo, beta: beta)
             }
-        } else if m == 1 {
+        } else {
+            blas(x, m: m, k: k, ldx: ldx, w, ldw: ldw, n: n, transposed: transposed, out, ldo: ldo, beta: beta)
+        }
+    }
+
+    /// 16-bit w only, same layouts: the small-M kernels, the AVX-512 GEMM widening while packing, or
+    /// strips widened for OpenBLAS (AVX2 prefill, and every row count on the portable back end).
+    @inline(__always)
+    private static func product(_ x: UnsafePointer<Float>, m: Int, k: Int, ldx: Int,
+                                _ w: HalfView, n: Int, transposed: Bool,
+                                _ out: UnsafeMutablePointer<Float>, ldo: Int, beta: Float) {
+        let ldw = transposed ? k : n
+        if backend == .kernels {
+            if m <= smallMaxRows {
+                (transposed ? ck_matmul_nk_w16_parallel : ck_matmul_kn_w16_parallel)(
+                    x, m, k, ldx, w.data, w.kind.ckKind, ldw, n, out, ldo, beta)
+            } else if packedGEMM {
+                ck_gemm_w16_parallel(m, n, k, 1, x, ldx, w.data, w.kind.ckKind, ldw, transposed ? 1 : 0, beta, out, ldo)
+            } else {
+                HalfFallback.product(x, m: m, k: k, ldx: ldx, w, n: n, transposed: transposed, out, ldo: ldo, beta: beta)
+            }
+        } else {
+            HalfFallback.product(x, m: m, k: k, ldx: ldx, w, n: n, transposed: transposed, out, ldo: ldo, beta: beta)
+        }
+    }
+
+    /// out[M, N] = beta·out + x[M, K] · Wᵀ for a packed W (N, K): the format's own product.
+    @inline(__always)
+    private static func packed(_ x: UnsafePointer<Float>, m: Int, k: Int, ldx: Int, _ w: any PackedMatrix, n: Int,
+                               _ out: UnsafeMutablePointer<Float>, ldo: Int, beta: Float) {
+        precondition(w.inputs == k && w.outputs == n, "packed weight is (\(w.outputs), \(w.inputs)), product wants (\(n), \(k))")
+        w.multiply(x, m: m, ldx: ldx, out, ldo: ldo, beta: beta)
+    }
+
+    /// OpenBLAS: w is [K, N] or, when `transposed`, [N, K], row stride ldw.
+    @inline(__always)
+    static func blas(_ x: UnsafePointer<Float>, m: Int, k: Int, ldx: Int, _ w: UnsafePointer<Float>, ldw: Int,
+                     n: Int, transposed: Bool, _ out: UnsafeMutablePointer<Float>, ldo: Int, beta: Float) {
+        if m == 1 {
             // y[N] = op(w)·x: OpenBLAS's streaming sgemv (row-major Trans of [K, N] is its column-major NoTrans).
             cblas_sgemv(CblasRowMajor, transposed ? CblasNoTrans : CblasTrans, Int32(transposed ? n : k),
                         Int32(transposed ? k : n), 1, w, Int32(ldw), x, 1, beta, out, 1)
@@ -97,20 +180,6 @@ public enum Matmul {
                             1, x, Int32(ldx), wc, Int32(ldw), beta, out + c0, Int32(ldo))
             }
         }
-    }
-
-    /// conv1D with a weight tensor [K, N]: its 16-bit view when it has one, else its F32 values.
-    @inline(__always)
-    static func conv1D(_ x: UnsafePointer<Float>, m: Int, k: Int, ldx: Int? = nil, _ w: Tensor, n: Int,
-                       _ out: UnsafeMutablePointer<Float>, ldo: Int? = nil, beta: Float) {
-        conv1D(x, m: m, k: k, ldx: ldx, w.data, half: w.half, n: n, out, ldo: ldo, beta: beta)
-    }
-
-    /// linear with a weight tensor [N, K]: its 16-bit view when it has one, else its F32 values.
-    @inline(__always)
-    static func linear(_ x: UnsafePointer<Float>, m: Int, k: Int, ldx: Int? = nil, _ w: Tensor, n: Int,
-                       _ out: UnsafeMutablePointer<Float>, ldo: Int? = nil, beta: Float) {
-        linear(x, m: m, k: k, ldx: ldx, w.data, half: w.half, n: n, out, ldo: ldo, beta: beta)
     }
 
     /// Strided product for attention, on the calling thread only (callers spread heads over the

@@ -55,6 +55,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     case missingShard(index: String, shard: String)
     /// No loadable weight file in the directory; `found` lists what is there instead.
     case noWeights(directory: String, found: [String])
+    /// LoadOptions.weightType names a quantized type no PackedMatrix format is registered for.
+    case weightTypeUnavailable(type: String)
 
     public var description: String {
         switch self {
@@ -108,6 +110,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
                 return "\(directory): no model.safetensors or model.safetensors.index.json"
             }
             return "\(directory): no model.safetensors or model.safetensors.index.json (found \(found.joined(separator: ", ")))"
+        case let .weightTypeUnavailable(type):
+            return "weight type \(type) is not available in this build (no packed format is registered for it)"
         }
     }
 }

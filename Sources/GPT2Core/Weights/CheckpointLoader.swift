@@ -7,10 +7,12 @@
 // `lm_head.weight` is used only when `tie_word_embeddings` is false (transformers re-ties it to
 // wte otherwise). Every body tensor's shape is checked against the config.
 //
-// Memory: aligned F32 tensors are views into the read-only mappings (no copy). F16/BF16/F64
-// (and any misaligned F32) are converted once into a single owned F32 arena; F16/BF16 tensors
-// also keep a HalfView of their stored values in the mapping, which decode's products read.
-// Unknown keys are ignored, as transformers ignores unused checkpoint weights (with a warning).
+// Memory (WeightMaterializer): served in the checkpoint's own type (LoadOptions.weightType nil),
+// aligned F32 tensors are views into the read-only mappings and F16/BF16 matrices are HalfViews of
+// their stored values there — no F32 copy; vectors that are not aligned F32 go to a small F32 arena.
+// Another weight type converts every matrix once at load (16-bit narrowing or quantization) and
+// keeps no mapping it does not view. Unknown keys are ignored, as transformers ignores unused
+// checkpoint weights (with a warning).
 
 import Foundation
 #if canImport(Glibc)
@@ -21,40 +23,14 @@ import Glibc
 public struct LoadOptions: Sendable {
     /// Fault all pages in at load (MAP_POPULATE + MADV_WILLNEED) so the first request is not slow.
     public var preload: Bool
-    /// mlock every mapping; failure throws `CheckpointError.lockFailed`.
+    /// mlock every mapping and converted buffer; failure throws `CheckpointError.lockFailed`.
     public var lockInMemory: Bool
+    /// The type the weight matrices are served in; nil = the checkpoint's own type, computed exactly
+    /// as stored. Any other type is produced at load from whatever the checkpoint stores.
+    public var weightType: WeightType?
 
-    public init(preload: Bool = true, lockInMemory: Bool = false) {
-        self.preload = preload; self.lockInMemory = lockInMemory
-    }
-}
-
-/// Owned F32 memory for converted tensors (one anonymous mapping per load, pre-faulted with
-/// MAP_POPULATE so conversion does not take a page fault every 4 KB).
-final class FloatArena: @unchecked Sendable {
-    let base: UnsafeMutablePointer<Float>
-    let count: Int
-    private let byteCount: Int
-    private let mapped: Bool
-
-    init(count: Int) {
-        self.count = count
-        byteCount = max(count, 1) * MemoryLayout<Float>.stride
-        var flags = MAP_PRIVATE | MAP_ANONYMOUS
-        #if os(Linux)
-        flags |= MAP_POPULATE
-        #endif
-        if let p = mmap(nil, byteCount, PROT_READ | PROT_WRITE, flags, -1, 0), p != MAP_FAILED {
-            base = p.bindMemory(to: Float.self, capacity: max(count, 1))
-            mapped = true
-        } else {
-            base = .allocate(capacity: max(count, 1))
-            mapped = false
-        }
-    }
-
-    deinit {
-        if mapped { munmap(UnsafeMutableRawPointer(base), byteCount) } else { base.deallocate() }
+    public init(preload: Bool = true, lockInMemory: Bool = false, weightType: WeightType? = nil) {
+        self.preload = preload; self.lockInMemory = lockInMemory; self.weightType = weightType
     }
 }
 
@@ -66,6 +42,12 @@ public enum CheckpointLoader {
 
     /// Loads `directory`. Throws `CheckpointError` naming the file, tensor and expected vs found.
     public static func load(directory: String, options: LoadOptions = .init()) throws -> (config: GPT2Config, weights: GPT2Weights) {
+        try load(directory: directory, options: options, formats: PackedFormats.types)
+    }
+
+    /// `load` with the packed formats given (tests register their own).
+    static func load(directory: String, options: LoadOptions,
+                     formats: [WeightType: any PackedMatrix.Type]) throws -> (config: GPT2Config, weights: GPT2Weights) {
         let dir = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) else {
@@ -74,18 +56,23 @@ public enum CheckpointLoader {
         guard isDir.boolValue else { throw CheckpointError.cannotOpen(path: dir, reason: "not a directory") }
         let config = try GPT2Config.load(path: dir + "/config.json")
         let files = try openWeightFiles(directory: dir, options: options)
-        let weights = try assemble(config: config, files: files, directory: dir)
+        let weights = try assemble(config: config, files: files, directory: dir, options: options, formats: formats)
         return (config, weights)
     }
 
     // MARK: finding the files
 
     /// Opens model.safetensors, or every shard of model.safetensors.index.json (validated).
+    /// With a weight type chosen, pages are neither preloaded nor locked here: a file may only be
+    /// converted and then dropped; the files the served weights view are preloaded/locked after
+    /// materialising (`finishLoading`).
     static func openWeightFiles(directory dir: String, options: LoadOptions) throws -> [SafeTensorsFile] {
         let fm = FileManager.default
+        let early = options.weightType == nil
+        let preload = options.preload && early, lock = options.lockInMemory && early
         let single = dir + "/" + weightsFileName
         if fm.fileExists(atPath: single) {
-            return [try SafeTensorsFile.open(path: single, preload: options.preload, lockInMemory: options.lockInMemory)]
+            return [try SafeTensorsFile.open(path: single, preload: preload, lockInMemory: lock)]
         }
         let indexPath = dir + "/" + indexFileName
         guard fm.fileExists(atPath: indexPath) else {
@@ -101,7 +88,7 @@ public enum CheckpointLoader {
         for shard in shardNames {
             let p = dir + "/" + shard
             guard fm.fileExists(atPath: p) else { throw CheckpointError.missingShard(index: indexPath, shard: shard) }
-            files[shard] = try SafeTensorsFile.open(path: p, preload: options.preload, lockInMemory: options.lockInMemory)
+            files[shard] = try SafeTensorsFile.open(path: p, preload: preload, lockInMemory: lock)
         }
         for (tensor, shard) in weightMap.sorted(by: { $0.key < $1.key }) where files[shard]?.info(tensor) == nil {
             throw CheckpointError.badIndex(file: indexPath, reason: "weight_map puts '\(tensor)' in \(shard), which has no such tensor")
@@ -199,7 +186,9 @@ public enum CheckpointLoader {
         return .unused(key)
     }
 
-    static func assemble(config c: GPT2Config, files: [SafeTensorsFile], directory dir: String) throws -> GPT2Weights {
+    static func assemble(config c: GPT2Config, files: [SafeTensorsFile], directory dir: String,
+                         options: LoadOptions = .init(),
+                         formats: [WeightType: any PackedMatrix.Type] = PackedFormats.types) throws -> GPT2Weights {
         // 1. Index every tensor by normalised name.
         var table: [String: Source] = [:]
         for file in files {
@@ -235,9 +224,9 @@ public enum CheckpointLoader {
             throw CheckpointError.configMismatch(field: "n_inner", config: c.nInner, tensors: fc.info.shape[1])
         }
 
-        // 3. Plan: every tensor to expose, shape-checked, with view-or-convert decided.
-        var plan: [(key: String, source: Source)] = []
-        func want(_ key: String, _ expected: [Int]?) throws -> Int {
+        // 3. Plan: every tensor to expose, shape-checked, with its role (vector or matrix layout).
+        var plan: [Planned] = []
+        func want(_ key: String, _ expected: [Int]?, _ role: Role = .vector) throws -> Int {
             guard let s = table[key] else { throw CheckpointError.missingTensor(tensor: key, directory: dir) }
             if let expected, s.info.shape != expected {
                 throw CheckpointError.wrongShape(file: s.file.path, tensor: s.info.name, expected: expected, found: s.info.shape)
@@ -245,59 +234,37 @@ public enum CheckpointLoader {
             guard s.info.dtype.isConvertibleFloat else {
                 throw CheckpointError.unsupportedDType(file: s.file.path, tensor: s.info.name, dtype: s.info.dtype.rawValue)
             }
-            plan.append((key, s))
+            plan.append(Planned(key: key, source: s, role: role))
             return plan.count - 1
         }
         let C = c.nEmbd, F = c.nInner
-        let iWte = try want("wte.weight", [c.vocabSize, C])
+        let iWte = try want("wte.weight", [c.vocabSize, C], .linear)
         let iWpe = try want("wpe.weight", [c.nPositions, C])
         var layerSlots: [[Int]] = []
         for l in 0..<c.nLayer {
             let p = "h.\(l)."
             layerSlots.append([
                 try want(p + "ln_1.weight", [C]), try want(p + "ln_1.bias", [C]),
-                try want(p + "attn.c_attn.weight", [C, 3 * C]), try want(p + "attn.c_attn.bias", [3 * C]),
-                try want(p + "attn.c_proj.weight", [C, C]), try want(p + "attn.c_proj.bias", [C]),
+                try want(p + "attn.c_attn.weight", [C, 3 * C], .conv1D), try want(p + "attn.c_attn.bias", [3 * C]),
+                try want(p + "attn.c_proj.weight", [C, C], .conv1D), try want(p + "attn.c_proj.bias", [C]),
                 try want(p + "ln_2.weight", [C]), try want(p + "ln_2.bias", [C]),
-                try want(p + "mlp.c_fc.weight", [C, F]), try want(p + "mlp.c_fc.bias", [F]),
-                try want(p + "mlp.c_proj.weight", [F, C]), try want(p + "mlp.c_proj.bias", [C]),
+                try want(p + "mlp.c_fc.weight", [C, F], .conv1D), try want(p + "mlp.c_fc.bias", [F]),
+                try want(p + "mlp.c_proj.weight", [F, C], .conv1D), try want(p + "mlp.c_proj.bias", [C]),
             ])
         }
         let iLnFW = try want("ln_f.weight", [C])
         let iLnFB = try want("ln_f.bias", [C])
-        let iLMHead: Int = c.tieWordEmbeddings ? iWte : try want("lm_head.weight", [c.vocabSize, C])
+        let iLMHead: Int = c.tieWordEmbeddings ? iWte : try want("lm_head.weight", [c.vocabSize, C], .linear)
 
         var headSlots: [String: Int] = [:]
         for key in table.keys.sorted() where headPrefixes.contains(where: { key.hasPrefix($0) }) {
             headSlots[key] = try want(key, expectedHeadShape(key, config: c, table: table))
         }
 
-        // 4. Materialise: views for aligned F32, one arena for the rest.
-        var arenaCount = 0
-        for (_, s) in plan where !s.file.isAlignedF32(s.info) { arenaCount += s.info.count }
-        let arena = arenaCount > 0 ? FloatArena(count: arenaCount) : nil
-        var cursor = 0
-        var tensors: [Tensor] = []
-        tensors.reserveCapacity(plan.count)
-        for (key, s) in plan {
-            let ptr: UnsafePointer<Float>
-            if s.file.isAlignedF32(s.info) {
-                ptr = (s.file.mapping.base + s.info.fileRange.lowerBound).assumingMemoryBound(to: Float.self)
-            } else {
-                let dst = arena!.base + cursor
-                try s.file.convert(s.info, into: dst)
-                cursor += s.info.count
-                ptr = UnsafePointer(dst)
-            }
-            // F16/BF16: the stored values stay readable in the mapping, which `storage` keeps alive.
-            let stored = s.file.mapping.base + s.info.fileRange.lowerBound
-            let half: HalfView? = switch s.info.dtype {
-            case .F16: HalfView(kind: .f16, data: stored)
-            case .BF16: HalfView(kind: .bf16, data: stored)
-            default: nil
-            }
-            tensors.append(Tensor(name: key, shape: s.info.shape, data: ptr, half: half))
-        }
+        // 4. Materialise in the served type (one Tensor per plan entry; wte and a tied head share one).
+        let (tensors, storage) = try materialize(plan, files: files, weightType: options.weightType,
+                                                 keepAllFiles: options.weightType == nil, formats: formats)
+        if options.weightType != nil { try finishLoading(storage, tensors, options) }
 
         let layers = layerSlots.map { i in
             GPT2LayerWeights(ln1Weight: tensors[i[0]], ln1Bias: tensors[i[1]], attnQKVWeight: tensors[i[2]],
@@ -305,12 +272,31 @@ public enum CheckpointLoader {
                              ln2Weight: tensors[i[6]], ln2Bias: tensors[i[7]], mlpFCWeight: tensors[i[8]],
                              mlpFCBias: tensors[i[9]], mlpProjWeight: tensors[i[10]], mlpProjBias: tensors[i[11]])
         }
-        var storage: [AnyObject] = files.map(\.mapping)
-        if let arena { storage.append(arena) }
+        let stored = plan[iWte].source.info.dtype.rawValue
         return GPT2Weights(wte: tensors[iWte], wpe: tensors[iWpe], layers: layers,
                            lnFWeight: tensors[iLnFW], lnFBias: tensors[iLnFB], lmHead: tensors[iLMHead],
-                           heads: headSlots.mapValues { tensors[$0] },
-                           storedDType: plan[iWte].source.info.dtype.rawValue, storage: storage)
+                           heads: headSlots.mapValues { tensors[$0] }, storedDType: stored,
+                           weightType: options.weightType ?? .stored(dtype: stored), storage: storage)
+    }
+
+    /// After a converting load: preload / lock what the served weights keep (mappings they view,
+    /// arenas, packed matrices' bytes), as the default load does for its mappings at open.
+    static func finishLoading(_ storage: [AnyObject], _ tensors: [Tensor], _ options: LoadOptions) throws {
+        for case let file as MappedFile in storage {
+            if options.preload { file.populate() }
+            if options.lockInMemory { try file.lock() }
+        }
+        guard options.lockInMemory else { return }
+        for case let arena as Arena in storage { try arena.lock("(converted weights)") }
+        var seen = Set<ObjectIdentifier>()
+        for t in tensors {
+            guard let p = t.packed, seen.insert(ObjectIdentifier(p)).inserted else { continue }
+            for seg in p.segments where seg.count > 0 {
+                if mlock(seg.baseAddress!, seg.count) != 0 {
+                    throw CheckpointError.lockFailed(path: "(\(t.name), \(type(of: p).weightType))", reason: String(cString: strerror(errno)))
+                }
+            }
+        }
     }
 
     /// Shapes transformers would build for a head tensor (nil = not checked beyond dtype).

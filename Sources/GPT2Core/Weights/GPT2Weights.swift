@@ -1,5 +1,6 @@
 // GPT2Weights — views of every parameter the forward pass reads, one struct of named
-// tensors (llm.c's ParameterTensors in Swift). Built by CheckpointLoader; never copies F32.
+// tensors (llm.c's ParameterTensors in Swift). Built by CheckpointLoader; never copies F32, and a
+// 16-bit or quantized model holds its matrices only in that type.
 //
 // Layouts (transformers' GPT-2): body Conv1D weights are [in, out] (y = x·W + b);
 // head nn.Linear weights are [out, in] (y = x·Wᵀ + b).
@@ -42,48 +43,78 @@ public final class GPT2Weights: @unchecked Sendable {
     /// "classifier.weight"/"classifier.bias", "qa_outputs.weight"/".bias",
     /// "multiple_choice_head.summary.weight"/".bias". Linear layout [out, in].
     public let heads: [String: Tensor]
-    /// Element type the checkpoint stored ("F32", "F16", "BF16"); non-F32 is converted to F32 at load.
+    /// Element type the checkpoint stored ("F32", "F16", "BF16", "F64") for wte.
     public let storedDType: String
+    /// The type the weight matrices are served in (LoadOptions.weightType, or the stored type).
+    public let weightType: WeightType
     /// Keeps mappings and converted buffers alive for as long as any view exists.
     private let storage: [AnyObject]
 
     public init(wte: Tensor, wpe: Tensor, layers: [GPT2LayerWeights], lnFWeight: Tensor, lnFBias: Tensor,
-                lmHead: Tensor, heads: [String: Tensor], storedDType: String, storage: [AnyObject]) {
+                lmHead: Tensor, heads: [String: Tensor], storedDType: String, weightType: WeightType? = nil,
+                storage: [AnyObject]) {
         self.wte = wte; self.wpe = wpe; self.layers = layers; self.lnFWeight = lnFWeight
         self.lnFBias = lnFBias; self.lmHead = lmHead; self.heads = heads; self.storedDType = storedDType
+        self.weightType = weightType ?? .stored(dtype: storedDType)
         self.storage = storage
     }
 }
 
 extension GPT2Weights {
-    /// The same weights with every 16-bit view dropped: all products read the converted F32
-    /// values (the path before HalfView; for comparisons). Shares this object's memory.
+    /// The same weights with every 16-bit matrix replaced by an owned F32 copy of its (exactly
+    /// widened) values: all products then take the F32 paths (for comparisons; allocates).
     public func withoutHalfViews() -> GPT2Weights {
-        let layers = layers.map { l in
-            GPT2LayerWeights(ln1Weight: l.ln1Weight.withoutHalf, ln1Bias: l.ln1Bias.withoutHalf,
-                             attnQKVWeight: l.attnQKVWeight.withoutHalf, attnQKVBias: l.attnQKVBias.withoutHalf,
-                             attnProjWeight: l.attnProjWeight.withoutHalf, attnProjBias: l.attnProjBias.withoutHalf,
-                             ln2Weight: l.ln2Weight.withoutHalf, ln2Bias: l.ln2Bias.withoutHalf,
-                             mlpFCWeight: l.mlpFCWeight.withoutHalf, mlpFCBias: l.mlpFCBias.withoutHalf,
-                             mlpProjWeight: l.mlpProjWeight.withoutHalf, mlpProjBias: l.mlpProjBias.withoutHalf)
+        var all = [wte, wpe, lnFWeight, lnFBias, lmHead] + Array(heads.values)
+        for l in layers { all += [l.attnQKVWeight, l.attnProjWeight, l.mlpFCWeight, l.mlpProjWeight] }
+        var offsets: [String: Int] = [:], total = 0
+        for t in all where t.half != nil && offsets[t.name] == nil { offsets[t.name] = total; total += t.count }
+        let arena = Arena(byteCount: 4 * total)
+        func f32(_ t: Tensor) -> Tensor {
+            guard let h = t.half, let at = offsets[t.name] else { return t }
+            h.widen(from: 0, count: t.count, into: arena.floats + at)
+            return Tensor(name: t.name, shape: t.shape, data: arena.floats + at)
         }
-        return GPT2Weights(wte: wte.withoutHalf, wpe: wpe.withoutHalf, layers: layers,
-                           lnFWeight: lnFWeight.withoutHalf, lnFBias: lnFBias.withoutHalf,
-                           lmHead: lmHead.withoutHalf, heads: heads.mapValues(\.withoutHalf),
-                           storedDType: storedDType, storage: storage)
+        let layers = layers.map { l in
+            GPT2LayerWeights(ln1Weight: l.ln1Weight, ln1Bias: l.ln1Bias,
+                             attnQKVWeight: f32(l.attnQKVWeight), attnQKVBias: l.attnQKVBias,
+                             attnProjWeight: f32(l.attnProjWeight), attnProjBias: l.attnProjBias,
+                             ln2Weight: l.ln2Weight, ln2Bias: l.ln2Bias,
+                             mlpFCWeight: f32(l.mlpFCWeight), mlpFCBias: l.mlpFCBias,
+                             mlpProjWeight: f32(l.mlpProjWeight), mlpProjBias: l.mlpProjBias)
+        }
+        let wte32 = f32(wte)
+        return GPT2Weights(wte: wte32, wpe: wpe, layers: layers, lnFWeight: lnFWeight, lnFBias: lnFBias,
+                           lmHead: lmHead.sharesStorage(with: wte) ? wte32 : f32(lmHead), heads: heads,
+                           storedDType: storedDType, weightType: .float32, storage: storage + [arena])
     }
 
-    /// True when `tensor`'s data lies inside one of the read-only file mappings (a zero-copy view).
+    /// True when the tensor's values lie inside one of the read-only file mappings (a zero-copy view).
     public func isMapped(_ tensor: Tensor) -> Bool {
-        storage.contains { ($0 as? MappedFile)?.contains(tensor.data, byteCount: tensor.count * MemoryLayout<Float>.stride) ?? false }
+        let range: (UnsafeRawPointer, Int)
+        switch tensor.storage {
+        case .f32(let p): range = (UnsafeRawPointer(p), tensor.count * MemoryLayout<Float>.stride)
+        case .half(let h): range = (h.data, tensor.count * 2)
+        case .packed: return false
+        }
+        return storage.contains { ($0 as? MappedFile)?.contains(range.0, byteCount: range.1) ?? false }
     }
 
-    /// Bytes of owned F32 memory made at load (F16/BF16 conversion, misaligned F32); 0 for an aligned F32 checkpoint.
+    /// Bytes of owned memory filled at load: F32 vectors of a 16-bit checkpoint, matrices converted
+    /// to another float type, misaligned F32. 0 for an aligned F32 checkpoint served as float32.
     public var convertedByteCount: Int {
-        storage.reduce(0) { $0 + (($1 as? FloatArena).map { $0.count * MemoryLayout<Float>.stride } ?? 0) }
+        storage.reduce(0) { $0 + (($1 as? Arena)?.byteCount ?? 0) }
     }
 
-    /// Total bytes of the mapped weight files.
+    /// Bytes held by packed (quantized) matrices, each counted once.
+    public var packedByteCount: Int {
+        var seen = Set<ObjectIdentifier>(), total = 0
+        for t in [wte, lmHead] + layers.flatMap({ [$0.attnQKVWeight, $0.attnProjWeight, $0.mlpFCWeight, $0.mlpProjWeight] }) {
+            if let p = t.packed, seen.insert(ObjectIdentifier(p)).inserted { total += p.byteCount }
+        }
+        return total
+    }
+
+    /// Total bytes of the mapped weight files kept.
     public var mappedByteCount: Int {
         storage.reduce(0) { $0 + (($1 as? MappedFile)?.size ?? 0) }
     }

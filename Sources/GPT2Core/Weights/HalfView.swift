@@ -1,11 +1,11 @@
-// HalfView — where a tensor's values also lie as 16-bit floats (F16 or BF16) in a checkpoint's
-// read-only file mapping. Decode's small-M products read these instead of the converted F32 copy:
-// half the bytes per token, widened to the identical F32 values in registers (CKernels *_w16).
+// HalfView — where a matrix's values lie as 16-bit floats (F16 or BF16): in a checkpoint's read-only
+// file mapping (served in the checkpoint's own type) or in an owned arena (narrowed at load). Every
+// product reads them directly — the small-M kernels and the packed GEMM (CKernels *_w16) widen them
+// to the identical F32 values in registers or while packing; the portable path widens panels.
 import CKernels
 
-/// The same values as a Tensor's F32 `data`, row-major in the same shape, as little-endian
-/// 16-bit elements. `data` may be only 2-byte aligned (or not at all): readers use unaligned loads.
-/// The owner of the mapping (GPT2Weights' storage) keeps it alive.
+/// Row-major 16-bit elements in the tensor's shape, little-endian. `data` may be only 2-byte
+/// aligned (or not at all): readers use unaligned loads. The weights' storage keeps it alive.
 public struct HalfView: @unchecked Sendable {
     public enum Kind: Sendable {
         case f16   // IEEE binary16
@@ -20,5 +20,14 @@ public struct HalfView: @unchecked Sendable {
 
     public init(kind: Kind, data: UnsafeRawPointer) {
         self.kind = kind; self.data = data
+    }
+
+    /// Elements [start, start + count) widened exactly to F32 into `dst`.
+    func widen(from start: Int, count: Int, into dst: UnsafeMutablePointer<Float>) {
+        let src = data + 2 * start
+        switch kind {
+        case .f16: convertF16(src, to: dst, count: count)
+        case .bf16: convertBF16(src, to: dst, count: count)
+        }
     }
 }

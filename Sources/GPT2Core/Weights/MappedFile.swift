@@ -6,6 +6,8 @@
 // (MAP_POPULATE + madvise(MADV_WILLNEED)) so the first forward pass does not page-fault.
 // `lock` pins the pages with mlock; a failure to lock is an error (CheckpointError.lockFailed),
 // never a silent warning — asking for locked memory and not getting it is a deployment bug.
+// A mapping opened without either can be populated or locked later (a converting load decides
+// which files it keeps only after reading them), and pages already converted can be discarded.
 
 #if canImport(Glibc)
 import Glibc
@@ -22,7 +24,7 @@ public final class MappedFile: @unchecked Sendable {
     /// File size in bytes (the mapping length).
     public let size: Int
     /// True when the pages are mlock'ed.
-    public let isLocked: Bool
+    public private(set) var isLocked: Bool
 
     /// The mapping as bytes.
     public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: size) }
@@ -68,6 +70,37 @@ public final class MappedFile: @unchecked Sendable {
         self.base = UnsafeRawPointer(p)
         self.size = size
         self.isLocked = lock
+    }
+
+    /// Faults every page in now (what `preload` does at open), for a mapping opened without it.
+    /// MADV_POPULATE_READ where the kernel has it (5.14+), else one read per page.
+    public func populate() {
+        let p = UnsafeMutableRawPointer(mutating: base)
+        _ = madvise(p, size, MADV_WILLNEED)
+        if madvise(p, size, 22 /* MADV_POPULATE_READ */) == 0 { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        var sum: UInt8 = 0
+        var off = 0
+        while off < size { sum &+= base.load(fromByteOffset: off, as: UInt8.self); off += page }
+        withExtendedLifetime(sum) {}
+    }
+
+    /// Pins the pages (mlock) of a mapping opened without `lock`; throws `.lockFailed`.
+    public func lock() throws {
+        guard !isLocked else { return }
+        if mlock(base, size) != 0 { throw CheckpointError.lockFailed(path: path, reason: String(cString: strerror(errno))) }
+        isLocked = true
+    }
+
+    /// Gives the whole pages inside bytes `range` back to the kernel (MADV_DONTNEED): they leave this
+    /// process's RSS (the file's page cache keeps them) and are read again from the file if touched.
+    /// For a mapping whose values were converted and will not be read again. No-op when locked.
+    public func discard(_ range: Range<Int>) {
+        guard !isLocked else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (max(0, range.lowerBound) + page - 1) / page * page
+        let end = min(size, range.upperBound) / page * page
+        if end > start { _ = madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, MADV_DONTNEED) }
     }
 
     deinit {
