@@ -138,4 +138,74 @@ void ck_matmul_kn_w16_parallel(const float *x, long m, long k, long ldx, const v
 void ck_matmul_nk_w16_parallel(const float *x, long m, long k, long ldx, const void *w, int kind, long ldw,
                                long n, float *y, long ldy, float beta);
 
+// ---- Quantized weights (quant_*.c): int8, nf4, q4 -------------------------------------------------
+// Every matrix is output-major (N, K): row j holds the K weights of output j, in blocks along K;
+// rows are padded with zero weights to a whole number of blocks (kp values). The products
+// quantize the activations per row and per block (the weights' block size) to int8 with an F32
+// absmax/127 scale, and sum each block's products exactly in int32 before scaling: with AVX2 (+FMA,
+// F16C) chosen at run time, else in portable C (ck_quant_set_portable forces that, for tests). The
+// two agree to F32 rounding (their F32 sums over blocks run in different orders). Products split
+// their output columns over the compute pool; they return 0 only when scratch allocation failed.
+
+/// 1 when this CPU can run the AVX2 bodies of the quantized products.
+int ck_quant_has_avx2(void);
+/// on ≠ 0: the quantized products use their portable C bodies even where AVX2 is available.
+void ck_quant_set_portable(int on);
+
+/// int8: blocks of CK_I8_BLOCK values, w ≈ q·scale, q in [-127, 127], scale = absmax / 127 (F32).
+#define CK_I8_BLOCK 64
+typedef struct {
+    const signed char *q;  // [n, kp] values
+    const float *scale;    // [n, kp / CK_I8_BLOCK]
+    long n, k;
+} ck_i8_matrix;
+/// Quantizes w (n, k) row-major into q [n, kp] and scale [n, kp / CK_I8_BLOCK].
+void ck_i8_quantize(const float *w, long n, long k, signed char *q, float *scale);
+/// Rows [j0, j1) widened to F32 (k values each) at out + (j − j0)·ldo; *_parallel on the pool.
+void ck_i8_dequantize_rows(const ck_i8_matrix *w, long j0, long j1, float *out, long ldo);
+void ck_i8_dequantize_rows_parallel(const ck_i8_matrix *w, long j0, long j1, float *out, long ldo);
+/// y[i, j] = beta·y[i, j] + Σ_p x[i, p]·W[j, p] for i < m, j < n (beta 0 or 1; 0 never reads y).
+int ck_i8_multiply(const ck_i8_matrix *w, const float *x, long m, long ldx, float *y, long ldy, float beta);
+
+/// nf4 as bitsandbytes stores it: blocks of CK_NF4_BLOCK values, w = code[q]·absmax, two 4-bit
+/// indices per byte, the first (even) value in the high nibble. With double quantization the absmax
+/// values are stored as qabsmax (indices into ck_nf4_dynamic_code) with one F32 absmax2 per
+/// CK_NF4_BLOCK2 of them and one mean offset: absmax = dynamic_code[qabsmax]·absmax2 + offset.
+/// For k a multiple of CK_NF4_BLOCK the bytes equal bitsandbytes' for the flattened (n, k) tensor.
+#define CK_NF4_BLOCK 64
+#define CK_NF4_BLOCK2 256
+typedef struct {
+    const unsigned char *packed;   // [n, kp / 2]
+    const float *absmax;           // [n · kp / CK_NF4_BLOCK], or NULL when double-quantized:
+    const unsigned char *qabsmax;  // [n · kp / CK_NF4_BLOCK]
+    const float *absmax2;          // [ceil(count / CK_NF4_BLOCK2)]
+    float offset;
+    long n, k;
+} ck_nf4_matrix;
+extern const float ck_nf4_code[16];
+extern const float ck_nf4_dynamic_code[256];
+/// The product's 16-bit integer code for index q: round(32767·ck_nf4_code[q]).
+short ck_nf4_product_code(unsigned q);
+/// Quantizes w (n, k) into packed [n, kp / 2] and absmax [n · kp / CK_NF4_BLOCK].
+void ck_nf4_quantize(const float *w, long n, long k, unsigned char *packed, float *absmax);
+/// Double quantization of `count` absmax values: qabsmax [count], absmax2 [ceil(count / CK_NF4_BLOCK2)], offset.
+void ck_nf4_compress_absmax(const float *absmax, long count, unsigned char *qabsmax, float *absmax2, float *offset);
+void ck_nf4_dequantize_rows(const ck_nf4_matrix *w, long j0, long j1, float *out, long ldo);
+void ck_nf4_dequantize_rows_parallel(const ck_nf4_matrix *w, long j0, long j1, float *out, long ldo);
+/// As ck_i8_multiply; the weights it multiplies are absmax·ck_nf4_product_code(q)/32767.
+int ck_nf4_multiply(const ck_nf4_matrix *w, const float *x, long m, long ldx, float *y, long ldy, float beta);
+
+/// q4: groups of CK_Q4_GROUP values, w = d·q + m, q in 0...15, d and m binary16 per group; a group's
+/// 16 bytes hold value t (low nibble) and value t + 16 (high nibble) in byte t.
+#define CK_Q4_GROUP 32
+typedef struct {
+    const unsigned char *packed;  // [n, kp / 2]
+    const unsigned short *dm;     // [n, kp / CK_Q4_GROUP, 2]: d, m as binary16 bits
+    long n, k;
+} ck_q4_matrix;
+void ck_q4_quantize(const float *w, long n, long k, unsigned char *packed, unsigned short *dm);
+void ck_q4_dequantize_rows(const ck_q4_matrix *w, long j0, long j1, float *out, long ldo);
+void ck_q4_dequantize_rows_parallel(const ck_q4_matrix *w, long j0, long j1, float *out, long ldo);
+int ck_q4_multiply(const ck_q4_matrix *w, const float *x, long m, long ldx, float *y, long ldy, float beta);
+
 #endif

@@ -4,7 +4,9 @@
 
 public enum PackedFormats {
     /// The format types, by the weight type they implement (`T.weightType` must equal the key).
-    static let types: [WeightType: any PackedMatrix.Type] = [:]
+    static let types: [WeightType: any PackedMatrix.Type] = [
+        .int8: Int8Matrix.self, .nf4: NF4Matrix.self, .q4: Q4Matrix.self,
+    ]
 
     /// The PackedMatrix type serving `type`, or nil (float32 / bfloat16 / float16 are not packed,
     /// and a quantized type may not be built into this binary).

@@ -1,0 +1,45 @@
+// Internal to the quantized-weight kernels (quant_*.c): activation quantization, the ISA choice,
+// and the column-split driver that every format's small-M product runs through.
+#ifndef CK_QUANT_INTERNAL_H
+#define CK_QUANT_INTERNAL_H
+#include "ckernels.h"
+#include <stdint.h>
+
+/// Activations of one product, quantized per row and per block of `block` values along K:
+/// q[i, p] = round(x[i, p] / scale[i, b]) in [-127, 127], scale[i, b] = absmax / 127 (0 for an all-zero
+/// block), sum[i, b] = Σ q[i, block b]. Rows are padded with zeros to kp (a multiple of `block`).
+typedef struct {
+    long m, k, kp, nb, block;
+    int8_t *q;      // [m, kp]
+    float *scale;   // [m, nb]
+    int32_t *sum;   // [m, nb]
+} ck_qact;
+
+/// Allocates and fills `a` for x (m, k) with row stride ldx; returns 0 on allocation failure.
+int ck_qact_make(ck_qact *a, const float *x, long m, long k, long ldx, long block);
+void ck_qact_free(ck_qact *a);
+
+/// 1 when the AVX2 bodies may run (AVX2 + FMA + F16C, and ck_quant_set_portable(0)).
+int ck_quant_use_avx2(void);
+
+/// out[i] = Σ_p dequantized activation (i0 + i, p) · dequantized weight (j, p) for i < mr (1...4):
+/// one weight row against up to 4 activation rows, so the row is unpacked once for all of them.
+typedef void (*ck_quant_rows_fn)(const void *w, const ck_qact *a, long i0, int mr, long j, float out[4]);
+
+/// y[i, j] = beta·y[i, j] + dot(i, j) for i < a->m, j < n, where dot(i, j) = fn(w, a, i0, mr, j)
+/// for rows i in groups of up to 4; output columns are split over the compute pool.
+void ck_quant_run(const void *w, const ck_qact *a, long n, ck_quant_rows_fn fn, float *y, long ldy, float beta);
+
+/// Rows [j0, j1) of a weight matrix widened to F32: row j at out + (j − j0)·ldo.
+typedef void (*ck_dequant_fn)(const void *w, long j0, long j1, float *out, long ldo);
+
+/// fn over rows [j0, j1), split over the compute pool.
+void ck_quant_dequantize_parallel(const void *w, ck_dequant_fn fn, long j0, long j1, float *out, long ldo);
+
+/// IEEE binary16 bits → F32 (exact, subnormals included) and F32 → binary16 bits (round to nearest even).
+float ck_f16_to_f32(uint16_t h);
+uint16_t ck_f32_to_f16(float f);
+
+#define CK_AVX2 __attribute__((target("avx2,fma,f16c")))
+#define CK_INLINE static inline __attribute__((always_inline))
+#endif

@@ -1,0 +1,304 @@
+// nf4 weights as bitsandbytes defines them (quantize_4bit with quant_type "nf4", blocksize 64; see
+// ckernels.h): quantization with the same arithmetic (so the bytes match), bitsandbytes' optional
+// double quantization of the absmax values, dequantization, and the small-M product.
+//
+// The product turns each 4-bit index into a 16-bit integer code, c16 = round(32767·code), so its
+// weight is absmax·c16/32767 (within 2^-16·absmax of bitsandbytes' absmax·code, far below the
+// int8 activations' rounding), and runs int16 × int16 → int32 dot products per block (vpmaddwd).
+#include "quant_internal.h"
+#include <immintrin.h>
+#include <math.h>
+#include <stdlib.h>
+
+#pragma STDC FP_CONTRACT OFF
+
+enum { B = CK_NF4_BLOCK, B2 = CK_NF4_BLOCK2 };
+
+/// bitsandbytes' NF4 code book (get_4bit_type("nf4")): its decimal literals, rounded to F32 through
+/// a double as Python and torch do.
+const float ck_nf4_code[16] = {
+    (float)-1.0, (float)-0.6961928009986877, (float)-0.5250730514526367, (float)-0.39491748809814453,
+    (float)-0.28444138169288635, (float)-0.18477343022823334, (float)-0.09105003625154495, (float)0.0,
+    (float)0.07958029955625534, (float)0.16093020141124725, (float)0.24611230194568634,
+    (float)0.33791524171829224, (float)0.44070982933044434, (float)0.5626170039176941,
+    (float)0.7229568362236023, (float)1.0,
+};
+
+/// bitsandbytes' signed 8-bit dynamic map (create_dynamic_map(), sorted), the code book of the
+/// double-quantized absmax values, as torch 2.13 computes it on x86 CPUs (its linspace rounds a
+/// few values differently from a plain formula, so the table is the format's definition; a test
+/// checks it against bitsandbytes' own state2.code).
+const float ck_nf4_dynamic_code[256] = {
+    -0x1.fc66660000000p-1f, -0x1.f533340000000p-1f, -0x1.ee00000000000p-1f, -0x1.e6cccc0000000p-1f,
+    -0x1.df999a0000000p-1f, -0x1.d866660000000p-1f, -0x1.d133340000000p-1f, -0x1.ca00000000000p-1f,
+    -0x1.c2cccc0000000p-1f, -0x1.bb999a0000000p-1f, -0x1.b466660000000p-1f, -0x1.ad33340000000p-1f,
+    -0x1.a600000000000p-1f, -0x1.9ecccc0000000p-1f, -0x1.97999a0000000p-1f, -0x1.9066660000000p-1f,
+    -0x1.8933340000000p-1f, -0x1.8200000000000p-1f, -0x1.7acccc0000000p-1f, -0x1.73999a0000000p-1f,
+    -0x1.6c66680000000p-1f, -0x1.6533340000000p-1f, -0x1.5e00000000000p-1f, -0x1.56cccc0000000p-1f,
+    -0x1.4f999a0000000p-1f, -0x1.4866680000000p-1f, -0x1.4133340000000p-1f, -0x1.3a00000000000p-1f,
+    -0x1.32cccc0000000p-1f, -0x1.2b999a0000000p-1f, -0x1.2466680000000p-1f, -0x1.1d33340000000p-1f,
+    -0x1.1600000000000p-1f, -0x1.0ecccc0000000p-1f, -0x1.0799980000000p-1f, -0x1.0066660000000p-1f,
+    -0x1.f266640000000p-2f, -0x1.e400000000000p-2f, -0x1.d599980000000p-2f, -0x1.c733340000000p-2f,
+    -0x1.b8cccc0000000p-2f, -0x1.aa66660000000p-2f, -0x1.9c00000000000p-2f, -0x1.8d99980000000p-2f,
+    -0x1.7f33340000000p-2f, -0x1.70cccc0000000p-2f, -0x1.6266660000000p-2f, -0x1.5400000000000p-2f,
+    -0x1.4599980000000p-2f, -0x1.3733340000000p-2f, -0x1.28cccc0000000p-2f, -0x1.1a66680000000p-2f,
+    -0x1.0c00000000000p-2f, -0x1.fb33320000000p-3f, -0x1.de66660000000p-3f, -0x1.c1999a0000000p-3f,
+    -0x1.a4cccc0000000p-3f, -0x1.8800000000000p-3f, -0x1.6b33340000000p-3f, -0x1.4e66660000000p-3f,
+    -0x1.31999a0000000p-3f, -0x1.14cccc0000000p-3f, -0x1.f000000000000p-4f, -0x1.b666680000000p-4f,
+    -0x1.93d70a0000000p-4f, -0x1.8851ee0000000p-4f, -0x1.7cccce0000000p-4f, -0x1.7147ae0000000p-4f,
+    -0x1.65c2900000000p-4f, -0x1.5a3d700000000p-4f, -0x1.4eb8540000000p-4f, -0x1.4333340000000p-4f,
+    -0x1.37ae140000000p-4f, -0x1.2c28f60000000p-4f, -0x1.20a3d60000000p-4f, -0x1.151eba0000000p-4f,
+    -0x1.09999a0000000p-4f, -0x1.fc28f60000000p-5f, -0x1.e51eba0000000p-5f, -0x1.ce147a0000000p-5f,
+    -0x1.b70a3e0000000p-5f, -0x1.a000000000000p-5f, -0x1.88f5c20000000p-5f, -0x1.71eb860000000p-5f,
+    -0x1.5ae1460000000p-5f, -0x1.43d70a0000000p-5f, -0x1.2cccce0000000p-5f, -0x1.15c2900000000p-5f,
+    -0x1.fd70a40000000p-6f, -0x1.cf5c2a0000000p-6f, -0x1.a147ae0000000p-6f, -0x1.7333340000000p-6f,
+    -0x1.451eba0000000p-6f, -0x1.170a3e0000000p-6f, -0x1.d1eb860000000p-7f, -0x1.75c2900000000p-7f,
+    -0x1.3e76c80000000p-7f, -0x1.2c08300000000p-7f, -0x1.19999a0000000p-7f, -0x1.072b020000000p-7f,
+    -0x1.e978d40000000p-8f, -0x1.c49ba60000000p-8f, -0x1.9fbe760000000p-8f, -0x1.7ae1480000000p-8f,
+    -0x1.56041a0000000p-8f, -0x1.3126e80000000p-8f, -0x1.0c49ba0000000p-8f, -0x1.ced9140000000p-9f,
+    -0x1.851eb80000000p-9f, -0x1.3b645a0000000p-9f, -0x1.e353f80000000p-10f, -0x1.4fdf3a0000000p-10f,
+    -0x1.eecbfe0000000p-11f, -0x1.b3d07c0000000p-11f, -0x1.78d5000000000p-11f, -0x1.3dd9820000000p-11f,
+    -0x1.02de020000000p-11f, -0x1.8fc5060000000p-12f, -0x1.19ce0a0000000p-12f, -0x1.47ae160000000p-13f,
+    -0x1.743e960000000p-14f, -0x1.15df660000000p-14f, -0x1.6f00680000000p-15f, -0x1.64840c0000000p-16f,
+    -0x1.040bfe0000000p-17f, -0x1.b435280000000p-19f, -0x1.27476e0000000p-21f, 0x0.0p+0f,
+    0x1.27476e0000000p-21f, 0x1.b435280000000p-19f, 0x1.040bfe0000000p-17f, 0x1.64840c0000000p-16f,
+    0x1.6f00680000000p-15f, 0x1.15df660000000p-14f, 0x1.743e960000000p-14f, 0x1.47ae160000000p-13f,
+    0x1.19ce0a0000000p-12f, 0x1.8fc5060000000p-12f, 0x1.02de020000000p-11f, 0x1.3dd9820000000p-11f,
+    0x1.78d5000000000p-11f, 0x1.b3d07c0000000p-11f, 0x1.eecbfe0000000p-11f, 0x1.4fdf3a0000000p-10f,
+    0x1.e353f80000000p-10f, 0x1.3b645a0000000p-9f, 0x1.851eb80000000p-9f, 0x1.ced9140000000p-9f,
+    0x1.0c49ba0000000p-8f, 0x1.3126e80000000p-8f, 0x1.56041a0000000p-8f, 0x1.7ae1480000000p-8f,
+    0x1.9fbe760000000p-8f, 0x1.c49ba60000000p-8f, 0x1.e978d40000000p-8f, 0x1.072b020000000p-7f,
+    0x1.19999a0000000p-7f, 0x1.2c08300000000p-7f, 0x1.3e76c80000000p-7f, 0x1.75c2900000000p-7f,
+    0x1.d1eb860000000p-7f, 0x1.170a3e0000000p-6f, 0x1.451eba0000000p-6f, 0x1.7333340000000p-6f,
+    0x1.a147ae0000000p-6f, 0x1.cf5c2a0000000p-6f, 0x1.fd70a40000000p-6f, 0x1.15c2900000000p-5f,
+    0x1.2cccce0000000p-5f, 0x1.43d70a0000000p-5f, 0x1.5ae1460000000p-5f, 0x1.71eb860000000p-5f,
+    0x1.88f5c20000000p-5f, 0x1.a000000000000p-5f, 0x1.b70a3e0000000p-5f, 0x1.ce147a0000000p-5f,
+    0x1.e51eba0000000p-5f, 0x1.fc28f60000000p-5f, 0x1.09999a0000000p-4f, 0x1.151eba0000000p-4f,
+    0x1.20a3d60000000p-4f, 0x1.2c28f60000000p-4f, 0x1.37ae140000000p-4f, 0x1.4333340000000p-4f,
+    0x1.4eb8540000000p-4f, 0x1.5a3d700000000p-4f, 0x1.65c2900000000p-4f, 0x1.7147ae0000000p-4f,
+    0x1.7cccce0000000p-4f, 0x1.8851ee0000000p-4f, 0x1.93d70a0000000p-4f, 0x1.b666680000000p-4f,
+    0x1.f000000000000p-4f, 0x1.14cccc0000000p-3f, 0x1.31999a0000000p-3f, 0x1.4e66660000000p-3f,
+    0x1.6b33340000000p-3f, 0x1.8800000000000p-3f, 0x1.a4cccc0000000p-3f, 0x1.c1999a0000000p-3f,
+    0x1.de66660000000p-3f, 0x1.fb33320000000p-3f, 0x1.0c00000000000p-2f, 0x1.1a66680000000p-2f,
+    0x1.28cccc0000000p-2f, 0x1.3733340000000p-2f, 0x1.4599980000000p-2f, 0x1.5400000000000p-2f,
+    0x1.6266660000000p-2f, 0x1.70cccc0000000p-2f, 0x1.7f33340000000p-2f, 0x1.8d99980000000p-2f,
+    0x1.9c00000000000p-2f, 0x1.aa66660000000p-2f, 0x1.b8cccc0000000p-2f, 0x1.c733340000000p-2f,
+    0x1.d599980000000p-2f, 0x1.e400000000000p-2f, 0x1.f266640000000p-2f, 0x1.0066660000000p-1f,
+    0x1.0799980000000p-1f, 0x1.0ecccc0000000p-1f, 0x1.1600000000000p-1f, 0x1.1d33340000000p-1f,
+    0x1.2466680000000p-1f, 0x1.2b999a0000000p-1f, 0x1.32cccc0000000p-1f, 0x1.3a00000000000p-1f,
+    0x1.4133340000000p-1f, 0x1.4866680000000p-1f, 0x1.4f999a0000000p-1f, 0x1.56cccc0000000p-1f,
+    0x1.5e00000000000p-1f, 0x1.6533340000000p-1f, 0x1.6c66680000000p-1f, 0x1.73999a0000000p-1f,
+    0x1.7acccc0000000p-1f, 0x1.8200000000000p-1f, 0x1.8933340000000p-1f, 0x1.9066660000000p-1f,
+    0x1.97999a0000000p-1f, 0x1.9ecccc0000000p-1f, 0x1.a600000000000p-1f, 0x1.ad33340000000p-1f,
+    0x1.b466660000000p-1f, 0x1.bb999a0000000p-1f, 0x1.c2cccc0000000p-1f, 0x1.ca00000000000p-1f,
+    0x1.d133340000000p-1f, 0x1.d866660000000p-1f, 0x1.df999a0000000p-1f, 0x1.e6cccc0000000p-1f,
+    0x1.ee00000000000p-1f, 0x1.f533340000000p-1f, 0x1.fc66660000000p-1f, 0x1.0000000000000p+0f,
+};
+
+static long padded(long k) { return (k + B - 1) / B * B; }
+
+// ---- Quantization (bitsandbytes' arithmetic, step by step in F32) -------------------------------
+
+/// Index of the nearest NF4 value as torch.bucketize(scaled, midpoints) picks it: the number of
+/// midpoints (code[i] + code[i+1]) / 2 strictly below `v` (a tie goes to the lower value).
+static unsigned nf4_index(float v) {
+    unsigned q = 0;
+    for (int i = 0; i < 15; i++) q += ((ck_nf4_code[i] + ck_nf4_code[i + 1]) / 2.0f) < v;
+    return q;
+}
+
+void ck_nf4_quantize(const float *w, long n, long k, unsigned char *packed, float *absmax) {
+    const long kp = padded(k), nb = kp / B;
+    for (long j = 0; j < n; j++) {
+        const float *wr = w + j * k;
+        unsigned char *pr = packed + j * (kp / 2);
+        for (long b = 0; b < nb; b++) {
+            const long p0 = b * B, p1 = p0 + B < k ? p0 + B : k;
+            float amax = 0.0f;
+            for (long p = p0; p < p1; p++) amax = fmaxf(amax, fabsf(wr[p]));
+            absmax[j * nb + b] = amax;
+            const float inv = 1.0f / fmaxf(amax, 1e-38f);
+            for (long p = p0; p < p0 + B; p += 2) {
+                float s0 = p < p1 ? wr[p] * inv : 0.0f, s1 = p + 1 < p1 ? wr[p + 1] * inv : 0.0f;
+                s0 = fminf(fmaxf(s0, -1.0f), 1.0f);
+                s1 = fminf(fmaxf(s1, -1.0f), 1.0f);
+                pr[p / 2] = (unsigned char)(nf4_index(s0) << 4 | nf4_index(s1));
+            }
+        }
+    }
+}
+
+/// Index into the dynamic map for a value already scaled to [-1, 1], as bitsandbytes' CPU
+/// quantize_blockwise finds it: the value is rounded to one of 65536 evenly spaced points of
+/// [-1, 1], and that point's index is the number of code midpoints below the point.
+static unsigned dynamic_index(float v) {
+    v = fminf(fmaxf(v, -1.0f), 1.0f);
+    const unsigned u = (unsigned)(uint16_t)((v + 1.0f) * 0.5f * 65535.0f + 0.5f);
+    const float point = -1.0f + (2.0f * (float)u) / 65535.0f;
+    unsigned lo = 0, hi = 255;  // count of midpoints < point, by bisection over the sorted midpoints
+    while (lo < hi) {
+        const unsigned mid = (lo + hi) / 2;
+        if (0.5f * (ck_nf4_dynamic_code[mid] + ck_nf4_dynamic_code[mid + 1]) < point) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+void ck_nf4_compress_absmax(const float *absmax, long count, unsigned char *qabsmax, float *absmax2,
+                            float *offset) {
+    double total = 0;
+    for (long i = 0; i < count; i++) total += absmax[i];
+    const float mean = count > 0 ? (float)(total / (double)count) : 0.0f;
+    *offset = mean;
+    for (long b = 0; b * B2 < count; b++) {
+        const long i0 = b * B2, i1 = i0 + B2 < count ? i0 + B2 : count;
+        float amax = 0.0f;
+        for (long i = i0; i < i1; i++) amax = fmaxf(amax, fabsf(absmax[i] - mean));
+        absmax2[b] = amax;
+        const float inv = amax > 0.0f ? 1.0f / amax : 0.0f;
+        for (long i = i0; i < i1; i++)
+            qabsmax[i] = amax > 0.0f ? (unsigned char)dynamic_index((absmax[i] - mean) * inv) : 0;
+    }
+}
+
+/// The absmax of block `idx` (row-major over (n, blocks per row)).
+CK_INLINE float block_absmax(const ck_nf4_matrix *w, long idx) {
+    if (w->absmax) return w->absmax[idx];
+    return ck_nf4_dynamic_code[w->qabsmax[idx]] * w->absmax2[idx / B2] + w->offset;
+}
+
+void ck_nf4_dequantize_rows(const ck_nf4_matrix *w, long j0, long j1, float *out, long ldo) {
+    const long kp = padded(w->k), nb = kp / B;
+    for (long j = j0; j < j1; j++) {
+        const unsigned char *pr = w->packed + j * (kp / 2);
+        for (long b = 0; b < nb; b++) {
+            const float am = block_absmax(w, j * nb + b);
+            const long p1 = (b + 1) * B < w->k ? (b + 1) * B : w->k;
+            for (long p = b * B; p < p1; p++) {
+                const unsigned q = p & 1 ? pr[p / 2] & 15u : pr[p / 2] >> 4;
+                out[(j - j0) * ldo + p] = ck_nf4_code[q] * am;
+            }
+        }
+    }
+}
+
+static void dequant_rows(const void *w, long j0, long j1, float *out, long ldo) {
+    ck_nf4_dequantize_rows(w, j0, j1, out, ldo);
+}
+
+void ck_nf4_dequantize_rows_parallel(const ck_nf4_matrix *w, long j0, long j1, float *out, long ldo) {
+    ck_quant_dequantize_parallel(w, dequant_rows, j0, j1, out, ldo);
+}
+
+// ---- Product ----------------------------------------------------------------------------------
+
+/// The product's 16-bit code of NF4 index q: round(32767·code[q]) (-32767 for q = 0, 32767 for 15).
+CK_INLINE int16_t c16(unsigned q) {
+    static const int16_t t[16] = {
+        -32767, -22812, -17205, -12940, -9320, -6054, -2983, 0,
+        2608, 5273, 8064, 11072, 14441, 18435, 23689, 32767,
+    };
+    return t[q];
+}
+
+int16_t ck_nf4_product_code(unsigned q) { return c16(q & 15u); }
+
+typedef struct {
+    const ck_nf4_matrix *w;
+    const int16_t *a16;  // AVX2 only: activations widened to int16, permuted per block (see perm_index)
+} nf4_ctx;
+
+static void dot_c(const void *cv, const ck_qact *a, long i0, int mr, long j, float out[4]) {
+    const ck_nf4_matrix *w = ((const nf4_ctx *)cv)->w;
+    const long kp = a->kp, nb = a->nb;
+    const unsigned char *pr = w->packed + j * (kp / 2);
+    for (int i = 0; i < mr; i++) {
+        const int8_t *aq = a->q + (i0 + i) * kp;
+        float acc = 0.0f;
+        for (long b = 0; b < nb; b++) {
+            int32_t s = 0;
+            for (long p = b * B; p < b * B + B; p += 2)
+                s += c16(pr[p / 2] >> 4) * aq[p] + c16(pr[p / 2] & 15u) * aq[p + 1];
+            acc += (float)s * (block_absmax(w, j * nb + b) / 32767.0f * a->scale[(i0 + i) * nb + b]);
+        }
+        out[i] = acc;
+    }
+}
+
+/// Which element of a 64-value block the AVX2 kernel's int16 activation slot p (0...63) holds. The
+/// kernel reads the block's 32 bytes as one vector (byte t holds element 2t high, 2t+1 low), looks
+/// the low nibbles and then the high nibbles up into 16-bit codes, and widens each with
+/// unpacklo/unpackhi within 128-bit lanes: four vectors of 16 codes; slot r = p % 16 of vector
+/// v = p / 16 holds byte t = (v odd ? 8 : 0) + (r ≥ 8 ? 16 : 0) + r % 8, low nibble for v < 2.
+static long perm_index(long p) {
+    const long v = p / 16, r = p % 16, t = (v & 1) * 8 + (r / 8) * 16 + r % 8;
+    return 2 * t + (v < 2 ? 1 : 0);
+}
+
+CK_INLINE CK_AVX2 void dot_avx2_m(const int MR, const nf4_ctx *c, const ck_qact *a, long i0, long j, float out[4]) {
+    const ck_nf4_matrix *w = c->w;
+    const long kp = a->kp, nb = a->nb;
+    const unsigned char *pr = w->packed + j * (kp / 2);
+    const __m256i mask = _mm256_set1_epi8(15);
+    unsigned char lo[16], hi[16];
+    for (unsigned q = 0; q < 16; q++) {
+        lo[q] = (unsigned char)((uint16_t)c16(q) & 0xFF);
+        hi[q] = (unsigned char)((uint16_t)c16(q) >> 8);
+    }
+    const __m256i TL = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)lo));
+    const __m256i TH = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)hi));
+    __m256 acc[4];
+    for (int i = 0; i < MR; i++) acc[i] = _mm256_setzero_ps();
+    for (long b = 0; b < nb; b++) {
+        const __m256i bytes = _mm256_loadu_si256((const __m256i *)(pr + b * (B / 2)));
+        const __m256i il = _mm256_and_si256(bytes, mask), ih = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), mask);
+        const __m256i ll = _mm256_shuffle_epi8(TL, il), lh = _mm256_shuffle_epi8(TH, il);
+        const __m256i hl = _mm256_shuffle_epi8(TL, ih), hh = _mm256_shuffle_epi8(TH, ih);
+        const __m256i v0 = _mm256_unpacklo_epi8(ll, lh), v1 = _mm256_unpackhi_epi8(ll, lh);
+        const __m256i v2 = _mm256_unpacklo_epi8(hl, hh), v3 = _mm256_unpackhi_epi8(hl, hh);
+        const float ws = block_absmax(w, j * nb + b) / 32767.0f;
+        for (int i = 0; i < MR; i++) {
+            const __m256i *ap = (const __m256i *)(c->a16 + (i0 + i) * kp + b * B);
+            __m256i s = _mm256_madd_epi16(v0, _mm256_loadu_si256(ap));
+            s = _mm256_add_epi32(s, _mm256_madd_epi16(v1, _mm256_loadu_si256(ap + 1)));
+            s = _mm256_add_epi32(s, _mm256_madd_epi16(v2, _mm256_loadu_si256(ap + 2)));
+            s = _mm256_add_epi32(s, _mm256_madd_epi16(v3, _mm256_loadu_si256(ap + 3)));
+            const __m256 d = _mm256_set1_ps(ws * a->scale[(i0 + i) * nb + b]);
+            acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), d, acc[i]);
+        }
+    }
+    for (int i = 0; i < MR; i++) {
+        __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc[i]), _mm256_extractf128_ps(acc[i], 1));
+        s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+        s = _mm_add_ss(s, _mm_movehdup_ps(s));
+        out[i] = _mm_cvtss_f32(s);
+    }
+}
+
+CK_AVX2 static void dot_avx2(const void *c, const ck_qact *a, long i0, int mr, long j, float out[4]) {
+    switch (mr) {
+    case 1: dot_avx2_m(1, c, a, i0, j, out); break;
+    case 2: dot_avx2_m(2, c, a, i0, j, out); break;
+    case 3: dot_avx2_m(3, c, a, i0, j, out); break;
+    default: dot_avx2_m(4, c, a, i0, j, out); break;
+    }
+}
+
+int ck_nf4_multiply(const ck_nf4_matrix *w, const float *x, long m, long ldx, float *y, long ldy, float beta) {
+    ck_qact a;
+    if (!ck_qact_make(&a, x, m, w->k, ldx, B)) return 0;
+    nf4_ctx c = {w, NULL};
+    const int avx2 = ck_quant_use_avx2();
+    int16_t *a16 = NULL;
+    if (avx2) {
+        a16 = malloc(sizeof(int16_t) * (size_t)(m * a.kp) + 64);
+        if (!a16) { ck_qact_free(&a); return 0; }
+        for (long i = 0; i < m; i++)
+            for (long p = 0; p < a.kp; p++) a16[i * a.kp + p] = a.q[i * a.kp + (p / B) * B + perm_index(p % B)];
+        c.a16 = a16;
+    }
+    ck_quant_run(&c, &a, w->n, avx2 ? dot_avx2 : dot_c, y, ldy, beta);
+    free(a16);
+    ck_qact_free(&a);
+    return 1;
+}
