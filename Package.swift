@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // MARK: C libraries (one system-library target each; includes only)
@@ -29,14 +31,14 @@ let package = Package(
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
 
         // MARK: Libraries
-        /// Swift JSON value over json-c; the only importer of CJSONC.
+        /// Swift JSON value over json-c; the only importer of CJSONC, and the one JSON reader of the project.
         .target(name: "GPT2JSON", dependencies: ["CJSONC"]),
         /// GPT-2 byte-level BPE tokenizer (vocab.json + merges.txt), streaming decoder.
-        .target(name: "GPT2Tokenizer"),
+        .target(name: "GPT2Tokenizer", dependencies: ["GPT2JSON"]),
         /// Small-batch matrix kernels with x86 intrinsics (AVX-512 chosen at run time); no logic beyond the math.
         .target(name: "CKernels"),
         /// Config, mmap'd safetensors weights, kernels, KV cache, batched forward. Only importer of CBLAS.
-        .target(name: "GPT2Core", dependencies: ["CBLAS", "CKernels"]),
+        .target(name: "GPT2Core", dependencies: ["CBLAS", "CKernels", "GPT2JSON"]),
         /// Wire protocol v1: request/response types, error codes, line framing. Shared by daemon and clients.
         .target(name: "GPT2Wire", dependencies: ["GPT2JSON"]),
         /// sd_notify, socket activation, watchdog, journal logging. Only importer of CSystemd.
@@ -52,6 +54,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Configuration", package: "swift-configuration"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
 
         // MARK: Clients (never link OpenBLAS, libsystemd or the engine)
@@ -67,12 +72,10 @@ let package = Package(
         ], path: "Clients/gpt2ctl", exclude: ["completions"]),
 
         // MARK: Executables
-        .executableTarget(name: "gpt2d", dependencies: [
-            "GPT2Daemon",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        /// Its options come from GPT2Daemon's settings table (DaemonCommandLine), not from ArgumentParser.
+        .executableTarget(name: "gpt2d", dependencies: ["GPT2Daemon", "GPT2Wire"]),
         .executableTarget(name: "gpt2-bench", dependencies: [
-            "GPT2Core", "GPT2Tokenizer",
+            "GPT2Core", "GPT2Tokenizer", "GPT2JSON",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -80,10 +83,14 @@ let package = Package(
         .target(name: "GPT2TestSupport", dependencies: ["GPT2Core"], path: "Tests/GPT2TestSupport"),
         .testTarget(name: "GPT2CoreTests", dependencies: ["GPT2Core", "GPT2TestSupport"]),
         .testTarget(name: "GPT2TokenizerTests", dependencies: ["GPT2Tokenizer", "GPT2TestSupport"]),
+        .testTarget(name: "CKernelsTests", dependencies: ["CKernels"]),
         .testTarget(name: "GPT2JSONTests", dependencies: ["GPT2JSON"]),
         .testTarget(name: "GPT2WireTests", dependencies: ["GPT2Wire"]),
         .testTarget(name: "GPT2SystemdTests", dependencies: ["GPT2Systemd"]),
-        .testTarget(name: "GPT2DaemonTests", dependencies: ["GPT2Daemon", "GPT2TestSupport"]),
+        .testTarget(name: "GPT2DaemonTests", dependencies: [
+            "GPT2Daemon", "GPT2TestSupport",
+            .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+        ]),
         .testTarget(name: "GPT2TasksTests", dependencies: ["GPT2Tasks", "GPT2TestSupport"]),
         .testTarget(name: "GPT2ClientTests", dependencies: ["GPT2Client", "GPT2Daemon", "GPT2TestSupport"]),
     ],

@@ -1,19 +1,19 @@
-// Daemon — gpt2d's lifecycle: load models, start the engine, listen, tell systemd, reload, stop.
+// Daemon — gpt2d's lifecycle: load models, start the engine, listen, run the services, reload, stop.
 //
 //   start-up   every model is loaded (one shared KVMemoryBudget; EXTEND_TIMEOUT_USEC=30 s now and every 5 s
-//              while loading) → engine.start() → bind or adopt the socket → READY=1 + STATUS= → watchdog
-//              pings (WATCHDOG=1 at WATCHDOG_USEC/2 while engine.isHealthy) and STATUS= every 5 s.
+//              while loading) → engine.start() → bind or adopt the socket → the ServiceGroup of
+//              Lifecycle/DaemonServices.swift starts (watchdog: WATCHDOG=1 at WATCHDOG_USEC/2 while
+//              engine.isHealthy; STATUS= every 5 s) → READY=1 + STATUS=.
 //   SIGHUP     RELOADING=1 + MONOTONIC_USEC= → re-read the config file (same command-line overrides) →
-//              apply what can change live: log_level, max_line_bytes (for new connections),
-//              drain_timeout_s. Models and
-//              engine limits (threads, KV budget, sessions, queue) are NOT reloaded: they need a restart,
-//              and a warning names the changed keys. A broken file is logged and the old settings stay.
+//              apply the settings DaemonSettings marks `live` (log_level, max_line_bytes for new
+//              connections, drain_timeout_s). A changed `restart` setting (models, socket, engine limits)
+//              is not applied; a warning names it. A broken file is logged and the old settings stay.
 //              → READY=1.
-//   SIGTERM/   STOPPING=1 → stop accepting (close our listening fd; never shutdown(2) an activated one)
-//   SIGINT     → `health` says shutting_down, new engine work gets `shutting_down` → in-flight requests
-//              run to their final line for up to drain_timeout_s (engine.shutdown(drain: true)); after
-//              that the rest is stopped (drain: false) and ends with `shutting_down` → each connection
-//              closes once its answers are written (bounded) → exit 0.
+//   SIGTERM/   the group's graceful shutdown, service by service: STOPPING=1 → `health` says shutting_down
+//   SIGINT     and the listening socket closes (never shutdown(2) an activated one) → new engine work gets
+//              `shutting_down`, in-flight requests run to their final line for up to drain_timeout_s, then
+//              the rest is stopped → each connection closes once its answers are written (bounded) → the
+//              watchdog stops → exit 0.
 //
 // Tests run a `Daemon` in-process (`init` + `start(listen:)` + `shutdown()`); the gpt2d executable
 // calls `Daemon.main(configPath:overrides:)`, which adds config loading, signals and exit codes.
@@ -24,6 +24,7 @@ import GPT2Core
 import GPT2Systemd
 import GPT2Wire
 import Logging
+import ServiceLifecycle
 
 public final class Daemon: @unchecked Sendable {
     /// Exit statuses of gpt2d (also listed in `gpt2d --help`).
@@ -42,11 +43,8 @@ public final class Daemon: @unchecked Sendable {
     let logger: Logger
     public let server: ServerState
     private let settings: Locked<DaemonConfig>
-    private var unixServer: UnixServer?
-    private var runTask: Task<Void, Never>?
-    private var watchdog: Watchdog?
-    private var statusTimer: DispatchSourceTimer?
-    private let shutdownOnce = Locked(false)
+    /// The service group once `start` ran it, and the task that runs it to its end.
+    private let running = Locked<(group: ServiceGroup, task: Task<Void, Never>)?>(nil)
 
     /// The settings in effect (models and engine limits as loaded; live keys as last reloaded).
     public var config: DaemonConfig { settings.current }
@@ -100,28 +98,44 @@ public final class Daemon: @unchecked Sendable {
 
     // MARK: start
 
-    /// Starts the engine, listens, and reports READY=1. Returns once connections are being accepted.
+    /// Starts the engine, listens, runs the services, and reports READY=1. Returns once connections are
+    /// being accepted.
     public func start(listen target: ListenTarget) async throws {
+        try await start(listen: target, signals: nil)
+    }
+
+    /// `start(listen:)` with the process's signal handling (gpt2d) as one more service.
+    func start(listen target: ListenTarget, signals: SignalService?) async throws {
         engine.start()
-        let server: UnixServer
+        let unixServer: UnixServer
         do {
-            server = try await UnixServer.bind(target, state: self.server)
+            unixServer = try await UnixServer.bind(target, state: server)
         } catch {
             await engine.shutdown(drain: false)
             throw error
         }
-        unixServer = server
-        runTask = Task { await server.run() }
+        let watchdog = Watchdog(notifier: notifier, healthCheck: { [engine] in engine.isHealthy })
+        let group = DaemonServices.group(
+            engine: engine, server: unixServer, state: server, watchdog: watchdog, notifier: notifier,
+            statusLine: { [engine, server] in Daemon.statusLine(engine: engine, server: server) },
+            drainTimeoutSeconds: { [settings] in settings.current.drainTimeoutSeconds },
+            signals: signals, logger: logger)
+        let task = Task { [logger] in
+            do {
+                try await group.run()
+            } catch {
+                logger.error("service group ended with an error", metadata: ["error": "\(error)"])
+            }
+            logger.info("stopped")
+        }
+        running.withLock { $0 = (group, task) }
         logger.info("listening", metadata: ["socket": "\(describe(target))",
                                             "models": "\(engine.modelInfos.map(\.name).joined(separator: ","))",
                                             "compute": "\(ComputeThreads.description)"])
         notifier.ready()
         notifier.status(statusLine())
-        startStatusTimer()
-        if let dog = Watchdog(notifier: notifier, healthCheck: { [engine] in engine.isHealthy }) {
-            logger.info("watchdog enabled", metadata: ["interval_us": "\(dog.intervalMicroseconds)"])
-            dog.start()
-            watchdog = dog
+        if let watchdog {
+            logger.info("watchdog enabled", metadata: ["interval_us": "\(watchdog.intervalMicroseconds)"])
         }
     }
 
@@ -133,22 +147,13 @@ public final class Daemon: @unchecked Sendable {
     }
 
     /// The STATUS= text: models, sessions, queue, connections.
-    public func statusLine() -> String {
+    public func statusLine() -> String { Self.statusLine(engine: engine, server: server) }
+
+    static func statusLine(engine: Engine, server: ServerState) -> String {
         let s = engine.stats()
         let names = engine.modelInfos.map(\.name).joined(separator: ", ")
         return "serving \(names); sessions \(s.sessions); active \(s.requestsActive), queued \(s.queueDepth); "
             + "connections \(server.openConnections)"
-    }
-
-    private func startStatusTimer() {
-        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "gpt2d.status"))
-        timer.schedule(deadline: .now() + .seconds(5), repeating: .seconds(5))
-        timer.setEventHandler { [weak self] in
-            guard let self, !self.server.isDraining else { return }
-            self.notifier.status(self.statusLine())
-        }
-        timer.resume()
-        statusTimer = timer
     }
 
     // MARK: reload
@@ -162,25 +167,12 @@ public final class Daemon: @unchecked Sendable {
             notifier.ready()
             notifier.status(statusLine())
         }
-        let old = settings.current
-        DaemonLogging.currentLevel = new.logLevel
-        server.maxLineBytes = new.maxLineBytes
-        var needsRestart: [String] = []
-        if new.models != old.models { needsRestart.append("model") }
-        if new.socketPath != old.socketPath { needsRestart.append("socket") }
-        if new.threads != old.threads { needsRestart.append("threads") }
-        if new.kvCacheMiB != old.kvCacheMiB { needsRestart.append("kv_cache_mib") }
-        if new.kvBlockTokens != old.kvBlockTokens { needsRestart.append("kv_block_tokens") }
-        if new.maxBatchTokens != old.maxBatchTokens { needsRestart.append("max_batch_tokens") }
-        if new.sessionIdleTimeoutSeconds != old.sessionIdleTimeoutSeconds { needsRestart.append("session_idle_timeout_s") }
-        if new.maxSessions != old.maxSessions { needsRestart.append("max_sessions") }
-        if new.maxPending != old.maxPending { needsRestart.append("max_pending") }
-        if new.mlock != old.mlock { needsRestart.append("mlock") }
-        settings.withLock { c in
-            c.logLevel = new.logLevel
-            c.maxLineBytes = new.maxLineBytes
-            c.drainTimeoutSeconds = new.drainTimeoutSeconds
+        let (needsRestart, applied) = settings.withLock { current -> ([String], DaemonConfig) in
+            let needsRestart = DaemonSettings.restartNeeded(old: current, new: new)
+            current = DaemonSettings.applyingLive(new, to: current)
+            return (needsRestart, current)
         }
+        applyLiveSettings(applied)
         if needsRestart.isEmpty {
             logger.info("configuration reloaded")
         } else {
@@ -190,64 +182,26 @@ public final class Daemon: @unchecked Sendable {
         return needsRestart
     }
 
-    // MARK: shutdown
-
-    /// Graceful stop (see the file header). Idempotent; returns when everything is closed.
-    public func shutdown() async {
-        let first = shutdownOnce.withLock { done -> Bool in
-            defer { done = true }
-            return !done
-        }
-        guard first else { return }
-        notifier.stopping()
-        notifier.status("stopping")
-        logger.info("stopping: draining in-flight requests")
-        server.beginDraining()
-        statusTimer?.cancel()
-        await unixServer?.stopAccepting()
-
-        let drainSeconds = settings.current.drainTimeoutSeconds
-        let drained = await Self.firstOf(seconds: drainSeconds) { [engine] in await engine.shutdown(drain: true) }
-        if !drained {
-            logger.warning("drain timeout reached; stopping the remaining requests",
-                           metadata: ["drain_timeout_s": "\(drainSeconds)"])
-            await engine.shutdown(drain: false)
-        }
-
-        // Connections close once their last answers are written; give them a moment, then force it.
-        server.closeAllConnections()
-        if let runTask {
-            let closed = await Self.firstOf(seconds: 2) { await runTask.value }
-            if !closed {
-                server.forceCloseAllConnections()
-                await runTask.value
-            }
-        }
-        watchdog?.stop()
-        await unixServer?.shutdownEventLoops()
-        logger.info("stopped")
+    /// Pushes the `live` settings to where they act (the reload applies them; drain_timeout_s is read
+    /// from `config` when the drain starts).
+    private func applyLiveSettings(_ c: DaemonConfig) {
+        DaemonLogging.currentLevel = c.logLevel
+        server.maxLineBytes = c.maxLineBytes
     }
 
-    /// Runs `work` in a task; true when it finished within `seconds`, false otherwise (it keeps running).
-    static func firstOf(seconds: Double, _ work: @escaping @Sendable () async -> Void) async -> Bool {
-        let decided = Locked(false)
-        return await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
-            func decide(_ value: Bool) {
-                let first = decided.withLock { d -> Bool in
-                    defer { d = true }
-                    return !d
-                }
-                if first { c.resume(returning: value) }
-            }
-            Task {
-                await work()
-                decide(true)
-            }
-            Task {
-                try? await Task.sleep(nanoseconds: UInt64(max(0, seconds) * 1e9))
-                decide(false)
-            }
-        }
+    // MARK: shutdown
+
+    /// Graceful stop (see the file header): the service group's graceful shutdown. Idempotent; returns
+    /// when everything is closed.
+    public func shutdown() async {
+        guard let (group, task) = running.current else { return }
+        await group.triggerGracefulShutdown()
+        await task.value
+    }
+
+    /// Returns when the services have stopped (after a shutdown signal or `shutdown()`).
+    func waitUntilStopped() async {
+        await running.current?.task.value
     }
 }
 

@@ -15,6 +15,8 @@ public struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
         case integerOutOfRange
         /// Arrays/objects nested deeper than `maxDepth`.
         case tooDeep
+        /// A key twice in one object, when the caller asked for duplicates to be rejected.
+        case duplicateKey
         /// The input ended inside a value (or holds no value at all).
         case incomplete
         /// Anything else the grammar rejects (json-c's diagnosis is in the message), including trailing

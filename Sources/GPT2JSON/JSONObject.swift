@@ -4,7 +4,8 @@
 ///
 /// Key order is kept as parsed or inserted (serialization follows it). Keys are unique: a duplicate key
 /// — in parsed text or in `init(_:)` — keeps the position of its first occurrence and the value of its
-/// last ("last wins"), which is what json-c does. Equality ignores order.
+/// last ("last wins"), which is what json-c does (`JSON.parse(_:rejectDuplicateKeys: true)` makes a
+/// parsed duplicate an error instead). Equality ignores order.
 public struct JSONObject: Sendable, Equatable {
     public private(set) var entries: [(key: String, value: JSON)] = []
 
@@ -31,6 +32,14 @@ public struct JSONObject: Sendable, Equatable {
             }
         }
     }
+
+    /// Appends a member whose key the caller knows is new (the parser: json-c has merged duplicates), without
+    /// the linear search of the subscript, so a 50 000-key vocab.json converts in linear time.
+    mutating func appendUniqueKey(_ key: String, _ value: JSON) {
+        entries.append((key, value))
+    }
+
+    mutating func reserveCapacity(_ n: Int) { entries.reserveCapacity(n) }
 
     public static func == (a: JSONObject, b: JSONObject) -> Bool {
         guard a.count == b.count else { return false }

@@ -8,42 +8,47 @@
 // into `JSON` and frees them.
 //
 // Documented outcomes: a lone surrogate escape (`"\ud800"`) is accepted and becomes U+FFFD (json-c's
-// choice); a duplicate object key keeps the last value; an integer literal outside Int64 is an error
-// (`.integerOutOfRange`), never a silent double or clamp.
+// choice); a duplicate object key keeps the last value, or is an error (`.duplicateKey`) when the caller
+// asks (the lexical pass compares each object's keys, decoded, before json-c merges them); an integer
+// literal outside Int64 is an error (`.integerOutOfRange`), never a silent double or clamp.
 
 import CJSONC
 
 extension JSON {
     /// Parses exactly one JSON value (surrounding whitespace allowed) from UTF-8 bytes.
     ///
-    /// - Parameter maxDepth: the deepest nesting of arrays/objects accepted (`[[1]]` has depth 2; a scalar 0).
+    /// - Parameters:
+    ///   - maxDepth: the deepest nesting of arrays/objects accepted (`[[1]]` has depth 2; a scalar 0).
+    ///   - rejectDuplicateKeys: a key twice in one object is `.duplicateKey` (default: the last value wins).
     /// - Throws: `JSONError` with the reason and byte offset.
-    public static func parse(_ bytes: some Collection<UInt8>, maxDepth: Int = 64) throws(JSONError) -> JSON {
+    public static func parse(_ bytes: some Collection<UInt8>, maxDepth: Int = 64,
+                             rejectDuplicateKeys: Bool = false) throws(JSONError) -> JSON {
         var buffer = [UInt8]()
         buffer.reserveCapacity(bytes.count + 1)
         buffer.append(contentsOf: bytes)
-        return try parseTerminated(&buffer, maxDepth: maxDepth)
+        return try parseTerminated(&buffer, maxDepth: maxDepth, rejectDuplicateKeys: rejectDuplicateKeys)
     }
 
-    /// Parses exactly one JSON value from a raw buffer (see `parse(_:maxDepth:)`).
-    public static func parse(_ buffer: UnsafeRawBufferPointer, maxDepth: Int = 64) throws(JSONError) -> JSON {
+    /// Parses exactly one JSON value from a raw buffer (see `parse(_:maxDepth:rejectDuplicateKeys:)`).
+    public static func parse(_ buffer: UnsafeRawBufferPointer, maxDepth: Int = 64,
+                             rejectDuplicateKeys: Bool = false) throws(JSONError) -> JSON {
         var copy = [UInt8](buffer)
-        return try parseTerminated(&copy, maxDepth: maxDepth)
+        return try parseTerminated(&copy, maxDepth: maxDepth, rejectDuplicateKeys: rejectDuplicateKeys)
     }
 
     /// Parses exactly one JSON value from a string's UTF-8.
-    public static func parse(_ text: String, maxDepth: Int = 64) throws(JSONError) -> JSON {
-        try parse(Array(text.utf8), maxDepth: maxDepth)
+    public static func parse(_ text: String, maxDepth: Int = 64, rejectDuplicateKeys: Bool = false) throws(JSONError) -> JSON {
+        try parse(Array(text.utf8), maxDepth: maxDepth, rejectDuplicateKeys: rejectDuplicateKeys)
     }
 
     /// `buffer` holds the input; a NUL is appended so json-c finishes a trailing number (`123`) instead of
     /// asking for more input. The lexical check guarantees no NUL occurs earlier.
-    private static func parseTerminated(_ buffer: inout [UInt8], maxDepth: Int) throws(JSONError) -> JSON {
+    private static func parseTerminated(_ buffer: inout [UInt8], maxDepth: Int, rejectDuplicateKeys: Bool) throws(JSONError) -> JSON {
         let n = buffer.count
         if let bad = UTF8Check.firstInvalidOffset(buffer) {
             throw JSONError(.invalidUTF8, offset: bad, "invalid UTF-8")
         }
-        try LexicalCheck.run(buffer, maxDepth: maxDepth)
+        try LexicalCheck.run(buffer, maxDepth: maxDepth, rejectDuplicateKeys: rejectDuplicateKeys)
         guard n < Int(Int32.max) - 1 else { throw JSONError(.syntax, offset: 0, "input too large") }
         buffer.append(0)
 
@@ -104,11 +109,13 @@ extension JSON {
             return .array(items)
         case json_type_object:
             var members = JSONObject()
+            members.reserveCapacity(Int(json_object_object_length(obj)))
             var it = json_object_iter_begin(obj)
             var end = json_object_iter_end(obj)
             while json_object_iter_equal(&it, &end) == 0 {
+                // json-c's object holds each key once (a duplicate replaced the earlier value in place).
                 let key = String(cString: json_object_iter_peek_name(&it))
-                members[key] = convert(json_object_iter_peek_value(&it))
+                members.appendUniqueKey(key, convert(json_object_iter_peek_value(&it)))
                 json_object_iter_next(&it)
             }
             return .object(members)
@@ -155,24 +162,29 @@ public enum UTF8Check {
 
 /// A byte-level pass over UTF-8-valid input for what json-c lets through (see the file header).
 enum LexicalCheck {
-    static func run(_ b: [UInt8], maxDepth: Int) throws(JSONError) {
+    static func run(_ b: [UInt8], maxDepth: Int, rejectDuplicateKeys: Bool = false) throws(JSONError) {
         let n = b.count
         var i = 0
         var depth = 0
+        // With rejectDuplicateKeys: per open container, nil for an array, or the object's keys so far.
+        var keys = KeyTracker(enabled: rejectDuplicateKeys)
         while i < n {
             let c = b[i]
             switch c {
             case UInt8(ascii: "\""):
+                let open = i
                 i += 1
+                var escaped = false
                 while i < n {
                     let s = b[i]
                     if s == UInt8(ascii: "\"") { break }
-                    if s == UInt8(ascii: "\\") { i += 2; continue }
+                    if s == UInt8(ascii: "\\") { i += 2; escaped = true; continue }
                     if s < 0x20 {
                         throw JSONError(.controlCharacter, offset: i, "raw control character in string")
                     }
                     i += 1
                 }
+                if keys.expectsKey { try keys.add(b, open: open, close: min(i, n - 1), escaped: escaped) }
                 i += 1
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
                 var j = i
@@ -187,9 +199,14 @@ enum LexicalCheck {
                 if depth > maxDepth {
                     throw JSONError(.tooDeep, offset: i, "nesting deeper than \(maxDepth)")
                 }
+                keys.open(object: c == UInt8(ascii: "{"))
                 i += 1
             case UInt8(ascii: "]"), UInt8(ascii: "}"):
                 depth -= 1
+                keys.close()
+                i += 1
+            case UInt8(ascii: ","):
+                keys.nextMember()
                 i += 1
             case UInt8(ascii: "N"), UInt8(ascii: "I"):
                 throw JSONError(.nonFiniteNumber, offset: i, "non-finite number literal")
@@ -243,6 +260,46 @@ enum LexicalCheck {
             }
         } else if let d = Double(text), !d.isFinite {
             throw JSONError(.nonFiniteNumber, offset: offset, "number overflows a double")
+        }
+    }
+}
+
+/// The keys of each open object, for `rejectDuplicateKeys`. A key is compared by its decoded text: an
+/// escaped key (`"\u0061"`) is decoded by parsing it alone. Malformed nesting is left to json-c.
+struct KeyTracker {
+    let enabled: Bool
+    /// One entry per open container: nil for an array, else the object's keys (raw UTF-8, decoded).
+    private var frames: [Set<[UInt8]>?] = []
+    /// The next string in the innermost object is a key (after `{` or `,`).
+    private(set) var expectsKey = false
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    mutating func open(object: Bool) {
+        guard enabled else { return }
+        frames.append(object ? [] : nil)
+        expectsKey = object
+    }
+
+    mutating func close() {
+        guard enabled, !frames.isEmpty else { return }
+        frames.removeLast()
+        expectsKey = false
+    }
+
+    mutating func nextMember() {
+        guard enabled, let top = frames.last else { return }
+        expectsKey = top != nil
+    }
+
+    /// Records the key `b[open...close]` (quotes included) of the innermost object.
+    mutating func add(_ b: [UInt8], open: Int, close: Int, escaped: Bool) throws(JSONError) {
+        expectsKey = false
+        guard close > open, let top = frames.indices.last, frames[top] != nil else { return }
+        var key = Array(b[(open + 1)..<close])
+        if escaped, case .string(let s) = try JSON.parse(b[open...close]) { key = Array(s.utf8) }
+        guard frames[top]!.insert(key).inserted else {
+            throw JSONError(.duplicateKey, offset: open, "duplicate key \"\(String(decoding: key, as: UTF8.self))\"")
         }
     }
 }

@@ -4,6 +4,7 @@
 //   tokenizer.json             model.vocab + model.merges ("a b" strings or ["a", "b"] pairs) + added_tokens
 
 import Foundation
+import GPT2JSON
 
 /// Everything `GPT2Tokenizer` needs, indexed by id.
 struct Vocabulary {
@@ -102,36 +103,31 @@ struct Vocabulary {
         }
     }
 
-    static func parseJSON(_ data: Data, file: String) throws -> Any {
+    /// Parses a JSON file through GPT2JSON (json-c); a duplicate key keeps its last value, as Python's json
+    /// and serde do.
+    static func parseJSON(_ data: Data, file: String) throws -> JSON {
         do {
-            return try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+            return try data.withUnsafeBytes { raw in try JSON.parse(raw) }
         } catch {
             throw TokenizerError.malformedJSON(file: file, reason: "\(error)")
         }
     }
 
-    /// vocab.json / encoder.json: one object of token → non-negative integer id.
-    static func parseVocab(_ object: Any, file: String) throws -> [String: Int] {
-        guard let dict = object as? [String: Any] else {
+    /// vocab.json / encoder.json: one object of token → non-negative integer id. `1.0` and `1.5` are not
+    /// ids (serde in `tokenizers` rejects them too).
+    static func parseVocab(_ value: JSON, file: String) throws -> [String: Int] {
+        guard case .object(let members) = value else {
             throw TokenizerError.malformedJSON(file: file, reason: "expected an object of token → id")
         }
         var vocab: [String: Int] = [:]
-        vocab.reserveCapacity(dict.count)
-        for (token, value) in dict {
-            guard let number = value as? NSNumber, !isFloatingPoint(number),
-                  let id = Int(exactly: number.doubleValue), id >= 0
-            else {
-                throw TokenizerError.invalidVocabEntry(file: file, token: token, reason: "id \(value) is not a non-negative integer")
+        vocab.reserveCapacity(members.count)
+        for (token, v) in members {
+            guard let i = v.intValue, let id = Int(exactly: i), id >= 0 else {
+                throw TokenizerError.invalidVocabEntry(file: file, token: token, reason: "id \(v.serialized()) is not a non-negative integer")
             }
             vocab[token] = id
         }
         return vocab
-    }
-
-    /// JSON `1.5` or `1.0` is not an id (serde in `tokenizers` rejects them too).
-    static func isFloatingPoint(_ number: NSNumber) -> Bool {
-        let type = String(cString: number.objCType)
-        return type == "d" || type == "f"
     }
 
     /// merges.txt / vocab.bpe. A first line starting with "#version" and empty lines are skipped.
@@ -167,42 +163,41 @@ struct Vocabulary {
 
     /// Reads a Hugging Face tokenizer.json (BPE model).
     static func load(tokenizerJSON file: String) throws -> Vocabulary {
-        guard let root = try parseJSON(readData(file), file: file) as? [String: Any],
-              let model = root["model"] as? [String: Any] else {
+        guard case .object(let root) = try parseJSON(readData(file), file: file), case .object(let model)? = root["model"] else {
             throw TokenizerError.malformedJSON(file: file, reason: "expected an object with a \"model\" object")
         }
-        if let type = model["type"] as? String, type != "BPE" {
+        if case .string(let type)? = model["type"], type != "BPE" {
             throw TokenizerError.malformedJSON(file: file, reason: "model.type is \(type), expected BPE")
         }
         guard let vocabObject = model["vocab"] else {
             throw TokenizerError.malformedJSON(file: file, reason: "missing model.vocab")
         }
         let vocab = try parseVocab(vocabObject, file: file)
-        guard let mergeList = model["merges"] as? [Any] else {
+        guard case .array(let mergeList)? = model["merges"] else {
             throw TokenizerError.malformedJSON(file: file, reason: "missing model.merges array")
         }
         var pairs: [(String, String)] = []
         pairs.reserveCapacity(mergeList.count)
         for (index, item) in mergeList.enumerated() {
-            if let s = item as? String {
+            switch item {
+            case .string(let s):
                 let parts = s.split(separator: " ", omittingEmptySubsequences: false)
                 guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
                     throw TokenizerError.malformedMerge(file: file, line: index + 1, text: s)
                 }
                 pairs.append((String(parts[0]), String(parts[1])))
-            } else if let a = item as? [Any], a.count == 2, let l = a[0] as? String, let r = a[1] as? String {
-                pairs.append((l, r))
-            } else {
-                throw TokenizerError.malformedMerge(file: file, line: index + 1, text: "\(item)")
+            case .array(let a) where a.count == 2 && a[0].stringValue != nil && a[1].stringValue != nil:
+                pairs.append((a[0].stringValue!, a[1].stringValue!))
+            default:
+                throw TokenizerError.malformedMerge(file: file, line: index + 1, text: item.serialized())
             }
         }
         var added: [AddedToken] = []
-        for item in root["added_tokens"] as? [Any] ?? [] {
-            guard let t = item as? [String: Any], let content = t["content"] as? String,
-                  let number = t["id"] as? NSNumber, let id = Int(exactly: number.doubleValue) else {
-                throw TokenizerError.malformedJSON(file: file, reason: "bad added_tokens entry \(item)")
+        for item in root["added_tokens"]?.arrayValue ?? [] {
+            guard let content = item["content"]?.stringValue, let raw = item["id"]?.intValue, let id = Int(exactly: raw) else {
+                throw TokenizerError.malformedJSON(file: file, reason: "bad added_tokens entry \(item.serialized())")
             }
-            added.append(AddedToken(content: content, id: id, special: (t["special"] as? Bool) ?? false))
+            added.append(AddedToken(content: content, id: id, special: item["special"]?.boolValue ?? false))
         }
         // Merge "lines" are 1-based indices into model.merges.
         return try Vocabulary(vocab: vocab, merges: pairs, added: added, vocabFile: file, mergesFile: file)

@@ -60,14 +60,14 @@ public struct IncomingResponse: Sendable, Equatable {
         }
         guard case .object(var o) = value else { throw WireError(.invalidRequest, "a response line must be an object") }
         let r = FieldReader(o)
-        let id = try r.optionalRequestID("id")
-        let type = try r.string("type")
+        let id = try r.optional("id", .requestID)
+        let type = try r.required("type", .string)
         o["id"] = nil
         o["type"] = nil
         switch type {
         case "result": return IncomingResponse(id: id, kind: .result(o))
         case "token": return IncomingResponse(id: id, kind: .token(try TokenEvent(from: o)))
-        case "error": return IncomingResponse(id: id, kind: .error(try WireError(from: try r.object("error"))))
+        case "error": return IncomingResponse(id: id, kind: .error(try r.required("error", .wireError)))
         default: throw WireError.invalidField("type", expected: "\"result\", \"token\" or \"error\"", got: .string(type))
         }
     }

@@ -89,12 +89,22 @@ public struct WireError: Error, Sendable, Equatable, CustomStringConvertible {
     /// original code kept in the message.
     public init(from o: JSONObject) throws(WireError) {
         let r = FieldReader(o)
-        let raw = try r.string("code")
-        let message = try r.optionalString("message") ?? ""
+        let raw = try r.required("code", .string)
+        let message = try r.optional("message", .string) ?? ""
         if let code = WireErrorCode(rawValue: raw) {
-            self.init(code, message, field: try r.optionalString("field"))
+            self.init(code, message, field: try r.optional("field", .string))
         } else {
-            self.init(.internalError, "\(raw): \(message)", field: try r.optionalString("field"))
+            self.init(.internalError, "\(raw): \(message)", field: try r.optional("field", .string))
         }
+    }
+}
+
+extension WireCodec where Value == WireError {
+    /// An error object (see `WireError.init(from:)`).
+    static var wireError: WireCodec {
+        WireCodec(read: { v, f throws(WireError) in
+            guard let o = v.objectValue else { throw .invalidField(f, expected: "an object", got: v) }
+            return try WireError(from: o)
+        }, write: { .object($0.json()) })
     }
 }

@@ -2,23 +2,17 @@
 
 import GPT2JSON
 
-/// A request of protocol v1: decodes itself from a request body and encodes itself for sending.
-public protocol WireRequest: Sendable, Equatable {
+/// A request of protocol v1: its body (the request object without "id" and "op") is its `wireFields`,
+/// decoded by the daemon with `init(from:)` and encoded by clients with `json()` (see `RequestLine.encode`).
+public protocol WireRequest: WireObject {
     /// The type of the "result" line's body.
     associatedtype Response: WireResponse
     /// The wire name in "op".
     static var op: String { get }
-    /// Decodes and validates a body (the request object; "id" and "op" are ignored, as are unknown fields).
-    init(from body: JSONObject) throws(WireError)
-    /// The body fields, without "id" and "op" (see `RequestLine.encode`).
-    func json() -> JSONObject
 }
 
 /// The body of a "result" line (everything but "id" and "type").
-public protocol WireResponse: Sendable, Equatable {
-    init(from body: JSONObject) throws(WireError)
-    func json() -> JSONObject
-}
+public protocol WireResponse: WireObject {}
 
 /// Requests without fields (health, models, session.list, stats).
 public protocol EmptyWireRequest: WireRequest {
@@ -26,8 +20,8 @@ public protocol EmptyWireRequest: WireRequest {
 }
 
 extension EmptyWireRequest {
-    public init(from body: JSONObject) throws(WireError) { self.init() }
-    public func json() -> JSONObject { [:] }
+    public static var wireDefaults: Self { Self() }
+    public static var wireFields: [WireField<Self>] { [] }
 }
 
 /// The ops of protocol v1. A daemon's router maps each `op` to one handler; a new op is one more request type, response type and entry here.

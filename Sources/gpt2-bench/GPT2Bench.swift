@@ -11,6 +11,7 @@
 import ArgumentParser
 import Foundation
 import GPT2Core
+import GPT2JSON
 
 @main
 struct GPT2Bench: ParsableCommand {
@@ -149,12 +150,12 @@ struct GPT2Bench: ParsableCommand {
         p.waitUntilExit()
         guard p.terminationStatus == 0,
               let last = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
-              let obj = try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any] else {
+              case .object(let obj) = try JSON.parse(String(last)) else {
             throw ValidationError("bench_transformers.py failed (exit \(p.terminationStatus))")
         }
         var r: [String: Double] = [:]
-        for (k, v) in obj { if let d = v as? Double { r[k] = d } else if let i = v as? Int { r[k] = Double(i) } }
-        let versions = "transformers \(obj["transformers_version"] as? String ?? "?"), torch \(obj["torch_version"] as? String ?? "?")"
+        for (k, v) in obj { if let d = v.doubleValue { r[k] = d } }
+        let versions = "transformers \(obj["transformers_version"]?.stringValue ?? "?"), torch \(obj["torch_version"]?.stringValue ?? "?")"
         return (r, versions)
     }
 

@@ -7,6 +7,10 @@
 import Foundation
 
 public final class KVBlockPool: @unchecked Sendable {
+    /// Positions per block when none is given: the daemon's `kv_block_tokens` default (a test checks
+    /// that the two agree).
+    public static let defaultBlockTokens = 32
+
     /// Positions per block.
     public let blockTokens: Int
     /// F32 values per block: L · 2 · blockTokens · C.
@@ -27,7 +31,7 @@ public final class KVBlockPool: @unchecked Sendable {
     private var spare: [UnsafeMutablePointer<Float>] = []
 
     /// A pool drawing from `budget` (shared by every model of a daemon).
-    public init(config: GPT2Config, blockTokens: Int = 64, budget: KVMemoryBudget,
+    public init(config: GPT2Config, blockTokens: Int = KVBlockPool.defaultBlockTokens, budget: KVMemoryBudget,
                 spareLimitBytes: Int = 128 << 20) {
         precondition(blockTokens > 0)
         self.spareLimitBytes = spareLimitBytes
@@ -39,7 +43,7 @@ public final class KVBlockPool: @unchecked Sendable {
     }
 
     /// A pool with a budget of its own (nil bytes = unlimited).
-    public convenience init(config: GPT2Config, blockTokens: Int = 64, budgetBytes: Int? = nil) {
+    public convenience init(config: GPT2Config, blockTokens: Int = KVBlockPool.defaultBlockTokens, budgetBytes: Int? = nil) {
         self.init(config: config, blockTokens: blockTokens, budget: KVMemoryBudget(limitBytes: budgetBytes))
     }
 

@@ -31,7 +31,8 @@ public final class GPT2Runner {
     private let keepXBuf = ScratchBuffer()   // (m, C)   last layer: residual of the rows outputs read
     private let keepAttnBuf = ScratchBuffer() // (m, C)  last layer: their attention output
 
-    /// Query rows at or above this count use BLAS for attention; below, SIMD loops.
+    /// Query rows at or above this count use GEMMs for attention (the project's kernels, or OpenBLAS
+    /// without AVX-512); below, SIMD loops.
     public var attentionGemmThreshold = 8
     /// Query rows per block in the GEMM attention path (the causal mask is skipped per block).
     public var attentionRowBlock = 64

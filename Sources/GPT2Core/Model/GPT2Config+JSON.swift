@@ -7,6 +7,7 @@
 // the default 1024. transformers ignores n_ctx entirely.
 
 import Foundation
+import GPT2JSON
 
 extension GPT2Config {
     /// Reads and validates `path` (a config.json). Throws `CheckpointError`.
@@ -21,12 +22,12 @@ extension GPT2Config {
 
     /// Parses config.json text; `file` names the source in errors.
     public static func parse(_ data: Data, file: String) throws -> GPT2Config {
-        let json: HeaderJSON
-        do { json = try HeaderJSON.parse(data) } catch {
+        let json: JSON
+        do { json = try CheckpointJSON.parse(data) } catch {
             throw CheckpointError.configInvalid(file: file, field: "(file)", reason: "is not valid JSON: \(error.reason)")
         }
         guard case .object = json else {
-            throw CheckpointError.configInvalid(file: file, field: "(file)", reason: "is a JSON \(json.typeName), expected an object")
+            throw CheckpointError.configInvalid(file: file, field: "(file)", reason: "is a JSON \(json.checkpointTypeName), expected an object")
         }
         let r = ConfigReader(json: json, file: file)
         var c = GPT2Config()
@@ -103,7 +104,7 @@ extension GPT2Config {
 
 /// Typed field access over a config object; every failure names the field.
 private struct ConfigReader {
-    let json: HeaderJSON
+    let json: JSON
     let file: String
 
     func invalid(_ field: String, _ reason: String) -> CheckpointError {
@@ -111,8 +112,8 @@ private struct ConfigReader {
     }
 
     /// nil when absent or null.
-    func value(_ key: String) -> HeaderJSON? {
-        guard let v = json[key], v != .null else { return nil }
+    func value(_ key: String) -> JSON? {
+        guard let v = json[key], !v.isNull else { return nil }
         return v
     }
 
@@ -124,7 +125,7 @@ private struct ConfigReader {
 
     func float(_ key: String) throws -> Float? {
         guard let v = value(key) else { return nil }
-        guard let d = v.double else { throw invalid(key, "must be a number, found \(describe(v))") }
+        guard let d = v.doubleValue else { throw invalid(key, "must be a number, found \(describe(v))") }
         return Float(d)
     }
 
@@ -189,12 +190,13 @@ private struct ConfigReader {
         return out
     }
 
-    func describe(_ v: HeaderJSON) -> String {
+    func describe(_ v: JSON) -> String {
         switch v {
-        case .number(let t): return "number \(t)"
+        case .int(let i): return "number \(i)"
+        case .double(let d): return "number \(d)"
         case .string(let s): return "string \"\(s)\""
         case .bool(let b): return "\(b)"
-        default: return v.typeName
+        default: return v.checkpointTypeName
         }
     }
 }

@@ -15,6 +15,7 @@
 // checkpoint weights (with a warning).
 
 import Foundation
+import GPT2JSON
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -102,12 +103,12 @@ public enum CheckpointLoader {
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw CheckpointError.cannotOpen(path: path, reason: error.localizedDescription)
         }
-        let json: HeaderJSON
-        do { json = try HeaderJSON.parse(data) } catch {
+        let json: JSON
+        do { json = try CheckpointJSON.parse(data) } catch {
             throw CheckpointError.badIndex(file: path, reason: error.reason)
         }
         guard case .object = json else {
-            throw CheckpointError.badIndex(file: path, reason: "top level is a JSON \(json.typeName), expected an object")
+            throw CheckpointError.badIndex(file: path, reason: "top level is a JSON \(json.checkpointTypeName), expected an object")
         }
         guard case let .object(members)? = json["weight_map"] else {
             throw CheckpointError.badIndex(file: path, reason: "no 'weight_map' object")
@@ -116,7 +117,7 @@ public enum CheckpointLoader {
         var map: [String: String] = [:]
         for (tensor, value) in members {
             guard case let .string(shard) = value else {
-                throw CheckpointError.badIndex(file: path, reason: "weight_map value for '\(tensor)' is a \(value.typeName), expected a file name")
+                throw CheckpointError.badIndex(file: path, reason: "weight_map value for '\(tensor)' is a \(value.checkpointTypeName), expected a file name")
             }
             guard !shard.isEmpty, !shard.hasPrefix("/"), !shard.split(separator: "/").contains("..") else {
                 throw CheckpointError.badIndex(file: path, reason: "shard name '\(shard)' for '\(tensor)' is not a file inside the directory")

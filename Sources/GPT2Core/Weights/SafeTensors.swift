@@ -7,6 +7,7 @@
 // be covered exactly: no overlaps, no holes, no trailing bytes. Everything is validated at open,
 // so accessors only fail for a wrong name or dtype.
 
+import GPT2JSON
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -86,12 +87,12 @@ public final class SafeTensorsFile: @unchecked Sendable {
         guard String(validating: headerBytes, as: UTF8.self) != nil else {
             throw CheckpointError.badHeader(file: file, reason: "header is not valid UTF-8")
         }
-        let json: HeaderJSON
-        do { json = try HeaderJSON.parse(headerBytes) } catch {
+        let json: JSON
+        do { json = try CheckpointJSON.parse(headerBytes) } catch {
             throw CheckpointError.badHeader(file: file, reason: error.reason)
         }
         guard case let .object(members) = json else {
-            throw CheckpointError.badHeader(file: file, reason: "header is a JSON \(json.typeName), expected an object")
+            throw CheckpointError.badHeader(file: file, reason: "header is a JSON \(json.checkpointTypeName), expected an object")
         }
         let dataStart = 8 + n
         let dataSize = bytes.count - dataStart
@@ -102,18 +103,18 @@ public final class SafeTensorsFile: @unchecked Sendable {
         for (name, value) in members {
             if name == "__metadata__" {
                 guard case let .object(meta) = value else {
-                    throw CheckpointError.badHeader(file: file, reason: "__metadata__ is a \(value.typeName), expected an object of strings")
+                    throw CheckpointError.badHeader(file: file, reason: "__metadata__ is a \(value.checkpointTypeName), expected an object of strings")
                 }
                 for (k, v) in meta {
                     guard case let .string(s) = v else {
-                        throw CheckpointError.badHeader(file: file, reason: "__metadata__ value for '\(k)' is a \(v.typeName), expected a string")
+                        throw CheckpointError.badHeader(file: file, reason: "__metadata__ value for '\(k)' is a \(v.checkpointTypeName), expected a string")
                     }
                     metadata[k] = s
                 }
                 continue
             }
             guard case .object = value else {
-                throw CheckpointError.badHeader(file: file, reason: "entry '\(name)' is a \(value.typeName), expected an object")
+                throw CheckpointError.badHeader(file: file, reason: "entry '\(name)' is a \(value.checkpointTypeName), expected an object")
             }
             guard case let .string(dtypeText)? = value["dtype"] else {
                 throw CheckpointError.badHeader(file: file, reason: "entry '\(name)' has no string 'dtype'")

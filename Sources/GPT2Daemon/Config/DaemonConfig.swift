@@ -1,8 +1,9 @@
 // DaemonConfig — everything gpt2d is told at start-up: the config file (`key = value`, see
 // systemd/gpt2d.conf.example and ConfigFile.swift) overlaid with command-line options.
 //
-// Precedence: built-in defaults < config file < command line. A SIGHUP re-reads the file and applies the
-// same command-line overrides again (so `--log-level` on the command line keeps winning after a reload).
+// Precedence: built-in defaults (DaemonSettings) < config file < command line; ConfigLayer merges them.
+// A SIGHUP re-reads the file and applies the same command-line overrides again (so `--log-level` on
+// the command line keeps winning after a reload).
 
 import Foundation
 import GPT2Core
@@ -28,38 +29,39 @@ public struct ModelSpec: Sendable, Equatable {
     }
 }
 
-/// The daemon's settings. Field names mirror the config keys (in parentheses).
+/// The daemon's settings. Field names mirror the config keys (in parentheses); each field's initial
+/// value, range, help and reload behaviour are its row of `DaemonSettings`.
 public struct DaemonConfig: Sendable, Equatable {
     /// The config file read when `--config` is not given; a missing default file is fine.
     public static let defaultConfigPath = "/etc/gpt2d/gpt2d.conf"
-    public static let defaultSocketPath = "/run/gpt2d/gpt2d.sock"
+    public static var defaultSocketPath: String { DaemonSettings.socket.defaultValue }
 
     /// (`socket`) Path to bind when not socket-activated.
-    public var socketPath: String = DaemonConfig.defaultSocketPath
+    public var socketPath: String = DaemonSettings.socket.defaultValue
     /// (`model`, repeatable) Models in the order given.
-    public var models: [ModelSpec] = []
+    public var models: [ModelSpec] = DaemonSettings.models.defaultValue
     /// (`threads`) Compute threads; 0 = every CPU available to the process.
-    public var threads: Int = 0
+    public var threads: Int = DaemonSettings.threads.defaultValue
     /// (`kv_cache_mib`) KV-cache budget for all models together, MiB; 0 = unlimited.
-    public var kvCacheMiB: Int = 1024
+    public var kvCacheMiB: Int = DaemonSettings.kvCacheMiB.defaultValue
     /// (`kv_block_tokens`) Positions per KV block.
-    public var kvBlockTokens: Int = 32
+    public var kvBlockTokens: Int = DaemonSettings.kvBlockTokens.defaultValue
     /// (`max_batch_tokens`) Most new tokens in one forward pass.
-    public var maxBatchTokens: Int = 512
+    public var maxBatchTokens: Int = DaemonSettings.maxBatchTokens.defaultValue
     /// (`session_idle_timeout_s`) Idle sessions are closed after this many seconds.
-    public var sessionIdleTimeoutSeconds: Double = 600
+    public var sessionIdleTimeoutSeconds: Double = DaemonSettings.sessionIdleTimeout.defaultValue
     /// (`max_sessions`) Most open sessions, all users together.
-    public var maxSessions: Int = 64
+    public var maxSessions: Int = DaemonSettings.maxSessions.defaultValue
     /// (`max_pending`) Most requests queued or running before new ones get `overloaded`.
-    public var maxPending: Int = 1024
+    public var maxPending: Int = DaemonSettings.maxPending.defaultValue
     /// (`max_line_bytes`) Longest request line.
-    public var maxLineBytes: Int = ProtocolVersion.defaultMaxLineBytes
+    public var maxLineBytes: Int = DaemonSettings.maxLineBytes.defaultValue
     /// (`log_level`) trace … critical.
-    public var logLevel: Logger.Level = .info
+    public var logLevel: Logger.Level = DaemonSettings.logLevel.defaultValue
     /// (`mlock`) Lock model weights in memory (needs LimitMEMLOCK=).
-    public var mlock: Bool = false
+    public var mlock: Bool = DaemonSettings.mlock.defaultValue
     /// (`drain_timeout_s`) On SIGTERM, how long in-flight requests may run before they are cancelled.
-    public var drainTimeoutSeconds: Double = 10
+    public var drainTimeoutSeconds: Double = DaemonSettings.drainTimeout.defaultValue
 
     public init() {}
 
@@ -81,8 +83,9 @@ public struct DaemonConfig: Sendable, Equatable {
 }
 
 /// Settings given on the command line, as `key`/`value` pairs of the config file's keys
-/// (`--kv-cache-mib 64` is `("kv_cache_mib", "64")`). They are parsed by the same code as the file and
-/// applied after it. `model` entries, when any are given, replace the file's models.
+/// (`--kv-cache-mib 64` is `("kv_cache_mib", "64")`). They are checked by the same table as the file and
+/// take precedence over it: the last value of a single setting wins, and `model` entries, when any are
+/// given, replace the file's models.
 public struct ConfigOverrides: Sendable, Equatable {
     public struct Entry: Sendable, Equatable {
         public var key: String
@@ -92,7 +95,7 @@ public struct ConfigOverrides: Sendable, Equatable {
             self.value = value
         }
         /// The command-line option for this key (`kv_cache_mib` → `--kv-cache-mib`).
-        public var option: String { "--" + key.replacingOccurrences(of: "_", with: "-") }
+        public var option: String { Setting.option(forKey: key) }
     }
 
     public var entries: [Entry]
@@ -103,11 +106,22 @@ public struct ConfigOverrides: Sendable, Equatable {
         if let value { entries.append(Entry(key, value)) }
     }
 
-    func apply(to c: inout DaemonConfig) throws(ConfigError) {
-        if entries.contains(where: { $0.key == "model" }) { c.models = [] }
+    /// The entries as a checked layer; a bad entry throws, naming its option.
+    func layer() throws(ConfigError) -> ConfigLayer {
+        var layer = ConfigLayer(name: "command line")
         for e in entries {
-            try ConfigFile.apply(key: e.key, value: e.value, to: &c, location: e.option)
+            guard let setting = DaemonSettings.setting(forKey: e.key) else {
+                throw ConfigError(e.option, "unknown setting '\(e.key)'")
+            }
+            let value = e.value.trimmingWhitespace()
+            do {
+                try setting.validate(value)
+            } catch {
+                throw ConfigError(e.option, "\(error.message), got '\(e.value)'")
+            }
+            layer.add(setting, value)
         }
+        return layer
     }
 }
 
@@ -135,16 +149,18 @@ extension DaemonConfig {
         defaultPath: String = DaemonConfig.defaultConfigPath,
         readFile: (String) throws -> String? = ConfigFile.readText
     ) throws(ConfigError) -> DaemonConfig {
-        var config = DaemonConfig()
         let path = configPath ?? defaultPath
         let text: String?
         do { text = try readFile(path) } catch { throw ConfigError(path, "cannot read: \(error)") }
+        var layers: [ConfigLayer] = []
         if let text {
-            config = try ConfigFile.parse(text, path: path)
+            layers.append(try ConfigFile.layer(text, path: path))
         } else if configPath != nil {
             throw ConfigError(path, "config file not found")
         }
-        try overrides.apply(to: &config)
+        // The file's errors come first (as a reader of the file would meet them), then the options'.
+        layers.insert(try overrides.layer(), at: 0)
+        let config = try ConfigLayer.resolve(layers)
         try config.validate()
         return config
     }

@@ -5,8 +5,11 @@ import GPT2Core
 import GPT2Wire
 
 extension Engine {
-    /// Consumes one forward result for a job (engine thread).
-    func advance(_ job: Job, taken: Int, result: ForwardResult) {
+    /// Consumes one step's forward results for a job (engine thread): one result, or one per
+    /// running beam.
+    func advance(_ job: Job, taken: Int, results: ArraySlice<ForwardResult>) {
+        if case .beam(let b) = job.kind { return advanceBeams(job, b, taken: taken, results: results) }
+        let result = results.first!
         let firstPosition = job.cache.count - taken  // position of the first token just computed
         job.pending.removeFirst(taken)
         switch job.kind {
@@ -23,6 +26,8 @@ extension Engine {
         case .hidden(let h):
             h.collected += result.hidden
             if job.pending.isEmpty { complete(job) }
+        case .beam:
+            return  // handled above
         case .generate(let g):
             guard job.pending.isEmpty else { return }  // still prefilling
             if g.generated.isEmpty && !g.followers.isEmpty { startFollowers(of: job, g, logits: result.logits) }
@@ -37,7 +42,8 @@ extension Engine {
             guard f.cancelReason == nil, case .generate(let fg) = f.kind else { continue }
             var copy = leader.cache.fork()
             while copy == nil && evictSomething() { copy = leader.cache.fork() }
-            f.started = true
+            f.phase = .running
+            f.admission = leader.admission  // as old as its request: preemption ranks it with its leader
             f.startedAt = leader.startedAt
             guard let cache = copy else {
                 finish(f, error: WireError(.overloaded, "the KV cache budget (kv_cache_mib) cannot hold \(lg.followers.count + 1) sequences"))
@@ -122,6 +128,10 @@ extension Engine {
         case .hidden(let h):
             retire(job, completion: 0)
             h.batch.collect(h.index, h.collected)
+        case .beam(let b):
+            let response = beamResponse(job, b, end: end)
+            retire(job, completion: response.usage.completionTokens)
+            b.generation.events(.result(response))
         case .generate(let g):
             let first = g.generated.isEmpty ? end : g.firstTokenAt
             let usage = GenerateResponse.Usage(promptTokens: job.promptTokens, completionTokens: g.generated.count, cachedTokens: job.cachedTokens)

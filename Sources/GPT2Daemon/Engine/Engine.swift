@@ -4,8 +4,10 @@
 // with work), puts the decode token of every generating sequence and chunks of pending prompts
 // (FIFO, up to maxBatchTokens) through ONE forward pass, then samples, emits events and finishes
 // jobs. Socket threads never compute: they submit and receive events. When the KV budget is full,
-// idle sessions' caches are dropped (LRU) and recomputed later; a job that still does not fit waits
-// for running jobs to finish.
+// cached prefixes and then idle sessions' caches are dropped (LRU) and recomputed later; if that is
+// not enough, the newest running job that holds memory is preempted (its cache dropped, its tokens
+// recomputed later) when it is newer than the job in need — otherwise the job in need sits out this
+// step — so the oldest job always progresses.
 import Foundation
 import GPT2Core
 import GPT2Tokenizer
@@ -16,6 +18,8 @@ public final class Engine: @unchecked Sendable {
     public let sessions: SessionStore
     let modelsByName: [String: ServedModel]
     private let modelOrder: [String]
+    /// Position of each model in `modelOrder` (the scheduler's model index).
+    private let modelIndex: [String: Int]
 
     // Shared state, guarded by `cond`'s lock.
     let cond = NSCondition()
@@ -25,19 +29,21 @@ public final class Engine: @unchecked Sendable {
     private var accepting = true
     private var stopRequested = false
     private var running = false
-    /// Beam searches in progress on `beamQueue` (shutdown waits for them).
-    var beamJobsRunning = 0
+    /// Jobs whose text is being tokenized on `prepareQueue` (shutdown waits for them).
+    private var preparing = 0
     var counters = Counters()
     private var lastHeartbeat = Engine.monotonic()
     private var threadStarted = false
+    /// `shutdown` callers waiting for the compute thread to exit (resumed by it, last thing it does).
+    private var exitWaiters: [CheckedContinuation<Void, Never>] = []
 
     // Engine-thread state.
     var active: [Job] = []
     /// Caches of finished session-less requests, for automatic prompt caching.
     let prefixCache = PrefixCache()
-    /// Beam search runs here, beside the batching thread (it is one synchronous search per request).
-    let beamQueue = DispatchQueue(label: "gpt2d-beam")
-    var beamRunners: [String: GPT2Runner] = [:]
+    /// Tokenizes text inputs before they reach the compute thread (a megabyte of text takes a
+    /// while to BPE; on the compute thread it would stall every other client's decode).
+    private let prepareQueue = DispatchQueue(label: "gpt2d-prepare", qos: .userInitiated, attributes: .concurrent)
     var runners: [String: GPT2Runner] = [:]
     private var nextModel = 0
     private var admissions = 0
@@ -47,12 +53,15 @@ public final class Engine: @unchecked Sendable {
         var requestsTotal = 0, errorsTotal = 0, promptTokens = 0, completionTokens = 0, cachedTokens = 0, forwardPasses = 0
         var preemptions = 0
         var activeJobs = 0
+        /// Token rows put through forward passes, in all and in the latest pass.
+        var batchRows = 0, lastBatchRows = 0
     }
 
     public init(models: [ServedModel], options: EngineOptions) {
         self.options = options
         modelsByName = Dictionary(models.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         modelOrder = models.map(\.name)
+        modelIndex = Dictionary(models.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
         sessions = SessionStore(models: Set(modelOrder), maxSessions: options.maxSessions, idleTimeout: options.sessionIdleTimeout)
         ComputeThreads.configure(options.threads)
     }
@@ -82,7 +91,13 @@ public final class Engine: @unchecked Sendable {
     /// `shutting_down`. Returns once the compute thread has exited.
     public func shutdown(drain: Bool) async {
         requestStop(drain: drain)
-        while !hasStopped() { try? await Task.sleep(nanoseconds: 5_000_000) }
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            cond.lock()
+            let stopped = !running || !threadStarted
+            if !stopped { exitWaiters.append(c) }
+            cond.unlock()
+            if stopped { c.resume() }
+        }
     }
 
     private func requestStop(drain: Bool) {
@@ -97,11 +112,6 @@ public final class Engine: @unchecked Sendable {
         cond.broadcast()
     }
 
-    private func hasStopped() -> Bool {
-        cond.lock(); defer { cond.unlock() }
-        return !running || !threadStarted
-    }
-
     /// True while the compute thread is alive and has made progress recently.
     public var isHealthy: Bool {
         cond.lock(); defer { cond.unlock() }
@@ -113,12 +123,17 @@ public final class Engine: @unchecked Sendable {
         let c = counters
         let queued = inbox.count
         cond.unlock()
-        let budget = modelsByName.values.first?.pool.budget
+        let first = modelOrder.first.flatMap { modelsByName[$0]?.pool }
+        let budget = first?.budget
+        let used = budget?.usedBytes ?? 0
+        var free: Int? = nil
+        if let limit = budget?.limitBytes, let block = first?.bytesPerBlock { free = max(0, limit - used) / block }
         return EngineStats(
             requestsActive: c.activeJobs, queueDepth: queued, requestsTotal: c.requestsTotal, errorsTotal: c.errorsTotal,
             promptTokensTotal: c.promptTokens, completionTokensTotal: c.completionTokens, cachedTokensTotal: c.cachedTokens,
-            sessions: sessions.count, kvBytesInUse: budget?.usedBytes ?? 0, kvBytesLimit: budget?.limitBytes,
-            forwardPasses: c.forwardPasses, preemptions: c.preemptions)
+            sessions: sessions.count, kvBytesInUse: used, kvBytesLimit: budget?.limitBytes,
+            kvBlocksInUse: modelsByName.values.reduce(0) { $0 + $1.pool.blocksInUse }, kvBlocksFree: free,
+            forwardPasses: c.forwardPasses, preemptions: c.preemptions, batchRowsTotal: c.batchRows, batchRowsLast: c.lastBatchRows)
     }
 
     // MARK: - Submission (any thread)
@@ -131,18 +146,14 @@ public final class Engine: @unchecked Sendable {
         let a = r.advanced
         do {
             if a.numBeams > 1 {
-                let job = Job(key: key, client: client, model: m, kind: .generate(try GenerationState(request: r, model: m, events: events)))
-                job.isBeamSearch = true
-                return submit(job)
+                return submit(Job(key: key, client: client, model: m, kind: .beam(BeamState(generation: try GenerationState(request: r, model: m, events: events)))))
             }
             if a.numReturnSequences > 1 {
                 let group = SequenceGroup(count: a.numReturnSequences, baseSeed: r.seed ?? UInt64.random(in: 0...UInt64.max), events: events)
                 var jobs: [Job] = []
                 for i in 0..<a.numReturnSequences {
                     let state = try GenerationState(request: r, model: m, index: i, group: group, events: group.memberEvents(i))
-                    let job = Job(key: key, client: client, model: m, kind: .generate(state))
-                    job.countsAsRequest = i == 0
-                    jobs.append(job)
+                    jobs.append(Job(key: key, client: client, model: m, kind: .generate(state), role: i == 0 ? .request : .member))
                 }
                 group.members = jobs
                 if case .generate(let lead) = jobs[0].kind { lead.followers = Array(jobs.dropFirst()) }
@@ -204,15 +215,25 @@ public final class Engine: @unchecked Sendable {
         if lead.key.id != nil { jobsByKey[lead.key] = lead }
         for j in jobs { liveJobs[ObjectIdentifier(j)] = j }
         counters.activeJobs += 1
-        if lead.isBeamSearch {
-            cond.unlock()
-            beamQueue.async { [self] in runBeamSearch(lead) }
-            return
-        }
-        inbox.append(contentsOf: queued)
+        let (ready, text) = (queued.filter { $0.textInput == nil }, queued.filter { $0.textInput != nil })
+        preparing += text.count
+        for job in ready { enqueue(job) }
         cond.broadcast()
         cond.unlock()
+        for job in text {
+            prepareQueue.async { [self] in
+                job.textTokens = job.model.tokenizer.encode(job.textInput!).map { Int32($0) }
+                cond.lock()
+                preparing -= 1
+                enqueue(job)
+                cond.broadcast()
+                cond.unlock()
+            }
+        }
     }
+
+    /// Hands a job whose input is ready to the compute thread. Under `cond`'s lock.
+    private func enqueue(_ job: Job) { inbox.append(job) }
 
     /// A request answered by one job.
     private func submit(_ job: Job) { submit([job], queued: [job]) }
@@ -234,8 +255,9 @@ public final class Engine: @unchecked Sendable {
             let fresh = inbox
             inbox.removeAll()
             let idle = stopRequested && fresh.isEmpty && active.isEmpty
-            let stop = idle && beamJobsRunning == 0
-            if idle && !stop { _ = cond.wait(until: Date().addingTimeInterval(0.01)) }
+            let stop = idle && preparing == 0
+            // Tokenizers broadcast when they finish; the timeout only keeps the heartbeat.
+            if idle && !stop { _ = cond.wait(until: Date().addingTimeInterval(1)) }
             cond.unlock()
             if stop { break }
 
@@ -244,17 +266,23 @@ public final class Engine: @unchecked Sendable {
             reapCancelled()
             step()
         }
-        cond.lock(); running = false; cond.broadcast(); cond.unlock()
+        cond.lock()
+        running = false
+        let waiters = exitWaiters
+        exitWaiters = []
+        cond.broadcast()
+        cond.unlock()
+        for w in waiters { w.resume() }
     }
 
     /// Sets a new job up: session lease, tokenization, what to compute. Errors finish it at once.
     private func admit(_ job: Job) {
         admissions += 1
         job.admission = admissions
-        job.started = true
+        job.phase = .running
         job.startedAt = Engine.now()
         do {
-            try setUp(job, usePrefixCache: true)
+            try setUp(job)
             active.append(job)
             if job.pending.isEmpty { complete(job) }  // e.g. max_new_tokens 0
         } catch let e as WireError {
@@ -265,19 +293,22 @@ public final class Engine: @unchecked Sendable {
     }
 
     /// Tokenizes and validates a job's input, leases its session, finds reusable KV entries and
-    /// decides what to compute. `usePrefixCache` only on the engine thread (the cache is its own).
-    func setUp(_ job: Job, usePrefixCache: Bool) throws {
+    /// decides what to compute.
+    func setUp(_ job: Job) throws {
+        // Beam search starts from its prompt alone (or its session's cache), as it always has.
+        var usePrefixCache = true
         let m = job.model, cfg = m.model.config
         let input: PromptInput, sessionID: String?
         switch job.kind {
         case .generate(let g): input = g.request.input; sessionID = g.request.session
+        case .beam(let b): input = b.generation.request.input; sessionID = b.generation.request.session; usePrefixCache = false
         case .score(let s): input = s.request.input; sessionID = s.request.session
         case .hidden(let h): input = .tokens(h.sequence.tokens.map(Int.init)); sessionID = nil
         }
         let newTokens: [Int32]
         switch input {
-        case .text(let t):
-            newTokens = m.tokenizer.encode(t).map { Int32($0) }
+        case .text:
+            newTokens = job.textTokens  // tokenized on prepareQueue before submission reached this thread
         case .tokens(let ids):
             if let bad = ids.firstIndex(where: { $0 < 0 || $0 >= cfg.vocabSize }) {
                 throw WireError(.invalidField, "tokens[\(bad)] = \(ids[bad]) is outside the vocabulary (0..<\(cfg.vocabSize))", field: "tokens")
@@ -306,16 +337,10 @@ public final class Engine: @unchecked Sendable {
         var firstNeeded = job.context.count - 1
         switch job.kind {
         case .generate(let g):
-            let room = cfg.nPositions - job.context.count
-            if let n = g.request.maxNewTokens {
-                if n > room {
-                    throw WireError(.contextOverflow, "\(job.context.count) prompt tokens + max_new_tokens \(n) exceed the model's context of \(cfg.nPositions)", field: "max_new_tokens")
-                }
-                g.maxNewTokens = n
-            } else {
-                g.maxNewTokens = min(GenerateRequest.defaultMaxNewTokens, room)
-            }
-            g.promptLength = job.context.count
+            try g.fitNewTokens(after: job.context.count, nPositions: cfg.nPositions)
+        case .beam(let b):
+            try b.generation.fitNewTokens(after: job.context.count, nPositions: cfg.nPositions)
+            try b.start(prompt: job.context, vocabSize: cfg.vocabSize)
         case .score(let s):
             s.scoreStart = history.count
             firstNeeded = max(0, history.count - 1)
@@ -339,7 +364,11 @@ public final class Engine: @unchecked Sendable {
         job.cachedTokens = job.cache.count
         job.promptTokens = job.context.count
         job.pending = Array(job.context[job.cache.count...])
-        if case .generate(let g) = job.kind, g.maxNewTokens == 0 { job.pending = [] }
+        switch job.kind {
+        case .generate(let g) where g.maxNewTokens == 0: job.pending = []
+        case .beam(let b) where b.generation.maxNewTokens == 0: job.pending = []
+        default: break
+        }
     }
 
     /// Ends jobs whose cancel flag is set.
@@ -356,6 +385,9 @@ public final class Engine: @unchecked Sendable {
         switch job.kind {
         case .generate:
             job.pending = job.context  // prompt and generated tokens, then sampling resumes
+        case .beam(let b):
+            b.restart()
+            job.pending = job.context
         case .score(let s):
             s.logprobs = []; s.top = []
             job.pending = job.context
@@ -368,70 +400,82 @@ public final class Engine: @unchecked Sendable {
     /// Frees KV memory that only speeds things up: cached prefixes first, then idle sessions' caches.
     func evictSomething() -> Bool { prefixCache.evictOne() || sessions.evictOneCache() }
 
-    /// One batched forward pass for one model.
+    /// What the scheduler sees of a job (`id`: its index in `jobs`).
+    private func view(_ job: Job, id: Int) -> ScheduledSequence {
+        ScheduledSequence(id: id, model: modelIndex[job.model.name] ?? 0, admission: job.admission,
+                          pending: job.pending.count, decoding: job.isDecoding)
+    }
+
+    /// The forward requests of a job for one step (`take` of its pending tokens).
+    private func forwardRequests(_ job: Job, take: Int) -> [ForwardRequest] {
+        let finishesPrompt = take == job.pending.count
+        let logits: RowSelection
+        var hidden = RowSelection.none
+        switch job.kind {
+        case .beam(let b): return beamRequests(job, b, take: take)
+        case .score: logits = .all
+        case .generate: logits = finishesPrompt ? .last : .none
+        case .hidden(let h):
+            logits = .none
+            hidden = h.sequence.rows == .all ? .all : (finishesPrompt ? .last : .none)
+        }
+        return [ForwardRequest(cache: job.cache, tokens: Array(job.pending[..<take]), logits: logits, hidden: hidden)]
+    }
+
+    /// One batched forward pass for one model, as `Scheduler.plan` lays it out; a KV shortage is
+    /// settled by `Scheduler.resolveShortage` and the pass retried.
     private func step() {
         let runnable = active.filter { !$0.pending.isEmpty }
-        guard !runnable.isEmpty else { return }
-        // Round robin over models that have work.
-        var model: ServedModel? = nil
-        for i in 0..<modelOrder.count {
-            let name = modelOrder[(nextModel + i) % modelOrder.count]
-            if runnable.contains(where: { $0.model.name == name }) {
-                model = modelsByName[name]; nextModel = (nextModel + i + 1) % modelOrder.count; break
-            }
-        }
-        guard let m = model else { return }
+        guard let plan = Scheduler.plan(runnable.enumerated().map { view($1, id: $0) }, modelCount: modelOrder.count,
+                                        nextModel: nextModel, maxBatchTokens: options.maxBatchTokens) else { return }
+        nextModel = plan.nextModel
+        let m = modelsByName[modelOrder[plan.model]]!
         let runner = runners[m.name] ?? GPT2Runner(config: m.model.config, weights: m.model.weights)
         runners[m.name] = runner
-
-        // Decode steps first (one token each), then prompt chunks in arrival order.
-        var budget = options.maxBatchTokens
-        var batch: [(job: Job, take: Int)] = []
-        for job in runnable where job.model === m && job.isDecoding {
-            batch.append((job, job.pending.count)); budget -= job.pending.count
-        }
-        for job in runnable where job.model === m && !job.isDecoding && budget > 0 {
-            let n = min(job.pending.count, budget)
-            batch.append((job, n)); budget -= n
-        }
+        var batch: [(job: Job, take: Int)] = plan.rows.map { (runnable[$0.id], $0.take) }
 
         while !batch.isEmpty {
-            let requests = batch.map { item -> ForwardRequest in
-                let finishesPrompt = item.take == item.job.pending.count
-                let logits: RowSelection
-                var hidden = RowSelection.none
-                switch item.job.kind {
-                case .score: logits = .all
-                case .generate: logits = finishesPrompt ? .last : .none
-                case .hidden(let h):
-                    logits = .none
-                    hidden = h.sequence.rows == .all ? .all : (finishesPrompt ? .last : .none)
-                }
-                return ForwardRequest(cache: item.job.cache, tokens: Array(item.job.pending[..<item.take]), logits: logits, hidden: hidden)
+            // Each job's sequences (one, or one per running beam), and which of them are whose.
+            var requests: [ForwardRequest] = []
+            var spans: [Range<Int>] = []
+            for item in batch {
+                let own = forwardRequests(item.job, take: item.take)
+                spans.append(requests.count..<(requests.count + own.count))
+                requests += own
             }
             do {
                 let results = try runner.forward(requests)
-                cond.lock(); counters.forwardPasses += 1; cond.unlock()
+                let rows = requests.reduce(0) { $0 + $1.tokens.count }
+                cond.lock()
+                counters.forwardPasses += 1
+                counters.batchRows += rows
+                counters.lastBatchRows = rows
+                cond.unlock()
                 for (i, item) in batch.enumerated() where item.job.cache != nil {
-                    advance(item.job, taken: item.take, result: results[i])
+                    advance(item.job, taken: item.take, results: results[spans[i]])
                 }
                 return
-            } catch ForwardError.kvBudgetExhausted(let s, _) {
-                if evictSomething() { continue }
-                // Every block belongs to a running job. Preempt the newest job that holds memory if
-                // it is newer than the one in need (its cache is dropped and recomputed later:
-                // nothing is lost); otherwise the needy job waits for older ones to finish. So the
-                // oldest job always progresses. A job that cannot fit even alone is refused.
+            } catch ForwardError.kvBudgetExhausted(let failed, _) {
+                let s = spans.firstIndex { $0.contains(failed) } ?? 0
                 let needy = batch[s].job
                 let holders = active.filter { $0.cache != nil && $0.cache.allocatedBytes > 0 }
-                if let victim = holders.max(by: { $0.admission < $1.admission }), victim.admission > needy.admission {
+                // The needy job keeps its index among the holders when it holds memory itself.
+                let needyID = holders.firstIndex { $0 === needy } ?? holders.count
+                let action = Scheduler.resolveShortage(
+                    needy: view(needy, id: needyID), holders: holders.enumerated().map { view($1, id: $0) },
+                    canEvict: prefixCache.count > 0 || sessions.hasEvictableCache)
+                switch action {
+                case .evictCache:
+                    _ = evictSomething()
+                case .preempt(let id):
+                    let victim = holders[id]
                     preempt(victim)
                     batch.removeAll { $0.job === victim }
                     cond.lock(); counters.preemptions += 1; cond.unlock()
-                    continue
-                }
-                batch.remove(at: s)
-                if !holders.contains(where: { $0 !== needy }) {
+                case .skip:
+                    batch.remove(at: s)
+                case .refuse:
+                    batch.remove(at: s)
                     finish(needy, error: WireError(.overloaded, "the KV cache budget (kv_cache_mib) is too small for this request"))
                 }
             } catch let e as ForwardError {
@@ -457,7 +501,7 @@ public final class Engine: @unchecked Sendable {
                 cond.unlock()
                 // Members that never started (followers waiting for the leader's prompt) hold
                 // nothing but their registration.
-                for f in group.members where f !== job && !f.started && !f.retired { retire(f, completion: 0, failed: true) }
+                for f in group.members where f !== job && f.phase == .submitted { retire(f, completion: 0, failed: true) }
             }
         }
         if case .hidden(let h) = job.kind {
@@ -468,6 +512,7 @@ public final class Engine: @unchecked Sendable {
         retire(job, completion: 0, failed: true, counted: counted)
         switch job.kind {
         case .generate(let g): g.events(.error(error))
+        case .beam(let b): b.generation.events(.error(error))
         case .score(let s): s.completion(.failure(error))
         case .hidden(let h): h.batch.fail(error)
         }
@@ -475,31 +520,33 @@ public final class Engine: @unchecked Sendable {
 
     /// Bookkeeping common to every ending: session hand-back, prefix caching, counters, forget the job.
     func retire(_ job: Job, completion: Int, failed: Bool = false, counted: Bool = true) {
-        job.retired = true
+        let wasRunning = job.phase == .running
+        job.phase = .ended
         if let s = job.session {
             // The session keeps everything the client has seen; the cache keeps what was computed.
             s.tokens = job.context
             s.cache = job.cache
             sessions.release(s)
             job.session = nil
-        } else if job.started && !job.isBeamSearch, let cache = job.cache, cache.count > 0 {
+        } else if wasRunning && !job.isBeam, let cache = job.cache, cache.count > 0 {
             prefixCache.store(owner: job.client.uid, model: job.model.name, tokens: Array(job.context[..<cache.count]), cache: cache)
         }
         job.cache = nil
+        if case .beam(let b) = job.kind { b.caches = [] }
         job.pending = []
-        if job.started { active.removeAll { $0 === job } }  // engine-thread state; unstarted jobs never joined it
+        if wasRunning { active.removeAll { $0 === job } }  // engine-thread state; submitted jobs never joined it
         cond.lock()
         if jobsByKey[job.key] === job { jobsByKey[job.key] = nil }
         liveJobs[ObjectIdentifier(job)] = nil
-        if job.countsAsRequest {
+        if job.role == .request {
             counters.requestsTotal += 1
             if counted || !failed { counters.activeJobs -= 1 }
             if failed { counters.errorsTotal += 1 }
         }
         if !failed {
-            counters.promptTokens += job.countsAsRequest ? job.promptTokens : 0
+            counters.promptTokens += job.role == .request ? job.promptTokens : 0
             counters.completionTokens += completion
-            counters.cachedTokens += job.countsAsRequest ? job.cachedTokens : 0
+            counters.cachedTokens += job.role == .request ? job.cachedTokens : 0
         }
         cond.unlock()
     }

@@ -1,20 +1,22 @@
 // EngineTypes — the values that cross between the socket server and the engine.
 import GPT2Wire
 
-/// Tunables of the engine (set from the daemon's config file / command line).
+/// Tunables of the engine (set from the daemon's config file / command line). The defaults are the
+/// daemon's (DaemonSettings; a test checks they agree), except `threads`, a library default: the
+/// daemon's `threads = 0` means every CPU.
 public struct EngineOptions: Sendable {
     /// Compute threads: the size of the kernels' compute pool (or OpenBLAS' threads without AVX-512).
     public var threads: Int = 2
     /// Global KV-cache budget in bytes, shared by every model; nil = unlimited.
-    public var kvCacheBytes: Int? = 2 << 30
+    public var kvCacheBytes: Int? = 1 << 30
     /// Positions per KV block.
     public var kvBlockTokens: Int = 32
     /// Most new tokens put through one forward pass (decode tokens + prefill chunks).
     public var maxBatchTokens: Int = 512
     /// Most open sessions (all users).
-    public var maxSessions: Int = 4096
+    public var maxSessions: Int = 64
     /// Sessions unused for this long (seconds) are closed.
-    public var sessionIdleTimeout: Double = 3600
+    public var sessionIdleTimeout: Double = 600
     /// Most requests queued or running before new ones get `overloaded`.
     public var maxPendingJobs: Int = 1024
 
@@ -56,7 +58,17 @@ public struct EngineStats: Sendable {
     public var sessions: Int
     public var kvBytesInUse: Int
     public var kvBytesLimit: Int?
+    /// KV blocks allocated now (all models).
+    public var kvBlocksInUse: Int = 0
+    /// Blocks of the first model's size that still fit the budget; nil without a budget.
+    public var kvBlocksFree: Int? = nil
     public var forwardPasses: Int
     /// Running jobs whose KV cache was dropped to let older ones progress (recomputed later).
     public var preemptions: Int = 0
+    /// Token rows put through all forward passes, and through the latest one.
+    public var batchRowsTotal: Int = 0
+    public var batchRowsLast: Int = 0
+
+    /// Mean rows per forward pass (0 before the first).
+    public var batchRowsMean: Double { forwardPasses == 0 ? 0 : Double(batchRowsTotal) / Double(forwardPasses) }
 }

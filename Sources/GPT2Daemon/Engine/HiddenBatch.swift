@@ -65,9 +65,8 @@ extension Engine {
         guard !sequences.isEmpty else { return completion(.success([])) }
         let batch = HiddenBatch(count: sequences.count, completion: completion)
         let jobs = sequences.enumerated().map { i, s -> Job in
-            let j = Job(key: key, client: client, model: m, kind: .hidden(HiddenState(sequence: s, batch: batch, index: i)))
-            j.countsAsRequest = i == 0
-            return j
+            Job(key: key, client: client, model: m, kind: .hidden(HiddenState(sequence: s, batch: batch, index: i)),
+                role: i == 0 ? .request : .member)
         }
         batch.members = jobs
         submitAll(jobs)

@@ -1,5 +1,5 @@
 // Job — the per-request state the scheduler advances: parameters, the sequence being computed,
-// and what has been produced. Owned by the engine thread once admitted; only `cancelled` is
+// and what has been produced. Owned by the engine thread once admitted; only `cancelReason` is
 // touched from other threads (under the engine's lock).
 import Foundation
 import GPT2Core
@@ -9,6 +9,8 @@ import GPT2Wire
 final class Job {
     enum Kind {
         case generate(GenerationState)
+        /// num_beams > 1: all beams of the request, one row each per step of the shared batch.
+        case beam(BeamState)
         case score(ScoreState)
         case hidden(HiddenState)
     }
@@ -21,39 +23,71 @@ final class Job {
     /// Set by cancel/cancelAll/shutdown (under Engine.lock); the scheduler ends the job at its next step.
     var cancelReason: WireError?
 
-    /// num_beams > 1: runs on the beam worker, not in the batching loop.
-    var isBeamSearch = false
-    /// False for the extra sequences of a num_return_sequences group (the leader is the request).
-    var countsAsRequest = true
+    /// Where the job is in its life (one value, changed only by the engine: submission, admission,
+    /// the ending's bookkeeping).
+    enum Phase: Equatable {
+        /// Registered (answers `cancel`, counts as in flight): its text is being tokenized, it waits
+        /// in the inbox, or — a group follower — it waits for its leader's prompt.
+        case submitted
+        /// Admitted: on the compute thread, in `active`, computing in `cache`.
+        case running
+        /// Its bookkeeping is done (session handed back, counters, forgotten); it ends only once.
+        case ended
+    }
 
-    // Set up on the engine thread.
-    var started = false
+    /// Whether the job answers for the request in the counters, or is one more sequence of it.
+    enum Role: Equatable {
+        /// The request (a group's leader, a task's first sequence, or the only job).
+        case request
+        /// Another sequence of a num_return_sequences group or of a task request.
+        case member
+    }
+
+    let role: Role
+    var phase = Phase.submitted
     /// Admission order (engine thread): preemption picks the newest job first.
     var admission = 0
-    /// Set once the job's bookkeeping is done (it may end only once).
-    var retired = false
     var startedAt: Double = 0
     var session: SessionStore.Session?
     var cache: KVCache!
     /// Every token of the sequence so far (session history + input + generated).
     var context: [Int32] = []
+    /// `textInput` tokenized (set before the job is queued).
+    var textTokens: [Int32] = []
     /// Tokens of `context` not yet in the cache: fed by the next steps.
     var pending: [Int32] = []
     var promptTokens = 0
     var cachedTokens = 0
 
-    init(key: JobKey, client: ClientIdentity, model: ServedModel, kind: Kind) {
-        self.key = key; self.client = client; self.model = model; self.kind = kind
+    init(key: JobKey, client: ClientIdentity, model: ServedModel, kind: Kind, role: Role = .request) {
+        self.key = key; self.client = client; self.model = model; self.kind = kind; self.role = role
         submittedAt = Engine.now()
     }
 
     var isScore: Bool { if case .score = kind { return true }; return false }
+    var isBeam: Bool { if case .beam = kind { return true }; return false }
+
+    /// The request's text input, when it has one (tokenized off the compute thread into `textTokens`).
+    var textInput: String? {
+        let input: PromptInput
+        switch kind {
+        case .generate(let g): input = g.request.input
+        case .beam(let b): input = b.generation.request.input
+        case .score(let s): input = s.request.input
+        case .hidden: return nil
+        }
+        if case .text(let t) = input { return t }
+        return nil
+    }
 
     /// A generation is decoding once its prompt is computed: it feeds one token per step.
     /// (A preempted one recomputes its whole history first, like a prompt.)
     var isDecoding: Bool {
-        if case .generate(let g) = kind { return !g.generated.isEmpty && pending.count == 1 }
-        return false
+        switch kind {
+        case .generate(let g): return !g.generated.isEmpty && pending.count == 1
+        case .beam(let b): return !b.caches.isEmpty  // one token per running beam
+        case .score, .hidden: return false
+        }
     }
 }
 
@@ -124,6 +158,21 @@ final class GenerationState {
         filter = StopTextFilter(stops: request.stop, includeStop: a.includeStopStrInOutput)
     }
 
+    /// Sets `maxNewTokens` (max_new_tokens, or the default within the room left) and `promptLength`
+    /// for a sequence of `promptLength` tokens; context_overflow when max_new_tokens does not fit.
+    func fitNewTokens(after promptLength: Int, nPositions: Int) throws(WireError) {
+        let room = nPositions - promptLength
+        if let n = request.maxNewTokens {
+            if n > room {
+                throw WireError(.contextOverflow, "\(promptLength) prompt tokens + max_new_tokens \(n) exceed the model's context of \(nPositions)", field: "max_new_tokens")
+            }
+            maxNewTokens = n
+        } else {
+            maxNewTokens = min(GenerateRequest.defaultMaxNewTokens, room)
+        }
+        self.promptLength = promptLength
+    }
+
     /// Whether the result carries per-token log-probabilities.
     var wantsLogprobs: Bool { request.logprobs || request.advanced.topLogprobs > 0 }
 }
@@ -142,4 +191,21 @@ final class ScoreState {
         self.request = request
         self.completion = completion
     }
+}
+
+/// A beam search in the shared batches: the prompt is prefilled in the job's cache like a
+/// generation's; then every running beam has its own cache (forked from it) and feeds one token per
+/// step, and `search` decides after each step which beams go on.
+final class BeamState {
+    /// The request, its processors' parameters, stop ids and max_new_tokens.
+    let generation: GenerationState
+    /// Set at admission (they need the prompt length).
+    var parameters: BeamSearchParameters?
+    var search: BeamSearchState?
+    /// The running beams' caches, `search.runningTokens` order; empty while the prompt is computed.
+    var caches: [KVCache] = []
+    var vocabSize = 0
+    /// The search's answer, best first (empty with max_new_tokens 0).
+    var hypotheses: [BeamHypothesis] = []
+    init(generation: GenerationState) { self.generation = generation }
 }

@@ -5,9 +5,11 @@
 //   reader: inbound bytes → LineFramer → Envelope.parse → Router. Handlers submit work and return at
 //           once, so the next line is read while earlier requests still run (many in flight).
 //   writer: drains `lines`, an AsyncStream fed by every request's ResponseSink from whatever thread
-//           the answer was produced on (engine compute thread, tokenizer pool, event loop), and writes
-//           each line through NIOAsyncChannel's outbound writer (which does the event-loop hop).
-//           Lines of one request keep their order because one producer thread yields them in order.
+//           the answer was produced on (engine compute thread, tokenizer pool, event loop), encodes
+//           each line's JSON (here, so the producer — above all the compute thread — only hands over
+//           values) and writes it through NIOAsyncChannel's outbound writer (which does the
+//           event-loop hop). Lines of one request keep their order because one producer thread
+//           yields them in order.
 //
 // Ending:
 //   * client half-closes (EOF on read): remaining requests are answered, then the connection closes
@@ -21,9 +23,11 @@
 //   written (end of that request), since EOF alone does not tell a half-close from a close.
 //
 // Backpressure: NIO's outbound writer suspends while the socket is not writable, so answers to a
-// client that does not read pile up in `lines`. Once more than `maxBacklogBytes` wait there, the reader
-// stops reading new requests until the backlog drains; the kernel buffers fill and the client's writes
-// block. Memory per connection is thus bounded by what is already in flight.
+// client that does not read pile up in `lines`. Once more than `maxBacklogLines` lines wait there (or
+// more than `maxBacklogBytes` of encoded ones wait for the socket), the reader
+// suspends (a continuation the writer resumes when the backlog falls below the limit, or the connection
+// finishes) instead of reading new requests; the kernel buffers fill and the client's writes block.
+// Memory per connection is thus bounded by what is already in flight.
 
 import GPT2Systemd
 import GPT2Wire
@@ -35,18 +39,26 @@ final class Connection: ConnectionOutput, @unchecked Sendable {
     let identity: ClientIdentity
     private let server: ServerState
     private let maxLineBytes: Int
-    private let lines: AsyncStream<[UInt8]>
-    private let continuation: AsyncStream<[UInt8]>.Continuation
+    private let lines: AsyncStream<OutgoingLine>
+    private let continuation: AsyncStream<OutgoingLine>.Continuation
 
     private struct State {
         var inFlight = 0
         var inputClosed = false
         var closing = false
         var finished = false
-        /// Bytes queued in `lines` and not yet written.
+        /// Lines queued in `lines` and not yet written.
+        var backlogLines = 0
+        /// Bytes of the encoded line being written.
         var backlogBytes = 0
+        /// The reader, suspended while the backlog is over the limit.
+        var readerWaiting: CheckedContinuation<Void, Never>?
+
+        var overBacklogLimit: Bool { backlogLines > Connection.maxBacklogLines || backlogBytes > Connection.maxBacklogBytes }
     }
-    /// Stop reading requests while more than this many response bytes wait to be written.
+    /// Stop reading requests while more than this many response lines wait to be written…
+    static let maxBacklogLines = 1 << 16
+    /// … or while an encoded line this large waits for the socket.
     static let maxBacklogBytes = 16 << 20
     private let state = Locked(State())
 
@@ -55,14 +67,14 @@ final class Connection: ConnectionOutput, @unchecked Sendable {
         self.identity = ClientIdentity(uid: credentials.uid, pid: credentials.pid, connection: number)
         self.server = server
         self.maxLineBytes = server.maxLineBytes
-        (lines, continuation) = AsyncStream.makeStream(of: [UInt8].self, bufferingPolicy: .unbounded)
+        (lines, continuation) = AsyncStream.makeStream(of: OutgoingLine.self, bufferingPolicy: .unbounded)
     }
 
     // MARK: ConnectionOutput
 
-    func send(_ line: [UInt8], final: Bool, isError: Bool) {
+    func send(_ line: OutgoingLine, final: Bool, isError: Bool) {
         if isError { server.countError() }
-        state.withLock { $0.backlogBytes += line.count }
+        state.withLock { $0.backlogLines += 1 }
         continuation.yield(line)
         guard final else { return }
         // Yielded before the count drops: a finish() this enables cannot overtake the line.
@@ -75,12 +87,14 @@ final class Connection: ConnectionOutput, @unchecked Sendable {
     /// Finishes `lines` (the writer writes what is queued, then the channel closes) if `update`, which
     /// may change the state, returns true. At most once.
     private func finishLines(if update: (inout State) -> Bool) {
-        let finishNow = state.withLock { s -> Bool in
-            guard update(&s), !s.finished else { return false }
+        let (finishNow, reader) = state.withLock { s -> (Bool, CheckedContinuation<Void, Never>?) in
+            guard update(&s), !s.finished else { return (false, nil) }
             s.finished = true
-            return true
+            defer { s.readerWaiting = nil }
+            return (true, s.readerWaiting)
         }
         if finishNow { continuation.finish() }
+        reader?.resume()
     }
 
     /// Counts a request as in flight and returns its sink; nil when the connection is closing.
@@ -158,9 +172,8 @@ final class Connection: ConnectionOutput, @unchecked Sendable {
         do {
             for try await buffer in inbound {
                 for event in framer.push(buffer.readableBytesView) { handle(event, framer: framer) }
-                while state.withLock({ $0.backlogBytes > Self.maxBacklogBytes && !$0.finished }) {
-                    try await Task.sleep(nanoseconds: 1_000_000)
-                }
+                await waitForBacklogToDrain()
+                if Task.isCancelled { return }
             }
             for event in framer.finish() { handle(event, framer: framer) }
             inputDidClose()
@@ -171,11 +184,40 @@ final class Connection: ConnectionOutput, @unchecked Sendable {
         }
     }
 
+    /// Returns at once unless the backlog is over its limit; then when the writer has
+    /// brought the backlog under the limit or the connection finished.
+    private func waitForBacklogToDrain() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let wait = state.withLock { s -> Bool in
+                guard s.overBacklogLimit && !s.finished else { return false }
+                s.readerWaiting = c
+                return true
+            }
+            if !wait { c.resume() }
+        }
+    }
+
     private func write(to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async {
+        defer {
+            // Whatever ended the writer, a reader suspended on the backlog must not wait forever.
+            state.withLock { s -> CheckedContinuation<Void, Never>? in
+                defer { s.readerWaiting = nil }
+                return s.readerWaiting
+            }?.resume()
+        }
         do {
             for await line in lines {
-                try await outbound.write(ByteBuffer(bytes: line))
-                state.withLock { $0.backlogBytes -= line.count }
+                let bytes = line.encode()
+                state.withLock { $0.backlogBytes = bytes.count }
+                try await outbound.write(ByteBuffer(bytes: bytes))
+                let reader = state.withLock { s -> CheckedContinuation<Void, Never>? in
+                    s.backlogLines -= 1
+                    s.backlogBytes = 0
+                    guard !s.overBacklogLimit else { return nil }
+                    defer { s.readerWaiting = nil }
+                    return s.readerWaiting
+                }
+                reader?.resume()
             }
         } catch {
             server.logger.debug("write failed; cancelling the connection's requests",

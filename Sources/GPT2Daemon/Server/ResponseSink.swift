@@ -3,7 +3,8 @@
 // A request ends with exactly one `result` or `error` line (PROTOCOL.md §2). The sink enforces that:
 // after the final line, further lines are dropped (a late engine event after a cancel, say). Lines may
 // be sent from any thread (the engine's compute thread, a tokenizer pool thread, the event loop); they
-// are handed to the connection's ordered outbound queue without blocking.
+// are handed to the connection's ordered outbound queue without blocking, as typed values: the JSON
+// encoding happens on the connection's writer task, never on the thread that produced the answer.
 
 import GPT2JSON
 import GPT2Wire
@@ -26,25 +27,29 @@ public final class ResponseSink: Sendable {
     /// A non-final line (a streamed token). Dropped after the final line.
     public func token(_ event: TokenEvent) {
         guard !isFinished else { return }
-        connection.send(ResponseLine.token(id: id, event), final: false, isError: false)
+        let id = self.id
+        connection.send(OutgoingLine { ResponseLine.token(id: id, event) }, final: false, isError: false)
     }
 
     /// The final `result` line.
     public func result<R: WireResponse>(_ response: R) {
         guard markFinished() else { return }
-        connection.send(ResponseLine.result(id: id, response), final: true, isError: false)
+        let id = self.id
+        connection.send(OutgoingLine { ResponseLine.result(id: id, response) }, final: true, isError: false)
     }
 
     /// The final `result` line from a raw body.
     public func result(body: JSONObject) {
         guard markFinished() else { return }
-        connection.send(ResponseLine.result(id: id, body: body), final: true, isError: false)
+        let id = self.id
+        connection.send(OutgoingLine { ResponseLine.result(id: id, body: body) }, final: true, isError: false)
     }
 
     /// The final `error` line.
     public func error(_ error: WireError) {
         guard markFinished() else { return }
-        connection.send(ResponseLine.error(id: id, error), final: true, isError: true)
+        let id = self.id
+        connection.send(OutgoingLine { ResponseLine.error(id: id, error) }, final: true, isError: true)
     }
 
     private func markFinished() -> Bool {
@@ -56,8 +61,15 @@ public final class ResponseSink: Sendable {
     }
 }
 
+/// One response line as it is queued: how to encode it (JSON + newline). The connection's writer
+/// calls `encode` just before writing, so whichever thread produced the answer only captures values.
+struct OutgoingLine: Sendable {
+    let encode: @Sendable () -> [UInt8]
+    init(_ encode: @escaping @Sendable () -> [UInt8]) { self.encode = encode }
+}
+
 /// What a `ResponseSink` needs from its connection (the seam that lets handlers be tested without a socket).
 protocol ConnectionOutput: Sendable {
-    /// Queues one complete line (with its newline). `final` marks the end of a request (in-flight count).
-    func send(_ line: [UInt8], final: Bool, isError: Bool)
+    /// Queues one line. `final` marks the end of a request (in-flight count).
+    func send(_ line: OutgoingLine, final: Bool, isError: Bool)
 }

@@ -94,12 +94,8 @@ public final class ServerState: Sendable {
 
     /// The `stats` result: engine counters, with connections, requests and error lines from the server.
     public func statsResponse() -> StatsResponse {
-        let e = engine.stats()
         let (open, requests, errors) = state.withLock { ($0.connections.count, $0.requestsTotal, $0.errorsTotal) }
-        return StatsResponse(
-            uptimeSeconds: uptimeSeconds, connections: open, requestsActive: e.requestsActive,
-            queueDepth: e.queueDepth, requestsTotal: requests, errorsTotal: errors,
-            promptTokensTotal: e.promptTokensTotal, completionTokensTotal: e.completionTokensTotal,
-            sessions: e.sessions)
+        return StatsResponse(engine.stats(), server: .init(uptimeSeconds: uptimeSeconds, connections: open,
+                                                           requestsTotal: requests, errorsTotal: errors))
     }
 }

@@ -29,7 +29,7 @@ public enum ListenTarget: Sendable, Equatable {
     case activated(fileDescriptor: Int32)
 }
 
-final class UnixServer: @unchecked Sendable {
+final class UnixServer: Listener, @unchecked Sendable {
     let state: ServerState
     private let group: MultiThreadedEventLoopGroup
     private let serverChannel: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
@@ -112,6 +112,13 @@ final class UnixServer: @unchecked Sendable {
     func shutdownEventLoops() async {
         try? await group.shutdownGracefully()
     }
+
+    // MARK: Listener
+
+    func closeWhenIdle() { state.closeAllConnections() }
+    func closeNow() { state.forceCloseAllConnections() }
+    func shutdown() async { await shutdownEventLoops() }
+    var openConnections: Int { state.openConnections }
 
     private func serve(_ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
         let number = state.nextConnectionNumber()

@@ -107,11 +107,16 @@ public final class SessionStore: @unchecked Sendable {
         return best
     }
 
+    /// Idle sessions whose caches hold KV memory (what `evictOneCache` may drop).
+    private var evictable: [Session] { sessions.values.filter { !$0.busy && $0.cache != nil && $0.cache!.allocatedBytes > 0 } }
+
+    /// True when `evictOneCache` would drop something.
+    var hasEvictableCache: Bool { lock.lock(); defer { lock.unlock() }; return !evictable.isEmpty }
+
     /// Drops the KV cache of the least recently used idle session that has one. Returns false when none.
     func evictOneCache() -> Bool {
         lock.lock(); defer { lock.unlock() }
-        let victim = sessions.values.filter { !$0.busy && $0.cache != nil && $0.cache!.allocatedBytes > 0 }
-            .min { $0.lastUsedAt < $1.lastUsedAt }
+        let victim = evictable.min { $0.lastUsedAt < $1.lastUsedAt }
         guard let v = victim else { return false }
         v.cache = nil
         return true

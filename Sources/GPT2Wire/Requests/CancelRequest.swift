@@ -9,12 +9,8 @@ public struct CancelRequest: WireRequest {
     /// The "id" of the request to cancel (string or number, compared exactly).
     public var targetID: RequestID
 
+    public static let wireDefaults = CancelRequest(targetID: 0)
+    public static let wireFields: [WireField<Self>] = [.required("target_id", \.targetID, .requestID)]
+
     public init(targetID: RequestID) { self.targetID = targetID }
-
-    public init(from body: JSONObject) throws(WireError) {
-        guard let t = try FieldReader(body).optionalRequestID("target_id") else { throw .missingField("target_id") }
-        targetID = t
-    }
-
-    public func json() -> JSONObject { ["target_id": targetID.json] }
 }

@@ -20,32 +20,19 @@ public struct ClassifyRequest: WireRequest {
     /// nil: the pipeline's default for the checkpoint (problem_type / num_labels).
     public var function: Function?
 
+    public static let wireDefaults = ClassifyRequest(model: "", texts: [])
+    public static let wireFields: [WireField<Self>] = [
+        .required("model", \.model, .nonEmptyString),
+        TaskTexts.field(\.texts, batch: \.batch),
+        .optional("top_k", \.topK, .int(0...Int.max)),
+        .optional("function_to_apply", \.function, .choice),
+    ]
+
     public init(model: String, texts: [String], batch: Bool? = nil, topK: Int? = nil, function: Function? = nil) {
         self.model = model
         self.texts = texts
         self.batch = batch ?? (texts.count != 1)
         self.topK = topK
         self.function = function
-    }
-
-    public init(from body: JSONObject) throws(WireError) {
-        let r = FieldReader(body)
-        model = try r.string("model", nonEmpty: true)
-        (texts, batch) = try TaskTexts.read(r)
-        topK = try r.optionalInt("top_k", range: 0...Int.max)
-        function = try r.optionalString("function_to_apply").map { (s) throws(WireError) -> Function in
-            guard let f = Function(rawValue: s) else {
-                throw .invalidField("function_to_apply", expected: "one of \"softmax\", \"sigmoid\", \"none\"", got: .string(s))
-            }
-            return f
-        }
-    }
-
-    public func json() -> JSONObject {
-        var o: JSONObject = ["model": .string(model)]
-        TaskTexts.write(texts, batch: batch, into: &o)
-        o.set("top_k", topK.map { .int(Int64($0)) })
-        o.set("function_to_apply", function.map { .string($0.rawValue) })
-        return o
     }
 }

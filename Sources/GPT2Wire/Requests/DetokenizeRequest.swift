@@ -12,20 +12,16 @@ public struct DetokenizeRequest: WireRequest {
     /// Drop special tokens (`<|endoftext|>`) from the text, as transformers' `decode(skip_special_tokens=)`. Default false.
     public var skipSpecialTokens: Bool
 
+    public static let wireDefaults = DetokenizeRequest(model: "", tokens: [])
+    public static let wireFields: [WireField<Self>] = [
+        .required("model", \.model, .nonEmptyString),
+        .required("tokens", \.tokens, .tokenIDs()),
+        .defaulted("skip_special_tokens", \.skipSpecialTokens, .bool),
+    ]
+
     public init(model: String, tokens: [Int], skipSpecialTokens: Bool = false) {
         self.model = model
         self.tokens = tokens
         self.skipSpecialTokens = skipSpecialTokens
-    }
-
-    public init(from body: JSONObject) throws(WireError) {
-        let r = FieldReader(body)
-        model = try r.string("model", nonEmpty: true)
-        tokens = try r.intArray("tokens", elementRange: 0...Int(Int32.max))
-        skipSpecialTokens = try r.bool("skip_special_tokens", default: false)
-    }
-
-    public func json() -> JSONObject {
-        ["model": .string(model), "tokens": tokens.json, "skip_special_tokens": .bool(skipSpecialTokens)]
     }
 }

@@ -17,27 +17,19 @@ public struct EmbedRequest: WireRequest {
     /// L2-normalize each embedding; default false.
     public var normalize: Bool
 
+    public static let wireDefaults = EmbedRequest(model: "", texts: [])
+    public static let wireFields: [WireField<Self>] = [
+        .required("model", \.model, .nonEmptyString),
+        TaskTexts.field(\.texts, batch: \.batch),
+        .defaulted("pooling", \.pooling, .choice),
+        .defaulted("normalize", \.normalize, .bool),
+    ]
+
     public init(model: String, texts: [String], batch: Bool? = nil, pooling: Pooling = .last, normalize: Bool = false) {
         self.model = model
         self.texts = texts
         self.batch = batch ?? (texts.count != 1)
         self.pooling = pooling
         self.normalize = normalize
-    }
-
-    public init(from body: JSONObject) throws(WireError) {
-        let r = FieldReader(body)
-        model = try r.string("model", nonEmpty: true)
-        (texts, batch) = try TaskTexts.read(r)
-        pooling = Pooling(rawValue: try TaskTexts.choice(r, "pooling", Pooling.allCases.map(\.rawValue), default: "last"))!
-        normalize = try r.bool("normalize", default: false)
-    }
-
-    public func json() -> JSONObject {
-        var o: JSONObject = ["model": .string(model)]
-        TaskTexts.write(texts, batch: batch, into: &o)
-        o["pooling"] = .string(pooling.rawValue)
-        o["normalize"] = .bool(normalize)
-        return o
     }
 }

@@ -43,91 +43,70 @@ public struct GenerateAdvanced: Sendable, Equatable {
     /// ignore_eos: keep generating after EOS (benchmarks, fixed-length output).
     public var ignoreEOS = false
 
-    public init() {}
+    public static let wireDefaults = GenerateAdvanced()
+    public static let wireFields: [WireField<Self>] = [
+        .omittedWhenDefault("min_new_tokens", \.minNewTokens, .int(0...GenerateRequest.maxNewTokensLimit)),
+        .omittedWhenDefault("no_repeat_ngram_size", \.noRepeatNGramSize, .int(0...1024)),
+        .omittedWhenDefault("bad_words_ids", \.badWordsIDs, .array(of: .array(
+            of: .int(0...Int(Int32.max), expected: "a token id ≥ 0"), expected: "a non-empty array of token ids", count: 1...Int.max))),
+        .omittedWhenDefault("suppress_tokens", \.suppressTokens, .tokenIDs()),
+        .omittedWhenDefault("min_p", \.minP, .number(in: 0...1)),
+        .omittedWhenDefault("typical_p", \.typicalP, .number("a number in (0, 1]") { $0 > 0 && $0 <= 1 }),
+        .omittedWhenDefault("presence_penalty", \.presencePenalty, .number(in: -2...2)),
+        .omittedWhenDefault("frequency_penalty", \.frequencyPenalty, .number(in: -2...2)),
+        .omittedWhenDefault("logit_bias", \.logitBias, .logitBias),
+        .omittedWhenDefault("num_return_sequences", \.numReturnSequences, .int(1...Self.maxSequences)),
+        .omittedWhenDefault("num_beams", \.numBeams, .int(1...Self.maxSequences)),
+        .omittedWhenDefault("length_penalty", \.lengthPenalty, .number("a finite number")),
+        .omittedWhenDefault("early_stopping", \.earlyStopping, .earlyStopping),
+        .omittedWhenDefault("top_logprobs", \.topLogprobs, .int(0...Self.maxTopLogprobs)),
+        .omittedWhenDefault("logprobs_mode", \.logprobsMode, .choice(expected: "\"raw\" or \"processed\"")),
+        .omittedWhenDefault("include_stop_str_in_output", \.includeStopStrInOutput, .bool),
+        .omittedWhenDefault("ignore_eos", \.ignoreEOS, .bool),
+    ]
 
-    init(_ r: FieldReader) throws(WireError) {
-        minNewTokens = try r.int("min_new_tokens", default: 0, range: 0...GenerateRequest.maxNewTokensLimit)
-        noRepeatNGramSize = try r.int("no_repeat_ngram_size", default: 0, range: 0...1024)
-        if let words = try r.optionalArray("bad_words_ids") {
-            badWordsIDs = []
-            for (i, w) in words.enumerated() {
-                guard let seq = w.arrayValue, !seq.isEmpty else {
-                    throw .invalidField("bad_words_ids[\(i)]", expected: "a non-empty array of token ids", got: w)
-                }
-                var ids: [Int] = []
-                for (j, t) in seq.enumerated() {
-                    guard let v = t.intValue, v >= 0, v <= Int64(Int32.max) else {
-                        throw .invalidField("bad_words_ids[\(i)][\(j)]", expected: "a token id ≥ 0", got: t)
-                    }
-                    ids.append(Int(v))
-                }
-                badWordsIDs.append(ids)
-            }
-        }
-        suppressTokens = try r.optionalIntArray("suppress_tokens", elementRange: 0...Int(Int32.max)) ?? []
-        minP = try r.double("min_p", default: 0, expected: "a number in [0, 1]") { $0 >= 0 && $0 <= 1 }
-        typicalP = try r.double("typical_p", default: 1, expected: "a number in (0, 1]") { $0 > 0 && $0 <= 1 }
-        presencePenalty = try r.double("presence_penalty", default: 0, expected: "a number in [-2, 2]") { $0 >= -2 && $0 <= 2 }
-        frequencyPenalty = try r.double("frequency_penalty", default: 0, expected: "a number in [-2, 2]") { $0 >= -2 && $0 <= 2 }
-        if let bias = try r.optionalObject("logit_bias") {
+    public init() {}
+}
+
+extension GenerateAdvanced: WireObject {}
+
+extension WireCodec where Value == [Int: Double] {
+    /// logit_bias: {"<token id>": bias in [-100, 100]}, written in ascending id order.
+    static var logitBias: WireCodec {
+        WireCodec(read: { v, f throws(WireError) in
+            guard let bias = v.objectValue else { throw .invalidField(f, expected: "an object", got: v) }
+            var out: [Int: Double] = [:]
             for (key, value) in bias {
                 guard let id = Int(key), id >= 0, id <= Int(Int32.max) else {
-                    throw .invalidField("logit_bias", expected: "keys that are token ids", got: .string(key))
+                    throw .invalidField(f, expected: "keys that are token ids", got: .string(key))
                 }
                 guard let b = value.doubleValue, b >= -100, b <= 100 else {
-                    throw .invalidField("logit_bias[\(key)]", expected: "a number in [-100, 100]", got: value)
+                    throw .invalidField("\(f)[\(key)]", expected: "a number in [-100, 100]", got: value)
                 }
-                logitBias[id] = b
+                out[id] = b
             }
-        }
-        numReturnSequences = try r.int("num_return_sequences", default: 1, range: 1...Self.maxSequences)
-        numBeams = try r.int("num_beams", default: 1, range: 1...Self.maxSequences)
-        lengthPenalty = try r.double("length_penalty", default: 1, expected: "a finite number") { $0.isFinite }
-        if let v = r.value("early_stopping"), !v.isNull {
-            switch v {
-            case .bool(let b): earlyStopping = b ? .true : .false
-            case .string("never"): earlyStopping = .never
-            default: throw .invalidField("early_stopping", expected: "true, false or \"never\"", got: v)
-            }
-        }
-        topLogprobs = try r.int("top_logprobs", default: 0, range: 0...Self.maxTopLogprobs)
-        if let mode = try r.optionalString("logprobs_mode") {
-            guard let m = LogprobsMode(rawValue: mode) else {
-                throw .invalidField("logprobs_mode", expected: "\"raw\" or \"processed\"", got: .string(mode))
-            }
-            logprobsMode = m
-        }
-        includeStopStrInOutput = try r.bool("include_stop_str_in_output", default: false)
-        ignoreEOS = try r.bool("ignore_eos", default: false)
+            return out
+        }, write: { bias in
+            .object(JSONObject(bias.sorted { $0.key < $1.key }.map { (String($0.key), JSON.double($0.value)) }))
+        })
     }
+}
 
-    /// Writes the fields that differ from their defaults.
-    func write(into o: inout JSONObject) {
-        let d = GenerateAdvanced()
-        if minNewTokens != d.minNewTokens { o["min_new_tokens"] = .int(Int64(minNewTokens)) }
-        if noRepeatNGramSize != d.noRepeatNGramSize { o["no_repeat_ngram_size"] = .int(Int64(noRepeatNGramSize)) }
-        if !badWordsIDs.isEmpty { o["bad_words_ids"] = .array(badWordsIDs.map { $0.json }) }
-        if !suppressTokens.isEmpty { o["suppress_tokens"] = suppressTokens.json }
-        if minP != d.minP { o["min_p"] = .double(minP) }
-        if typicalP != d.typicalP { o["typical_p"] = .double(typicalP) }
-        if presencePenalty != d.presencePenalty { o["presence_penalty"] = .double(presencePenalty) }
-        if frequencyPenalty != d.frequencyPenalty { o["frequency_penalty"] = .double(frequencyPenalty) }
-        if !logitBias.isEmpty {
-            var b = JSONObject()
-            for (k, v) in logitBias.sorted(by: { $0.key < $1.key }) { b[String(k)] = .double(v) }
-            o["logit_bias"] = .object(b)
-        }
-        if numReturnSequences != d.numReturnSequences { o["num_return_sequences"] = .int(Int64(numReturnSequences)) }
-        if numBeams != d.numBeams { o["num_beams"] = .int(Int64(numBeams)) }
-        if lengthPenalty != d.lengthPenalty { o["length_penalty"] = .double(lengthPenalty) }
-        switch earlyStopping {
-        case .false: break
-        case .true: o["early_stopping"] = .bool(true)
-        case .never: o["early_stopping"] = .string("never")
-        }
-        if topLogprobs != d.topLogprobs { o["top_logprobs"] = .int(Int64(topLogprobs)) }
-        if logprobsMode != d.logprobsMode { o["logprobs_mode"] = .string(logprobsMode.rawValue) }
-        if includeStopStrInOutput { o["include_stop_str_in_output"] = .bool(true) }
-        if ignoreEOS { o["ignore_eos"] = .bool(true) }
+extension WireCodec where Value == GenerateAdvanced.EarlyStopping {
+    /// true, false or "never".
+    static var earlyStopping: WireCodec {
+        WireCodec(read: { v, f throws(WireError) in
+            switch v {
+            case .bool(let b): return b ? .true : .false
+            case .string("never"): return .never
+            default: throw .invalidField(f, expected: "true, false or \"never\"", got: v)
+            }
+        }, write: { e in
+            switch e {
+            case .true: return .bool(true)
+            case .false: return .bool(false)
+            case .never: return .string("never")
+            }
+        })
     }
 }

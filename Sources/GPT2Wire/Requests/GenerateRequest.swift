@@ -40,43 +40,24 @@ public struct GenerateRequest: WireRequest {
     /// More generate() / serving knobs (issue #6); every default leaves the behaviour above unchanged.
     public var advanced = GenerateAdvanced()
 
-    public init(
-        model: String, input: PromptInput, session: String? = nil, maxNewTokens: Int? = nil,
-        doSample: Bool = false, temperature: Double = 1.0, topK: Int = 50, topP: Double = 1.0,
-        repetitionPenalty: Double = 1.0, seed: UInt64? = nil, stop: [String] = [], stream: Bool = false,
-        logprobs: Bool = false
-    ) {
-        self.model = model
-        self.input = input
-        self.session = session
-        self.maxNewTokens = maxNewTokens
-        self.doSample = doSample
-        self.temperature = temperature
-        self.topK = topK
-        self.topP = topP
-        self.repetitionPenalty = repetitionPenalty
-        self.seed = seed
-        self.stop = stop
-        self.stream = stream
-        self.logprobs = logprobs
-    }
+    public static let wireDefaults = GenerateRequest(model: "", input: .text(""))
+    public static let wireFields: [WireField<Self>] = [
+        .required("model", \.model, .nonEmptyString),
+        PromptInput.field(textKey: "prompt", \.input),
+        .optional("session", \.session, .nonEmptyString),
+        .optional("max_new_tokens", \.maxNewTokens, .int(0...Self.maxNewTokensLimit)),
+        .defaulted("do_sample", \.doSample, .bool),
+        .defaulted("temperature", \.temperature, .number("a number > 0") { $0 > 0 }),
+        .defaulted("top_k", \.topK, .int(0...Int.max)),
+        .defaulted("top_p", \.topP, .number("a number in (0, 1]") { $0 > 0 && $0 <= 1 }),
+        .defaulted("repetition_penalty", \.repetitionPenalty, .number("a number > 0") { $0 > 0 }),
+        .optional("seed", \.seed, .seed),
+        .omittedWhenDefault("stop", \.stop, .stringOrStrings(maxCount: Self.maxStopStrings, nonEmptyElements: true)),
+        .defaulted("stream", \.stream, .bool),
+        .defaulted("logprobs", \.logprobs, .bool),
+    ] + GenerateAdvanced.wireFields.map { $0.embedded(at: \.advanced) }
 
-    public init(from body: JSONObject) throws(WireError) {
-        let r = FieldReader(body)
-        model = try r.string("model", nonEmpty: true)
-        input = try PromptInput.read(r, textKey: "prompt")
-        session = try r.optionalString("session", nonEmpty: true)
-        maxNewTokens = try r.optionalInt("max_new_tokens", range: 0...Self.maxNewTokensLimit)
-        doSample = try r.bool("do_sample", default: false)
-        temperature = try r.double("temperature", default: 1.0, expected: "a number > 0") { $0 > 0 }
-        topK = try r.int("top_k", default: 50, range: 0...Int.max)
-        topP = try r.double("top_p", default: 1.0, expected: "a number in (0, 1]") { $0 > 0 && $0 <= 1 }
-        repetitionPenalty = try r.double("repetition_penalty", default: 1.0, expected: "a number > 0") { $0 > 0 }
-        seed = try r.optionalInt64("seed", range: 0...Int64.max).map { UInt64($0) }
-        stop = try r.optionalStringOrStringArray("stop", maxCount: Self.maxStopStrings, nonEmptyElements: true) ?? []
-        stream = try r.bool("stream", default: false)
-        logprobs = try r.bool("logprobs", default: false)
-        advanced = try GenerateAdvanced(r)
+    public func validateFields() throws(WireError) {
         if advanced.numBeams > 1 && stream {
             throw WireError(.invalidField, "stream cannot be combined with num_beams > 1 (beams reorder until the end)", field: "stream")
         }
@@ -97,21 +78,24 @@ public struct GenerateRequest: WireRequest {
         }
     }
 
-    public func json() -> JSONObject {
-        var o: JSONObject = ["model": .string(model)]
-        input.write(into: &o, textKey: "prompt")
-        o.set("session", session.map { .string($0) })
-        o.set("max_new_tokens", maxNewTokens.map { .int(Int64($0)) })
-        o["do_sample"] = .bool(doSample)
-        o["temperature"] = .double(temperature)
-        o["top_k"] = .int(Int64(topK))
-        o["top_p"] = .double(topP)
-        o["repetition_penalty"] = .double(repetitionPenalty)
-        o.set("seed", seed.map { .int(Int64($0)) })
-        if !stop.isEmpty { o["stop"] = stop.json }
-        o["stream"] = .bool(stream)
-        o["logprobs"] = .bool(logprobs)
-        advanced.write(into: &o)
-        return o
+    public init(
+        model: String, input: PromptInput, session: String? = nil, maxNewTokens: Int? = nil,
+        doSample: Bool = false, temperature: Double = 1.0, topK: Int = 50, topP: Double = 1.0,
+        repetitionPenalty: Double = 1.0, seed: UInt64? = nil, stop: [String] = [], stream: Bool = false,
+        logprobs: Bool = false
+    ) {
+        self.model = model
+        self.input = input
+        self.session = session
+        self.maxNewTokens = maxNewTokens
+        self.doSample = doSample
+        self.temperature = temperature
+        self.topK = topK
+        self.topP = topP
+        self.repetitionPenalty = repetitionPenalty
+        self.seed = seed
+        self.stop = stop
+        self.stream = stream
+        self.logprobs = logprobs
     }
 }

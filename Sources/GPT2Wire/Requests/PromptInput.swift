@@ -7,17 +7,20 @@ public enum PromptInput: Sendable, Equatable {
     case text(String)
     case tokens([Int])
 
-    /// Reads the exclusive pair `textKey` / "tokens"; both must be non-empty.
-    static func read(_ r: FieldReader, textKey: String) throws(WireError) -> PromptInput {
-        try r.requireExactlyOne(textKey, "tokens")
-        if let t = try r.optionalString(textKey, nonEmpty: true) { return .text(t) }
-        return .tokens(try r.intArray("tokens", elementRange: 0...Int(Int32.max), nonEmpty: true))
-    }
-
-    func write(into o: inout JSONObject, textKey: String) {
-        switch self {
-        case .text(let t): o[textKey] = .string(t)
-        case .tokens(let ids): o["tokens"] = ids.json
-        }
+    /// The exclusive pair `textKey` / "tokens" as one field; both must be non-empty.
+    static func field<Root>(textKey: String, _ path: WritableKeyPath<Root, PromptInput>) -> WireField<Root> {
+        .custom(read: { r, root throws(WireError) in
+            try r.requireExactlyOne(textKey, "tokens")
+            if let t = try r.optional(textKey, .nonEmptyString) {
+                root[keyPath: path] = .text(t)
+            } else {
+                root[keyPath: path] = .tokens(try r.required("tokens", .tokenIDs(nonEmpty: true)))
+            }
+        }, write: { root, o in
+            switch root[keyPath: path] {
+            case .text(let t): o[textKey] = .string(t)
+            case .tokens(let ids): o["tokens"] = ids.json
+            }
+        })
     }
 }

@@ -25,6 +25,26 @@ public struct QARequest: WireRequest {
     /// Widen spans to whole words; default true.
     public var alignToWords: Bool
 
+    public static let wireDefaults = QARequest(model: "", question: "", context: "")
+    public static let wireFields: [WireField<Self>] = [
+        .required("model", \.model, .nonEmptyString),
+        .required("question", \.question, .nonEmptyString),
+        .required("context", \.context, .nonEmptyString),
+        .defaulted("top_k", \.topK, .int(1...Int.max)),
+        .optional("doc_stride", \.docStride, .int(0...Int.max)),
+        .defaulted("max_answer_len", \.maxAnswerLen, .int(1...Int.max)),
+        .optional("max_seq_len", \.maxSeqLen, .int(2...Int.max)),
+        .defaulted("max_question_len", \.maxQuestionLen, .int(1...Int.max)),
+        .defaulted("handle_impossible_answer", \.handleImpossibleAnswer, .bool),
+        .defaulted("align_to_words", \.alignToWords, .bool),
+    ]
+
+    public func validateFields() throws(WireError) {
+        if let s = docStride, let m = maxSeqLen, s > m {
+            throw .invalidField("doc_stride", expected: "an integer ≤ max_seq_len (\(m))", got: .int(Int64(s)))
+        }
+    }
+
     public init(model: String, question: String, context: String, topK: Int = 1, docStride: Int? = nil,
                 maxAnswerLen: Int = 15, maxSeqLen: Int? = nil, maxQuestionLen: Int = 64,
                 handleImpossibleAnswer: Bool = false, alignToWords: Bool = true) {
@@ -38,34 +58,5 @@ public struct QARequest: WireRequest {
         self.maxQuestionLen = maxQuestionLen
         self.handleImpossibleAnswer = handleImpossibleAnswer
         self.alignToWords = alignToWords
-    }
-
-    public init(from body: JSONObject) throws(WireError) {
-        let r = FieldReader(body)
-        model = try r.string("model", nonEmpty: true)
-        question = try r.string("question", nonEmpty: true)
-        context = try r.string("context", nonEmpty: true)
-        topK = try r.int("top_k", default: 1, range: 1...Int.max)
-        docStride = try r.optionalInt("doc_stride", range: 0...Int.max)
-        maxAnswerLen = try r.int("max_answer_len", default: 15, range: 1...Int.max)
-        maxSeqLen = try r.optionalInt("max_seq_len", range: 2...Int.max)
-        maxQuestionLen = try r.int("max_question_len", default: 64, range: 1...Int.max)
-        handleImpossibleAnswer = try r.bool("handle_impossible_answer", default: false)
-        alignToWords = try r.bool("align_to_words", default: true)
-        if let s = docStride, let m = maxSeqLen, s > m {
-            throw .invalidField("doc_stride", expected: "an integer ≤ max_seq_len (\(m))", got: .int(Int64(s)))
-        }
-    }
-
-    public func json() -> JSONObject {
-        var o: JSONObject = ["model": .string(model), "question": .string(question), "context": .string(context),
-                             "top_k": .int(Int64(topK))]
-        o.set("doc_stride", docStride.map { .int(Int64($0)) })
-        o["max_answer_len"] = .int(Int64(maxAnswerLen))
-        o.set("max_seq_len", maxSeqLen.map { .int(Int64($0)) })
-        o["max_question_len"] = .int(Int64(maxQuestionLen))
-        o["handle_impossible_answer"] = .bool(handleImpossibleAnswer)
-        o["align_to_words"] = .bool(alignToWords)
-        return o
     }
 }

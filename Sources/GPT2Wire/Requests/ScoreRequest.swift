@@ -16,26 +16,18 @@ public struct ScoreRequest: WireRequest {
     /// 0 ... 20: also return the N most likely tokens at each position. Default 0.
     public var topLogprobs: Int
 
+    public static let wireDefaults = ScoreRequest(model: "", input: .text(""))
+    public static let wireFields: [WireField<Self>] = [
+        .required("model", \.model, .nonEmptyString),
+        PromptInput.field(textKey: "text", \.input),
+        .optional("session", \.session, .nonEmptyString),
+        .defaulted("top_logprobs", \.topLogprobs, .int(0...Self.maxTopLogprobs)),
+    ]
+
     public init(model: String, input: PromptInput, session: String? = nil, topLogprobs: Int = 0) {
         self.model = model
         self.input = input
         self.session = session
         self.topLogprobs = topLogprobs
-    }
-
-    public init(from body: JSONObject) throws(WireError) {
-        let r = FieldReader(body)
-        model = try r.string("model", nonEmpty: true)
-        input = try PromptInput.read(r, textKey: "text")
-        session = try r.optionalString("session", nonEmpty: true)
-        topLogprobs = try r.int("top_logprobs", default: 0, range: 0...Self.maxTopLogprobs)
-    }
-
-    public func json() -> JSONObject {
-        var o: JSONObject = ["model": .string(model)]
-        input.write(into: &o, textKey: "text")
-        o.set("session", session.map { .string($0) })
-        o["top_logprobs"] = .int(Int64(topLogprobs))
-        return o
     }
 }

@@ -8,11 +8,8 @@ public struct SessionOpenRequest: WireRequest {
 
     public var model: String
 
+    public static let wireDefaults = SessionOpenRequest(model: "")
+    public static let wireFields: [WireField<Self>] = [.required("model", \.model, .nonEmptyString)]
+
     public init(model: String) { self.model = model }
-
-    public init(from body: JSONObject) throws(WireError) {
-        model = try FieldReader(body).string("model", nonEmpty: true)
-    }
-
-    public func json() -> JSONObject { ["model": .string(model)] }
 }

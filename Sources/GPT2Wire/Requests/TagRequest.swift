@@ -21,34 +21,17 @@ public struct TagRequest: WireRequest {
     /// Overlap in tokens between windows of a long text (needs an aggregation other than "none"; < max_length).
     public var stride: Int?
 
-    public init(model: String, text: String, aggregation: Aggregation = .none, ignoreLabels: [String] = ["O"],
-                maxLength: Int? = nil, stride: Int? = nil) {
-        self.model = model
-        self.text = text
-        self.aggregation = aggregation
-        self.ignoreLabels = ignoreLabels
-        self.maxLength = maxLength
-        self.stride = stride
-    }
+    public static let wireDefaults = TagRequest(model: "", text: "")
+    public static let wireFields: [WireField<Self>] = [
+        .required("model", \.model, .nonEmptyString),
+        .required("text", \.text, .nonEmptyString),
+        .defaulted("aggregation_strategy", \.aggregation, .choice),
+        .defaulted("ignore_labels", \.ignoreLabels, .strings()),
+        .optional("max_length", \.maxLength, .int(1...Int.max)),
+        .optional("stride", \.stride, .int(0...Int.max)),
+    ]
 
-    public init(from body: JSONObject) throws(WireError) {
-        let r = FieldReader(body)
-        model = try r.string("model", nonEmpty: true)
-        text = try r.string("text", nonEmpty: true)
-        aggregation = Aggregation(rawValue: try TaskTexts.choice(r, "aggregation_strategy", Aggregation.allCases.map(\.rawValue), default: "none"))!
-        if let v = r.value("ignore_labels") {
-            guard let a = v.arrayValue else { throw .invalidField("ignore_labels", expected: "an array of strings", got: v) }
-            var out: [String] = []
-            for e in a {
-                guard let s = e.stringValue else { throw .invalidField("ignore_labels", expected: "an array of strings", got: e) }
-                out.append(s)
-            }
-            ignoreLabels = out
-        } else {
-            ignoreLabels = ["O"]
-        }
-        maxLength = try r.optionalInt("max_length", range: 1...Int.max)
-        stride = try r.optionalInt("stride", range: 0...Int.max)
+    public func validateFields() throws(WireError) {
         if stride != nil && aggregation == .none {
             throw WireError(.invalidField, "field 'stride': needs an aggregation_strategy other than \"none\"", field: "stride")
         }
@@ -57,11 +40,13 @@ public struct TagRequest: WireRequest {
         }
     }
 
-    public func json() -> JSONObject {
-        var o: JSONObject = ["model": .string(model), "text": .string(text),
-                             "aggregation_strategy": .string(aggregation.rawValue), "ignore_labels": ignoreLabels.json]
-        o.set("max_length", maxLength.map { .int(Int64($0)) })
-        o.set("stride", stride.map { .int(Int64($0)) })
-        return o
+    public init(model: String, text: String, aggregation: Aggregation = .none, ignoreLabels: [String] = ["O"],
+                maxLength: Int? = nil, stride: Int? = nil) {
+        self.model = model
+        self.text = text
+        self.aggregation = aggregation
+        self.ignoreLabels = ignoreLabels
+        self.maxLength = maxLength
+        self.stride = stride
     }
 }

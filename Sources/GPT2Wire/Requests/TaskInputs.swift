@@ -1,4 +1,4 @@
-// TaskInputs — field helpers shared by the task ops (classify, tag, qa, choose, embed).
+// TaskInputs — the input field shared by the task ops (classify, embed).
 
 import GPT2JSON
 
@@ -6,32 +6,31 @@ import GPT2JSON
 public enum TaskTexts {
     public static let maxTexts = 256
 
-    static func read(_ r: FieldReader) throws(WireError) -> (texts: [String], batch: Bool) {
-        try r.requireExactlyOne("text", "texts")
-        if let t = try r.optionalString("text", nonEmpty: true) { return ([t], false) }
-        guard let v = r.value("texts"), let a = v.arrayValue, !a.isEmpty, a.count <= maxTexts else {
-            throw .invalidField("texts", expected: "a non-empty array of at most \(maxTexts) non-empty strings", got: r.value("texts"))
-        }
-        var out: [String] = []
-        for (i, e) in a.enumerated() {
-            guard let s = e.stringValue, !s.isEmpty else {
-                throw .invalidField("texts[\(i)]", expected: "a non-empty string", got: e)
-            }
-            out.append(s)
-        }
-        return (out, true)
-    }
-
-    static func write(_ texts: [String], batch: Bool, into o: inout JSONObject) {
-        if batch { o["texts"] = texts.json } else { o["text"] = .string(texts.first ?? "") }
-    }
-
-    /// A string field restricted to `allowed` values.
-    static func choice(_ r: FieldReader, _ key: String, _ allowed: [String], default d: String) throws(WireError) -> String {
-        guard let s = try r.optionalString(key) else { return d }
-        guard allowed.contains(s) else {
-            throw .invalidField(key, expected: "one of " + allowed.map { "\"\($0)\"" }.joined(separator: ", "), got: .string(s))
-        }
+    /// Each element must be a non-empty string (one message for a wrong type and for "").
+    static let element = WireCodec<String>(read: { v, f throws(WireError) in
+        guard let s = v.stringValue, !s.isEmpty else { throw .invalidField(f, expected: "a non-empty string", got: v) }
         return s
+    }, write: { .string($0) })
+
+    static let list = WireCodec<[String]>.array(
+        of: element, expected: "a non-empty array of at most \(maxTexts) non-empty strings", count: 1...maxTexts)
+
+    /// The exclusive pair as one field: `texts` gets the list, `batch` whether "texts" was used (and is
+    /// written back the same way).
+    static func field<Root>(_ texts: WritableKeyPath<Root, [String]>, batch: WritableKeyPath<Root, Bool>) -> WireField<Root> {
+        .custom(read: { r, root throws(WireError) in
+            try r.requireExactlyOne("text", "texts")
+            if let t = try r.optional("text", .nonEmptyString) {
+                (root[keyPath: texts], root[keyPath: batch]) = ([t], false)
+            } else {
+                (root[keyPath: texts], root[keyPath: batch]) = (try r.required("texts", list), true)
+            }
+        }, write: { root, o in
+            if root[keyPath: batch] {
+                o["texts"] = root[keyPath: texts].json
+            } else {
+                o["text"] = .string(root[keyPath: texts].first ?? "")
+            }
+        })
     }
 }

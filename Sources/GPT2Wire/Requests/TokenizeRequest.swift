@@ -11,16 +11,14 @@ public struct TokenizeRequest: WireRequest {
     /// Any string, may be empty.
     public var text: String
 
+    public static let wireDefaults = TokenizeRequest(model: "", text: "")
+    public static let wireFields: [WireField<Self>] = [
+        .required("model", \.model, .nonEmptyString),
+        .required("text", \.text, .string),
+    ]
+
     public init(model: String, text: String) {
         self.model = model
         self.text = text
     }
-
-    public init(from body: JSONObject) throws(WireError) {
-        let r = FieldReader(body)
-        model = try r.string("model", nonEmpty: true)
-        text = try r.string("text")
-    }
-
-    public func json() -> JSONObject { ["model": .string(model), "text": .string(text)] }
 }

@@ -8,17 +8,14 @@ public struct CancelResponse: WireResponse {
     /// or already finished). The cancelled request itself ends with a `cancelled` error line.
     public var cancelled: Bool
 
+    public static let wireDefaults = CancelResponse(targetID: 0, cancelled: false)
+    public static let wireFields: [WireField<Self>] = [
+        .required("target_id", \.targetID, .requestID),
+        .required("cancelled", \.cancelled, .bool),
+    ]
+
     public init(targetID: RequestID, cancelled: Bool) {
         self.targetID = targetID
         self.cancelled = cancelled
     }
-
-    public init(from body: JSONObject) throws(WireError) {
-        let r = FieldReader(body)
-        guard let t = try r.optionalRequestID("target_id") else { throw .missingField("target_id") }
-        targetID = t
-        cancelled = try r.bool("cancelled")
-    }
-
-    public func json() -> JSONObject { ["target_id": targetID.json, "cancelled": .bool(cancelled)] }
 }

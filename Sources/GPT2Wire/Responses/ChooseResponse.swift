@@ -6,18 +6,14 @@ public struct ChooseResponse: WireResponse {
     public var scores: [Double?]
     public var best: Int
 
+    public static let wireDefaults = ChooseResponse(scores: [], best: 0)
+    public static let wireFields: [WireField<Self>] = [
+        .required("scores", \.scores, .array(of: WireCodec.taskScore.orNull)),
+        .required("best", \.best, .int(0...Int.max)),
+    ]
+
     public init(scores: [Double?], best: Int) {
         self.scores = scores
         self.best = best
-    }
-
-    public init(from body: JSONObject) throws(WireError) {
-        let r = FieldReader(body)
-        scores = try GenerateResponse.optionalDoubles(try r.array("scores"), "scores")
-        best = try r.int("best", range: 0...Int.max)
-    }
-
-    public func json() -> JSONObject {
-        ["scores": .array(scores.map { $0.map(TaskNumbers.json) ?? .null }), "best": .int(Int64(best))]
     }
 }

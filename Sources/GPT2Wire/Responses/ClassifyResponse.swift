@@ -7,51 +7,34 @@ public struct ClassifyResponse: WireResponse {
     /// With top_k absent each list holds one entry (the pipeline's single {label, score}).
     public var results: [[ClassifyLabel]]
 
+    public static let wireDefaults = ClassifyResponse(results: [])
+    public static let wireFields: [WireField<Self>] = [
+        .required("results", \.results, .array(of: .array(of: .object(ClassifyLabel.self)))),
+    ]
+
     public init(results: [[ClassifyLabel]]) { self.results = results }
-
-    public init(from body: JSONObject) throws(WireError) {
-        let rows = try FieldReader(body).array("results")
-        var out: [[ClassifyLabel]] = []
-        for (i, row) in rows.enumerated() {
-            guard let items = row.arrayValue else { throw .invalidField("results[\(i)]", expected: "an array", got: row) }
-            var list: [ClassifyLabel] = []
-            for item in items {
-                guard let o = item.objectValue else { throw .invalidField("results[\(i)]", expected: "objects {label, score}", got: item) }
-                list.append(try ClassifyLabel(from: o))
-            }
-            out.append(list)
-        }
-        results = out
-    }
-
-    public func json() -> JSONObject {
-        ["results": .array(results.map { .array($0.map { .object($0.json()) }) })]
-    }
 }
 
 /// A label and its score (probability, or raw logit with function_to_apply "none").
-public struct ClassifyLabel: Sendable, Equatable {
+public struct ClassifyLabel: WireObject {
     public var label: String
     /// Nullable on the wire (a non-finite logit).
     public var score: Double?
+
+    public static let wireDefaults = ClassifyLabel(label: "", score: nil)
+    public static let wireFields: [WireField<Self>] = [
+        .required("label", \.label, .string),
+        .nullable("score", \.score, .taskScore),
+    ]
 
     public init(label: String, score: Double?) {
         self.label = label
         self.score = score
     }
-
-    public init(from o: JSONObject) throws(WireError) {
-        let r = FieldReader(o)
-        label = try r.string("label")
-        score = try r.optionalDouble("score")
-    }
-
-    public func json() -> JSONObject {
-        ["label": .string(label), "score": score.map(TaskNumbers.json) ?? .null]
-    }
 }
 
-/// Task scores are computed in float32: written in float32's shortest form.
-enum TaskNumbers {
-    static func json(_ d: Double) -> JSON { .float(Float(d)) }
+extension WireCodec where Value == Double {
+    /// Task scores are computed in float32: written in float32's shortest form ("a number or null" where
+    /// nullable).
+    static var taskScore: WireCodec { number("a number or null").writing { .float(Float($0)) } }
 }

@@ -7,33 +7,15 @@ public struct EmbedResponse: WireResponse {
     /// The length of each embedding (the model's n_embd).
     public var dims: Int
 
+    public static let wireDefaults = EmbedResponse(embeddings: [], dims: 0)
+    public static let wireFields: [WireField<Self>] = [
+        .required("embeddings", \.embeddings, .array(of: .array(of: .embeddingValue, expected: "an array of numbers"))),
+        .required("dims", \.dims, .int(0...Int.max)),
+    ]
+
     public init(embeddings: [[Float]], dims: Int) {
         self.embeddings = embeddings
         self.dims = dims
-    }
-
-    public init(from body: JSONObject) throws(WireError) {
-        let r = FieldReader(body)
-        let rows = try r.array("embeddings")
-        var out: [[Float]] = []
-        for (i, row) in rows.enumerated() {
-            guard let a = row.arrayValue else { throw .invalidField("embeddings[\(i)]", expected: "an array of numbers", got: row) }
-            var v: [Float] = []
-            v.reserveCapacity(a.count)
-            for e in a {
-                // A non-finite value arrives as null.
-                if e.isNull { v.append(.nan); continue }
-                guard let d = e.doubleValue else { throw .invalidField("embeddings[\(i)]", expected: "an array of numbers", got: e) }
-                v.append(Float(d))
-            }
-            out.append(v)
-        }
-        embeddings = out
-        dims = try r.int("dims", range: 0...Int.max)
-    }
-
-    public func json() -> JSONObject {
-        ["embeddings": .array(embeddings.map { .array($0.map(JSON.float)) }), "dims": .int(Int64(dims))]
     }
 
     public static func == (a: EmbedResponse, b: EmbedResponse) -> Bool {
@@ -41,5 +23,16 @@ public struct EmbedResponse: WireResponse {
             && zip(a.embeddings, b.embeddings).allSatisfy { x, y in
                 x.count == y.count && zip(x, y).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }
             }
+    }
+}
+
+extension WireCodec where Value == Float {
+    /// One embedding component: float32's shortest form; a non-finite value travels as null (read as NaN).
+    static var embeddingValue: WireCodec {
+        WireCodec(read: { v, f throws(WireError) in
+            if v.isNull { return .nan }
+            guard let d = v.doubleValue else { throw .invalidField(f, expected: "a number or null", got: v) }
+            return Float(d)
+        }, write: JSON.float)
     }
 }

@@ -28,6 +28,20 @@ public struct GenerateResponse: WireResponse {
     /// top-level text/tokens/finish_reason/logprobs repeat sequences[0].
     public var sequences: [GeneratedSequence]?
 
+    public static let wireDefaults = GenerateResponse(
+        text: "", tokens: [], finishReason: .length, usage: .init(promptTokens: 0, completionTokens: 0),
+        timing: .init(queueMs: 0, promptMs: 0, completionMs: 0, totalMs: 0))
+    public static let wireFields: [WireField<Self>] = [
+        .required("text", \.text, .string),
+        .required("tokens", \.tokens, .intArray()),
+        .required("finish_reason", \.finishReason, .finishReason),
+        .required("usage", \.usage, .object(Usage.self)),
+        .required("timing", \.timing, .object(Timing.self)),
+        .optional("logprobs", \.logprobs, .logprobs),
+        .optional("top_logprobs", \.topLogprobs, .array(of: .array(of: .object(TokenLogprob.self)))),
+        .optional("sequences", \.sequences, .array(of: .object(GeneratedSequence.self))),
+    ]
+
     public init(text: String, tokens: [Int], finishReason: FinishReason, usage: Usage, timing: Timing, logprobs: [Double?]? = nil,
                 topLogprobs: [[TokenLogprob]]? = nil, sequences: [GeneratedSequence]? = nil) {
         self.text = text
@@ -40,88 +54,30 @@ public struct GenerateResponse: WireResponse {
         self.sequences = sequences
     }
 
-    public init(from body: JSONObject) throws(WireError) {
-        let r = FieldReader(body)
-        text = try r.string("text")
-        tokens = try r.intArray("tokens")
-        let reason = try r.string("finish_reason")
-        guard let fr = FinishReason(rawValue: reason) else {
-            throw .invalidField("finish_reason", expected: "\"length\", \"stop\" or \"eos\"", got: .string(reason))
-        }
-        finishReason = fr
-        usage = try Usage(from: try r.object("usage"))
-        timing = try Timing(from: try r.object("timing"))
-        logprobs = try r.optionalArray("logprobs").map { a throws(WireError) in try Self.optionalDoubles(a, "logprobs") }
-        topLogprobs = try r.optionalArray("top_logprobs").map { a throws(WireError) in try Self.topLists(a) }
-        sequences = try r.optionalArray("sequences").map { a throws(WireError) in
-            var out: [GeneratedSequence] = []
-            for (i, e) in a.enumerated() {
-                guard let o = e.objectValue else { throw .invalidField("sequences[\(i)]", expected: "an object", got: e) }
-                out.append(try GeneratedSequence(from: o))
-            }
-            return out
-        }
-    }
-
-    static func topLists(_ a: [JSON]) throws(WireError) -> [[TokenLogprob]] {
-        var out: [[TokenLogprob]] = []
-        for (i, e) in a.enumerated() {
-            guard let step = e.arrayValue else { throw .invalidField("top_logprobs[\(i)]", expected: "an array", got: e) }
-            out.append(try TokenLogprob.list(step, "top_logprobs[\(i)]"))
-        }
-        return out
-    }
-
-    public func json() -> JSONObject {
-        var o: JSONObject = [
-            "text": .string(text), "tokens": tokens.json, "finish_reason": .string(finishReason.rawValue),
-            "usage": .object(usage.json()), "timing": .object(timing.json()),
-        ]
-        o.set("logprobs", logprobs.map { .array($0.map { $0.map(JSON.double) ?? .null }) })
-        o.set("top_logprobs", topLogprobs.map { .array($0.map { .array($0.map { .object($0.json()) }) }) })
-        o.set("sequences", sequences.map { .array($0.map { .object($0.json()) }) })
-        return o
-    }
-
-    static func optionalDoubles(_ a: [JSON], _ key: String) throws(WireError) -> [Double?] {
-        var out = [Double?]()
-        for (i, e) in a.enumerated() {
-            if e.isNull { out.append(nil); continue }
-            guard let d = e.doubleValue else { throw .invalidField("\(key)[\(i)]", expected: "a number or null", got: e) }
-            out.append(d)
-        }
-        return out
-    }
-
     /// Token counts.
-    public struct Usage: Sendable, Equatable {
+    public struct Usage: WireObject {
         /// Tokens in the prompt (including any reused from the session cache).
         public var promptTokens: Int
         public var completionTokens: Int
         /// Prompt tokens whose KV entries came from the session cache (not recomputed).
         public var cachedTokens: Int
 
+        public static let wireDefaults = Usage(promptTokens: 0, completionTokens: 0)
+        public static let wireFields: [WireField<Self>] = [
+            .required("prompt_tokens", \.promptTokens, .int()),
+            .required("completion_tokens", \.completionTokens, .int()),
+            .defaulted("cached_tokens", \.cachedTokens, .int()),
+        ]
+
         public init(promptTokens: Int, completionTokens: Int, cachedTokens: Int = 0) {
             self.promptTokens = promptTokens
             self.completionTokens = completionTokens
             self.cachedTokens = cachedTokens
         }
-
-        public init(from o: JSONObject) throws(WireError) {
-            let r = FieldReader(o)
-            promptTokens = try r.int("prompt_tokens")
-            completionTokens = try r.int("completion_tokens")
-            cachedTokens = try r.int("cached_tokens", default: 0)
-        }
-
-        public func json() -> JSONObject {
-            ["prompt_tokens": .int(Int64(promptTokens)), "completion_tokens": .int(Int64(completionTokens)),
-             "cached_tokens": .int(Int64(cachedTokens))]
-        }
     }
 
     /// Wall-clock milliseconds.
-    public struct Timing: Sendable, Equatable {
+    public struct Timing: WireObject {
         /// Waiting before compute started.
         public var queueMs: Double
         /// Prompt processing (prefill).
@@ -131,24 +87,28 @@ public struct GenerateResponse: WireResponse {
         /// From request line received to result line written.
         public var totalMs: Double
 
+        public static let wireDefaults = Timing(queueMs: 0, promptMs: 0, completionMs: 0, totalMs: 0)
+        public static let wireFields: [WireField<Self>] = [
+            .required("queue_ms", \.queueMs, .number()),
+            .required("prompt_ms", \.promptMs, .number()),
+            .required("completion_ms", \.completionMs, .number()),
+            .required("total_ms", \.totalMs, .number()),
+        ]
+
         public init(queueMs: Double, promptMs: Double, completionMs: Double, totalMs: Double) {
             self.queueMs = queueMs
             self.promptMs = promptMs
             self.completionMs = completionMs
             self.totalMs = totalMs
         }
-
-        public init(from o: JSONObject) throws(WireError) {
-            let r = FieldReader(o)
-            queueMs = try r.double("queue_ms")
-            promptMs = try r.double("prompt_ms")
-            completionMs = try r.double("completion_ms")
-            totalMs = try r.double("total_ms")
-        }
-
-        public func json() -> JSONObject {
-            ["queue_ms": .double(queueMs), "prompt_ms": .double(promptMs),
-             "completion_ms": .double(completionMs), "total_ms": .double(totalMs)]
-        }
     }
+}
+
+extension WireCodec where Value == GenerateResponse.FinishReason {
+    static var finishReason: WireCodec { choice(expected: "\"length\", \"stop\" or \"eos\"") }
+}
+
+extension WireCodec where Value == [Double?] {
+    /// Per-token log-probabilities, null for -inf.
+    static var logprobs: WireCodec { array(of: WireCodec<Double>.number("a number or null").orNull) }
 }

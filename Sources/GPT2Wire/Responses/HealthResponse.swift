@@ -8,21 +8,16 @@ public struct HealthResponse: WireResponse {
     public var protocolVersion: Int
     public var uptimeSeconds: Double
 
+    public static let wireDefaults = HealthResponse(uptimeSeconds: 0)
+    public static let wireFields: [WireField<Self>] = [
+        .required("status", \.status, .string),
+        .required("protocol_version", \.protocolVersion, .int()),
+        .required("uptime_seconds", \.uptimeSeconds, .number()),
+    ]
+
     public init(status: String = "ok", protocolVersion: Int = ProtocolVersion.current, uptimeSeconds: Double) {
         self.status = status
         self.protocolVersion = protocolVersion
         self.uptimeSeconds = uptimeSeconds
-    }
-
-    public init(from body: JSONObject) throws(WireError) {
-        let r = FieldReader(body)
-        status = try r.string("status")
-        protocolVersion = try r.int("protocol_version")
-        uptimeSeconds = try r.double("uptime_seconds")
-    }
-
-    public func json() -> JSONObject {
-        ["status": .string(status), "protocol_version": .int(Int64(protocolVersion)),
-         "uptime_seconds": .double(uptimeSeconds)]
     }
 }

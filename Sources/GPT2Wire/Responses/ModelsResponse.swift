@@ -5,17 +5,14 @@ import GPT2JSON
 public struct ModelsResponse: WireResponse {
     public var models: [ModelInfo]
 
+    public static let wireDefaults = ModelsResponse(models: [])
+    public static let wireFields: [WireField<Self>] = [.required("models", \.models, .array(of: .object(ModelInfo.self)))]
+
     public init(models: [ModelInfo]) { self.models = models }
-
-    public init(from body: JSONObject) throws(WireError) {
-        models = try FieldReader(body).objects("models") { (o) throws(WireError) in try ModelInfo(from: o) }
-    }
-
-    public func json() -> JSONObject { ["models": .array(models.map { .object($0.json()) })] }
 }
 
 /// One loaded model. Field names follow transformers' GPT2Config.
-public struct ModelInfo: Sendable, Equatable {
+public struct ModelInfo: WireObject {
     public var name: String
     /// The checkpoint class, e.g. "GPT2LMHeadModel", "GPT2ForSequenceClassification".
     public var architecture: String
@@ -31,6 +28,21 @@ public struct ModelInfo: Sendable, Equatable {
     /// Classifier labels in id order (config `id2label`); empty for a language-model head.
     public var labels: [String]
 
+    public static let wireDefaults = ModelInfo(name: "", architecture: "", tasks: [], nLayer: 0, nEmbd: 0, nHead: 0,
+                                               nPositions: 0, vocabSize: 0, dtype: "")
+    public static let wireFields: [WireField<Self>] = [
+        .required("name", \.name, .string),
+        .required("architecture", \.architecture, .string),
+        .defaulted("tasks", \.tasks, .stringOrStrings()),
+        .required("n_layer", \.nLayer, .int()),
+        .required("n_embd", \.nEmbd, .int()),
+        .required("n_head", \.nHead, .int()),
+        .required("n_positions", \.nPositions, .int()),
+        .required("vocab_size", \.vocabSize, .int()),
+        .required("dtype", \.dtype, .string),
+        .defaulted("labels", \.labels, .stringOrStrings()),
+    ]
+
     public init(
         name: String, architecture: String, tasks: [String], nLayer: Int, nEmbd: Int, nHead: Int,
         nPositions: Int, vocabSize: Int, dtype: String, labels: [String] = []
@@ -45,26 +57,5 @@ public struct ModelInfo: Sendable, Equatable {
         self.vocabSize = vocabSize
         self.dtype = dtype
         self.labels = labels
-    }
-
-    public init(from o: JSONObject) throws(WireError) {
-        let r = FieldReader(o)
-        name = try r.string("name")
-        architecture = try r.string("architecture")
-        tasks = try r.optionalStringOrStringArray("tasks") ?? []
-        nLayer = try r.int("n_layer")
-        nEmbd = try r.int("n_embd")
-        nHead = try r.int("n_head")
-        nPositions = try r.int("n_positions")
-        vocabSize = try r.int("vocab_size")
-        dtype = try r.string("dtype")
-        labels = try r.optionalStringOrStringArray("labels") ?? []
-    }
-
-    public func json() -> JSONObject {
-        ["name": .string(name), "architecture": .string(architecture), "tasks": tasks.json,
-         "n_layer": .int(Int64(nLayer)), "n_embd": .int(Int64(nEmbd)), "n_head": .int(Int64(nHead)),
-         "n_positions": .int(Int64(nPositions)), "vocab_size": .int(Int64(vocabSize)),
-         "dtype": .string(dtype), "labels": labels.json]
     }
 }

@@ -5,40 +5,32 @@ import GPT2JSON
 public struct QAResponse: WireResponse {
     public var answers: [QAAnswer]
 
+    public static let wireDefaults = QAResponse(answers: [])
+    public static let wireFields: [WireField<Self>] = [.required("answers", \.answers, .array(of: .object(QAAnswer.self)))]
+
     public init(answers: [QAAnswer]) { self.answers = answers }
-
-    public init(from body: JSONObject) throws(WireError) {
-        answers = try FieldReader(body).objects("answers") { (o) throws(WireError) in try QAAnswer(from: o) }
-    }
-
-    public func json() -> JSONObject { ["answers": .array(answers.map { .object($0.json()) })] }
 }
 
-public struct QAAnswer: Sendable, Equatable {
+public struct QAAnswer: WireObject {
     /// context[start..<end] (code points); "" for the impossible answer.
     public var answer: String
     public var score: Double?
     public var start: Int
     public var end: Int
 
+    public static let wireDefaults = QAAnswer(answer: "", score: nil, start: 0, end: 0)
+    /// Summed scores (merged answers) are doubles: written as doubles.
+    public static let wireFields: [WireField<Self>] = [
+        .required("answer", \.answer, .string),
+        .nullable("score", \.score, .number()),
+        .required("start", \.start, .int()),
+        .required("end", \.end, .int()),
+    ]
+
     public init(answer: String, score: Double?, start: Int, end: Int) {
         self.answer = answer
         self.score = score
         self.start = start
         self.end = end
-    }
-
-    public init(from o: JSONObject) throws(WireError) {
-        let r = FieldReader(o)
-        answer = try r.string("answer")
-        score = try r.optionalDouble("score")
-        start = try r.int("start")
-        end = try r.int("end")
-    }
-
-    public func json() -> JSONObject {
-        // Summed scores (merged answers) are doubles: written as doubles.
-        ["answer": .string(answer), "score": score.map(JSON.double) ?? .null,
-         "start": .int(Int64(start)), "end": .int(Int64(end))]
     }
 }

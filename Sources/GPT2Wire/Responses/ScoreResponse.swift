@@ -11,82 +11,35 @@ public struct ScoreResponse: WireResponse {
     /// When requested: per position, the top_logprobs most likely tokens, best first; null at position 0.
     public var topLogprobs: [[TokenLogprob]?]?
 
+    public static let wireDefaults = ScoreResponse(tokens: [], logprobs: [], perplexity: nil)
+    public static let wireFields: [WireField<Self>] = [
+        .required("tokens", \.tokens, .intArray()),
+        .required("logprobs", \.logprobs, .logprobs),
+        .nullable("perplexity", \.perplexity, .number()),
+        .optional("top_logprobs", \.topLogprobs, .array(of: .array(of: .object(TokenLogprob.self), expected: "an array or null").orNull)),
+    ]
+
     public init(tokens: [Int], logprobs: [Double?], perplexity: Double?, topLogprobs: [[TokenLogprob]?]? = nil) {
         self.tokens = tokens
         self.logprobs = logprobs
         self.perplexity = perplexity
         self.topLogprobs = topLogprobs
     }
-
-    public init(from body: JSONObject) throws(WireError) {
-        let r = FieldReader(body)
-        tokens = try r.intArray("tokens")
-        logprobs = try GenerateResponse.optionalDoubles(try r.array("logprobs"), "logprobs")
-        perplexity = try r.optionalDouble("perplexity")
-        if let rows = try r.optionalArray("top_logprobs") {
-            var out = [[TokenLogprob]?]()
-            for (i, row) in rows.enumerated() {
-                if row.isNull { out.append(nil); continue }
-                guard let items = row.arrayValue else {
-                    throw .invalidField("top_logprobs[\(i)]", expected: "an array or null", got: row)
-                }
-                var list = [TokenLogprob]()
-                for item in items {
-                    guard let o = item.objectValue else {
-                        throw .invalidField("top_logprobs[\(i)]", expected: "objects {token, logprob}", got: item)
-                    }
-                    list.append(try TokenLogprob(from: o))
-                }
-                out.append(list)
-            }
-            topLogprobs = out
-        } else {
-            topLogprobs = nil
-        }
-    }
-
-    public func json() -> JSONObject {
-        var o: JSONObject = [
-            "tokens": tokens.json,
-            "logprobs": .array(logprobs.map { $0.map(JSON.double) ?? .null }),
-            "perplexity": perplexity.map(JSON.double) ?? .null,
-        ]
-        o.set("top_logprobs", topLogprobs.map { rows in
-            .array(rows.map { row in row.map { .array($0.map { .object($0.json()) }) } ?? .null })
-        })
-        return o
-    }
 }
 
 /// A candidate token and its log-probability.
-public struct TokenLogprob: Sendable, Equatable {
+public struct TokenLogprob: WireObject {
     public var token: Int
     public var logprob: Double?
+
+    public static let wireDefaults = TokenLogprob(token: 0, logprob: nil)
+    public static let wireFields: [WireField<Self>] = [
+        .required("token", \.token, .int()),
+        .nullable("logprob", \.logprob, .number()),
+    ]
 
     public init(token: Int, logprob: Double?) {
         self.token = token
         self.logprob = logprob
-    }
-
-    public init(from o: JSONObject) throws(WireError) {
-        let r = FieldReader(o)
-        token = try r.int("token")
-        logprob = try r.optionalDouble("logprob")
-    }
-
-    public func json() -> JSONObject {
-        ["token": .int(Int64(token)), "logprob": logprob.map(JSON.double) ?? .null]
-    }
-}
-
-extension TokenLogprob {
-    /// Decodes an array of {token, logprob} objects; `key` names the field in errors.
-    static func list(_ a: [JSON], _ key: String) throws(WireError) -> [TokenLogprob] {
-        var out: [TokenLogprob] = []
-        for (i, e) in a.enumerated() {
-            guard let o = e.objectValue else { throw .invalidField("\(key)[\(i)]", expected: "an object", got: e) }
-            out.append(try TokenLogprob(from: o))
-        }
-        return out
     }
 }

@@ -15,6 +15,16 @@ public struct SessionInfo: WireResponse {
     /// Unix time, seconds, of the last request that used it (evictions pick the oldest).
     public var lastUsedAt: Double
 
+    public static let wireDefaults = SessionInfo(session: "", model: "", createdAt: 0, lastUsedAt: 0)
+    public static let wireFields: [WireField<Self>] = [
+        .required("session", \.session, .string),
+        .required("model", \.model, .string),
+        .required("n_tokens", \.nTokens, .int()),
+        .required("busy", \.busy, .bool),
+        .required("created_at", \.createdAt, .number()),
+        .required("last_used_at", \.lastUsedAt, .number()),
+    ]
+
     public init(session: String, model: String, nTokens: Int = 0, busy: Bool = false, createdAt: Double, lastUsedAt: Double) {
         self.session = session
         self.model = model
@@ -22,20 +32,5 @@ public struct SessionInfo: WireResponse {
         self.busy = busy
         self.createdAt = createdAt
         self.lastUsedAt = lastUsedAt
-    }
-
-    public init(from body: JSONObject) throws(WireError) {
-        let r = FieldReader(body)
-        session = try r.string("session")
-        model = try r.string("model")
-        nTokens = try r.int("n_tokens")
-        busy = try r.bool("busy")
-        createdAt = try r.double("created_at")
-        lastUsedAt = try r.double("last_used_at")
-    }
-
-    public func json() -> JSONObject {
-        ["session": .string(session), "model": .string(model), "n_tokens": .int(Int64(nTokens)),
-         "busy": .bool(busy), "created_at": .double(createdAt), "last_used_at": .double(lastUsedAt)]
     }
 }

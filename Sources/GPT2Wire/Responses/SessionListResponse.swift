@@ -5,11 +5,8 @@ import GPT2JSON
 public struct SessionListResponse: WireResponse {
     public var sessions: [SessionInfo]
 
+    public static let wireDefaults = SessionListResponse(sessions: [])
+    public static let wireFields: [WireField<Self>] = [.required("sessions", \.sessions, .array(of: .object(SessionInfo.self)))]
+
     public init(sessions: [SessionInfo]) { self.sessions = sessions }
-
-    public init(from body: JSONObject) throws(WireError) {
-        sessions = try FieldReader(body).objects("sessions") { (o) throws(WireError) in try SessionInfo(from: o) }
-    }
-
-    public func json() -> JSONObject { ["sessions": .array(sessions.map { .object($0.json()) })] }
 }

@@ -14,10 +14,73 @@ public struct StatsResponse: WireResponse {
     public var promptTokensTotal: Int
     public var completionTokensTotal: Int
     public var sessions: Int
+    /// What the engine counts (KV memory, preemptions, forward passes, batch rows); nil from a
+    /// daemon that does not report them.
+    public var engine: EngineCounters?
+
+    /// The engine's counters, flat in the result object (present when `forward_passes_total` is).
+    public struct EngineCounters: WireObject {
+        public var kvBytesInUse: Int
+        /// nil: no KV budget (JSON null).
+        public var kvBytesLimit: Int?
+        public var kvBlocksInUse: Int
+        /// Blocks of the first model's size that still fit the budget; nil: no budget (JSON null).
+        public var kvBlocksFree: Int?
+        public var preemptionsTotal: Int
+        public var forwardPassesTotal: Int
+        public var batchRowsTotal: Int
+        public var batchRowsLast: Int
+        /// batchRowsTotal / forwardPassesTotal (0 before the first pass).
+        public var batchRowsMean: Double
+
+        public init(kvBytesInUse: Int, kvBytesLimit: Int?, kvBlocksInUse: Int, kvBlocksFree: Int?, preemptionsTotal: Int,
+                    forwardPassesTotal: Int, batchRowsTotal: Int, batchRowsLast: Int, batchRowsMean: Double) {
+            self.kvBytesInUse = kvBytesInUse; self.kvBytesLimit = kvBytesLimit; self.kvBlocksInUse = kvBlocksInUse
+            self.kvBlocksFree = kvBlocksFree; self.preemptionsTotal = preemptionsTotal
+            self.forwardPassesTotal = forwardPassesTotal; self.batchRowsTotal = batchRowsTotal
+            self.batchRowsLast = batchRowsLast; self.batchRowsMean = batchRowsMean
+        }
+
+        public static let wireDefaults = EngineCounters(
+            kvBytesInUse: 0, kvBytesLimit: nil, kvBlocksInUse: 0, kvBlocksFree: nil, preemptionsTotal: 0,
+            forwardPassesTotal: 0, batchRowsTotal: 0, batchRowsLast: 0, batchRowsMean: 0)
+        public static let wireFields: [WireField<Self>] = [
+            .required("kv_bytes_in_use", \.kvBytesInUse, .int()),
+            .nullable("kv_bytes_limit", \.kvBytesLimit, .int()),
+            .required("kv_blocks_in_use", \.kvBlocksInUse, .int()),
+            .nullable("kv_blocks_free", \.kvBlocksFree, .int()),
+            .required("preemptions_total", \.preemptionsTotal, .int()),
+            .required("forward_passes_total", \.forwardPassesTotal, .int()),
+            .required("batch_rows_total", \.batchRowsTotal, .int()),
+            .required("batch_rows_last", \.batchRowsLast, .int()),
+            .required("batch_rows_mean", \.batchRowsMean, .number()),
+        ]
+    }
+
+    public static let wireDefaults = StatsResponse(
+        uptimeSeconds: 0, connections: 0, requestsActive: 0, queueDepth: 0, requestsTotal: 0, errorsTotal: 0,
+        promptTokensTotal: 0, completionTokensTotal: 0, sessions: 0)
+    public static let wireFields: [WireField<Self>] = [
+        .required("uptime_seconds", \.uptimeSeconds, .number()),
+        .required("connections", \.connections, .int()),
+        .required("requests_active", \.requestsActive, .int()),
+        .required("queue_depth", \.queueDepth, .int()),
+        .required("requests_total", \.requestsTotal, .int()),
+        .required("errors_total", \.errorsTotal, .int()),
+        .required("prompt_tokens_total", \.promptTokensTotal, .int()),
+        .required("completion_tokens_total", \.completionTokensTotal, .int()),
+        .required("sessions", \.sessions, .int()),
+        // The engine's counters, flat; a daemon that does not send them leaves `engine` nil.
+        .custom(read: { r, root throws(WireError) in
+            if r.has("forward_passes_total") { root.engine = try EngineCounters(from: r.object) }
+        }, write: { root, o in
+            if let e = root.engine { for (k, v) in e.json() { o[k] = v } }
+        }),
+    ]
 
     public init(
         uptimeSeconds: Double, connections: Int, requestsActive: Int, queueDepth: Int, requestsTotal: Int,
-        errorsTotal: Int, promptTokensTotal: Int, completionTokensTotal: Int, sessions: Int
+        errorsTotal: Int, promptTokensTotal: Int, completionTokensTotal: Int, sessions: Int, engine: EngineCounters? = nil
     ) {
         self.uptimeSeconds = uptimeSeconds
         self.connections = connections
@@ -28,26 +91,6 @@ public struct StatsResponse: WireResponse {
         self.promptTokensTotal = promptTokensTotal
         self.completionTokensTotal = completionTokensTotal
         self.sessions = sessions
-    }
-
-    public init(from body: JSONObject) throws(WireError) {
-        let r = FieldReader(body)
-        uptimeSeconds = try r.double("uptime_seconds")
-        connections = try r.int("connections")
-        requestsActive = try r.int("requests_active")
-        queueDepth = try r.int("queue_depth")
-        requestsTotal = try r.int("requests_total")
-        errorsTotal = try r.int("errors_total")
-        promptTokensTotal = try r.int("prompt_tokens_total")
-        completionTokensTotal = try r.int("completion_tokens_total")
-        sessions = try r.int("sessions")
-    }
-
-    public func json() -> JSONObject {
-        ["uptime_seconds": .double(uptimeSeconds), "connections": .int(Int64(connections)),
-         "requests_active": .int(Int64(requestsActive)), "queue_depth": .int(Int64(queueDepth)),
-         "requests_total": .int(Int64(requestsTotal)), "errors_total": .int(Int64(errorsTotal)),
-         "prompt_tokens_total": .int(Int64(promptTokensTotal)),
-         "completion_tokens_total": .int(Int64(completionTokensTotal)), "sessions": .int(Int64(sessions))]
+        self.engine = engine
     }
 }

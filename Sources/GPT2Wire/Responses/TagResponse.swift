@@ -6,18 +6,15 @@ import GPT2JSON
 public struct TagResponse: WireResponse {
     public var entities: [TagEntity]
 
+    public static let wireDefaults = TagResponse(entities: [])
+    public static let wireFields: [WireField<Self>] = [.required("entities", \.entities, .array(of: .object(TagEntity.self)))]
+
     public init(entities: [TagEntity]) { self.entities = entities }
-
-    public init(from body: JSONObject) throws(WireError) {
-        entities = try FieldReader(body).objects("entities") { (o) throws(WireError) in try TagEntity(from: o) }
-    }
-
-    public func json() -> JSONObject { ["entities": .array(entities.map { .object($0.json()) })] }
 }
 
 /// One entity. `index` is set for aggregation "none" only; then the label is written as `entity`,
 /// otherwise as `entity_group`.
-public struct TagEntity: Sendable, Equatable {
+public struct TagEntity: WireObject {
     public var label: String
     public var score: Double?
     /// Token position (aggregation "none"); nil for grouped entities.
@@ -27,6 +24,23 @@ public struct TagEntity: Sendable, Equatable {
     /// Code-point offsets into the text, half-open, including a leading space.
     public var start: Int
     public var end: Int
+
+    public static let wireDefaults = TagEntity(label: "", score: nil, index: nil, word: "", start: 0, end: 0)
+    /// The label is "entity" (then "index" is required) or "entity_group" (grouped; no index).
+    public static let wireFields: [WireField<Self>] = [
+        .custom(read: { r, e throws(WireError) in
+            if let label = try r.optional("entity", .string) {
+                (e.label, e.index) = (label, try r.required("index", .int()))
+            } else {
+                (e.label, e.index) = (try r.required("entity_group", .string), nil)
+            }
+        }, write: { e, o in o[e.isGrouped ? "entity_group" : "entity"] = .string(e.label) }),
+        .nullable("score", \.score, .taskScore),
+        .custom(read: { _, _ in }, write: { e, o in o.set("index", e.index.map { .int(Int64($0)) }) }),
+        .required("word", \.word, .string),
+        .required("start", \.start, .int()),
+        .required("end", \.end, .int()),
+    ]
 
     public init(label: String, score: Double?, index: Int?, word: String, start: Int, end: Int) {
         self.label = label
@@ -38,35 +52,4 @@ public struct TagEntity: Sendable, Equatable {
     }
 
     public var isGrouped: Bool { index == nil }
-
-    public init(from o: JSONObject) throws(WireError) {
-        let r = FieldReader(o)
-        if let e = try r.optionalString("entity") {
-            label = e
-            index = try r.int("index")
-        } else {
-            label = try r.string("entity_group")
-            index = nil
-        }
-        score = try r.optionalDouble("score")
-        word = try r.string("word")
-        start = try r.int("start")
-        end = try r.int("end")
-    }
-
-    public func json() -> JSONObject {
-        var o = JSONObject()
-        if let index {
-            o["entity"] = .string(label)
-            o["score"] = score.map(TaskNumbers.json) ?? .null
-            o["index"] = .int(Int64(index))
-        } else {
-            o["entity_group"] = .string(label)
-            o["score"] = score.map(TaskNumbers.json) ?? .null
-        }
-        o["word"] = .string(word)
-        o["start"] = .int(Int64(start))
-        o["end"] = .int(Int64(end))
-        return o
-    }
 }

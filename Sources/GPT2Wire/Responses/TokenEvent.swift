@@ -2,7 +2,7 @@
 
 import GPT2JSON
 
-public struct TokenEvent: Sendable, Equatable {
+public struct TokenEvent: WireObject {
     /// 0-based position among the generated tokens.
     public var index: Int
     public var token: Int
@@ -17,6 +17,16 @@ public struct TokenEvent: Sendable, Equatable {
     /// The most likely alternatives at this step, when the request set "top_logprobs".
     public var topLogprobs: [TokenLogprob]?
 
+    public static let wireDefaults = TokenEvent(index: 0, token: 0, text: "")
+    public static let wireFields: [WireField<Self>] = [
+        .required("index", \.index, .int()),
+        .required("token", \.token, .int()),
+        .required("text", \.text, .string),
+        .optional("logprob", \.logprob, .number()),
+        .optional("sequence", \.sequence, .int(0...Int.max)),
+        .optional("top_logprobs", \.topLogprobs, .array(of: .object(TokenLogprob.self))),
+    ]
+
     public init(index: Int, token: Int, text: String, logprob: Double? = nil, sequence: Int? = nil,
                 topLogprobs: [TokenLogprob]? = nil) {
         self.index = index
@@ -25,23 +35,5 @@ public struct TokenEvent: Sendable, Equatable {
         self.logprob = logprob
         self.sequence = sequence
         self.topLogprobs = topLogprobs
-    }
-
-    public init(from body: JSONObject) throws(WireError) {
-        let r = FieldReader(body)
-        index = try r.int("index")
-        token = try r.int("token")
-        text = try r.string("text")
-        logprob = try r.optionalDouble("logprob")
-        sequence = try r.optionalInt("sequence", range: 0...Int.max)
-        topLogprobs = try r.optionalArray("top_logprobs").map { a throws(WireError) in try TokenLogprob.list(a, "top_logprobs") }
-    }
-
-    public func json() -> JSONObject {
-        var o: JSONObject = ["index": .int(Int64(index)), "token": .int(Int64(token)), "text": .string(text)]
-        o.set("logprob", logprob.map { .double($0) })
-        o.set("sequence", sequence.map { .int(Int64($0)) })
-        o.set("top_logprobs", topLogprobs.map { .array($0.map { .object($0.json()) }) })
-        return o
     }
 }

@@ -8,26 +8,15 @@ public struct TokenizeResponse: WireResponse {
     /// offset_mapping; GPT-2 spans include the leading space).
     public var offsets: [TextSpan]
 
+    public static let wireDefaults = TokenizeResponse(tokens: [], offsets: [])
+    public static let wireFields: [WireField<Self>] = [
+        .required("tokens", \.tokens, .intArray()),
+        .required("offsets", \.offsets, .array(of: .span)),
+    ]
+
     public init(tokens: [Int], offsets: [TextSpan]) {
         self.tokens = tokens
         self.offsets = offsets
-    }
-
-    public init(from body: JSONObject) throws(WireError) {
-        let r = FieldReader(body)
-        tokens = try r.intArray("tokens")
-        var spans = [TextSpan]()
-        for (i, e) in try r.array("offsets").enumerated() {
-            guard let a = e.arrayValue, a.count == 2, let s = a[0].intValue, let t = a[1].intValue else {
-                throw .invalidField("offsets[\(i)]", expected: "[start, end]", got: e)
-            }
-            spans.append(TextSpan(start: Int(s), end: Int(t)))
-        }
-        offsets = spans
-    }
-
-    public func json() -> JSONObject {
-        ["tokens": tokens.json, "offsets": .array(offsets.map { [.int(Int64($0.start)), .int(Int64($0.end))] })]
     }
 }
 
@@ -38,5 +27,17 @@ public struct TextSpan: Sendable, Equatable {
     public init(start: Int, end: Int) {
         self.start = start
         self.end = end
+    }
+}
+
+extension WireCodec where Value == TextSpan {
+    /// [start, end].
+    static var span: WireCodec {
+        WireCodec(read: { v, f throws(WireError) in
+            guard let a = v.arrayValue, a.count == 2, let s = a[0].intValue, let t = a[1].intValue else {
+                throw .invalidField(f, expected: "[start, end]", got: v)
+            }
+            return TextSpan(start: Int(s), end: Int(t))
+        }, write: { .array([.int(Int64($0.start)), .int(Int64($0.end))]) })
     }
 }

@@ -1,0 +1,99 @@
+// DaemonSettings — the table of gpt2d's settings: every setting is declared here once, with its key,
+// value type and range, default, reload behaviour, `--help` placeholder and help line.
+//
+// What reads this table:
+//   * ConfigFile: which keys a config file may contain and how each value is checked;
+//   * DaemonCommandLine: the options `gpt2d` accepts (`kv_cache_mib` → `--kv-cache-mib`) and `--help`;
+//   * DaemonConfig: the initial value of each field (`= DaemonSettings.x.defaultValue`);
+//   * Daemon.reload: which changed settings need a restart;
+//   * ConfigDocsTests: systemd/gpt2d.conf.example documents exactly these keys, with these defaults.
+//
+// Adding a setting: one `SettingSpec` (or `SettingList`) below, its row in `all`, and the
+// `DaemonConfig` field it fills (initialised from the spec's default). Sizes are MiB, durations seconds.
+
+import GPT2Wire
+import Logging
+
+public enum DaemonSettings {
+    public static let socket = SettingSpec(
+        "socket", \DaemonConfig.socketPath, .absolutePath, default: "/run/gpt2d/gpt2d.sock", reload: .restart,
+        valueName: "path", help: "Unix socket to bind when not socket-activated.")
+
+    public static let models = SettingList(
+        "model", \DaemonConfig.models, .modelSpec, reload: .restart,
+        valueName: "name=dir", help: "A model to serve (repeatable; replaces the file's models).")
+
+    public static let threads = SettingSpec(
+        "threads", \DaemonConfig.threads, .integer(0...1024), default: 0, reload: .restart,
+        valueName: "n", help: "Compute threads (0 = all CPUs).")
+
+    public static let kvCacheMiB = SettingSpec(
+        "kv_cache_mib", \DaemonConfig.kvCacheMiB, .integer(0...(1 << 24)), default: 1024, reload: .restart,
+        valueName: "mib", help: "KV-cache budget for all models, MiB (0 = unlimited).")
+
+    public static let kvBlockTokens = SettingSpec(
+        "kv_block_tokens", \DaemonConfig.kvBlockTokens, .integer(1...4096), default: 32, reload: .restart,
+        valueName: "n", help: "Positions per KV-cache block.")
+
+    public static let maxBatchTokens = SettingSpec(
+        "max_batch_tokens", \DaemonConfig.maxBatchTokens, .integer(1...(1 << 20)), default: 512, reload: .restart,
+        valueName: "n", help: "Most new tokens in one forward pass.")
+
+    public static let sessionIdleTimeout = SettingSpec(
+        "session_idle_timeout_s", \DaemonConfig.sessionIdleTimeoutSeconds, .number(0...(365 * 86400)), default: 600,
+        reload: .restart, valueName: "seconds", help: "Close sessions idle this many seconds.")
+
+    public static let maxSessions = SettingSpec(
+        "max_sessions", \DaemonConfig.maxSessions, .integer(0...(1 << 20)), default: 64, reload: .restart,
+        valueName: "n", help: "Most open sessions (all users).")
+
+    public static let maxPending = SettingSpec(
+        "max_pending", \DaemonConfig.maxPending, .integer(1...(1 << 20)), default: 1024, reload: .restart,
+        valueName: "n", help: "Most queued or running requests before `overloaded`.")
+
+    public static let maxLineBytes = SettingSpec(
+        "max_line_bytes", \DaemonConfig.maxLineBytes, .integer(64...(1 << 30)),
+        default: ProtocolVersion.defaultMaxLineBytes, reload: .live,
+        valueName: "bytes", help: "Longest request line in bytes (new connections).")
+
+    public static let logLevel = SettingSpec(
+        "log_level", \DaemonConfig.logLevel, .choice(Logger.Level.self), default: .info, reload: .live,
+        valueName: "level", help: "Log level.")
+
+    public static let mlock = SettingSpec(
+        "mlock", \DaemonConfig.mlock, .boolean, default: false, reload: .restart,
+        valueName: "yes|no", help: "Lock model weights in memory (needs LimitMEMLOCK=).")
+
+    public static let drainTimeout = SettingSpec(
+        "drain_timeout_s", \DaemonConfig.drainTimeoutSeconds, .number(0...3600), default: 10, reload: .live,
+        valueName: "seconds", help: "On SIGTERM, seconds in-flight requests may still run.")
+
+    /// Every setting, in the order of `--help` and systemd/gpt2d.conf.example.
+    public static let all: [Setting] = [
+        socket.setting, models.setting, threads.setting, kvCacheMiB.setting, kvBlockTokens.setting,
+        maxBatchTokens.setting, sessionIdleTimeout.setting, maxSessions.setting, maxPending.setting,
+        maxLineBytes.setting, logLevel.setting, mlock.setting, drainTimeout.setting,
+    ]
+
+    /// The row for `key`, if there is one.
+    public static func setting(forKey key: String) -> Setting? { byKey[key] }
+
+    private static let byKey: [String: Setting] = Dictionary(uniqueKeysWithValues: all.map { ($0.key, $0) })
+
+    /// Keys of the settings a SIGHUP applies at once.
+    public static var liveKeys: [String] { all.filter { $0.reload == .live }.map(\.key) }
+
+    // MARK: reload
+
+    /// The keys whose value differs between `old` and `new` and that need a restart, in table order.
+    public static func restartNeeded(old: DaemonConfig, new: DaemonConfig) -> [String] {
+        all.filter { $0.reload == .restart && $0.differs(old, new) }.map(\.key)
+    }
+
+    /// `current` with every `live` setting taken from `new` (the others keep their current values).
+    public static func applyingLive(_ new: DaemonConfig, to current: DaemonConfig) -> DaemonConfig {
+        var result = current
+        for setting in all where setting.reload == .live { setting.copy(new, &result) }
+        return result
+    }
+}

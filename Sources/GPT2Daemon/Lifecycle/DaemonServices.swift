@@ -1,0 +1,42 @@
+// DaemonServices — the daemon's ServiceGroup: which services run, and in which order.
+//
+// ServiceGroup starts the services in list order and, on graceful shutdown, tells them in reverse
+// order, one at a time, waiting for each to return before telling the next. The list is therefore the
+// shutdown sequence read backwards:
+//
+//   1 WatchdogService           (told last)  WATCHDOG=1 keeps going until everything else has stopped
+//   2 UnixConnectionsService                 connections close once their answers are written (bounded)
+//   3 EngineService                          drain for up to drain_timeout_s, then stop the rest
+//   4 UnixListenerService                    health says shutting_down; the listening socket closes
+//   5 StatusService                          STOPPING=1 (periodic STATUS= until then)
+//   6 SignalService (gpt2d only, told first) SIGHUP reloads; SIGTERM/SIGINT start the shutdown
+//
+// A service that ends on its own while the daemon runs (an accept loop that failed, a shutdown signal)
+// shuts the whole group down gracefully, so the same sequence runs.
+
+import GPT2Systemd
+import Logging
+import ServiceLifecycle
+
+enum DaemonServices {
+    /// The group for a started daemon (engine running, socket bound).
+    static func group(
+        engine: Engine, server: UnixServer, state: ServerState, watchdog: Watchdog?,
+        notifier: any ServiceNotifier, statusLine: @escaping @Sendable () -> String,
+        drainTimeoutSeconds: @escaping @Sendable () -> Double, signals: SignalService?, logger: Logger
+    ) -> ServiceGroup {
+        var services: [any Service] = []
+        if let watchdog { services.append(WatchdogService(watchdog: watchdog)) }
+        services.append(UnixConnectionsService(server: server, state: state))
+        services.append(EngineService(engine: engine, drainTimeoutSeconds: drainTimeoutSeconds, logger: logger))
+        services.append(UnixListenerService(server: server, state: state))
+        services.append(StatusService(notifier: notifier, statusLine: statusLine, logger: logger))
+        if let signals { services.append(signals) }
+        let configurations = services.map {
+            ServiceGroupConfiguration.ServiceConfiguration(
+                service: $0, successTerminationBehavior: .gracefullyShutdownGroup,
+                failureTerminationBehavior: .gracefullyShutdownGroup)
+        }
+        return ServiceGroup(configuration: ServiceGroupConfiguration(services: configurations, logger: logger))
+    }
+}
