@@ -5,14 +5,25 @@
 # Usage: scripts/run.sh [MODEL_DIR] [PROMPT]
 #   MODEL_DIR  a GPT-2 checkpoint directory (config.json, model.safetensors or sharded + index,
 #              vocab.json + merges.txt or tokenizer.json), e.g. a download of openai-community/gpt2.
-#              Default: $GPT2_MODEL_DIR, else the committed random-weight fixture Tests/Fixtures/models/tiny-gpt2.
-#   PROMPT     default: $GPT2_PROMPT, else "Hello, I'm a language model".
+#              Default: $GPT2_MODEL_DIR, else the committed small trained model Tests/Fixtures/models/quality-gpt2
+#              (4 layers x 128, real GPT-2 vocabulary, trained on the King James Bible by
+#              scripts/train_quality_model.py: it writes readable, Bible-like English).
+#   PROMPT     default: $GPT2_PROMPT, else "Hello, I'm a language model" for a MODEL_DIR and
+#              "And it came to pass" for the default model (generated with repetition penalty 1.3 and
+#              no repeated 3-grams, greedy).
 # Environment: GPT2_MAX_NEW_TOKENS (default 40); GPT2D_BIN / GPT2CTL_BIN use prebuilt binaries (no build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 MODEL_DIR="${1:-${GPT2_MODEL_DIR:-}}"
 DEFAULT_PROMPT="Hello, I'm a language model"
+# Extra generation options: the small default model loops greedily ("and the LORD, and the LORD"),
+# so it gets transformers-style repetition_penalty 1.3 and no_repeat_ngram_size 3 (still greedy).
+GEN_OPTS=()
+if [ -z "$MODEL_DIR" ]; then
+    DEFAULT_PROMPT="And it came to pass"
+    GEN_OPTS=(--repetition-penalty 1.3 --no-repeat-ngram-size 3)
+fi
 PROMPT="${2:-${GPT2_PROMPT:-$DEFAULT_PROMPT}}"
 MAX_NEW_TOKENS="${GPT2_MAX_NEW_TOKENS:-40}"
 
@@ -51,11 +62,12 @@ if [ -n "$MODEL_DIR" ]; then
     [ -f "$MODEL_DIR/config.json" ] || die "$MODEL_DIR has no config.json (not a Hugging Face checkpoint directory)"
     say "model: $MODEL_DIR"
 else
-    MODEL_DIR="Tests/Fixtures/models/tiny-gpt2"
+    MODEL_DIR="Tests/Fixtures/models/quality-gpt2"
     cat <<'NOTE'
-==> model: Tests/Fixtures/models/tiny-gpt2 (no MODEL_DIR given)
-    NOTE: this is a tiny test checkpoint with the real GPT-2 vocabulary but RANDOM weights.
-    Its output is NOT real GPT-2 text. For real text download a checkpoint, e.g.
+==> model: Tests/Fixtures/models/quality-gpt2 (no MODEL_DIR given)
+    NOTE: a small GPT-2 (4 layers x 128 channels, 7 M parameters, real GPT-2 vocabulary) trained
+    in this repository on the King James Bible (scripts/train_quality_model.py): it writes
+    Bible-like English, not what OpenAI's GPT-2 writes. For real GPT-2 text download a checkpoint, e.g.
       huggingface-cli download openai-community/gpt2 config.json model.safetensors vocab.json merges.txt --local-dir ~/models/gpt2
     and run: scripts/run.sh ~/models/gpt2
 NOTE
@@ -98,8 +110,8 @@ done
 
 # 5. Generate.
 say "prompt: $PROMPT"
-say "generated ($MAX_NEW_TOKENS new tokens, greedy):"
-echo "$PROMPT" | "$GPT2CTL" generate --socket "$SOCKET" --model gpt2 --max-new-tokens "$MAX_NEW_TOKENS"
+say "generated ($MAX_NEW_TOKENS new tokens, greedy${GEN_OPTS[*]:+, ${GEN_OPTS[*]}}):"
+echo "$PROMPT" | "$GPT2CTL" generate --socket "$SOCKET" --model gpt2 --max-new-tokens "$MAX_NEW_TOKENS" ${GEN_OPTS[@]+"${GEN_OPTS[@]}"}
 
 # 6. Stop.
 say "stopping gpt2d"
