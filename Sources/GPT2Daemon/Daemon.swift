@@ -69,7 +69,8 @@ public final class Daemon: @unchecked Sendable {
             notifier.status("loading model \(spec.name) from \(spec.directory)")
             do {
                 models.append(try ServedModel.load(name: spec.name, directory: spec.directory, budget: budget,
-                                                   blockTokens: options.kvBlockTokens, options: config.loadOptions))
+                                                   blockTokens: options.kvBlockTokens, kvDType: config.kvDType,
+                                                   options: config.loadOptions(for: spec)))
             } catch {
                 throw ModelLoadError(model: spec, underlying: error)
             }

@@ -24,6 +24,8 @@ private func everythingChanged() -> DaemonConfig {
     c.maxLineBytes = 4096
     c.logLevel = .error
     c.mlock = true
+    c.weightType = .int8
+    c.kvDType = .float16
     c.drainTimeoutSeconds = 2
     return c
 }

@@ -14,19 +14,35 @@ import Logging
 public struct ModelSpec: Sendable, Equatable {
     public var name: String
     public var directory: String
-    public init(name: String, directory: String) {
+    /// The type this model's weights are served in; nil: the `weight_type` setting.
+    public var weightType: WeightType?
+    public init(name: String, directory: String, weightType: WeightType? = nil) {
         self.name = name
         self.directory = directory
+        self.weightType = weightType
     }
 
-    /// Parses `NAME=DIR` (name: no whitespace, no `=`; both non-empty).
+    /// Parses `NAME=DIR` or `NAME:TYPE=DIR` (name: no whitespace, no `=` or `:`; TYPE a WeightType
+    /// name or "checkpoint"; name and directory non-empty).
     public static func parse(_ text: String) -> ModelSpec? {
         guard let eq = text.firstIndex(of: "=") else { return nil }
-        let name = String(text[..<eq]).trimmingWhitespace()
+        var name = String(text[..<eq]).trimmingWhitespace()
         let dir = String(text[text.index(after: eq)...]).trimmingWhitespace()
+        var type: WeightType? = nil
+        if let colon = name.firstIndex(of: ":") {
+            let t = String(name[name.index(after: colon)...]).lowercased()
+            if t != "checkpoint" {
+                guard let parsed = WeightType(rawValue: t) else { return nil }
+                type = parsed
+            }
+            name = String(name[..<colon])
+        }
         guard !name.isEmpty, !dir.isEmpty, !name.contains(where: { $0 == " " || $0 == "\t" }) else { return nil }
-        return ModelSpec(name: name, directory: dir)
+        return ModelSpec(name: name, directory: dir, weightType: type)
     }
+
+    /// The `NAME[:TYPE]=DIR` text `parse` reads.
+    public var text: String { "\(name)\(weightType.map { ":\($0)" } ?? "")=\(directory)" }
 }
 
 /// The daemon's settings. Field names mirror the config keys (in parentheses); each field's initial
@@ -60,6 +76,11 @@ public struct DaemonConfig: Sendable, Equatable {
     public var logLevel: Logger.Level = DaemonSettings.logLevel.defaultValue
     /// (`mlock`) Lock model weights in memory (needs LimitMEMLOCK=).
     public var mlock: Bool = DaemonSettings.mlock.defaultValue
+    /// (`weight_type`) The type every model's weights are served in unless its `model` entry names one;
+    /// nil: each checkpoint's own.
+    public var weightType: WeightType? = DaemonSettings.weightType.defaultValue
+    /// (`kv_dtype`) The KV cache's element type.
+    public var kvDType: KVDType = DaemonSettings.kvDType.defaultValue
     /// (`drain_timeout_s`) On SIGTERM, how long in-flight requests may run before they are cancelled.
     public var drainTimeoutSeconds: Double = DaemonSettings.drainTimeout.defaultValue
 
@@ -80,6 +101,13 @@ public struct DaemonConfig: Sendable, Equatable {
 
     /// Weight loading options.
     public var loadOptions: LoadOptions { LoadOptions(preload: true, lockInMemory: mlock) }
+
+    /// How to load `spec`: its own weight type, else the `weight_type` setting (nil: the checkpoint's).
+    public func loadOptions(for spec: ModelSpec) -> LoadOptions {
+        var o = loadOptions
+        o.weightType = spec.weightType ?? weightType
+        return o
+    }
 }
 
 /// Settings given on the command line, as `key`/`value` pairs of the config file's keys

@@ -11,6 +11,7 @@
 // Adding a setting: one `SettingSpec` (or `SettingList`) below, its row in `all`, and the
 // `DaemonConfig` field it fills (initialised from the spec's default). Sizes are MiB, durations seconds.
 
+import GPT2Core
 import GPT2Wire
 import Logging
 
@@ -21,7 +22,7 @@ public enum DaemonSettings {
 
     public static let models = SettingList(
         "model", \DaemonConfig.models, .modelSpec, reload: .restart,
-        valueName: "name=dir", help: "A model to serve (repeatable; replaces the file's models).")
+        valueName: "name[:type]=dir", help: "A model to serve (repeatable; replaces the file's models); :type overrides weight_type.")
 
     public static let threads = SettingSpec(
         "threads", \DaemonConfig.threads, .integer(0...1024), default: 0, reload: .restart,
@@ -64,6 +65,15 @@ public enum DaemonSettings {
         "mlock", \DaemonConfig.mlock, .boolean, default: false, reload: .restart,
         valueName: "yes|no", help: "Lock model weights in memory (needs LimitMEMLOCK=).")
 
+    public static let weightType = SettingSpec(
+        "weight_type", \DaemonConfig.weightType, .optional(.choice(WeightType.self), absent: "checkpoint"), default: nil,
+        reload: .restart, valueName: "type",
+        help: "Type models' weights are served in (converted or quantized at load) unless a model names its own.")
+
+    public static let kvDType = SettingSpec(
+        "kv_dtype", \DaemonConfig.kvDType, .choice(KVDType.self), default: .float32, reload: .restart,
+        valueName: "type", help: "KV-cache element type (float16/bfloat16 halve KV memory per token).")
+
     public static let drainTimeout = SettingSpec(
         "drain_timeout_s", \DaemonConfig.drainTimeoutSeconds, .number(0...3600), default: 10, reload: .live,
         valueName: "seconds", help: "On SIGTERM, seconds in-flight requests may still run.")
@@ -72,7 +82,7 @@ public enum DaemonSettings {
     public static let all: [Setting] = [
         socket.setting, models.setting, threads.setting, kvCacheMiB.setting, kvBlockTokens.setting,
         maxBatchTokens.setting, sessionIdleTimeout.setting, maxSessions.setting, maxPending.setting,
-        maxLineBytes.setting, logLevel.setting, mlock.setting, drainTimeout.setting,
+        maxLineBytes.setting, logLevel.setting, mlock.setting, weightType.setting, kvDType.setting, drainTimeout.setting,
     ]
 
     /// The row for `key`, if there is one.

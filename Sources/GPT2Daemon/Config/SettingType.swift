@@ -5,6 +5,8 @@
 // through the same `parse` and `format`, so `kv_cache_mib = 1024` and `--kv-cache-mib 1024` accept the
 // same text and the documented default is `format(default)`.
 
+import GPT2Core
+
 
 /// A value that a setting refused: the message says what was expected (`expected an integer in 0...1024`).
 public struct SettingValueError: Error, Sendable, Equatable {
@@ -86,10 +88,12 @@ extension SettingType where Value == String {
 extension SettingType where Value == ModelSpec {
     /// `NAME=DIR` (see `ModelSpec.parse`).
     public static var modelSpec: Self {
-        Self(accepted: "NAME=DIR", parse: { v throws(SettingValueError) in
-            guard let spec = ModelSpec.parse(v) else { throw SettingValueError("expected NAME=DIR") }
+        Self(accepted: "NAME[:TYPE]=DIR", parse: { v throws(SettingValueError) in
+            guard let spec = ModelSpec.parse(v) else {
+                throw SettingValueError("expected NAME=DIR or NAME:TYPE=DIR (TYPE: checkpoint, \(WeightType.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
             return spec
-        }, format: { "\($0.name)=\($0.directory)" })
+        }, format: { $0.text })
     }
 }
 

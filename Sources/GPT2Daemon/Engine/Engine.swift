@@ -133,7 +133,7 @@ public final class Engine: @unchecked Sendable {
             promptTokensTotal: c.promptTokens, completionTokensTotal: c.completionTokens, cachedTokensTotal: c.cachedTokens,
             sessions: sessions.count, kvBytesInUse: used, kvBytesLimit: budget?.limitBytes,
             kvBlocksInUse: modelsByName.values.reduce(0) { $0 + $1.pool.blocksInUse }, kvBlocksFree: free,
-            forwardPasses: c.forwardPasses, preemptions: c.preemptions, batchRowsTotal: c.batchRows, batchRowsLast: c.lastBatchRows)
+            kvBytesPerToken: first?.bytesPerToken ?? 0, forwardPasses: c.forwardPasses, preemptions: c.preemptions, batchRowsTotal: c.batchRows, batchRowsLast: c.lastBatchRows)
     }
 
     // MARK: - Submission (any thread)

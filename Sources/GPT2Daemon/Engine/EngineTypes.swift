@@ -62,6 +62,8 @@ public struct EngineStats: Sendable {
     public var kvBlocksInUse: Int = 0
     /// Blocks of the first model's size that still fit the budget; nil without a budget.
     public var kvBlocksFree: Int? = nil
+    /// KV bytes per position of context of the first model's pool.
+    public var kvBytesPerToken: Int = 0
     public var forwardPasses: Int
     /// Running jobs whose KV cache was dropped to let older ones progress (recomputed later).
     public var preemptions: Int = 0

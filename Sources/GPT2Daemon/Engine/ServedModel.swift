@@ -23,7 +23,8 @@ public final class ServedModel: @unchecked Sendable {
         info = ModelInfo(
             name: name, architecture: c.architectures.first ?? "GPT2LMHeadModel", tasks: ServedModel.tasks(of: c, weights: model.weights),
             nLayer: c.nLayer, nEmbd: c.nEmbd, nHead: c.nHead, nPositions: c.nPositions, vocabSize: c.vocabSize,
-            dtype: ServedModel.dtypeName(model.weights.storedDType),
+            dtype: ServedModel.dtypeName(model.weights.storedDType), weightType: model.weights.weightType.rawValue,
+            kvDType: pool.dtype.rawValue,
             labels: ServedModel.labels(of: c, weights: model.weights))
     }
 
@@ -34,10 +35,10 @@ public final class ServedModel: @unchecked Sendable {
 
     /// Loads weights (mapped, preloaded) and the tokenizer from one checkpoint directory.
     public static func load(name: String, directory: String, budget: KVMemoryBudget, blockTokens: Int,
-                            options: LoadOptions = .init()) throws -> ServedModel {
+                            kvDType: KVDType = .float32, options: LoadOptions = .init()) throws -> ServedModel {
         let model = try GPT2Model.load(directory: directory, options: options)
         let tokenizer = try GPT2Tokenizer.load(directory: directory)
-        let pool = KVBlockPool(config: model.config, blockTokens: blockTokens, budget: budget)
+        let pool = KVBlockPool(config: model.config, blockTokens: blockTokens, budget: budget, dtype: kvDType)
         return ServedModel(name: name, model: model, tokenizer: tokenizer, pool: pool)
     }
 

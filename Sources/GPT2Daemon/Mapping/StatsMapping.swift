@@ -20,7 +20,7 @@ extension StatsResponse {
             sessions: e.sessions,
             engine: EngineCounters(
                 kvBytesInUse: e.kvBytesInUse, kvBytesLimit: e.kvBytesLimit, kvBlocksInUse: e.kvBlocksInUse,
-                kvBlocksFree: e.kvBlocksFree, preemptionsTotal: e.preemptions, forwardPassesTotal: e.forwardPasses,
+                kvBytesPerToken: e.kvBytesPerToken, kvBlocksFree: e.kvBlocksFree, preemptionsTotal: e.preemptions, forwardPassesTotal: e.forwardPasses,
                 batchRowsTotal: e.batchRowsTotal, batchRowsLast: e.batchRowsLast, batchRowsMean: e.batchRowsMean))
     }
 }

@@ -23,8 +23,13 @@ public struct ModelInfo: WireObject {
     public var nHead: Int
     public var nPositions: Int
     public var vocabSize: Int
-    /// Weight dtype as loaded: "float32", "float16", "bfloat16".
+    /// Element type the checkpoint stores: "float32", "float16", "bfloat16".
     public var dtype: String
+    /// The type the weight matrices are served in ("float32", "bfloat16", "float16", "int8", "nf4",
+    /// "q4"); nil from a daemon that does not say.
+    public var weightType: String?
+    /// The KV cache's element type ("float32", "float16", "bfloat16"); nil from a daemon that does not say.
+    public var kvDType: String?
     /// Classifier labels in id order (config `id2label`); empty for a language-model head.
     public var labels: [String]
 
@@ -40,12 +45,15 @@ public struct ModelInfo: WireObject {
         .required("n_positions", \.nPositions, .int()),
         .required("vocab_size", \.vocabSize, .int()),
         .required("dtype", \.dtype, .string),
+        .optional("weight_type", \.weightType, .string),
+        .optional("kv_dtype", \.kvDType, .string),
         .defaulted("labels", \.labels, .stringOrStrings()),
     ]
 
     public init(
         name: String, architecture: String, tasks: [String], nLayer: Int, nEmbd: Int, nHead: Int,
-        nPositions: Int, vocabSize: Int, dtype: String, labels: [String] = []
+        nPositions: Int, vocabSize: Int, dtype: String, weightType: String? = nil, kvDType: String? = nil,
+        labels: [String] = []
     ) {
         self.name = name
         self.architecture = architecture
@@ -56,6 +64,8 @@ public struct ModelInfo: WireObject {
         self.nPositions = nPositions
         self.vocabSize = vocabSize
         self.dtype = dtype
+        self.weightType = weightType
+        self.kvDType = kvDType
         self.labels = labels
     }
 }

@@ -24,6 +24,8 @@ public struct StatsResponse: WireResponse {
         /// nil: no KV budget (JSON null).
         public var kvBytesLimit: Int?
         public var kvBlocksInUse: Int
+        /// KV-cache bytes one position of context takes (the first model's pool; all layers, keys and values).
+        public var kvBytesPerToken: Int
         /// Blocks of the first model's size that still fit the budget; nil: no budget (JSON null).
         public var kvBlocksFree: Int?
         public var preemptionsTotal: Int
@@ -33,9 +35,11 @@ public struct StatsResponse: WireResponse {
         /// batchRowsTotal / forwardPassesTotal (0 before the first pass).
         public var batchRowsMean: Double
 
-        public init(kvBytesInUse: Int, kvBytesLimit: Int?, kvBlocksInUse: Int, kvBlocksFree: Int?, preemptionsTotal: Int,
+        public init(kvBytesInUse: Int, kvBytesLimit: Int?, kvBlocksInUse: Int, kvBytesPerToken: Int = 0,
+                    kvBlocksFree: Int?, preemptionsTotal: Int,
                     forwardPassesTotal: Int, batchRowsTotal: Int, batchRowsLast: Int, batchRowsMean: Double) {
             self.kvBytesInUse = kvBytesInUse; self.kvBytesLimit = kvBytesLimit; self.kvBlocksInUse = kvBlocksInUse
+            self.kvBytesPerToken = kvBytesPerToken
             self.kvBlocksFree = kvBlocksFree; self.preemptionsTotal = preemptionsTotal
             self.forwardPassesTotal = forwardPassesTotal; self.batchRowsTotal = batchRowsTotal
             self.batchRowsLast = batchRowsLast; self.batchRowsMean = batchRowsMean
@@ -48,6 +52,7 @@ public struct StatsResponse: WireResponse {
             .required("kv_bytes_in_use", \.kvBytesInUse, .int()),
             .nullable("kv_bytes_limit", \.kvBytesLimit, .int()),
             .required("kv_blocks_in_use", \.kvBlocksInUse, .int()),
+            .defaulted("kv_bytes_per_token", \.kvBytesPerToken, .int()),
             .nullable("kv_blocks_free", \.kvBlocksFree, .int()),
             .required("preemptions_total", \.preemptionsTotal, .int()),
             .required("forward_passes_total", \.forwardPassesTotal, .int()),
