@@ -239,6 +239,8 @@ struct GPT2Bench: ParsableCommand {
                 // For time and memory lower is better: the ratio is still gpt2d ÷ transformers.
                 line += [fmt(b), String(format: "%.2f×", a / b)]
             }
+            // Figures transformers does not report (KV bytes, RSS while serving, ...) get empty cells.
+            line += Array(repeating: "", count: header.count - line.count)
             table.append(line)
         }
         let widths = (0..<header.count).map { c in table.map { $0[c].count }.max()! }
