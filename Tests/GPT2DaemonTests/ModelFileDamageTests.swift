@@ -2,9 +2,11 @@
 // the copy's model.safetensors truncated in place (while a stream runs, and after) never kills the
 // daemon (it used to die of SIGBUS, status 135); requests on that model answer `model_unavailable`,
 // the other model keeps serving, and once the file is restored in place the model serves again.
-// Run with and without --mlock.
+// Run with and without --mlock. In process: a read that faulted (the damage flag alone, the file's size
+// and mtime as before) also makes the model unavailable, and SIGHUP's reload restores it exactly.
 
 import Foundation
+@testable import GPT2Daemon
 import GPT2JSON
 import GPT2Wire
 import Testing
@@ -108,5 +110,40 @@ import Glibc
         kill(p.pid, SIGTERM)
         #expect(try await p.wait() == 0)
         #expect(p.output.1.contains("model unavailable"))
+    }
+
+    @Test func aFaultedReadAloneMakesTheModelUnavailableAndSighupRestoresIt() async throws {
+        let dir = try copyOfTinyModel()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let weights = dir + "/model.safetensors"
+        let original = try Data(contentsOf: URL(fileURLWithPath: weights))
+        let h = try await DaemonHarness.start(DaemonHarness.config {
+            $0.models = [ModelSpec(name: "tiny", directory: TestPaths.tinyModel), ModelSpec(name: "copy", directory: dir)]
+        })
+        let c = try await h.connect()
+        guard case .success(let before) = try await generate(c, "copy", id: 1) else { Issue.record("copy does not serve"); return }
+
+        // Truncate, fault on a read past the new end (zero pages, damage flag), then put the same
+        // bytes and the same mtime back: only the flag tells.
+        var st = stat()
+        #expect(stat(weights, &st) == 0)
+        let mapping = try #require(h.daemon.engine.model(named: "copy")?.model.weights.mappedFiles.first)
+        #expect(truncate(weights, 4096) == 0)
+        #expect(mapping.bytes[mapping.size - 1] == 0)
+        #expect(mapping.isDamaged)
+        try overwriteInPlace(weights, with: original)
+        var times = [st.st_atim, st.st_mtim]
+        #expect(utimensat(AT_FDCWD, weights, &times, 0) == 0)
+        #expect(!mapping.fileChanged())
+
+        guard case .failure(let e) = try await generate(c, "copy", id: 2) else { Issue.record("a damaged model served"); return }
+        #expect(e.code == .modelUnavailable)
+        guard case .success = try await generate(c, "tiny", id: 3) else { Issue.record("the other model stopped"); return }
+
+        h.daemon.reload(h.daemon.config)   // what SIGHUP does
+        #expect(!mapping.isDamaged)
+        guard case .success(let after) = try await generate(c, "copy", id: 4) else { Issue.record("not restored"); return }
+        #expect(try GenerateResponse(from: after).tokens == GenerateResponse(from: before).tokens)
+        await h.stop()
     }
 }
