@@ -8,6 +8,7 @@
 //              apply the settings DaemonSettings marks `live` (log_level, max_line_bytes for new
 //              connections, drain_timeout_s). A changed `restart` setting (models, socket, engine limits)
 //              is not applied; a warning names it. A broken file is logged and the old settings stay.
+//              A model unavailable since its weight file changed in place is mapped again if whole.
 //              → READY=1.
 //   SIGTERM/   the group's graceful shutdown, service by service: STOPPING=1 → `health` says shutting_down
 //   SIGINT     and the listening socket closes (never shutdown(2) an activated one) → new engine work gets
@@ -174,6 +175,8 @@ public final class Daemon: @unchecked Sendable {
             return (needsRestart, current)
         }
         applyLiveSettings(applied)
+        // A model made unavailable by a weight file changed in place serves again if the file is whole.
+        engine.restoreUnavailableModels()
         if needsRestart.isEmpty {
             logger.info("configuration reloaded")
         } else {

@@ -15,6 +15,7 @@
 // checkpoint weights (with a warning).
 
 import Foundation
+import GPT2Bounds
 import GPT2JSON
 #if canImport(Glibc)
 import Glibc
@@ -58,6 +59,10 @@ public enum CheckpointLoader {
         let config = try GPT2Config.load(path: dir + "/config.json")
         let files = try openWeightFiles(directory: dir, options: options)
         let weights = try assemble(config: config, files: files, directory: dir, options: options, formats: formats)
+        // A file truncated or rewritten while it was read gives zeros (CFaultGuard), never SIGBUS.
+        if let bad = files.first(where: { $0.mapping.isDamaged || $0.mapping.fileChanged() }) {
+            throw CheckpointError.cannotOpen(path: bad.mapping.path, reason: "the file shrank or changed while it was loaded")
+        }
         return (config, weights)
     }
 
@@ -97,11 +102,12 @@ public enum CheckpointLoader {
         return shardNames.compactMap { files[$0] }
     }
 
-    /// Parses the index's weight_map (tensor → shard file name).
+    /// Parses the index's weight_map (tensor → shard file name); the index is a regular file of at
+    /// most `RegularFile.Caps.shardIndex` bytes.
     static func readIndex(path: String) throws -> [String: String] {
         let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw CheckpointError.cannotOpen(path: path, reason: error.localizedDescription)
+        do throws(RegularFileError) { data = Data(try RegularFile.read(path, limit: RegularFile.Caps.shardIndex)) } catch {
+            throw CheckpointError(error)
         }
         let json: JSON
         do { json = try CheckpointJSON.parse(data) } catch {

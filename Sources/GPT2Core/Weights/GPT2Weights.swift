@@ -114,6 +114,10 @@ extension GPT2Weights {
         return total
     }
 
+    /// The read-only file mappings the served weights view (watched for files changed in place:
+    /// `MappedFile.isDamaged`, `fileChanged`, `restoreIfWhole`).
+    public var mappedFiles: [MappedFile] { storage.compactMap { $0 as? MappedFile } }
+
     /// Total bytes of the mapped weight files kept.
     public var mappedByteCount: Int {
         storage.reduce(0) { $0 + (($1 as? MappedFile)?.size ?? 0) }

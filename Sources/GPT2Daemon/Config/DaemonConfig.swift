@@ -6,6 +6,7 @@
 // the command line keeps winning after a reload).
 
 import Foundation
+import GPT2Bounds
 import GPT2Core
 import GPT2Wire
 import Logging
@@ -158,9 +159,11 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
     /// `path:line` for a file entry, `--option` for the command line, or a path.
     public var location: String
     public var message: String
+    /// Both parts may quote user input (a line, a value, an option): each is clipped (UserText), so
+    /// the error stays a few hundred bytes whatever the input.
     public init(_ location: String, _ message: String) {
-        self.location = location
-        self.message = message
+        self.location = UserText.clip(location, limit: 256)
+        self.message = UserText.clip(message, limit: 1024)
     }
     public var description: String { "\(location): \(message)" }
 }
