@@ -66,11 +66,30 @@ struct GPT2Bench: ParsableCommand {
     @Option(name: .long, help: "Serve the weights as this type (float32, bfloat16, float16, int8, nf4, q4); default: the checkpoint's own.")
     var weightType: String?
 
+    @Flag(name: .long, help: "Print only the model pages' per-token latency table (batch 1, 2, 4 × prompt 128, 256, 512, 768; 16 decode steps).")
+    var latencyTable = false
+
     mutating func run() throws {
         if let weightType, WeightType(rawValue: weightType) == nil {
             throw ValidationError("--weight-type must be one of \(WeightType.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         ComputeThreads.configure(threads)
+        if latencyTable {
+            let m = try GPT2Model.load(directory: model, options: LoadOptions(weightType: weightType.flatMap(WeightType.init(rawValue:))))
+            var rng = UInt64(777)
+            let rows = try LatencyTable.measure(
+                runner: GPT2Runner(config: m.config, weights: m.weights), pool: KVBlockPool(config: m.config, dtype: kvDtype),
+                steps: 16, repeats: repeats) { n in
+                (0..<n).map { _ in
+                    rng = rng &* 6364136223846793005 &+ 1442695040888963407
+                    return Int32(truncatingIfNeeded: (rng >> 33) % UInt64(m.config.vocabSize))
+                }
+            }
+            var usage = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+            LatencyTable.print(rows, weightType: weightType ?? "checkpoint", peakRSSMiB: Double(usage.ru_maxrss) / 1024)
+            return
+        }
         let ours = try measure()
         var theirs: (figures: [String: Double], versions: String)? = nil
         if compare { theirs = try runTransformers() }
