@@ -29,6 +29,7 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CJSONC", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .systemLibrary(name: "CXXHash", pkgConfig: "libxxhash", providers: [.apt(["libxxhash-dev"])]),
 
         // MARK: Libraries
         /// Swift JSON value over json-c; the only importer of CJSONC, and the one JSON reader of the project.
@@ -37,8 +38,9 @@ let package = Package(
         .target(name: "GPT2Tokenizer", dependencies: ["GPT2JSON"]),
         /// Small-batch matrix kernels with x86 intrinsics (AVX-512 chosen at run time); no logic beyond the math.
         .target(name: "CKernels"),
-        /// Config, mmap'd safetensors weights, kernels, KV cache, batched forward. Only importer of CBLAS.
-        .target(name: "GPT2Core", dependencies: ["CBLAS", "CKernels", "GPT2JSON"]),
+        /// Config, mmap'd safetensors weights, kernels, KV cache, batched forward, the quantized-weight
+        /// cache. Only importer of CBLAS and of CXXHash (its digests).
+        .target(name: "GPT2Core", dependencies: ["CBLAS", "CKernels", "CXXHash", "GPT2JSON"]),
         /// Wire protocol v1: request/response types, error codes, line framing. Shared by daemon and clients.
         .target(name: "GPT2Wire", dependencies: ["GPT2JSON"]),
         /// sd_notify, socket activation, watchdog, journal logging. Only importer of CSystemd.
