@@ -29,6 +29,7 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CJSONC", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .systemLibrary(name: "CXXHash", pkgConfig: "libxxhash", providers: [.apt(["libxxhash-dev"])]),
 
         // MARK: Libraries
         /// Bounds on what the process takes from its users: regular-file reads with a size cap (no FIFO
@@ -43,8 +44,9 @@ let package = Package(
         .target(name: "GPT2Tokenizer", dependencies: ["GPT2JSON", "GPT2Bounds"]),
         /// Small-batch matrix kernels with x86 intrinsics (AVX-512 chosen at run time); no logic beyond the math.
         .target(name: "CKernels"),
-        /// Config, mmap'd safetensors weights, kernels, KV cache, batched forward. Only importer of CBLAS.
-        .target(name: "GPT2Core", dependencies: ["CBLAS", "CKernels", "CFaultGuard", "GPT2JSON", "GPT2Bounds"]),
+        /// Config, mmap'd safetensors weights, kernels, KV cache, batched forward, the quantized-weight
+        /// cache. Only importer of CBLAS and of CXXHash (its digests).
+        .target(name: "GPT2Core", dependencies: ["CBLAS", "CKernels", "CFaultGuard", "CXXHash", "GPT2JSON", "GPT2Bounds"]),
         /// Wire protocol v1: request/response types, error codes, line framing. Shared by daemon and clients.
         .target(name: "GPT2Wire", dependencies: ["GPT2JSON", "GPT2Bounds"]),
         /// sd_notify, socket activation, watchdog, journal logging. Only importer of CSystemd.

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # 1. System libraries (Debian packages) — installed only when missing.
 need=()
 # systemd provides systemd-analyze and systemd-socket-activate for the unit and activation tests.
-for pkg in libopenblas-dev libsystemd-dev libjson-c-dev pkg-config systemd python3; do
+for pkg in libopenblas-dev libsystemd-dev libjson-c-dev libxxhash-dev pkg-config systemd python3; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 # python3 may come from elsewhere (pyenv): only install Debian's when none is on PATH.

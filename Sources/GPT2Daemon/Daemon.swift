@@ -65,6 +65,7 @@ public final class Daemon: @unchecked Sendable {
         var models: [ServedModel] = []
         let extender = Self.startTimeoutExtender(notifier)
         defer { extender?.cancel() }
+        var cacheWarned = false
         for spec in config.models {
             let started = DispatchTime.now().uptimeNanoseconds
             notifier.status("loading model \(spec.name) from \(spec.directory)")
@@ -76,8 +77,18 @@ public final class Daemon: @unchecked Sendable {
                 throw ModelLoadError(model: spec, underlying: error)
             }
             let ms = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
-            logger.info("model loaded", metadata: ["model": "\(spec.name)", "directory": "\(spec.directory)",
-                                                   "ms": "\(Int(ms))"])
+            var metadata: Logger.Metadata = ["model": "\(spec.name)", "directory": "\(spec.directory)", "ms": "\(Int(ms))"]
+            if let cache = models.last?.model.weights.quantizedCache {
+                metadata["cache"] = "\(cache.outcome.rawValue)"
+                metadata["cache_file"] = "\(cache.path)"
+                if let rejected = cache.rejected { metadata["cache_rejected"] = "\(rejected)" }
+                if let error = cache.writeError, !cacheWarned {
+                    cacheWarned = true
+                    logger.warning("quantized-weight cache not writable: serving without caching",
+                                   metadata: ["cache_file": "\(cache.path)", "error": "\(error)"])
+                }
+            }
+            logger.info("model loaded", metadata: metadata)
         }
         self.engine = Engine(models: models, options: options)
         self.notifier = notifier

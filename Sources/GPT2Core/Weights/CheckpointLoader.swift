@@ -11,7 +11,8 @@
 // aligned F32 tensors are views into the read-only mappings and F16/BF16 matrices are HalfViews of
 // their stored values there — no F32 copy; vectors that are not aligned F32 go to a small F32 arena.
 // Another weight type converts every matrix once at load (16-bit narrowing or quantization) and
-// keeps no mapping it does not view. Unknown keys are ignored, as transformers ignores unused
+// keeps no mapping it does not view; with LoadOptions.cacheDirectory a quantized type maps its matrices
+// from the on-disk cache when valid (QuantCache/). Unknown keys are ignored, as transformers ignores unused
 // checkpoint weights (with a warning).
 
 import Foundation
@@ -30,9 +31,14 @@ public struct LoadOptions: Sendable {
     /// The type the weight matrices are served in; nil = the checkpoint's own type, computed exactly
     /// as stored. Any other type is produced at load from whatever the checkpoint stores.
     public var weightType: WeightType?
+    /// Folder of the on-disk cache of quantized matrices (int8 / nf4 / q4 only; QuantizedCacheFile):
+    /// the first load writes them there, later loads map them instead of quantizing. nil: no cache.
+    public var cacheDirectory: String?
 
-    public init(preload: Bool = true, lockInMemory: Bool = false, weightType: WeightType? = nil) {
+    public init(preload: Bool = true, lockInMemory: Bool = false, weightType: WeightType? = nil,
+                cacheDirectory: String? = nil) {
         self.preload = preload; self.lockInMemory = lockInMemory; self.weightType = weightType
+        self.cacheDirectory = cacheDirectory
     }
 }
 
@@ -269,9 +275,15 @@ public enum CheckpointLoader {
         }
 
         // 4. Materialise in the served type (one Tensor per plan entry; wte and a tied head share one).
+        //    A quantized type with a cache folder maps its matrices from the cache file when it is valid.
+        let cache = try openQuantizedCache(plan, configPath: dir + "/config.json", files: files, directory: dir,
+                                           options: options, formats: formats)
+        //    (Those matrices own the file's mapping; it was preloaded at open and mlock covers their bytes.)
         let (tensors, storage) = try materialize(plan, files: files, weightType: options.weightType,
-                                                 keepAllFiles: options.weightType == nil, formats: formats)
+                                                 keepAllFiles: options.weightType == nil, formats: formats,
+                                                 cached: cache?.matrices ?? [:])
         if options.weightType != nil { try finishLoading(storage, tensors, options) }
+        let cacheReport = cache.map { finishQuantizedCache($0, plan, tensors) }
 
         let layers = layerSlots.map { i in
             GPT2LayerWeights(ln1Weight: tensors[i[0]], ln1Bias: tensors[i[1]], attnQKVWeight: tensors[i[2]],
@@ -283,7 +295,8 @@ public enum CheckpointLoader {
         return GPT2Weights(wte: tensors[iWte], wpe: tensors[iWpe], layers: layers,
                            lnFWeight: tensors[iLnFW], lnFBias: tensors[iLnFB], lmHead: tensors[iLMHead],
                            heads: headSlots.mapValues { tensors[$0] }, storedDType: stored,
-                           weightType: options.weightType ?? .stored(dtype: stored), storage: storage)
+                           weightType: options.weightType ?? .stored(dtype: stored), storage: storage,
+                           quantizedCache: cacheReport)
     }
 
     /// After a converting load: preload / lock what the served weights keep (mappings they view,

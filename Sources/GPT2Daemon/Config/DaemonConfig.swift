@@ -80,6 +80,8 @@ public struct DaemonConfig: Sendable, Equatable {
     /// (`weight_type`) The type every model's weights are served in unless its `model` entry names one;
     /// nil: each checkpoint's own.
     public var weightType: WeightType? = DaemonSettings.weightType.defaultValue
+    /// (`cache_dir`) Where quantized weights are cached on disk (`cacheDirectory(environment:)`).
+    public var cacheDir: CacheDirectorySetting = DaemonSettings.cacheDir.defaultValue
     /// (`kv_dtype`) The KV cache's element type.
     public var kvDType: KVDType = DaemonSettings.kvDType.defaultValue
     /// (`drain_timeout_s`) On SIGTERM, how long in-flight requests may run before they are cancelled.
@@ -100,8 +102,11 @@ public struct DaemonConfig: Sendable, Equatable {
         return o
     }
 
-    /// Weight loading options.
-    public var loadOptions: LoadOptions { LoadOptions(preload: true, lockInMemory: mlock) }
+    /// Weight loading options (the cache folder resolved against this process's environment).
+    public var loadOptions: LoadOptions {
+        LoadOptions(preload: true, lockInMemory: mlock,
+                    cacheDirectory: cacheDir.directory(environment: ProcessInfo.processInfo.environment))
+    }
 
     /// How to load `spec`: its own weight type, else the `weight_type` setting (nil: the checkpoint's).
     public func loadOptions(for spec: ModelSpec) -> LoadOptions {
