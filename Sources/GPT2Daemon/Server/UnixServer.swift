@@ -102,8 +102,10 @@ final class UnixServer: Listener, @unchecked Sendable {
         }
     }
 
-    /// Stops accepting: closes our listening fd (close(2) only, never shutdown(2)); connections stay.
+    /// Stops accepting: `health` answers shutting_down from now on, and our listening fd is closed
+    /// (close(2) only, never shutdown(2)); connections stay.
     func stopAccepting() async {
+        state.beginDraining()
         try? await serverChannel.channel.close()
         if let ownedPath { unlink(ownedPath) }
     }
