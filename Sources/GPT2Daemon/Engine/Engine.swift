@@ -145,7 +145,7 @@ public final class Engine: @unchecked Sendable {
         guard let m = modelsByName[r.model] else {
             return fail(events, EngineError(.unknownModel, "no model named '\(r.model)'", field: "model"))
         }
-        do {
+        do throws(EngineError) {
             if r.numBeams > 1 {
                 return submit(Job(key: key, client: client, model: m, kind: .beam(BeamState(generation: try GenerationState(request: r, model: m, events: events)))))
             }
@@ -161,10 +161,8 @@ public final class Engine: @unchecked Sendable {
                 return submit(jobs, queued: [jobs[0]])
             }
             submit(Job(key: key, client: client, model: m, kind: .generate(try GenerationState(request: r, model: m, events: events))))
-        } catch let e as EngineError {
-            fail(events, e)
         } catch {
-            fail(events, EngineError(.internalError, "\(error)"))
+            fail(events, error)  // GenerationState's typed throws: always an EngineError
         }
     }
 

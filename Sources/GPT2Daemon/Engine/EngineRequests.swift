@@ -2,6 +2,8 @@
 // transformers' generate() arguments in Swift spelling; the ranges are checked by the engine
 // (SamplingParameters.validate, the vocabulary, n_positions), whatever transport the request came on.
 
+import GPT2Parameters
+
 /// The input of a generation or a scoring: text (tokenized by the engine, off its compute thread)
 /// or token ids.
 public enum Prompt: Sendable, Equatable {
@@ -12,7 +14,7 @@ public enum Prompt: Sendable, Equatable {
 /// One generation: a prompt, how to pick tokens, when to stop and what to report.
 public struct GenerationRequest: Sendable {
     /// New tokens when `maxNewTokens` is nil (capped to what fits in n_positions), as transformers.
-    public static let defaultMaxNewTokens = 20
+    public static let defaultMaxNewTokens = GenerationParameterRanges.defaultMaxNewTokens
 
     public enum EarlyStopping: Sendable, Equatable { case whenNFinished, heuristic, never }
     /// Which distribution reported log-probabilities come from.
