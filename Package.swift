@@ -44,11 +44,14 @@ let package = Package(
         .target(name: "GPT2Tokenizer", dependencies: ["GPT2JSON", "GPT2Bounds"]),
         /// Small-batch matrix kernels with x86 intrinsics (AVX-512 chosen at run time); no logic beyond the math.
         .target(name: "CKernels"),
+        /// The allowed values of every generation parameter, declared once: the core's validation and
+        /// the wire's decoder both read them. No dependencies (clients link it without the engine).
+        .target(name: "GPT2Parameters"),
         /// Config, mmap'd safetensors weights, kernels, KV cache, batched forward, the quantized-weight
         /// cache. Only importer of CBLAS and of CXXHash (its digests).
-        .target(name: "GPT2Core", dependencies: ["CBLAS", "CKernels", "CFaultGuard", "CXXHash", "GPT2JSON", "GPT2Bounds"]),
+        .target(name: "GPT2Core", dependencies: ["CBLAS", "CKernels", "CFaultGuard", "CXXHash", "GPT2JSON", "GPT2Bounds", "GPT2Parameters"]),
         /// Wire protocol v1: request/response types, error codes, line framing. Shared by daemon and clients.
-        .target(name: "GPT2Wire", dependencies: ["GPT2JSON", "GPT2Bounds"]),
+        .target(name: "GPT2Wire", dependencies: ["GPT2JSON", "GPT2Bounds", "GPT2Parameters"]),
         /// sd_notify, socket activation, watchdog, journal logging. Only importer of CSystemd.
         .target(name: "GPT2Systemd", dependencies: [
             "CSystemd", .product(name: "Logging", package: "swift-log"),
@@ -58,7 +61,7 @@ let package = Package(
         .target(name: "GPT2Tasks", dependencies: ["GPT2Core", "GPT2Tokenizer"]),
         /// The daemon as a library: engine (scheduler, sessions, generation), socket server, router, config.
         .target(name: "GPT2Daemon", dependencies: [
-            "GPT2Core", "GPT2Tokenizer", "GPT2Tasks", "GPT2Wire", "GPT2JSON", "GPT2Systemd", "GPT2Bounds",
+            "GPT2Core", "GPT2Tokenizer", "GPT2Tasks", "GPT2Wire", "GPT2JSON", "GPT2Systemd", "GPT2Bounds", "GPT2Parameters",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -89,12 +92,12 @@ let package = Package(
 
         // MARK: Tests
         .target(name: "GPT2TestSupport", dependencies: ["GPT2Core"], path: "Tests/GPT2TestSupport"),
-        .testTarget(name: "GPT2CoreTests", dependencies: ["GPT2Core", "GPT2TestSupport"]),
+        .testTarget(name: "GPT2CoreTests", dependencies: ["GPT2Core", "GPT2TestSupport", "GPT2Parameters"]),
         .testTarget(name: "GPT2TokenizerTests", dependencies: ["GPT2Tokenizer", "GPT2TestSupport"]),
         .testTarget(name: "CKernelsTests", dependencies: ["CKernels"]),
         .testTarget(name: "GPT2JSONTests", dependencies: ["GPT2JSON"]),
         .testTarget(name: "GPT2BoundsTests", dependencies: ["GPT2Bounds", "CFaultGuard"]),
-        .testTarget(name: "GPT2WireTests", dependencies: ["GPT2Wire"]),
+        .testTarget(name: "GPT2WireTests", dependencies: ["GPT2Wire", "GPT2Parameters"]),
         .testTarget(name: "GPT2SystemdTests", dependencies: ["GPT2Systemd"]),
         .testTarget(name: "GPT2DaemonTests", dependencies: [
             "GPT2Daemon", "GPT2TestSupport",

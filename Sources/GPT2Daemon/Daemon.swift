@@ -120,16 +120,17 @@ public final class Daemon: @unchecked Sendable {
     /// `start(listen:)` with the process's signal handling (gpt2d) as one more service.
     func start(listen target: ListenTarget, signals: SignalService?) async throws {
         engine.start()
-        let unixServer: UnixServer
+        // Every transport the daemon answers on; the JSON-lines Unix socket is the one there is today.
+        let listeners: [any Listener]
         do {
-            unixServer = try await UnixServer.bind(target, state: server)
+            listeners = [try await UnixServer.bind(target, state: server)]
         } catch {
             await engine.shutdown(drain: false)
             throw error
         }
         let watchdog = Watchdog(notifier: notifier, healthCheck: { [engine] in engine.isHealthy })
         let group = DaemonServices.group(
-            engine: engine, server: unixServer, state: server, watchdog: watchdog, notifier: notifier,
+            engine: engine, listeners: listeners, watchdog: watchdog, notifier: notifier,
             statusLine: { [engine, server] in Daemon.statusLine(engine: engine, server: server) },
             drainTimeoutSeconds: { [settings] in settings.current.drainTimeoutSeconds },
             signals: signals, logger: logger)
@@ -143,7 +144,7 @@ public final class Daemon: @unchecked Sendable {
         }
         running.withLock { $0 = (group, task) }
         logger.info("listening", metadata: ["socket": "\(describe(target))",
-                                            "models": "\(engine.modelInfos.map(\.name).joined(separator: ","))",
+                                            "models": "\(engine.models.map(\.name).joined(separator: ","))",
                                             "compute": "\(ComputeThreads.description)"])
         notifier.ready()
         notifier.status(statusLine())
@@ -164,7 +165,7 @@ public final class Daemon: @unchecked Sendable {
 
     static func statusLine(engine: Engine, server: ServerState) -> String {
         let s = engine.stats()
-        let names = engine.modelInfos.map(\.name).joined(separator: ", ")
+        let names = engine.models.map(\.name).joined(separator: ", ")
         return "serving \(names); sessions \(s.sessions); active \(s.requestsActive), queued \(s.queueDepth); "
             + "connections \(server.openConnections)"
     }

@@ -203,8 +203,15 @@ private func compare(_ got: [Float], _ want: [Float], _ label: String) {
             } catch { Issue.record("\(error)") }
         }
         #expect(throws: Never.self) { try SamplingParameters().validate() }
-        // Greedy ignores the warpers' values (OpenAI-style temperature 0), as transformers does.
-        #expect(throws: Never.self) { try SamplingParameters(doSample: false, temperature: 0, topK: -1, topP: 0).validate() }
+        // Greedy requests are held to the same ranges (GenerationParameterRanges, which the wire reads
+        // too): temperature 0 is not "greedy" here, it is refused, as PROTOCOL.md documents.
+        for (name, p) in [("temperature", SamplingParameters(doSample: false, temperature: 0)),
+                          ("top_k", SamplingParameters(doSample: false, topK: -1)),
+                          ("top_p", SamplingParameters(doSample: false, topP: 0))] {
+            do { try p.validate(); Issue.record("greedy \(name) accepted") } catch let e as SamplingParameterError {
+                #expect(e.parameter == name, "\(e)")
+            } catch { Issue.record("\(error)") }
+        }
         #expect(throws: Never.self) { try SamplingParameters(doSample: true, temperature: 0.7, topK: 0, topP: 1, minP: 1, typicalP: 1).validate() }
     }
 

@@ -22,7 +22,8 @@ func makeEngine(kvBytes: Int? = nil, blockTokens: Int = 8, maxBatchTokens: Int =
     return e
 }
 
-/// Collects a generation's events until its final line.
+/// Collects a generation's events until its final line, mapped to the wire's values as a listener
+/// maps them (Mapping/), so the tests below check what a client would see.
 final class EventLog: @unchecked Sendable {
     private let lock = NSLock()
     private var tokens: [TokenEvent] = []
@@ -32,12 +33,14 @@ final class EventLog: @unchecked Sendable {
 
     var streamed: [TokenEvent] { lock.lock(); defer { lock.unlock() }; return tokens }
 
-    func handle(_ e: GenerateEvent) {
+    func handle(_ e: EngineEvent) {
         lock.lock()
         switch e {
-        case .token(let t): tokens.append(t); lock.unlock(); onToken?(t); return
-        case .result(let r): final = .success(r)
-        case .error(let err): final = .failure(err)
+        case .token(let engineToken):
+            let t = TokenEvent(engineToken)
+            tokens.append(t); lock.unlock(); onToken?(t); return
+        case .result(let r): final = .success(GenerateResponse(r))
+        case .error(let err): final = .failure(WireError(err))
         }
         let c = continuation
         continuation = nil
@@ -59,13 +62,15 @@ let alice = ClientIdentity(uid: 1000, pid: 1, connection: 1)
 let bob = ClientIdentity(uid: 1001, pid: 2, connection: 2)
 
 func generate(_ e: Engine, _ r: GenerateRequest, id: Int64 = 1, client: ClientIdentity = alice, log: EventLog = EventLog()) async -> Result<GenerateResponse, WireError> {
-    e.generate(r, key: JobKey(connection: client.connection, id: .int(id)), client: client) { log.handle($0) }
+    e.generate(GenerationRequest(r), key: JobKey(connection: client.connection, id: .int(id)), client: client) { log.handle($0) }
     return await log.wait()
 }
 
 func score(_ e: Engine, _ r: ScoreRequest, client: ClientIdentity = alice) async -> Result<ScoreResponse, WireError> {
     await withCheckedContinuation { c in
-        e.score(r, key: JobKey(connection: client.connection, id: nil), client: client) { c.resume(returning: $0) }
+        e.score(ScoringRequest(r), key: JobKey(connection: client.connection, id: nil), client: client) {
+            c.resume(returning: $0.map(ScoreResponse.init).mapError(WireError.init))
+        }
     }
 }
 
@@ -125,18 +130,18 @@ private func golden() throws -> SafeTensorsFile {
 
     @Test func sessionContinuationEqualsOneRequest() async throws {
         let e = try makeEngine()
-        let s = try e.sessions.open(model: "tiny", owner: alice.uid)
-        let first = try await generate(e, GenerateRequest(model: "tiny", input: .text("The dog"), session: s.session, maxNewTokens: 6)).get()
+        let s = try e.sessions.open(model: "tiny", owner: alice.principal)
+        let first = try await generate(e, GenerateRequest(model: "tiny", input: .text("The dog"), session: s.id, maxNewTokens: 6)).get()
         let more = [11, 290, 262]  // ",", " and", " the"
-        let second = try await generate(e, GenerateRequest(model: "tiny", input: .tokens(more), session: s.session, maxNewTokens: 6)).get()
+        let second = try await generate(e, GenerateRequest(model: "tiny", input: .tokens(more), session: s.id, maxNewTokens: 6)).get()
         #expect(second.usage.cachedTokens > 0)
         #expect(second.usage.cachedTokens == 2 + 6 - 1)  // history minus the last token, whose K/V was never computed
         let whole = [464, 3290] + first.tokens + more
         let single = try await generate(e, GenerateRequest(model: "tiny", input: .tokens(whole), maxNewTokens: 6)).get()
         #expect(single.tokens == second.tokens)
-        #expect(try e.sessions.info(s.session, owner: alice.uid).nTokens == whole.count + 6)
+        #expect(try e.sessions.info(s.id, owner: alice.principal).tokenCount == whole.count + 6)
         // Scoring continues a session too: the first new token is conditioned on the history.
-        let sc = try await score(e, ScoreRequest(model: "tiny", input: .tokens([13]), session: s.session)).get()
+        let sc = try await score(e, ScoreRequest(model: "tiny", input: .tokens([13]), session: s.id)).get()
         let ref = try await score(e, ScoreRequest(model: "tiny", input: .tokens(whole + second.tokens + [13]))).get()
         #expect(sc.logprobs.count == 1 && abs(sc.logprobs[0]! - ref.logprobs.last!!) < 1e-5)
         await e.shutdown(drain: true)
@@ -146,12 +151,12 @@ private func golden() throws -> SafeTensorsFile {
         let probe = KVBlockPool(config: try GPT2Model.load(directory: Fixtures.model("tiny-gpt2")).config, blockTokens: 8)
         let e = try makeEngine(kvBytes: probe.bytesPerBlock * 5)  // 40 positions in all
         let ref = try makeEngine()
-        let s1 = try e.sessions.open(model: "tiny", owner: alice.uid), s2 = try e.sessions.open(model: "tiny", owner: alice.uid)
-        let r1 = try ref.sessions.open(model: "tiny", owner: alice.uid), r2 = try ref.sessions.open(model: "tiny", owner: alice.uid)
+        let s1 = try e.sessions.open(model: "tiny", owner: alice.principal), s2 = try e.sessions.open(model: "tiny", owner: alice.principal)
+        let r1 = try ref.sessions.open(model: "tiny", owner: alice.principal), r2 = try ref.sessions.open(model: "tiny", owner: alice.principal)
         for (i, text) in ["The dog", " ran away", " and then", " it came back"].enumerated() {
             for (a, b) in [(s1, r1), (s2, r2)] {
-                let x = try await generate(e, GenerateRequest(model: "tiny", input: .text(text), session: a.session, maxNewTokens: 4)).get()
-                let y = try await generate(ref, GenerateRequest(model: "tiny", input: .text(text), session: b.session, maxNewTokens: 4)).get()
+                let x = try await generate(e, GenerateRequest(model: "tiny", input: .text(text), session: a.id, maxNewTokens: 4)).get()
+                let y = try await generate(ref, GenerateRequest(model: "tiny", input: .text(text), session: b.id, maxNewTokens: 4)).get()
                 #expect(x.tokens == y.tokens, "turn \(i)")
             }
         }
@@ -261,10 +266,10 @@ private func golden() throws -> SafeTensorsFile {
         #expect(await code(GenerateRequest(model: "tiny", input: .tokens([Int](repeating: 1, count: 129)))) == .contextOverflow)
         #expect(await code(GenerateRequest(model: "tiny", input: .tokens([1, 2]), maxNewTokens: 127)) == .contextOverflow)
         #expect(await code(GenerateRequest(model: "tiny", input: .text("x"), session: "s-missing")) == .unknownSession)
-        let s = try e.sessions.open(model: "tiny", owner: alice.uid)
-        #expect(await code(GenerateRequest(model: "tiny", input: .text("x"), session: s.session), bob) == .sessionForbidden)
-        #expect(throws: WireError.self) { try e.sessions.close(s.session, owner: bob.uid) }
-        #expect(e.sessions.list(owner: bob.uid).isEmpty && e.sessions.list(owner: alice.uid).count == 1)
+        let s = try e.sessions.open(model: "tiny", owner: alice.principal)
+        #expect(await code(GenerateRequest(model: "tiny", input: .text("x"), session: s.id), bob) == .sessionForbidden)
+        #expect(throws: EngineError.self) { try e.sessions.close(s.id, owner: bob.principal) }
+        #expect(e.sessions.list(owner: bob.principal).isEmpty && e.sessions.list(owner: alice.principal).count == 1)
         // Default max_new_tokens is capped to the context that is left.
         let r = try await generate(e, GenerateRequest(model: "tiny", input: .tokens([Int](repeating: 464, count: 120)))).get()
         #expect(r.tokens.count == 8 && r.finishReason == .length)

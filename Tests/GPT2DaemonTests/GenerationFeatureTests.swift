@@ -158,7 +158,7 @@ private func request(_ prompt: PromptInput, max: Int = 12, _ tweak: (inout Gener
         #expect(zip(got[0], want[0]).allSatisfy { abs($0 - $1) < 1e-4 })
         #expect(zip(got[1], want[1].suffix(C)).allSatisfy { abs($0 - $1) < 1e-4 })
         #expect(zip(got[2], want[2]).allSatisfy { abs($0 - $1) < 1e-4 })
-        let bad: Result<[[Float]], WireError> = await withCheckedContinuation { c in
+        let bad: Result<[[Float]], EngineError> = await withCheckedContinuation { c in
             e.hiddenStates(model: "tiny", sequences: [HiddenSequence(tokens: [Int32](repeating: 1, count: 200), rows: .last)],
                            key: JobKey(connection: 1, id: nil), client: alice) { c.resume(returning: $0) }
         }
@@ -171,9 +171,9 @@ private func request(_ prompt: PromptInput, max: Int = 12, _ tweak: (inout Gener
     @Test func aSessionlessRequestReusesTheUsersIdleSessionCache() async throws {
         let e = try makeEngine()
         let fresh = try makeEngine()
-        let s = try e.sessions.open(model: "tiny", owner: alice.uid)
+        let s = try e.sessions.open(model: "tiny", owner: alice.principal)
         let prompt = Array((0..<30).map { 2000 + $0 * 11 })
-        let first = try await generate(e, GenerateRequest(model: "tiny", input: .tokens(prompt), session: s.session, maxNewTokens: 5)).get()
+        let first = try await generate(e, GenerateRequest(model: "tiny", input: .tokens(prompt), session: s.id, maxNewTokens: 5)).get()
         // A different request (no session) that starts with the session's history.
         let history = prompt + first.tokens
         let probe = history + [13, 198]
@@ -182,7 +182,7 @@ private func request(_ prompt: PromptInput, max: Int = 12, _ tweak: (inout Gener
         let ref = try await generate(fresh, GenerateRequest(model: "tiny", input: .tokens(probe), maxNewTokens: 6)).get()
         #expect(r.tokens == ref.tokens)
         // The session itself is untouched and still continues as before.
-        #expect(try e.sessions.info(s.session, owner: alice.uid).nTokens == history.count)
+        #expect(try e.sessions.info(s.id, owner: alice.principal).tokenCount == history.count)
         let other = try await generate(e, GenerateRequest(model: "tiny", input: .tokens(probe), maxNewTokens: 6), client: bob).get()
         #expect(other.usage.cachedTokens == 0)
         await e.shutdown(drain: true); await fresh.shutdown(drain: true)

@@ -14,7 +14,7 @@ import GPT2TestSupport
         let prompt = try g.int64s("greedy.prompt").map(Int.init)
         let expected = Array(try g.int64s("greedy.output").map(Int.init)[prompt.count...])
         let e = try makeEngine(kvBytes: 1 << 20, blockTokens: 16, maxBatchTokens: 512)
-        let sessions = try (0..<40).map { _ in try e.sessions.open(model: "tiny", owner: alice.uid).session }
+        let sessions = try (0..<40).map { _ in try e.sessions.open(model: "tiny", owner: alice.principal).id }
         let results = await withTaskGroup(of: (Int, Result<GenerateResponse, WireError>).self) { group in
             for (i, s) in sessions.enumerated() {
                 group.addTask {

@@ -12,8 +12,8 @@ import GPT2TestSupport
         let cfg = try GPT2Model.load(directory: Fixtures.model("tiny-gpt2")).config
         let block = KVBlockPool(config: cfg, blockTokens: 8).bytesPerBlock
         let e = try makeEngine(kvBytes: block * 40, blockTokens: 8, maxBatchTokens: 64)
-        let s = try e.sessions.open(model: "tiny", owner: alice.uid)
-        let r = try await generate(e, GenerateRequest(model: "tiny", input: .tokens(Array(1000..<1020)), session: s.session, maxNewTokens: 5)).get()
+        let s = try e.sessions.open(model: "tiny", owner: alice.principal)
+        let r = try await generate(e, GenerateRequest(model: "tiny", input: .tokens(Array(1000..<1020)), session: s.id, maxNewTokens: 5)).get()
         let st = e.stats()
         // 20 prompt rows in one pass, then one row per new token but the last (never fed back).
         #expect(st.forwardPasses == 5 && st.batchRowsTotal == 20 + 4)

@@ -3,6 +3,7 @@
 //   logit −= frequency · count
 // Applied right after the presence penalty (see TokenSampler). Without a prompt boundary
 // (`process(_:history:)`) the whole history counts as generated.
+import GPT2Parameters
 
 public struct FrequencyPenalty: LogitsProcessor {
     public let penalty: Float
@@ -14,7 +15,8 @@ public struct FrequencyPenalty: LogitsProcessor {
 
     /// OpenAI and vLLM accept [−2, 2].
     public static func validate(_ penalty: Float) throws {
-        guard penalty >= -2 && penalty <= 2 else { throw SamplingParameterError("frequency_penalty", "has to be in [-2, 2], but is \(penalty)") }
+        let r = GenerationParameterRanges.frequencyPenalty
+        guard r.contains(penalty) else { throw SamplingParameterError("frequency_penalty", "has to be \(r.expected), but is \(penalty)") }
     }
 
     public func process(_ logits: inout [Float], history: [Int32]) {

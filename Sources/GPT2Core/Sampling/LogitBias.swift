@@ -1,6 +1,7 @@
 // LogitBias — OpenAI / vLLM `logit_bias`: a per-token value added to the raw logits before every
 // other processor (transformers' nearest is SequenceBiasLogitsProcessor with single-token
 // sequences, which generate() applies first too). −100 effectively bans a token, +100 forces it.
+import GPT2Parameters
 
 public struct LogitBias: LogitsProcessor {
     public let bias: [Int32: Float]
@@ -14,7 +15,8 @@ public struct LogitBias: LogitsProcessor {
     public static func validate(_ bias: [Int32: Float]) throws {
         for (t, b) in bias {
             guard t >= 0 else { throw SamplingParameterError("logit_bias", "has a negative token id \(t)") }
-            guard b >= -100 && b <= 100 else { throw SamplingParameterError("logit_bias", "value for token \(t) has to be in [-100, 100], but is \(b)") }
+            let r = GenerationParameterRanges.logitBias
+            guard r.contains(b) else { throw SamplingParameterError("logit_bias", "value for token \(t) has to be \(r.expected), but is \(b)") }
         }
     }
 

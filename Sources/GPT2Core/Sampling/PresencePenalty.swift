@@ -3,6 +3,7 @@
 //   logit −= presence · (count > 0)
 // Applied right after the repetition penalty (see TokenSampler). Without a prompt boundary
 // (`process(_:history:)`) the whole history counts as generated.
+import GPT2Parameters
 
 public struct PresencePenalty: LogitsProcessor {
     public let penalty: Float
@@ -12,9 +13,10 @@ public struct PresencePenalty: LogitsProcessor {
         self.penalty = penalty
     }
 
-    /// OpenAI and vLLM accept [−2, 2].
+    /// OpenAI and vLLM accept [−2, 2] (GenerationParameterRanges.presencePenalty).
     public static func validate(_ penalty: Float) throws {
-        guard penalty >= -2 && penalty <= 2 else { throw SamplingParameterError("presence_penalty", "has to be in [-2, 2], but is \(penalty)") }
+        let r = GenerationParameterRanges.presencePenalty
+        guard r.contains(penalty) else { throw SamplingParameterError("presence_penalty", "has to be \(r.expected), but is \(penalty)") }
     }
 
     public func process(_ logits: inout [Float], history: [Int32]) {

@@ -15,6 +15,7 @@
 //   9. temperature  10. top_k  11. top_p  12. min_p  13. typical_p
 // then argmax (greedy, first index on ties) or a draw from softmax(processed logits).
 import Foundation
+import GPT2Parameters
 
 public struct SamplingParameters: Sendable, Equatable {
     public var doSample: Bool
@@ -62,33 +63,29 @@ public struct SamplingParameters: Sendable, Equatable {
         self.suppressTokens = suppressTokens; self.minP = minP; self.typicalP = typicalP; self.eosTokenIDs = eosTokenIDs
     }
 
-    /// Throws the first parameter outside its valid range (TokenSampler traps on those).
-    /// The sampling-only parameters (temperature, top_k, top_p, min_p, typical_p) are checked only
-    /// when `doSample` is set, since greedy search ignores them.
+    /// Throws the first parameter outside its valid range (TokenSampler traps on those). The ranges
+    /// are GPT2Parameters' `GenerationParameterRanges`, which the wire's decoder checks too, and they
+    /// hold on every request, greedy included: a greedy request with temperature 0 (or top_p 0) is
+    /// refused like a sampling one, as PROTOCOL.md says — 0 does not mean greedy here.
     @_optimize(speed)
     public func validate() throws {
-        try LogitBias.validate(logitBias)
-        guard repetitionPenalty > 0, repetitionPenalty.isFinite else {
-            throw SamplingParameterError("repetition_penalty", "has to be a strictly positive float, but is \(repetitionPenalty)")
+        typealias R = GenerationParameterRanges
+        func check(_ ok: Bool, _ name: String, _ expected: String, _ value: Any) throws {
+            guard ok else { throw SamplingParameterError(name, "has to be \(expected), but is \(value)") }
         }
+        try LogitBias.validate(logitBias)
+        try check(R.repetitionPenalty.contains(repetitionPenalty), "repetition_penalty", R.repetitionPenalty.expected, repetitionPenalty)
         try PresencePenalty.validate(presencePenalty)
         try FrequencyPenalty.validate(frequencyPenalty)
-        guard noRepeatNGramSize >= 0 else {
-            throw SamplingParameterError("no_repeat_ngram_size", "has to be a strictly positive integer, but is \(noRepeatNGramSize)")
-        }
+        try check(R.noRepeatNGramSize.contains(noRepeatNGramSize), "no_repeat_ngram_size", "an integer in \(R.noRepeatNGramSize)", noRepeatNGramSize)
         if !badWordsIDs.isEmpty { try BadWords.validate(badWordsIDs) }
-        try MinNewTokens.validate(minNewTokens)
+        try check(R.minNewTokens.contains(minNewTokens), "min_new_tokens", "an integer in \(R.minNewTokens)", minNewTokens)
         try SuppressTokens.validate(suppressTokens)
-        // The warpers only exist when sampling; like transformers (which only warns), greedy
-        // requests may carry any value in them (e.g. OpenAI's temperature 0).
-        guard doSample else { return }
-        guard temperature > 0, temperature.isFinite else {
-            throw SamplingParameterError("temperature", "has to be a strictly positive float, but is \(temperature)")
-        }
-        guard topK >= 0 else { throw SamplingParameterError("top_k", "has to be a strictly positive integer, but is \(topK)") }
-        guard topP > 0 && topP <= 1 else { throw SamplingParameterError("top_p", "has to be a float > 0 and <= 1, but is \(topP)") }
-        try MinP.validate(minP)
-        guard typicalP > 0 && typicalP <= 1 else { throw SamplingParameterError("typical_p", "has to be a float > 0 and <= 1, but is \(typicalP)") }
+        try check(R.temperature.contains(temperature), "temperature", R.temperature.expected, temperature)
+        try check(R.topK.contains(topK), "top_k", "an integer >= \(R.topK.lowerBound)", topK)
+        try check(R.topP.contains(topP), "top_p", R.topP.expected, topP)
+        try check(R.minP.contains(minP), "min_p", R.minP.expected, minP)
+        try check(R.typicalP.contains(typicalP), "typical_p", R.typicalP.expected, typicalP)
     }
 
     /// The processors in order (see the file header), those that are no-ops left out.

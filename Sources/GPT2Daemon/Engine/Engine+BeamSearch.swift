@@ -6,17 +6,16 @@
 // search is deterministic, so the result does not change).
 import Foundation
 import GPT2Core
-import GPT2Wire
 
 extension BeamState {
     /// Builds the search for `prompt` (after `fitNewTokens`); invalid_field num_beams when the
     /// parameters do not make a beam search.
-    func start(prompt: [Int32], vocabSize: Int) throws(WireError) {
-        let g = generation, a = g.request.advanced
+    func start(prompt: [Int32], vocabSize: Int) throws(EngineError) {
+        let g = generation, a = g.request
         let early: BeamSearchParameters.EarlyStopping
         switch a.earlyStopping {
-        case .true: early = .whenNFinished
-        case .false: early = .heuristic
+        case .whenNFinished: early = .whenNFinished
+        case .heuristic: early = .heuristic
         case .never: early = .never
         }
         let p = BeamSearchParameters(
@@ -26,7 +25,7 @@ extension BeamState {
         do {
             search = try BeamSearchState(prompt: prompt, parameters: p, vocabSize: vocabSize)
         } catch {
-            throw WireError(.invalidField, "\(error)", field: "num_beams")
+            throw EngineError(.invalidField, "\(error)", field: "num_beams")
         }
         parameters = p
         self.vocabSize = vocabSize
@@ -77,7 +76,7 @@ extension Engine {
             var next = BeamSearchState.reorder(from, sources: sources, keepSources: b.caches.isEmpty)
             while next == nil && evictSomething() { next = BeamSearchState.reorder(from, sources: sources, keepSources: b.caches.isEmpty) }
             guard let next else {
-                return finish(job, error: WireError(.overloaded, "the KV cache budget (kv_cache_mib) cannot hold \(sources.count) beams; retry later"))
+                return finish(job, error: EngineError(.overloaded, "the KV cache budget (kv_cache_mib) cannot hold \(sources.count) beams; retry later"))
             }
             b.caches = next
             job.pending = b.search!.runningTokens.map { $0.last! }
@@ -85,22 +84,22 @@ extension Engine {
     }
 
     /// The result of a finished beam search: every returned hypothesis as a sequence, the best first.
-    func beamResponse(_ job: Job, _ b: BeamState, end: Double) -> GenerateResponse {
-        let g = b.generation, a = g.request.advanced
-        let sequences = b.hypotheses.map { h -> GeneratedSequence in
+    func beamResponse(_ job: Job, _ b: BeamState, end: Double) -> GenerationResult {
+        let g = b.generation, a = g.request
+        let sequences = b.hypotheses.map { h -> SequenceOutput in
             let new = Array(h.generated)
-            var filter = StopTextFilter(stops: g.request.stop, includeStop: a.includeStopStrInOutput)
+            var filter = StopTextFilter(stops: g.request.stop, includeStop: a.includeStopInOutput)
             let body = h.endedWithEOS ? Array(new.dropLast()) : new
             let stopped = filter.append(job.model.tokenizer.decode(body.map(Int.init))).stopped
-            let reason: GenerateResponse.FinishReason = stopped ? .stop : (h.endedWithEOS ? .eos : .length)
-            return GeneratedSequence(text: filter.text, tokens: new.map(Int.init), finishReason: reason, score: Double(h.score))
+            let reason: FinishReason = stopped ? .stop : (h.endedWithEOS ? .eos : .length)
+            return SequenceOutput(text: filter.text, tokens: new.map(Int.init), finishReason: reason, logprobs: nil, score: Double(h.score))
         }
         let best = sequences.first
-        return GenerateResponse(
+        return GenerationResult(
             text: best?.text ?? "", tokens: best?.tokens ?? [], finishReason: best?.finishReason ?? .length,
             usage: .init(promptTokens: job.promptTokens, completionTokens: sequences.reduce(0) { $0 + $1.tokens.count }, cachedTokens: 0),
             timing: .init(queueMs: (job.startedAt - job.submittedAt) * 1000, promptMs: 0,
                           completionMs: (end - job.startedAt) * 1000, totalMs: (end - job.submittedAt) * 1000),
-            sequences: sequences)
+            logprobs: nil, topLogprobs: nil, sequences: sequences)
     }
 }

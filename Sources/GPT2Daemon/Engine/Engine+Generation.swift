@@ -2,7 +2,6 @@
 // next token, streaming it, stop conditions, forking the extra sequences of a group, and results.
 import Foundation
 import GPT2Core
-import GPT2Wire
 
 extension Engine {
     /// Consumes one step's forward results for a job (engine thread): one result, or one per
@@ -46,7 +45,7 @@ extension Engine {
             f.admission = leader.admission  // as old as its request: preemption ranks it with its leader
             f.startedAt = leader.startedAt
             guard let cache = copy else {
-                finish(f, error: WireError(.overloaded, "the KV cache budget (kv_cache_mib) cannot hold \(lg.followers.count + 1) sequences"))
+                finish(f, error: EngineError(.overloaded, "the KV cache budget (kv_cache_mib) cannot hold \(lg.followers.count + 1) sequences"))
                 return
             }
             f.cache = cache
@@ -61,14 +60,14 @@ extension Engine {
         }
     }
 
-    static func top(_ row: [Float], _ n: Int) -> [TokenLogprob] {
-        Logprobs.top(row, count: n).map { TokenLogprob(token: Int($0.token), logprob: $0.logprob.isFinite ? $0.logprob : nil) }
+    static func top(_ row: [Float], _ n: Int) -> [RankedToken] {
+        Logprobs.top(row, count: n).map { RankedToken(token: Int($0.token), logprob: $0.logprob.isFinite ? $0.logprob : nil) }
     }
 
     /// Samples the next token from raw logits, records it, streams it, and decides whether the
     /// sequence goes on.
     private func sampleAndEmit(_ job: Job, _ g: GenerationState, logits: [Float]) {
-        let a = g.request.advanced
+        let a = g.request
         let context = GenerationContext(history: job.context, promptLength: g.promptLength)
         // Log-probabilities cost two passes over the vocabulary: only when asked for.
         let sampled: SampledToken?
@@ -85,18 +84,18 @@ extension Engine {
         g.generated.append(token)
         job.context.append(token)
         var lp: Double? = nil
-        var tops: [TokenLogprob]? = nil
+        var tops: [RankedToken]? = nil
         if let sampled {
             let v = a.logprobsMode == .raw ? sampled.rawLogprob : sampled.processedLogprob
             lp = v.isFinite ? v : nil
             g.logprobs.append(lp)
             if a.topLogprobs > 0 {
                 let entries = a.logprobsMode == .raw ? sampled.topRaw : sampled.topProcessed
-                tops = entries.map { TokenLogprob(token: Int($0.token), logprob: $0.logprob.isFinite ? $0.logprob : nil) }
+                tops = entries.map { RankedToken(token: Int($0.token), logprob: $0.logprob.isFinite ? $0.logprob : nil) }
                 g.topLogprobs.append(tops!)
             }
         }
-        var reason: GenerateResponse.FinishReason? = nil
+        var reason: FinishReason? = nil
         var text = ""
         if g.stopIDs.contains(token) {
             reason = .eos
@@ -111,7 +110,7 @@ extension Engine {
             text += g.filter.finish()
         }
         if g.request.stream {
-            g.events(.token(TokenEvent(index: g.generated.count - 1, token: Int(token), text: text, logprob: lp, topLogprobs: tops)))
+            g.events(.token(GeneratedToken(index: g.generated.count - 1, token: Int(token), text: text, logprob: lp, topLogprobs: tops)))
         }
         if let reason {
             g.finishReason = reason
@@ -134,26 +133,26 @@ extension Engine {
             b.generation.events(.result(response))
         case .generate(let g):
             let first = g.generated.isEmpty ? end : g.firstTokenAt
-            let usage = GenerateResponse.Usage(promptTokens: job.promptTokens, completionTokens: g.generated.count, cachedTokens: job.cachedTokens)
-            let timing = GenerateResponse.Timing(
+            let usage = GenerationUsage(promptTokens: job.promptTokens, completionTokens: g.generated.count, cachedTokens: job.cachedTokens)
+            let timing = GenerationTiming(
                 queueMs: (job.startedAt - job.submittedAt) * 1000, promptMs: (first - job.startedAt) * 1000,
                 completionMs: (end - first) * 1000, totalMs: (end - job.submittedAt) * 1000)
-            let response = GenerateResponse(
+            let response = GenerationResult(
                 text: g.filter.text, tokens: g.generated.map(Int.init), finishReason: g.finishReason ?? .length,
                 usage: usage, timing: timing, logprobs: g.wantsLogprobs ? g.logprobs : nil,
-                topLogprobs: g.request.advanced.topLogprobs > 0 ? g.topLogprobs : nil)
+                topLogprobs: g.request.topLogprobs > 0 ? g.topLogprobs : nil, sequences: nil)
             retire(job, completion: g.generated.count)
             g.events(.result(response))
         case .score(let s):
             let scored = Array(job.context[s.scoreStart...]).map(Int.init)
             var lps: [Double?] = s.scoreStart == 0 ? [nil] : []
             lps += s.logprobs.map { $0 }
-            var tops: [[TokenLogprob]?]? = nil
+            var tops: [[RankedToken]?]? = nil
             if s.request.topLogprobs > 0 { tops = (s.scoreStart == 0 ? [nil] : []) + s.top.map { $0 } }
             let finite = lps.compactMap { $0 }.filter { $0.isFinite }
             let ppl: Double? = finite.isEmpty ? nil : Foundation.exp(-finite.reduce(0, +) / Double(finite.count))
             retire(job, completion: 0)
-            s.completion(.success(ScoreResponse(tokens: scored, logprobs: lps.map { $0.flatMap { $0.isFinite ? $0 : nil } },
+            s.completion(.success(ScoreResult(tokens: scored, logprobs: lps.map { $0.flatMap { $0.isFinite ? $0 : nil } },
                                                 perplexity: ppl.flatMap { $0.isFinite ? $0 : nil }, topLogprobs: tops)))
         }
     }

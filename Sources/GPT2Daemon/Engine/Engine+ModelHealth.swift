@@ -14,7 +14,6 @@
 // ends every live job on it with `model_unavailable` at the next reap, as a cancel would.
 
 import Foundation
-import GPT2Wire
 import Logging
 
 extension Engine {
@@ -41,7 +40,7 @@ extension Engine {
         } else if weightsChanged(m) {
             makeUnavailable(m)
         }
-        if let reason = m.health.unavailableReason { throw WireError(.modelUnavailable, reason) }
+        if let reason = m.health.unavailableReason { throw EngineError(.modelUnavailable, reason) }
     }
 
     /// SIGHUP: tries every unavailable model's files again now. Safe off the engine thread: no job
@@ -72,7 +71,7 @@ extension Engine {
         for job in active where job.model === m { job.cache?.reset() }
         cond.lock()
         for job in liveJobs.values where job.model === m && job.cancelReason == nil {
-            job.cancelReason = WireError(.modelUnavailable, reason)
+            job.cancelReason = EngineError(.modelUnavailable, reason)
         }
         cond.broadcast()
         cond.unlock()

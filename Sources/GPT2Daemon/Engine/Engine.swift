@@ -11,7 +11,6 @@
 import Foundation
 import GPT2Core
 import GPT2Tokenizer
-import GPT2Wire
 
 public final class Engine: @unchecked Sendable {
     public let options: EngineOptions
@@ -71,7 +70,8 @@ public final class Engine: @unchecked Sendable {
     static func monotonic() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
     public func model(named name: String) -> ServedModel? { modelsByName[name] }
-    public var modelInfos: [ModelInfo] { modelOrder.map { modelsByName[$0]!.info } }
+    /// The served models, in configuration order.
+    public var models: [ServedModel] { modelOrder.map { modelsByName[$0]! } }
 
     // MARK: - Lifecycle
 
@@ -105,7 +105,7 @@ public final class Engine: @unchecked Sendable {
         accepting = false
         if !drain {
             for job in liveJobs.values where job.cancelReason == nil {
-                job.cancelReason = WireError(.shuttingDown, "the daemon is shutting down")
+                job.cancelReason = EngineError(.shuttingDown, "the daemon is shutting down")
             }
         }
         stopRequested = true
@@ -138,20 +138,21 @@ public final class Engine: @unchecked Sendable {
 
     // MARK: - Submission (any thread)
 
-    public func generate(_ r: GenerateRequest, key: JobKey, client: ClientIdentity,
-                         events: @escaping @Sendable (GenerateEvent) -> Void) {
+    /// Starts a generation; `events` receives its tokens (when streaming) and then one result or
+    /// error, from the compute thread (or the caller's, for an error found at once).
+    public func generate(_ r: GenerationRequest, key: JobKey, client: ClientIdentity,
+                         events: @escaping @Sendable (EngineEvent) -> Void) {
         guard let m = modelsByName[r.model] else {
-            return fail(events, WireError(.unknownModel, "no model named '\(r.model)'", field: "model"))
+            return fail(events, EngineError(.unknownModel, "no model named '\(r.model)'", field: "model"))
         }
-        let a = r.advanced
-        do {
-            if a.numBeams > 1 {
+        do throws(EngineError) {
+            if r.numBeams > 1 {
                 return submit(Job(key: key, client: client, model: m, kind: .beam(BeamState(generation: try GenerationState(request: r, model: m, events: events)))))
             }
-            if a.numReturnSequences > 1 {
-                let group = SequenceGroup(count: a.numReturnSequences, baseSeed: r.seed ?? UInt64.random(in: 0...UInt64.max), events: events)
+            if r.numReturnSequences > 1 {
+                let group = SequenceGroup(count: r.numReturnSequences, baseSeed: r.seed ?? UInt64.random(in: 0...UInt64.max), events: events)
                 var jobs: [Job] = []
-                for i in 0..<a.numReturnSequences {
+                for i in 0..<r.numReturnSequences {
                     let state = try GenerationState(request: r, model: m, index: i, group: group, events: group.memberEvents(i))
                     jobs.append(Job(key: key, client: client, model: m, kind: .generate(state), role: i == 0 ? .request : .member))
                 }
@@ -160,18 +161,18 @@ public final class Engine: @unchecked Sendable {
                 return submit(jobs, queued: [jobs[0]])
             }
             submit(Job(key: key, client: client, model: m, kind: .generate(try GenerationState(request: r, model: m, events: events))))
-        } catch let e as WireError {
-            fail(events, e)
         } catch {
-            fail(events, WireError(.internalError, "\(error)"))
+            fail(events, error)  // GenerationState's typed throws: always an EngineError
         }
     }
 
-    public func score(_ r: ScoreRequest, key: JobKey, client: ClientIdentity,
-                      completion: @escaping @Sendable (Result<ScoreResponse, WireError>) -> Void) {
+    /// Starts a scoring; `completion` runs once, on the compute thread (or the caller's, for an
+    /// error found at once).
+    public func score(_ r: ScoringRequest, key: JobKey, client: ClientIdentity,
+                      completion: @escaping @Sendable (Result<ScoreResult, EngineError>) -> Void) {
         guard let m = modelsByName[r.model] else {
             countError()
-            return completion(.failure(WireError(.unknownModel, "no model named '\(r.model)'", field: "model")))
+            return completion(.failure(EngineError(.unknownModel, "no model named '\(r.model)'", field: "model")))
         }
         submit(Job(key: key, client: client, model: m, kind: .score(ScoreState(request: r, completion: completion))))
     }
@@ -180,7 +181,7 @@ public final class Engine: @unchecked Sendable {
     public func cancel(_ key: JobKey) -> Bool {
         cond.lock(); defer { cond.unlock() }
         guard let job = jobsByKey[key], job.cancelReason == nil else { return false }
-        job.cancelReason = WireError(.cancelled, "cancelled by request")
+        job.cancelReason = EngineError(.cancelled, "cancelled by request")
         cond.broadcast()
         return true
     }
@@ -188,12 +189,12 @@ public final class Engine: @unchecked Sendable {
     public func cancelAll(connection: UInt64) {
         cond.lock(); defer { cond.unlock() }
         for job in liveJobs.values where job.client.connection == connection && job.cancelReason == nil {
-            job.cancelReason = WireError(.cancelled, "the client disconnected")
+            job.cancelReason = EngineError(.cancelled, "the client disconnected")
         }
         cond.broadcast()
     }
 
-    private func fail(_ events: @Sendable (GenerateEvent) -> Void, _ e: WireError) {
+    private func fail(_ events: @Sendable (EngineEvent) -> Void, _ e: EngineError) {
         countError()
         events(.error(e))
     }
@@ -207,12 +208,12 @@ public final class Engine: @unchecked Sendable {
         let lead = jobs[0]
         cond.lock()
         if !accepting || counters.activeJobs >= options.maxPendingJobs {
-            let e = !accepting ? WireError(.shuttingDown, "the daemon is shutting down")
-                : WireError(.overloaded, "too many requests in flight (\(options.maxPendingJobs)); retry later")
+            let e = !accepting ? EngineError(.shuttingDown, "the daemon is shutting down")
+                : EngineError(.overloaded, "too many requests in flight (\(options.maxPendingJobs)); retry later")
             cond.unlock()
             return finish(lead, error: e, counted: false)
         }
-        if lead.key.id != nil { jobsByKey[lead.key] = lead }
+        if lead.key.tag != nil { jobsByKey[lead.key] = lead }
         for j in jobs { liveJobs[ObjectIdentifier(j)] = j }
         counters.activeJobs += 1
         let (ready, text) = (queued.filter { $0.textInput == nil }, queued.filter { $0.textInput != nil })
@@ -286,10 +287,10 @@ public final class Engine: @unchecked Sendable {
             try setUp(job)
             active.append(job)
             if job.pending.isEmpty { complete(job) }  // e.g. max_new_tokens 0
-        } catch let e as WireError {
+        } catch let e as EngineError {
             finish(job, error: e)
         } catch {
-            finish(job, error: WireError(.internalError, "\(error)"))
+            finish(job, error: EngineError(.internalError, "\(error)"))
         }
     }
 
@@ -299,11 +300,11 @@ public final class Engine: @unchecked Sendable {
         // Beam search starts from its prompt alone (or its session's cache), as it always has.
         var usePrefixCache = true
         let m = job.model, cfg = m.model.config
-        let input: PromptInput, sessionID: String?
+        let input: Prompt, sessionID: String?
         switch job.kind {
-        case .generate(let g): input = g.request.input; sessionID = g.request.session
-        case .beam(let b): input = b.generation.request.input; sessionID = b.generation.request.session; usePrefixCache = false
-        case .score(let s): input = s.request.input; sessionID = s.request.session
+        case .generate(let g): input = g.request.prompt; sessionID = g.request.session
+        case .beam(let b): input = b.generation.request.prompt; sessionID = b.generation.request.session; usePrefixCache = false
+        case .score(let s): input = s.request.prompt; sessionID = s.request.session
         case .hidden(let h): input = .tokens(h.sequence.tokens.map(Int.init)); sessionID = nil
         }
         let newTokens: [Int32]
@@ -312,14 +313,14 @@ public final class Engine: @unchecked Sendable {
             newTokens = job.textTokens  // tokenized on prepareQueue before submission reached this thread
         case .tokens(let ids):
             if let bad = ids.firstIndex(where: { $0 < 0 || $0 >= cfg.vocabSize }) {
-                throw WireError(.invalidField, "tokens[\(bad)] = \(ids[bad]) is outside the vocabulary (0..<\(cfg.vocabSize))", field: "tokens")
+                throw EngineError(.invalidField, "tokens[\(bad)] = \(ids[bad]) is outside the vocabulary (0..<\(cfg.vocabSize))", field: "tokens")
             }
             newTokens = ids.map { Int32($0) }
         }
 
         var history: [Int32] = []
         if let id = sessionID {
-            let s = try sessions.acquire(id, owner: job.client.uid, model: m.name)
+            let s = try sessions.acquire(id, owner: job.client.principal, model: m.name)
             job.session = s
             history = s.tokens
             job.cache = s.cache ?? KVCache(pool: m.pool)
@@ -328,10 +329,10 @@ public final class Engine: @unchecked Sendable {
         if job.context.isEmpty {
             let field: String
             if case .tokens = input { field = "tokens" } else { field = job.isScore ? "text" : "prompt" }
-            throw WireError(.invalidField, "the prompt is empty", field: field)
+            throw EngineError(.invalidField, "the prompt is empty", field: field)
         }
         if job.context.count > cfg.nPositions {
-            throw WireError(.contextOverflow, "\(job.context.count) tokens exceed the model's context of \(cfg.nPositions) (n_positions); GPT-2's learned positions cannot be shifted")
+            throw EngineError(.contextOverflow, "\(job.context.count) tokens exceed the model's context of \(cfg.nPositions) (n_positions); GPT-2's learned positions cannot be shifted")
         }
         // The first position whose row must be computed: the last token's for generation (its
         // logits pick the first new token), the one before the first scored token for scoring.
@@ -354,8 +355,8 @@ public final class Engine: @unchecked Sendable {
             // or one of the user's idle sessions' (forked; the source stays as it is).
             var source: (cache: KVCache, length: Int)? = nil
             if usePrefixCache {
-                let recent = prefixCache.best(owner: job.client.uid, model: m.name, tokens: job.context, limit: firstNeeded)
-                let session = sessions.bestIdlePrefix(owner: job.client.uid, model: m.name, tokens: job.context, limit: firstNeeded)
+                let recent = prefixCache.best(owner: job.client.principal, model: m.name, tokens: job.context, limit: firstNeeded)
+                let session = sessions.bestIdlePrefix(owner: job.client.principal, model: m.name, tokens: job.context, limit: firstNeeded)
                 source = (session?.length ?? 0) > (recent?.length ?? 0) ? session : recent
                 if let s = source, s.length < prefixCache.minimumReuse { source = nil }
             }
@@ -479,14 +480,14 @@ public final class Engine: @unchecked Sendable {
                     batch.remove(at: s)
                 case .refuse:
                     batch.remove(at: s)
-                    finish(needy, error: WireError(.overloaded, "the KV cache budget (kv_cache_mib) is too small for this request"))
+                    finish(needy, error: EngineError(.overloaded, "the KV cache budget (kv_cache_mib) is too small for this request"))
                 }
             } catch let e as ForwardError {
                 // Validated at admission; reaching here is a bug. Fail the batch, keep serving.
-                for item in batch { finish(item.job, error: WireError(.internalError, e.description)) }
+                for item in batch { finish(item.job, error: EngineError(.internalError, e.description)) }
                 return
             } catch {
-                for item in batch { finish(item.job, error: WireError(.internalError, "\(error)")) }
+                for item in batch { finish(item.job, error: EngineError(.internalError, "\(error)")) }
                 return
             }
         }
@@ -495,7 +496,7 @@ public final class Engine: @unchecked Sendable {
     // MARK: - Endings
 
     /// Ends a job with an error (any thread before admission; the engine thread after).
-    func finish(_ job: Job, error: WireError, counted: Bool = true) {
+    func finish(_ job: Job, error: EngineError, counted: Bool = true) {
         if case .generate(let g) = job.kind {
             // A group answers once; its other members stop at their next step.
             if let group = g.group {
@@ -527,12 +528,10 @@ public final class Engine: @unchecked Sendable {
         job.phase = .ended
         if let s = job.session {
             // The session keeps everything the client has seen; the cache keeps what was computed.
-            s.tokens = job.context
-            s.cache = job.cache
-            sessions.release(s)
+            sessions.release(s, tokens: job.context, cache: job.cache)
             job.session = nil
         } else if wasRunning && !job.isBeam, let cache = job.cache, cache.count > 0 {
-            prefixCache.store(owner: job.client.uid, model: job.model.name, tokens: Array(job.context[..<cache.count]), cache: cache)
+            prefixCache.store(owner: job.client.principal, model: job.model.name, tokens: Array(job.context[..<cache.count]), cache: cache)
         }
         job.cache = nil
         if case .beam(let b) = job.kind { b.caches = [] }

@@ -1,5 +1,7 @@
-// EngineTypes — the values that cross between the socket server and the engine.
-import GPT2Wire
+// EngineTypes — the values that cross between a listener and the engine: options, who is asking
+// (`ClientIdentity`), the key `cancel` uses (`JobKey`) and the engine's counters (`EngineStats`).
+// Requests are in EngineRequests.swift, answers in EngineResults.swift, errors in EngineError.swift;
+// none of them is a wire type (`Mapping/` turns wire requests into these and these into responses).
 
 /// Tunables of the engine (set from the daemon's config file / command line). The defaults are the
 /// daemon's (DaemonSettings; a test checks they agree), except `threads`, a library default: the
@@ -23,27 +25,32 @@ public struct EngineOptions: Sendable {
     public init() {}
 }
 
-/// Who sent a request: the Unix peer (SO_PEERCRED) and its connection.
+/// Who sent a request: the principal that owns its sessions and prompt-cache entries, the sending
+/// process, and the listener's connection it came on.
 public struct ClientIdentity: Sendable, Hashable {
-    public var uid: UInt32
+    /// Keys sessions and the prompt cache.
+    public var principal: Principal
+    /// The peer process (0 when the transport does not know it).
     public var pid: Int32
-    /// Daemon-unique connection number.
+    /// Daemon-unique connection number (`cancelAll(connection:)`).
     public var connection: UInt64
-    public init(uid: UInt32, pid: Int32, connection: UInt64) { self.uid = uid; self.pid = pid; self.connection = connection }
+
+    public init(principal: Principal, pid: Int32, connection: UInt64) {
+        self.principal = principal; self.pid = pid; self.connection = connection
+    }
+
+    /// A Unix-socket peer (SO_PEERCRED's uid and pid).
+    public init(uid: UInt32, pid: Int32, connection: UInt64) {
+        self.init(principal: .unixUser(uid: uid), pid: pid, connection: connection)
+    }
 }
 
-/// Names one request for `cancel`: its connection and the id the client gave it.
+/// Names one request for `cancel`: its connection and the tag its listener derived from the
+/// client's id (`Mapping/RequestKeyMapping.swift` for the JSON-lines id); nil when it has none.
 public struct JobKey: Sendable, Hashable {
     public var connection: UInt64
-    public var id: RequestID?
-    public init(connection: UInt64, id: RequestID?) { self.connection = connection; self.id = id }
-}
-
-/// What a generation reports: zero or more tokens (when streaming), then exactly one result or error.
-public enum GenerateEvent: Sendable {
-    case token(TokenEvent)
-    case result(GenerateResponse)
-    case error(WireError)
+    public var tag: String?
+    public init(connection: UInt64, tag: String?) { self.connection = connection; self.tag = tag }
 }
 
 /// Counters for `stats` and the systemd STATUS= line.

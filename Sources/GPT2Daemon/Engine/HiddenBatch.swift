@@ -3,7 +3,6 @@
 // forward passes as generation; this gathers their rows and answers once (the first error wins).
 import Foundation
 import GPT2Core
-import GPT2Wire
 
 /// One sequence of a task request and the hidden rows it needs.
 public struct HiddenSequence: Sendable {
@@ -26,10 +25,10 @@ final class HiddenBatch: @unchecked Sendable {
     private let lock = NSLock()
     private var results: [[Float]?]
     private var failed = false
-    private let completion: @Sendable (Result<[[Float]], WireError>) -> Void
+    private let completion: @Sendable (Result<[[Float]], EngineError>) -> Void
     var members: [Job] = []
 
-    init(count: Int, completion: @escaping @Sendable (Result<[[Float]], WireError>) -> Void) {
+    init(count: Int, completion: @escaping @Sendable (Result<[[Float]], EngineError>) -> Void) {
         results = Array(repeating: nil, count: count)
         self.completion = completion
     }
@@ -44,7 +43,7 @@ final class HiddenBatch: @unchecked Sendable {
     }
 
     @discardableResult
-    func fail(_ e: WireError) -> Bool {
+    func fail(_ e: EngineError) -> Bool {
         lock.lock()
         let first = !failed
         failed = true
@@ -58,9 +57,9 @@ extension Engine {
     /// Final hidden states (after ln_f) of each sequence, computed in the shared batches.
     /// The completion runs on the engine thread: keep post-processing light or hop elsewhere.
     public func hiddenStates(model name: String, sequences: [HiddenSequence], key: JobKey, client: ClientIdentity,
-                             completion: @escaping @Sendable (Result<[[Float]], WireError>) -> Void) {
+                             completion: @escaping @Sendable (Result<[[Float]], EngineError>) -> Void) {
         guard let m = modelsByName[name] else {
-            return completion(.failure(WireError(.unknownModel, "no model named '\(name)'", field: "model")))
+            return completion(.failure(EngineError(.unknownModel, "no model named '\(name)'", field: "model")))
         }
         guard !sequences.isEmpty else { return completion(.success([])) }
         let batch = HiddenBatch(count: sequences.count, completion: completion)

@@ -4,7 +4,6 @@
 import Foundation
 import GPT2Core
 import GPT2Tokenizer
-import GPT2Wire
 
 final class Job {
     enum Kind {
@@ -21,7 +20,7 @@ final class Job {
     let kind: Kind
     let submittedAt: Double
     /// Set by cancel/cancelAll/shutdown (under Engine.lock); the scheduler ends the job at its next step.
-    var cancelReason: WireError?
+    var cancelReason: EngineError?
 
     /// Where the job is in its life (one value, changed only by the engine: submission, admission,
     /// the ending's bookkeeping).
@@ -69,11 +68,11 @@ final class Job {
 
     /// The request's text input, when it has one (tokenized off the compute thread into `textTokens`).
     var textInput: String? {
-        let input: PromptInput
+        let input: Prompt
         switch kind {
-        case .generate(let g): input = g.request.input
-        case .beam(let b): input = b.generation.request.input
-        case .score(let s): input = s.request.input
+        case .generate(let g): input = g.request.prompt
+        case .beam(let b): input = b.generation.request.prompt
+        case .score(let s): input = s.request.prompt
         case .hidden: return nil
         }
         if case .text(let t) = input { return t }
@@ -93,9 +92,9 @@ final class Job {
 
 /// Generation parameters and progress of one sequence.
 final class GenerationState {
-    let request: GenerateRequest
+    let request: GenerationRequest
     /// Where this sequence's events go (wrapped by its SequenceGroup when n > 1).
-    let events: @Sendable (GenerateEvent) -> Void
+    let events: @Sendable (EngineEvent) -> Void
     let parameters: SamplingParameters
     var sampler: TokenSampler
     /// Token ids that end the sequence (empty with ignore_eos).
@@ -105,11 +104,11 @@ final class GenerationState {
     var promptLength = 0
     var generated: [Int32] = []
     var logprobs: [Double?] = []
-    var topLogprobs: [[TokenLogprob]] = []
+    var topLogprobs: [[RankedToken]] = []
     var decoder: StreamingDecoder
     var filter: StopTextFilter
     var firstTokenAt: Double = 0
-    var finishReason: GenerateResponse.FinishReason?
+    var finishReason: FinishReason?
     /// n > 1: the group this sequence belongs to and its index in it.
     let group: SequenceGroup?
     let index: Int
@@ -119,19 +118,19 @@ final class GenerationState {
     var forked = false
 
     /// Throws invalid_field for parameters outside their ranges or token ids outside the vocabulary.
-    init(request: GenerateRequest, model: ServedModel, index: Int = 0, group: SequenceGroup? = nil,
-         events: @escaping @Sendable (GenerateEvent) -> Void) throws(WireError) {
+    init(request: GenerationRequest, model: ServedModel, index: Int = 0, group: SequenceGroup? = nil,
+         events: @escaping @Sendable (EngineEvent) -> Void) throws(EngineError) {
         self.request = request
         self.events = events
         self.index = index
         self.group = group
-        let a = request.advanced
+        let a = request
         let cfg = model.model.config
         let eos: [Int32] = cfg.eosTokenId.map { [Int32($0)] } ?? []
         let V = cfg.vocabSize
-        func checkIDs(_ ids: [Int], _ field: String) throws(WireError) {
+        func checkIDs(_ ids: [Int], _ field: String) throws(EngineError) {
             if let bad = ids.first(where: { $0 >= V }) {
-                throw WireError(.invalidField, "\(field) names token \(bad), outside the vocabulary (0..<\(V))", field: field)
+                throw EngineError(.invalidField, "\(field) names token \(bad), outside the vocabulary (0..<\(V))", field: field)
             }
         }
         try checkIDs(a.suppressTokens, "suppress_tokens")
@@ -148,46 +147,46 @@ final class GenerationState {
             minNewTokens: a.ignoreEOS ? 0 : a.minNewTokens, suppressTokens: a.suppressTokens.map(Int32.init),
             minP: Float(a.minP), typicalP: Float(a.typicalP), eosTokenIDs: eos)
         do { try p.validate() } catch let e as SamplingParameterError {
-            throw WireError(.invalidField, e.message, field: e.parameter)
-        } catch { throw WireError(.invalidField, "\(error)") }
+            throw EngineError(.invalidField, e.message, field: e.parameter)
+        } catch { throw EngineError(.invalidField, "\(error)") }
         if !p.doSample { p.seed = 0 }  // greedy never draws: keep the sampler deterministic
         parameters = p
         sampler = TokenSampler(p)
         stopIDs = a.ignoreEOS ? [] : Set(eos)
         decoder = StreamingDecoder(tokenizer: model.tokenizer)
-        filter = StopTextFilter(stops: request.stop, includeStop: a.includeStopStrInOutput)
+        filter = StopTextFilter(stops: request.stop, includeStop: a.includeStopInOutput)
     }
 
     /// Sets `maxNewTokens` (max_new_tokens, or the default within the room left) and `promptLength`
     /// for a sequence of `promptLength` tokens; context_overflow when max_new_tokens does not fit.
-    func fitNewTokens(after promptLength: Int, nPositions: Int) throws(WireError) {
+    func fitNewTokens(after promptLength: Int, nPositions: Int) throws(EngineError) {
         let room = nPositions - promptLength
         if let n = request.maxNewTokens {
             if n > room {
-                throw WireError(.contextOverflow, "\(promptLength) prompt tokens + max_new_tokens \(n) exceed the model's context of \(nPositions)", field: "max_new_tokens")
+                throw EngineError(.contextOverflow, "\(promptLength) prompt tokens + max_new_tokens \(n) exceed the model's context of \(nPositions)", field: "max_new_tokens")
             }
             maxNewTokens = n
         } else {
-            maxNewTokens = min(GenerateRequest.defaultMaxNewTokens, room)
+            maxNewTokens = min(GenerationRequest.defaultMaxNewTokens, room)
         }
         self.promptLength = promptLength
     }
 
     /// Whether the result carries per-token log-probabilities.
-    var wantsLogprobs: Bool { request.logprobs || request.advanced.topLogprobs > 0 }
+    var wantsLogprobs: Bool { request.wantsLogprobs }
 }
 
 /// Scoring parameters and progress.
 final class ScoreState {
-    let request: ScoreRequest
-    let completion: @Sendable (Result<ScoreResponse, WireError>) -> Void
+    let request: ScoringRequest
+    let completion: @Sendable (Result<ScoreResult, EngineError>) -> Void
     /// Index in `context` of the first scored token.
     var scoreStart = 0
     /// Log-probabilities of context[scoreStart...], filled as rows come back.
     var logprobs: [Double?] = []
-    var top: [[TokenLogprob]?] = []
+    var top: [[RankedToken]?] = []
 
-    init(request: ScoreRequest, completion: @escaping @Sendable (Result<ScoreResponse, WireError>) -> Void) {
+    init(request: ScoringRequest, completion: @escaping @Sendable (Result<ScoreResult, EngineError>) -> Void) {
         self.request = request
         self.completion = completion
     }

@@ -1,11 +1,11 @@
 // PrefixCache — KV caches of recent session-less requests, reused by later requests of the same
-// Unix user and model that start with the same tokens (automatic prompt caching). Entries are the
+// principal (Unix user) and model that start with the same tokens (automatic prompt caching). Entries are the
 // first thing dropped when the KV budget is full. Engine-thread only.
 import GPT2Core
 
 final class PrefixCache {
     private struct Entry {
-        let owner: UInt32
+        let owner: Principal
         let model: String
         let tokens: [Int32]
         let cache: KVCache
@@ -28,7 +28,7 @@ final class PrefixCache {
 
     /// The longest usable cached prefix of `tokens` (at most `limit` positions): the cache holding
     /// it and its length, or nil when nothing reaches `minimumReuse`. Marks the entry used.
-    func best(owner: UInt32, model: String, tokens: [Int32], limit: Int) -> (cache: KVCache, length: Int)? {
+    func best(owner: Principal, model: String, tokens: [Int32], limit: Int) -> (cache: KVCache, length: Int)? {
         var best: (index: Int, length: Int)? = nil
         for (i, e) in entries.enumerated() where e.owner == owner && e.model == model {
             let n = min(PrefixCache.commonPrefix(e.tokens, tokens), limit, e.cache.count)
@@ -41,7 +41,7 @@ final class PrefixCache {
     }
 
     /// Keeps a finished request's cache (tokens = the positions it holds).
-    func store(owner: UInt32, model: String, tokens: [Int32], cache: KVCache) {
+    func store(owner: Principal, model: String, tokens: [Int32], cache: KVCache) {
         guard tokens.count >= minimumReuse, cache.count == tokens.count else { return }
         // An entry whose tokens are a prefix of the new ones adds nothing.
         entries.removeAll { $0.owner == owner && $0.model == model && $0.tokens.count <= tokens.count

@@ -2,20 +2,19 @@
 // (the leader prefills; the others fork its cache) and answer as ONE response. Token events are
 // tagged with their sequence index; the result lists every sequence; the first error ends all.
 import Foundation
-import GPT2Wire
 
 final class SequenceGroup: @unchecked Sendable {
     let count: Int
     /// Sequence i samples with seed baseSeed &+ i (so sequence 0 equals a single request with that seed).
     let baseSeed: UInt64
-    private let events: @Sendable (GenerateEvent) -> Void
+    private let events: @Sendable (EngineEvent) -> Void
     private let lock = NSLock()
-    private var results: [GenerateResponse?]
+    private var results: [GenerationResult?]
     private var failed = false
     /// Every member job, leader first (set once by the engine after creating them).
     var members: [Job] = []
 
-    init(count: Int, baseSeed: UInt64, events: @escaping @Sendable (GenerateEvent) -> Void) {
+    init(count: Int, baseSeed: UInt64, events: @escaping @Sendable (EngineEvent) -> Void) {
         self.count = count
         self.baseSeed = baseSeed
         self.events = events
@@ -25,7 +24,7 @@ final class SequenceGroup: @unchecked Sendable {
     var hasFailed: Bool { lock.lock(); defer { lock.unlock() }; return failed }
 
     /// The event sink of member i.
-    func memberEvents(_ i: Int) -> @Sendable (GenerateEvent) -> Void {
+    func memberEvents(_ i: Int) -> @Sendable (EngineEvent) -> Void {
         { [self] e in
             switch e {
             case .token(var t):
@@ -39,7 +38,7 @@ final class SequenceGroup: @unchecked Sendable {
         }
     }
 
-    private func collect(_ i: Int, _ r: GenerateResponse) {
+    private func collect(_ i: Int, _ r: GenerationResult) {
         lock.lock()
         guard !failed else { lock.unlock(); return }
         results[i] = r
@@ -47,21 +46,21 @@ final class SequenceGroup: @unchecked Sendable {
         lock.unlock()
         guard let all else { return }
         let first = all[0]
-        let sequences = all.map { GeneratedSequence(text: $0.text, tokens: $0.tokens, finishReason: $0.finishReason, logprobs: $0.logprobs) }
-        let usage = GenerateResponse.Usage(promptTokens: first.usage.promptTokens,
+        let sequences = all.map { SequenceOutput(text: $0.text, tokens: $0.tokens, finishReason: $0.finishReason, logprobs: $0.logprobs, score: nil) }
+        let usage = GenerationUsage(promptTokens: first.usage.promptTokens,
                                            completionTokens: all.reduce(0) { $0 + $1.usage.completionTokens },
                                            cachedTokens: first.usage.cachedTokens)
-        let timing = GenerateResponse.Timing(queueMs: first.timing.queueMs, promptMs: first.timing.promptMs,
+        let timing = GenerationTiming(queueMs: first.timing.queueMs, promptMs: first.timing.promptMs,
                                              completionMs: all.map(\.timing.completionMs).max()!,
                                              totalMs: all.map(\.timing.totalMs).max()!)
-        events(.result(GenerateResponse(text: first.text, tokens: first.tokens, finishReason: first.finishReason,
+        events(.result(GenerationResult(text: first.text, tokens: first.tokens, finishReason: first.finishReason,
                                         usage: usage, timing: timing, logprobs: first.logprobs,
                                         topLogprobs: first.topLogprobs, sequences: sequences)))
     }
 
     /// The first failure answers the request; later ones are swallowed. Returns whether this was the first.
     @discardableResult
-    func fail(_ err: WireError) -> Bool {
+    func fail(_ err: EngineError) -> Bool {
         lock.lock()
         let first = !failed
         failed = true

@@ -5,9 +5,11 @@
 // shutdown sequence read backwards:
 //
 //   1 WatchdogService           (told last)  WATCHDOG=1 keeps going until everything else has stopped
-//   2 UnixConnectionsService                 connections close once their answers are written (bounded)
+//   2 ListenerConnectionsService, one per listener: connections close once their answers are written
+//                                            (bounded)
 //   3 EngineService                          drain for up to drain_timeout_s, then stop the rest
-//   4 UnixListenerService                    health says shutting_down; the listening socket closes
+//   4 ListenerIntakeService, one per listener: stop accepting (the Unix socket: health says
+//                                            shutting_down; the listening socket closes)
 //   5 StatusService                          STOPPING=1 (periodic STATUS= until then)
 //   6 SignalService (gpt2d only, told first) SIGHUP reloads; SIGTERM/SIGINT start the shutdown
 //
@@ -19,17 +21,17 @@ import Logging
 import ServiceLifecycle
 
 enum DaemonServices {
-    /// The group for a started daemon (engine running, socket bound).
+    /// The group for a started daemon (engine running, every listener bound).
     static func group(
-        engine: Engine, server: UnixServer, state: ServerState, watchdog: Watchdog?,
+        engine: Engine, listeners: [any Listener], watchdog: Watchdog?,
         notifier: any ServiceNotifier, statusLine: @escaping @Sendable () -> String,
         drainTimeoutSeconds: @escaping @Sendable () -> Double, signals: SignalService?, logger: Logger
     ) -> ServiceGroup {
         var services: [any Service] = []
         if let watchdog { services.append(WatchdogService(watchdog: watchdog)) }
-        services.append(UnixConnectionsService(server: server, state: state))
+        services += listeners.map { ListenerConnectionsService(listener: $0) as any Service }
         services.append(EngineService(engine: engine, drainTimeoutSeconds: drainTimeoutSeconds, logger: logger))
-        services.append(UnixListenerService(server: server, state: state))
+        services += listeners.map { ListenerIntakeService(listener: $0) as any Service }
         services.append(StatusService(notifier: notifier, statusLine: statusLine, logger: logger))
         if let signals { services.append(signals) }
         let configurations = services.map {

@@ -3,8 +3,9 @@
 // A request ends with exactly one `result` or `error` line (PROTOCOL.md §2). The sink enforces that:
 // after the final line, further lines are dropped (a late engine event after a cancel, say). Lines may
 // be sent from any thread (the engine's compute thread, a tokenizer pool thread, the event loop); they
-// are handed to the connection's ordered outbound queue without blocking, as typed values: the JSON
-// encoding happens on the connection's writer task, never on the thread that produced the answer.
+// are handed to the connection's ordered outbound queue without blocking, as typed values: the mapping
+// of engine events to wire responses and the JSON encoding happen on the connection's writer task,
+// never on the thread that produced the answer.
 
 import GPT2JSON
 import GPT2Wire
@@ -29,6 +30,28 @@ public final class ResponseSink: Sendable {
         guard !isFinished else { return }
         let id = self.id
         connection.send(OutgoingLine { ResponseLine.token(id: id, event) }, final: false, isError: false)
+    }
+
+    /// One event of an engine generation. It is queued as the engine's value: the mapping to the
+    /// wire's token line or result (Mapping/GenerationMapping) runs with the encoding, on the writer.
+    public func send(_ event: EngineEvent) {
+        let id = self.id
+        switch event {
+        case .token(let t):
+            guard !isFinished else { return }
+            connection.send(OutgoingLine { ResponseLine.token(id: id, TokenEvent(t)) }, final: false, isError: false)
+        case .result(let r):
+            result(r) { GenerateResponse($0) }
+        case .error(let e):
+            error(WireError(e))
+        }
+    }
+
+    /// The final `result` line for an engine result, mapped (`map`) and encoded on the writer.
+    public func result<Value: Sendable, R: WireResponse>(_ value: Value, as map: @escaping @Sendable (Value) -> R) {
+        guard markFinished() else { return }
+        let id = self.id
+        connection.send(OutgoingLine { ResponseLine.result(id: id, map(value)) }, final: true, isError: false)
     }
 
     /// The final `result` line.

@@ -103,9 +103,11 @@ final class UnixServer: Listener, @unchecked Sendable {
         }
     }
 
-    /// Stops accepting: closes our listening fd (close(2) only, never shutdown(2)); connections stay.
-    /// The path is unlinked only if it is still the socket we bound.
+    /// Stops accepting: `health` answers shutting_down from now on, and our listening fd is closed
+    /// (close(2) only, never shutdown(2)); connections stay. The path is unlinked only if it is still
+    /// the socket we bound.
     func stopAccepting() async {
+        state.beginDraining()
         try? await serverChannel.channel.close()
         if let ownedPath, !SocketPath.unlinkIfOurs(ownedPath, identity: ownedIdentity) {
             state.logger.info("socket path no longer ours; left in place", metadata: ["path": "\(ownedPath)"])

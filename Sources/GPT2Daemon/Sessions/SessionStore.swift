@@ -1,32 +1,35 @@
-// SessionStore — named token histories, owned by Unix users, with KV caches that are only caches.
+// SessionStore — named token histories, owned by principals (today Unix users), with KV caches that
+// are only caches.
 //
 // A session is its token history. Its KVCache holds keys/values for a prefix of that history and
 // may be dropped at any time while the session is idle (LRU under the KV budget); the next request
 // recomputes what is missing. Thread-safe: the server thread reads it, the engine thread leases.
+// The store is the only writer of a session's fields: a lease ends with `release(_:tokens:cache:)`,
+// which records what the request left. Errors are `EngineError`s (mapped at the edge).
 import Foundation
 import GPT2Core
-import GPT2Wire
 
 public final class SessionStore: @unchecked Sendable {
-    /// One session. Mutable fields are guarded by the store's lock, or owned by the lease holder.
+    /// One session. Its mutable fields are written only by the store, under its lock; the lease
+    /// holder reads `tokens` and `cache` (nobody else writes them while it is busy).
     final class Session {
         let id: String
         let model: String
-        let owner: UInt32
+        let owner: Principal
         let createdAt: Double
-        var lastUsedAt: Double
-        var busy = false
+        fileprivate(set) var lastUsedAt: Double
+        fileprivate(set) var busy = false
         /// Every token of the conversation so far (prompts and generated tokens).
-        var tokens: [Int32] = []
+        fileprivate(set) var tokens: [Int32] = []
         /// Keys/values of tokens[0..<cache.count]; nil after eviction.
-        var cache: KVCache?
+        fileprivate(set) var cache: KVCache?
 
-        init(id: String, model: String, owner: UInt32, now: Double) {
+        init(id: String, model: String, owner: Principal, now: Double) {
             self.id = id; self.model = model; self.owner = owner; createdAt = now; lastUsedAt = now
         }
 
-        var info: SessionInfo {
-            SessionInfo(session: id, model: model, nTokens: tokens.count, busy: busy, createdAt: createdAt, lastUsedAt: lastUsedAt)
+        var snapshot: SessionSnapshot {
+            SessionSnapshot(id: id, model: model, tokenCount: tokens.count, busy: busy, createdAt: createdAt, lastUsedAt: lastUsedAt)
         }
     }
 
@@ -44,59 +47,65 @@ public final class SessionStore: @unchecked Sendable {
 
     public var count: Int { lock.lock(); defer { lock.unlock() }; return sessions.count }
 
-    public func open(model: String, owner: UInt32) throws(WireError) -> SessionInfo {
-        guard models.contains(model) else { throw WireError(.unknownModel, "no model named '\(model)'", field: "model") }
+    public func open(model: String, owner: Principal) throws(EngineError) -> SessionSnapshot {
+        guard models.contains(model) else { throw EngineError(.unknownModel, "no model named '\(model)'", field: "model") }
         lock.lock(); defer { lock.unlock() }
         guard sessions.count < maxSessions else {
-            throw WireError(.overloaded, "too many open sessions (\(maxSessions)); close some first")
+            throw EngineError(.overloaded, "too many open sessions (\(maxSessions)); close some first")
         }
         var id: String
         repeat { id = "s-" + String(UInt64.random(in: 0...UInt64.max), radix: 16) } while sessions[id] != nil
         let s = Session(id: id, model: model, owner: owner, now: Self.now())
         sessions[id] = s
-        return s.info
+        return s.snapshot
     }
 
-    public func close(_ id: String, owner: UInt32) throws(WireError) -> SessionInfo {
+    public func close(_ id: String, owner: Principal) throws(EngineError) -> SessionSnapshot {
         lock.lock(); defer { lock.unlock() }
         let s = try lookup(id, owner: owner)
-        guard !s.busy else { throw WireError(.sessionBusy, "session '\(id)' has a request running", field: "session") }
+        guard !s.busy else { throw EngineError(.sessionBusy, "session '\(id)' has a request running", field: "session") }
         sessions[id] = nil
         s.cache = nil
-        return s.info
+        return s.snapshot
     }
 
-    public func list(owner: UInt32) -> [SessionInfo] {
+    public func list(owner: Principal) -> [SessionSnapshot] {
         lock.lock(); defer { lock.unlock() }
-        return sessions.values.filter { $0.owner == owner }.sorted { $0.createdAt < $1.createdAt }.map(\.info)
+        return sessions.values.filter { $0.owner == owner }.sorted { $0.createdAt < $1.createdAt }.map(\.snapshot)
     }
 
-    public func info(_ id: String, owner: UInt32) throws(WireError) -> SessionInfo {
+    public func info(_ id: String, owner: Principal) throws(EngineError) -> SessionSnapshot {
         lock.lock(); defer { lock.unlock() }
-        return try lookup(id, owner: owner).info
+        return try lookup(id, owner: owner).snapshot
     }
 
     /// Marks a session busy for one request and hands it over.
-    func acquire(_ id: String, owner: UInt32, model: String) throws(WireError) -> Session {
+    func acquire(_ id: String, owner: Principal, model: String) throws(EngineError) -> Session {
         lock.lock(); defer { lock.unlock() }
         let s = try lookup(id, owner: owner)
         guard s.model == model else {
-            throw WireError(.invalidField, "session '\(id)' belongs to model '\(s.model)', not '\(model)'", field: "session")
+            throw EngineError(.invalidField, "session '\(id)' belongs to model '\(s.model)', not '\(model)'", field: "session")
         }
-        guard !s.busy else { throw WireError(.sessionBusy, "session '\(id)' has a request running", field: "session") }
+        guard !s.busy else { throw EngineError(.sessionBusy, "session '\(id)' has a request running", field: "session") }
         s.busy = true
         return s
     }
 
-    /// Ends a lease: the session becomes idle (and evictable) again.
-    func release(_ s: Session) {
-        lock.lock(); s.busy = false; s.lastUsedAt = Self.now(); lock.unlock()
+    /// Ends a lease: the session keeps `tokens` (everything the client has seen) and `cache` (keys
+    /// and values of a prefix of them, or nil) and becomes idle (and evictable) again.
+    func release(_ s: Session, tokens: [Int32], cache: KVCache?) {
+        lock.lock()
+        s.tokens = tokens
+        s.cache = cache
+        s.busy = false
+        s.lastUsedAt = Self.now()
+        lock.unlock()
     }
 
     /// The idle session of `owner` on `model` whose cached history shares the longest prefix with
     /// `tokens` (at most `limit` positions): its cache and that length. For automatic prompt caching:
     /// a session-less request may start from a fork of it (the session itself is not touched).
-    func bestIdlePrefix(owner: UInt32, model: String, tokens: [Int32], limit: Int) -> (cache: KVCache, length: Int)? {
+    func bestIdlePrefix(owner: Principal, model: String, tokens: [Int32], limit: Int) -> (cache: KVCache, length: Int)? {
         lock.lock(); defer { lock.unlock() }
         var best: (cache: KVCache, length: Int)? = nil
         for s in sessions.values where s.owner == owner && s.model == model && !s.busy {
@@ -131,10 +140,10 @@ public final class SessionStore: @unchecked Sendable {
         return old.count
     }
 
-    private func lookup(_ id: String, owner: UInt32) throws(WireError) -> Session {
-        guard let s = sessions[id] else { throw WireError(.unknownSession, "no session '\(id)'", field: "session") }
+    private func lookup(_ id: String, owner: Principal) throws(EngineError) -> Session {
+        guard let s = sessions[id] else { throw EngineError(.unknownSession, "no session '\(id)'", field: "session") }
         guard s.owner == owner else {
-            throw WireError(.sessionForbidden, "session '\(id)' belongs to another user", field: "session")
+            throw EngineError(.sessionForbidden, "session '\(id)' belongs to another user", field: "session")
         }
         return s
     }

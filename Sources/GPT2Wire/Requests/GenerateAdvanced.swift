@@ -2,14 +2,15 @@
 // (transformers names), OpenAI/vLLM penalties and logit_bias, several sequences, beam search,
 // top log-probabilities and stop-string inclusion. Flat fields of the `generate` request.
 import GPT2JSON
+import GPT2Parameters
 
 public struct GenerateAdvanced: Sendable, Equatable {
     public enum EarlyStopping: String, Sendable, Equatable { case `true`, `false`, never }
     /// Which distribution logprobs are taken from.
     public enum LogprobsMode: String, Sendable, Equatable { case raw, processed }
 
-    public static let maxSequences = 16
-    public static let maxTopLogprobs = 20
+    public static let maxSequences = GenerationParameterRanges.numReturnSequences.upperBound
+    public static let maxTopLogprobs = GenerationParameterRanges.topLogprobs.upperBound
 
     /// min_new_tokens: EOS is forbidden until this many tokens were generated.
     public var minNewTokens = 0
@@ -45,21 +46,22 @@ public struct GenerateAdvanced: Sendable, Equatable {
 
     public static let wireDefaults = GenerateAdvanced()
     public static let wireFields: [WireField<Self>] = [
-        .omittedWhenDefault("min_new_tokens", \.minNewTokens, .int(0...GenerateRequest.maxNewTokensLimit)),
-        .omittedWhenDefault("no_repeat_ngram_size", \.noRepeatNGramSize, .int(0...1024)),
+        // Ranges: GPT2Parameters' GenerationParameterRanges, which GPT2Core's validation reads too.
+        .omittedWhenDefault("min_new_tokens", \.minNewTokens, .int(GenerationParameterRanges.minNewTokens)),
+        .omittedWhenDefault("no_repeat_ngram_size", \.noRepeatNGramSize, .int(GenerationParameterRanges.noRepeatNGramSize)),
         .omittedWhenDefault("bad_words_ids", \.badWordsIDs, .array(of: .array(
             of: .int(0...Int(Int32.max), expected: "a token id ≥ 0"), expected: "a non-empty array of token ids", count: 1...Int.max))),
         .omittedWhenDefault("suppress_tokens", \.suppressTokens, .tokenIDs()),
-        .omittedWhenDefault("min_p", \.minP, .number(in: 0...1)),
-        .omittedWhenDefault("typical_p", \.typicalP, .number("a number in (0, 1]") { $0 > 0 && $0 <= 1 }),
-        .omittedWhenDefault("presence_penalty", \.presencePenalty, .number(in: -2...2)),
-        .omittedWhenDefault("frequency_penalty", \.frequencyPenalty, .number(in: -2...2)),
+        .omittedWhenDefault("min_p", \.minP, .number(GenerationParameterRanges.minP)),
+        .omittedWhenDefault("typical_p", \.typicalP, .number(GenerationParameterRanges.typicalP)),
+        .omittedWhenDefault("presence_penalty", \.presencePenalty, .number(GenerationParameterRanges.presencePenalty)),
+        .omittedWhenDefault("frequency_penalty", \.frequencyPenalty, .number(GenerationParameterRanges.frequencyPenalty)),
         .omittedWhenDefault("logit_bias", \.logitBias, .logitBias),
-        .omittedWhenDefault("num_return_sequences", \.numReturnSequences, .int(1...Self.maxSequences)),
-        .omittedWhenDefault("num_beams", \.numBeams, .int(1...Self.maxSequences)),
-        .omittedWhenDefault("length_penalty", \.lengthPenalty, .number("a finite number")),
+        .omittedWhenDefault("num_return_sequences", \.numReturnSequences, .int(GenerationParameterRanges.numReturnSequences)),
+        .omittedWhenDefault("num_beams", \.numBeams, .int(GenerationParameterRanges.numBeams)),
+        .omittedWhenDefault("length_penalty", \.lengthPenalty, .number(GenerationParameterRanges.lengthPenalty)),
         .omittedWhenDefault("early_stopping", \.earlyStopping, .earlyStopping),
-        .omittedWhenDefault("top_logprobs", \.topLogprobs, .int(0...Self.maxTopLogprobs)),
+        .omittedWhenDefault("top_logprobs", \.topLogprobs, .int(GenerationParameterRanges.topLogprobs)),
         .omittedWhenDefault("logprobs_mode", \.logprobsMode, .choice(expected: "\"raw\" or \"processed\"")),
         .omittedWhenDefault("include_stop_str_in_output", \.includeStopStrInOutput, .bool),
         .omittedWhenDefault("ignore_eos", \.ignoreEOS, .bool),
@@ -80,8 +82,9 @@ extension WireCodec where Value == [Int: Double] {
                 guard let id = Int(key), id >= 0, id <= Int(Int32.max) else {
                     throw .invalidField(f, expected: "keys that are token ids", got: .string(key))
                 }
-                guard let b = value.doubleValue, b >= -100, b <= 100 else {
-                    throw .invalidField("\(f)[\(key)]", expected: "a number in [-100, 100]", got: value)
+                let range = GenerationParameterRanges.logitBias
+                guard let b = value.doubleValue, range.contains(b) else {
+                    throw .invalidField("\(f)[\(key)]", expected: range.expected, got: value)
                 }
                 out[id] = b
             }

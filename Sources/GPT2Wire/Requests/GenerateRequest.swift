@@ -2,15 +2,16 @@
 // (greedy, 20 new tokens, temperature 1.0, top_k 50, top_p 1.0, repetition_penalty 1.0).
 
 import GPT2JSON
+import GPT2Parameters
 
 public struct GenerateRequest: WireRequest {
     public typealias Response = GenerateResponse
     public static let op = "generate"
 
-    public static let defaultMaxNewTokens = 20
+    public static let defaultMaxNewTokens = GenerationParameterRanges.defaultMaxNewTokens
     public static let maxStopStrings = 16
     /// Upper bound of "max_new_tokens" on the wire; the model's n_positions is checked by the daemon.
-    public static let maxNewTokensLimit = 1 << 20
+    public static let maxNewTokensLimit = GenerationParameterRanges.maxNewTokens.upperBound
 
     public var model: String
     /// "prompt" (non-empty string) or "tokens" (non-empty ids), exactly one.
@@ -45,12 +46,13 @@ public struct GenerateRequest: WireRequest {
         .required("model", \.model, .nonEmptyString),
         PromptInput.field(textKey: "prompt", \.input),
         .optional("session", \.session, .nonEmptyString),
-        .optional("max_new_tokens", \.maxNewTokens, .int(0...Self.maxNewTokensLimit)),
+        // Ranges: GPT2Parameters' GenerationParameterRanges, which GPT2Core's validation reads too.
+        .optional("max_new_tokens", \.maxNewTokens, .int(GenerationParameterRanges.maxNewTokens)),
         .defaulted("do_sample", \.doSample, .bool),
-        .defaulted("temperature", \.temperature, .number("a number > 0") { $0 > 0 }),
-        .defaulted("top_k", \.topK, .int(0...Int.max)),
-        .defaulted("top_p", \.topP, .number("a number in (0, 1]") { $0 > 0 && $0 <= 1 }),
-        .defaulted("repetition_penalty", \.repetitionPenalty, .number("a number > 0") { $0 > 0 }),
+        .defaulted("temperature", \.temperature, .number(GenerationParameterRanges.temperature)),
+        .defaulted("top_k", \.topK, .int(GenerationParameterRanges.topK)),
+        .defaulted("top_p", \.topP, .number(GenerationParameterRanges.topP)),
+        .defaulted("repetition_penalty", \.repetitionPenalty, .number(GenerationParameterRanges.repetitionPenalty)),
         .optional("seed", \.seed, .seed),
         .omittedWhenDefault("stop", \.stop, .stringOrStrings(maxCount: Self.maxStopStrings, nonEmptyElements: true)),
         .defaulted("stream", \.stream, .bool),

@@ -6,6 +6,7 @@
 // `20.0`); numbers accept integers (`1` for `1.0`).
 
 import GPT2JSON
+import GPT2Parameters
 
 public struct WireCodec<Value>: Sendable {
     /// Reads and validates a present, non-null value.
@@ -104,6 +105,11 @@ extension WireCodec where Value == Double {
             guard let d = v.doubleValue, d.isFinite, valid(d) else { throw .invalidField(f, expected: expected, got: v) }
             return d
         }, write: { .double($0) })
+    }
+
+    /// A number in `range` (GPT2Parameters), described by the range's own phrase ("a number > 0").
+    public static func number(_ range: NumberRange) -> WireCodec {
+        number(range.expected) { range.contains($0) }
     }
 
     /// A number in the closed interval `range`, "a number in [lo, hi]".

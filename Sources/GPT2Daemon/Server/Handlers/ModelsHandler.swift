@@ -5,6 +5,6 @@ struct ModelsHandler: RequestHandler {
     let op = ModelsRequest.op
     func handle(_ request: IncomingRequest) throws(WireError) {
         _ = try request.decode(ModelsRequest.self)
-        request.sink.result(ModelsResponse(models: request.server.engine.modelInfos))
+        request.sink.result(ModelsResponse(models: request.server.engine.models.map(\.info)))
     }
 }

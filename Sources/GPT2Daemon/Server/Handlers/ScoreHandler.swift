@@ -1,4 +1,4 @@
-// score — handed to the engine; one result or error.
+// score — mapped to an engine ScoringRequest and handed to the engine; one result or error.
 import GPT2Wire
 
 struct ScoreHandler: RequestHandler {
@@ -6,10 +6,10 @@ struct ScoreHandler: RequestHandler {
     func handle(_ request: IncomingRequest) throws(WireError) {
         let r = try request.decode(ScoreRequest.self)
         let sink = request.sink
-        request.server.engine.score(r, key: request.jobKey, client: request.client) { result in
+        request.server.engine.score(ScoringRequest(r), key: request.jobKey, client: request.client) { result in
             switch result {
-            case .success(let res): sink.result(res)
-            case .failure(let e): sink.error(e)
+            case .success(let res): sink.result(res) { ScoreResponse($0) }
+            case .failure(let e): sink.error(WireError(e))
             }
         }
     }

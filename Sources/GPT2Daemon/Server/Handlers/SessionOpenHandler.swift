@@ -5,6 +5,7 @@ struct SessionOpenHandler: RequestHandler {
     let op = SessionOpenRequest.op
     func handle(_ request: IncomingRequest) throws(WireError) {
         let r = try request.decode(SessionOpenRequest.self)
-        request.sink.result(try request.server.engine.sessions.open(model: r.model, owner: request.client.uid))
+        let s = try mappingErrors { () throws(EngineError) in try request.server.engine.sessions.open(model: r.model, owner: request.client.principal) }
+        request.sink.result(SessionInfo(s))
     }
 }

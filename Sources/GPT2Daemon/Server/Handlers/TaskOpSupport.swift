@@ -47,7 +47,7 @@ extension IncomingRequest {
         let sequences = requests.map { HiddenSequence(tokens: $0.tokens, rows: $0.rows) }
         server.engine.hiddenStates(model: model.name, sequences: sequences, key: jobKey, client: client) { result in
             switch result {
-            case .failure(let e): sink.error(e)
+            case .failure(let e): sink.error(WireError(e))
             case .success(let hidden):
                 DispatchQueue.global(qos: .userInitiated).async {
                     do throws(WireError) { sink.result(try finish(hidden)) } catch { sink.error(error) }
