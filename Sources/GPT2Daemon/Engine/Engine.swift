@@ -38,6 +38,8 @@ public final class Engine: @unchecked Sendable {
 
     // Engine-thread state.
     var active: [Job] = []
+    /// Jobs of `active` that ended since the last compactActive() (engine thread).
+    var endedInActive = 0
     /// Caches of finished session-less requests, for automatic prompt caching.
     let prefixCache = PrefixCache()
     /// Tokenizes text inputs before they reach the compute thread (a megabyte of text takes a
@@ -379,6 +381,16 @@ public final class Engine: @unchecked Sendable {
         let victims = active.filter { $0.cancelReason != nil }
         cond.unlock()
         for job in victims { finish(job, error: job.cancelReason!) }
+        compactActive()
+    }
+
+    /// Drops the jobs that ended from `active` in one pass (retiring thousands of a task's windows at
+    /// once stays linear). Engine thread; runs after every reap and every step, so the compute loop
+    /// never sees an ended job.
+    private func compactActive() {
+        guard endedInActive > 0 else { return }
+        active.removeAll { $0.phase == .ended }
+        endedInActive = 0
     }
 
     /// Drops a running job's KV cache; its tokens are computed again when memory allows.
@@ -427,6 +439,7 @@ public final class Engine: @unchecked Sendable {
     /// One batched forward pass for one model, as `Scheduler.plan` lays it out; a KV shortage is
     /// settled by `Scheduler.resolveShortage` and the pass retried.
     private func step() {
+        defer { compactActive() }
         let runnable = active.filter { !$0.pending.isEmpty }
         guard let plan = Scheduler.plan(runnable.enumerated().map { view($1, id: $0) }, modelCount: modelOrder.count,
                                         nextModel: nextModel, maxBatchTokens: options.maxBatchTokens) else { return }
@@ -536,7 +549,7 @@ public final class Engine: @unchecked Sendable {
         job.cache = nil
         if case .beam(let b) = job.kind { b.caches = [] }
         job.pending = []
-        if wasRunning { active.removeAll { $0 === job } }  // engine-thread state; submitted jobs never joined it
+        if wasRunning { endedInActive += 1 }  // compactActive() drops it (one pass per step, not one per job)
         cond.lock()
         if jobsByKey[job.key] === job { jobsByKey[job.key] = nil }
         liveJobs[ObjectIdentifier(job)] = nil
