@@ -104,7 +104,8 @@ enum Status: Int32 {
 
     init(_ code: WireErrorCode) {
         switch code {
-        case .parseError, .invalidUTF8, .lineTooLong, .invalidRequest, .unknownOp, .missingField, .invalidField:
+        case .parseError, .invalidUTF8, .lineTooLong, .invalidRequest, .unknownOp, .missingField, .invalidField,
+             .tooLarge:
             self = .badRequest
         case .unknownModel, .unknownSession:
             self = .notFound
@@ -121,7 +122,8 @@ enum Status: Int32 {
           2    daemon unreachable: socket missing, connection refused or
                closed, permission denied
           3    bad request: parse_error, invalid_utf8, line_too_long,
-               invalid_request, unknown_op, missing_field, invalid_field
+               invalid_request, unknown_op, missing_field, invalid_field,
+               too_large
           4    not found: unknown_model, unknown_session
           5    other daemon error: context_overflow, overloaded, session_busy,
                session_forbidden, unsupported_task, cancelled, shutting_down,

@@ -42,6 +42,9 @@ public enum WireErrorCode: String, Sendable, Equatable, CaseIterable {
     /// The model's weight file was truncated or overwritten in place; the model serves again once the
     /// file is whole (or after a SIGHUP that finds it whole). Other models are unaffected.
     case modelUnavailable = "model_unavailable"
+    /// The request's total work (forward rows over all its windows and sequences) exceeds the
+    /// per-request limit (`max_request_rows`); `field` names the input that makes it that large.
+    case tooLarge = "too_large"
 }
 
 /// An error as it travels on the wire: `{"code": "...", "message": "...", "field": "..."}`.

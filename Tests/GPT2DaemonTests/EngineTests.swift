@@ -9,8 +9,10 @@ import GPT2TestSupport
 @testable import GPT2Daemon
 
 /// An engine over the tiny-gpt2 fixture, named "tiny".
-func makeEngine(kvBytes: Int? = nil, blockTokens: Int = 8, maxBatchTokens: Int = 64) throws -> Engine {
+func makeEngine(kvBytes: Int? = nil, blockTokens: Int = 8, maxBatchTokens: Int = 64,
+                maxRequestRows: Int = EngineOptions().maxRequestRows) throws -> Engine {
     var o = EngineOptions()
+    o.maxRequestRows = maxRequestRows
     o.threads = 1
     o.kvCacheBytes = kvBytes
     o.kvBlockTokens = blockTokens

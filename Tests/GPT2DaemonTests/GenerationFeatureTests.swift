@@ -151,7 +151,7 @@ private func request(_ prompt: PromptInput, max: Int = 12, _ tweak: (inout Gener
         let seqs = [HiddenSequence(tokens: ids[0], rows: .all), HiddenSequence(tokens: ids[1], rows: .last),
                     HiddenSequence(tokens: ids[2], rows: .all)]
         let got: [[Float]] = try await withCheckedThrowingContinuation { c in
-            e.hiddenStates(model: "tiny", sequences: seqs, key: JobKey(connection: 1, id: nil), client: alice) { c.resume(with: $0) }
+            e.hiddenStates(model: "tiny", sequences: seqs, key: JobKey(connection: 1, id: nil), client: alice, costField: "texts") { c.resume(with: $0) }
         }
         let C = 32
         #expect(got[0].count == ids[0].count * C && got[1].count == C && got[2].count == ids[2].count * C)
@@ -160,9 +160,32 @@ private func request(_ prompt: PromptInput, max: Int = 12, _ tweak: (inout Gener
         #expect(zip(got[2], want[2]).allSatisfy { abs($0 - $1) < 1e-4 })
         let bad: Result<[[Float]], EngineError> = await withCheckedContinuation { c in
             e.hiddenStates(model: "tiny", sequences: [HiddenSequence(tokens: [Int32](repeating: 1, count: 200), rows: .last)],
-                           key: JobKey(connection: 1, id: nil), client: alice) { c.resume(returning: $0) }
+                           key: JobKey(connection: 1, id: nil), client: alice, costField: "texts") { c.resume(returning: $0) }
         }
         if case .failure(let err) = bad { #expect(err.code == .contextOverflow) } else { Issue.record("expected context_overflow") }
+        await e.shutdown(drain: true)
+    }
+
+    /// A request whose windows together need more forward rows than max_request_rows is refused
+    /// before anything is queued (too_large, naming the input); one at the limit runs.
+    @Test func aRequestsTotalRowsAreBoundedBeforeCompute() async throws {
+        let e = try makeEngine(maxRequestRows: 40)
+        let windows = (0..<5).map { _ in HiddenSequence(tokens: [Int32](repeating: 7, count: 8), rows: .last) }  // 40 rows
+        let ok: Result<[[Float]], EngineError> = await withCheckedContinuation { c in
+            e.hiddenStates(model: "tiny", sequences: windows, key: JobKey(connection: 1, id: nil), client: alice,
+                           costField: "text") { c.resume(returning: $0) }
+        }
+        if case .success(let rows) = ok { #expect(rows.count == 5) } else { Issue.record("40 rows should run: \(ok)") }
+        let before = e.stats().forwardPasses
+        let big: Result<[[Float]], EngineError> = await withCheckedContinuation { c in
+            e.hiddenStates(model: "tiny", sequences: windows + [windows[0]], key: JobKey(connection: 1, id: nil),
+                           client: alice, costField: "stride") { c.resume(returning: $0) }
+        }
+        guard case .failure(let err) = big else { Issue.record("48 rows should be refused"); return }
+        #expect(err.code == .tooLarge && err.field == "stride")
+        #expect(err.message.contains("48 forward rows") && err.message.contains("max_request_rows"))
+        #expect(e.stats().forwardPasses == before, "nothing was computed for the refused request")
+        #expect(WireError(err).code.rawValue == "too_large")
         await e.shutdown(drain: true)
     }
 }

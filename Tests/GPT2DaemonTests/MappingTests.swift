@@ -12,7 +12,7 @@ import GPT2Wire
             .invalidField: "invalid_field", .unknownModel: "unknown_model", .unknownSession: "unknown_session",
             .sessionForbidden: "session_forbidden", .sessionBusy: "session_busy", .contextOverflow: "context_overflow",
             .unsupportedTask: "unsupported_task", .overloaded: "overloaded", .cancelled: "cancelled",
-            .modelUnavailable: "model_unavailable", .shuttingDown: "shutting_down", .internalError: "internal_error",
+            .modelUnavailable: "model_unavailable", .tooLarge: "too_large", .shuttingDown: "shutting_down", .internalError: "internal_error",
         ]
         #expect(names.count == EngineError.Code.allCases.count)
         for code in EngineError.Code.allCases {

@@ -18,6 +18,7 @@ private func everythingChanged() -> DaemonConfig {
     c.kvCacheMiB = 7
     c.kvBlockTokens = 16
     c.maxBatchTokens = 99
+    c.maxRequestRows = 77
     c.sessionIdleTimeoutSeconds = 1.5
     c.maxSessions = 5
     c.maxPending = 6
@@ -158,6 +159,7 @@ private func everythingChanged() -> DaemonConfig {
         #expect(library.maxSessions == daemon.maxSessions)
         #expect(library.sessionIdleTimeout == daemon.sessionIdleTimeout)
         #expect(library.maxPendingJobs == daemon.maxPendingJobs)
+        #expect(library.maxRequestRows == daemon.maxRequestRows)
         #expect(KVBlockPool.defaultBlockTokens == DaemonSettings.kvBlockTokens.defaultValue)
         let config = try GPT2Model.load(directory: Fixtures.model("tiny-gpt2")).config
         #expect(KVBlockPool(config: config).blockTokens == c.kvBlockTokens)

@@ -65,6 +65,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public var kvBlockTokens: Int = DaemonSettings.kvBlockTokens.defaultValue
     /// (`max_batch_tokens`) Most new tokens in one forward pass.
     public var maxBatchTokens: Int = DaemonSettings.maxBatchTokens.defaultValue
+    /// (`max_request_rows`) Most forward rows one task request may need.
+    public var maxRequestRows: Int = DaemonSettings.maxRequestRows.defaultValue
     /// (`session_idle_timeout_s`) Idle sessions are closed after this many seconds.
     public var sessionIdleTimeoutSeconds: Double = DaemonSettings.sessionIdleTimeout.defaultValue
     /// (`max_sessions`) Most open sessions, all users together.
@@ -96,6 +98,7 @@ public struct DaemonConfig: Sendable, Equatable {
         o.kvCacheBytes = kvCacheMiB == 0 ? nil : kvCacheMiB << 20
         o.kvBlockTokens = kvBlockTokens
         o.maxBatchTokens = maxBatchTokens
+        o.maxRequestRows = maxRequestRows
         o.maxSessions = maxSessions
         o.sessionIdleTimeout = sessionIdleTimeoutSeconds
         o.maxPendingJobs = maxPending

@@ -40,6 +40,10 @@ public enum DaemonSettings {
         "max_batch_tokens", \DaemonConfig.maxBatchTokens, .integer(1...(1 << 20)), default: 512, reload: .restart,
         valueName: "n", help: "Most new tokens in one forward pass.")
 
+    public static let maxRequestRows = SettingSpec(
+        "max_request_rows", \DaemonConfig.maxRequestRows, .integer(1...(1 << 24)), default: 16384, reload: .restart,
+        valueName: "n", help: "Most forward rows (tokens over all windows and texts) one task request may need; more is too_large.")
+
     public static let sessionIdleTimeout = SettingSpec(
         "session_idle_timeout_s", \DaemonConfig.sessionIdleTimeoutSeconds, .number(0...(365 * 86400)), default: 600,
         reload: .restart, valueName: "seconds", help: "Close sessions idle this many seconds.")
@@ -86,7 +90,7 @@ public enum DaemonSettings {
     /// Every setting, in the order of `--help` and systemd/gpt2d.conf.example.
     public static let all: [Setting] = [
         socket.setting, models.setting, threads.setting, kvCacheMiB.setting, kvBlockTokens.setting,
-        maxBatchTokens.setting, sessionIdleTimeout.setting, maxSessions.setting, maxPending.setting,
+        maxBatchTokens.setting, maxRequestRows.setting, sessionIdleTimeout.setting, maxSessions.setting, maxPending.setting,
         maxLineBytes.setting, logLevel.setting, mlock.setting, weightType.setting, cacheDir.setting, kvDType.setting, drainTimeout.setting,
     ]
 

@@ -25,6 +25,8 @@ public struct EngineError: Error, Sendable, Equatable, CustomStringConvertible {
         case cancelled
         /// The model's weight file is damaged (truncated or overwritten in place); other models serve.
         case modelUnavailable
+        /// The request's total work exceeds the per-request limit (EngineOptions.maxRequestRows).
+        case tooLarge
         /// The engine is stopping.
         case shuttingDown
         /// A bug or an unexpected failure.

@@ -21,6 +21,10 @@ public struct EngineOptions: Sendable {
     public var sessionIdleTimeout: Double = 600
     /// Most requests queued or running before new ones get `overloaded`.
     public var maxPendingJobs: Int = 1024
+    /// Most forward rows (tokens through the model, over all windows and sequences) one task request
+    /// (classify, tag, qa, choose, embed) may need; more → `too_large` before any compute. Generation
+    /// and scoring are bounded by n_positions × 16 sequences already.
+    public var maxRequestRows: Int = 16384
 
     public init() {}
 }

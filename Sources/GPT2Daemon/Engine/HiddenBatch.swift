@@ -56,12 +56,21 @@ final class HiddenBatch: @unchecked Sendable {
 extension Engine {
     /// Final hidden states (after ln_f) of each sequence, computed in the shared batches.
     /// The completion runs on the engine thread: keep post-processing light or hop elsewhere.
+    /// `costField` names the request input that sets the number of rows (for `too_large`).
     public func hiddenStates(model name: String, sequences: [HiddenSequence], key: JobKey, client: ClientIdentity,
+                             costField: String,
                              completion: @escaping @Sendable (Result<[[Float]], EngineError>) -> Void) {
         guard let m = modelsByName[name] else {
             return completion(.failure(EngineError(.unknownModel, "no model named '\(name)'", field: "model")))
         }
         guard !sequences.isEmpty else { return completion(.success([])) }
+        // The whole request's cost, bounded before anything is queued.
+        let rows = sequences.reduce(0) { $0 + $1.tokens.count }
+        guard rows <= options.maxRequestRows else {
+            return completion(.failure(EngineError(.tooLarge,
+                "this request needs \(rows) forward rows (\(sequences.count) windows or texts); the limit per request is \(options.maxRequestRows) (max_request_rows)",
+                field: costField)))
+        }
         let batch = HiddenBatch(count: sequences.count, completion: completion)
         let jobs = sequences.enumerated().map { i, s -> Job in
             Job(key: key, client: client, model: m, kind: .hidden(HiddenState(sequence: s, batch: batch, index: i)),

@@ -15,6 +15,7 @@ extension WireErrorCode {
         case .overloaded: self = .overloaded
         case .cancelled: self = .cancelled
         case .modelUnavailable: self = .modelUnavailable
+        case .tooLarge: self = .tooLarge
         case .shuttingDown: self = .shuttingDown
         case .internalError: self = .internalError
         }

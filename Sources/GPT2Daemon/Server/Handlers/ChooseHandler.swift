@@ -19,7 +19,7 @@ struct ChooseHandler: RequestHandler {
             let plans = try TaskOps.run(model: r.model, field: "mc_token_index") {
                 try head.requests(choices: ids, mcTokenIndex: r.mcTokenIndex)
             }
-            request.runHidden(model: m, plans) { hidden in
+            request.runHidden(model: m, plans, costField: "choices") { hidden in
                 let res = head.finish(hidden: hidden)
                 return ChooseResponse(scores: res.scores.map { $0.isFinite ? Double($0) : nil }, best: res.best)
             }

@@ -19,7 +19,7 @@ struct ClassifyHandler: RequestHandler {
             let plans = try TaskOps.run(model: r.model, field: field) {
                 try r.texts.map { try classifier.request(ids: m.tokenizer.encode($0)) }
             }
-            request.runHidden(model: m, plans) { hidden in
+            request.runHidden(model: m, plans, costField: field) { hidden in
                 ClassifyResponse(results: hidden.map { h in
                     classifier.finish(pooledHidden: h, function: function, topK: topK).map {
                         ClassifyLabel(label: $0.label, score: $0.score.isFinite ? $0.score : nil)

@@ -15,7 +15,7 @@ struct EmbedHandler: RequestHandler {
             let plans = try TaskOps.run(model: r.model, field: field) {
                 try r.texts.map { try embedder.request(ids: m.tokenizer.encode($0), pooling: pooling) }
             }
-            request.runHidden(model: m, plans) { hidden in
+            request.runHidden(model: m, plans, costField: field) { hidden in
                 EmbedResponse(embeddings: hidden.map { embedder.finish(hidden: $0, pooling: pooling, normalize: r.normalize) },
                               dims: m.model.config.nEmbd)
             }

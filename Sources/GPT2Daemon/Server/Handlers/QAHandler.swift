@@ -26,7 +26,7 @@ struct QAHandler: RequestHandler {
                     throw WireError(.contextOverflow, "field 'question': the question has \(tokens) tokens and leaves no room for the context in max_seq_len")
                 }
             }
-            request.runHidden(model: m, plan.requests) { hidden in
+            request.runHidden(model: m, plan.requests, costField: "context") { hidden in
                 QAResponse(answers: answerer.finish(plan: plan, hidden: hidden).map {
                     QAAnswer(answer: $0.answer, score: $0.score.isFinite ? $0.score : nil, start: $0.start, end: $0.end)
                 })

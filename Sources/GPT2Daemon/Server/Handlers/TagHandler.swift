@@ -17,7 +17,7 @@ struct TagHandler: RequestHandler {
             let plan = try TaskOps.run(model: r.model, field: field) {
                 try tagger.plan(r.text, tokenizer: m.tokenizer, aggregation: aggregation, maxLength: r.maxLength, stride: r.stride)
             }
-            request.runHidden(model: m, plan.requests) { hidden in
+            request.runHidden(model: m, plan.requests, costField: field) { hidden in
                 let entities = tagger.finish(plan: plan, hidden: hidden, tokenizer: m.tokenizer, aggregation: aggregation,
                                              ignoreLabels: r.ignoreLabels)
                 return TagResponse(entities: entities.map {

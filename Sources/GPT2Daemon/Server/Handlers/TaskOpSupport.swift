@@ -41,11 +41,12 @@ enum TaskOps {
 extension IncomingRequest {
     /// Runs `requests` (one task request's sequences) in the engine's shared forward passes; then
     /// `finish` turns their hidden rows into the response, on a global queue, and it is sent.
-    func runHidden<R: WireResponse>(model: ServedModel, _ requests: [HiddenRequest],
+    func runHidden<R: WireResponse>(model: ServedModel, _ requests: [HiddenRequest], costField: String,
                                     finish: @escaping @Sendable ([[Float]]) throws(WireError) -> R) {
         let sink = self.sink
         let sequences = requests.map { HiddenSequence(tokens: $0.tokens, rows: $0.rows) }
-        server.engine.hiddenStates(model: model.name, sequences: sequences, key: jobKey, client: client) { result in
+        server.engine.hiddenStates(model: model.name, sequences: sequences, key: jobKey, client: client,
+                                    costField: costField) { result in
             switch result {
             case .failure(let e): sink.error(WireError(e))
             case .success(let hidden):
