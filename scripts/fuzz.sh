@@ -7,7 +7,9 @@
 #   TARGET     FuzzJSON FuzzWire FuzzTokenizer FuzzSafeTensors FuzzConfig (default: all of them)
 #
 # Builds in .build-fuzz (debug, -sanitize=fuzzer,address; GPT2D_FUZZ=1 adds the targets to the
-# manifest), so the normal .build is untouched. Seeds: Tests/Fixtures/fuzz/<TARGET> (read only);
+# manifest), so the normal .build is untouched. Seeds: Tests/Fixtures/fuzz/<TARGET> and the inputs of
+# crashes found before, Tests/Fixtures/fuzz/regressions/<TARGET> (both read only), with the tokens of
+# Tests/Fixtures/fuzz/<TARGET>.dict (all written by scripts/make_fuzz_corpus.py but the regressions);
 # inputs the fuzzer finds go to .build-fuzz/corpus/<TARGET>, crashes to .build-fuzz/crashes/<TARGET>/.
 # Exit status: 0 when every target ran clean, 1 when any found a crash (its input is printed).
 set -euo pipefail
@@ -56,12 +58,16 @@ for t in "${targets[@]}"; do
     corpus="$scratch/corpus/$t"
     crashes="$scratch/crashes/$t"
     mkdir -p "$corpus" "$crashes"
+    dict=()
+    [ -f "Tests/Fixtures/fuzz/$t.dict" ] && dict=(-dict="Tests/Fixtures/fuzz/$t.dict")
+    regressions=()
+    [ -d "Tests/Fixtures/fuzz/regressions/$t" ] && regressions=("Tests/Fixtures/fuzz/regressions/$t")
     if [ -n "$seconds" ]; then limit=(-max_total_time="$seconds"); else limit=(-runs="$runs"); fi
     echo "==> $t (${limit[*]})"
     t0=$(date +%s)
     # -timeout: one input taking 10 s is a bug (unbounded work); -rss_limit_mb: so is 2 GB of memory.
-    if "$bin/$t" "${limit[@]}" -max_len=4096 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-        -artifact_prefix="$crashes/" "$corpus" "Tests/Fixtures/fuzz/$t" > "$scratch/$t.log" 2>&1; then
+    if "$bin/$t" "${limit[@]}" "${dict[@]}" -max_len=4096 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+        -artifact_prefix="$crashes/" "$corpus" "Tests/Fixtures/fuzz/$t" "${regressions[@]}" > "$scratch/$t.log" 2>&1; then
         passed=$((passed + 1))
         echo "    ok in $(( $(date +%s) - t0 )) s: $(grep -E '^stat::number_of_executed_units' "$scratch/$t.log" | awk '{print $2}') inputs"
     else

@@ -1,17 +1,21 @@
 #!/usr/bin/env python3
 """Writes the fuzz targets' seed corpus: Tests/Fixtures/fuzz/<Target>/ (a few KB per target).
+Tests/Fixtures/fuzz/regressions/<Target>/ holds the inputs of crashes found (kept by hand, each one
+also a Swift test); this script leaves it alone.
 
 Sources: the request and response lines of PROTOCOL.md's examples (FuzzWire, FuzzJSON), a few texts
 (FuzzTokenizer), tiny safetensors files (FuzzSafeTensors) and the committed fixtures' config.json
 files (FuzzConfig). Deterministic; standard library only. Usage: scripts/make_fuzz_corpus.py
 """
 import json
+import re
 import pathlib
 import shutil
 import struct
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 OUT = ROOT / "Tests" / "Fixtures" / "fuzz"
+TARGETS = ["FuzzJSON", "FuzzWire", "FuzzTokenizer", "FuzzSafeTensors", "FuzzConfig"]
 
 # Requests PROTOCOL.md has no example of, with the optional fields of each op filled in.
 EXTRA_REQUESTS = [
@@ -122,9 +126,47 @@ def config_seeds():
                                             "num_labels": 3, "problem_type": "regression"}))
 
 
+# Tokens libFuzzer splices into inputs (-dict): names the parsers look for and boundary numbers.
+NUMBERS = ["0", "-1", "1.5", "1e308", "-1e-308", "2147483648", "3000000000", "16777217", "4611686018427387904",
+           "9223372036854775807", "-9223372036854775808", "9007199254740993"]
+OPS = ["health", "models", "tokenize", "detokenize", "generate", "score", "session.open", "session.close",
+       "session.list", "session.info", "cancel", "stats", "classify", "tag", "qa", "choose", "embed"]
+CHOICES = ["never", "simple", "first", "average", "max", "none", "sigmoid", "softmax", "mean", "last", "raw",
+           "processed", "result", "token", "error", "<|endoftext|>"]
+CONFIG_KEYS = ["vocab_size", "n_positions", "n_ctx", "n_embd", "n_layer", "n_head", "n_inner", "hidden_size",
+               "num_hidden_layers", "num_attention_heads", "max_position_embeddings", "layer_norm_epsilon",
+               "activation_function", "gelu_new", "relu", "silu", "scale_attn_weights",
+               "scale_attn_by_inverse_layer_idx", "reorder_and_upcast_attn", "tie_word_embeddings", "bos_token_id",
+               "eos_token_id", "pad_token_id", "id2label", "label2id", "num_labels", "architectures", "problem_type",
+               "regression", "summary_type", "summary_use_proj", "summary_activation", "summary_proj_to_labels"]
+SAFETENSORS_KEYS = ["__metadata__", "dtype", "shape", "data_offsets", "F64", "F32", "F16", "BF16", "I64", "I32",
+                    "I16", "I8", "U64", "U32", "U16", "U8", "BOOL", "F8_E4M3", "F8_E5M2"]
+
+
+def wire_keys():
+    keys = set()
+    for path in sorted((ROOT / "Sources" / "GPT2Wire").rglob("*.swift")):
+        keys.update(re.findall(r'\("([a-z_]+)"', path.read_text(encoding="utf-8")))
+    return sorted(keys)
+
+
+def write_dict(target, words, quoted):
+    entries = [f'"\\"{w}\\""' if quoted else f'"{w}"' for w in words]
+    (OUT / f"{target}.dict").write_text("\n".join(entries + [f'"{n}"' for n in NUMBERS]) + "\n", encoding="utf-8")
+
+
+def dictionaries():
+    write_dict("FuzzWire", wire_keys() + OPS + CHOICES, quoted=True)
+    write_dict("FuzzConfig", CONFIG_KEYS, quoted=True)
+    write_dict("FuzzSafeTensors", SAFETENSORS_KEYS, quoted=True)
+    write_dict("FuzzJSON", ["true", "false", "null", "\\\\u0000", "\\\\ud800", "\\\\ud83d\\\\ude00"], quoted=False)
+
+
 def main():
-    if OUT.exists():
-        shutil.rmtree(OUT)
+    # Only the seed folders are rewritten; OUT/regressions (crash inputs kept by hand) stays.
+    for target in TARGETS:
+        if (OUT / target).exists():
+            shutil.rmtree(OUT / target)
     requests = protocol_lines("→") + [compact(r) for r in EXTRA_REQUESTS]
     responses = protocol_lines("←")
     wire(requests, responses)
@@ -132,7 +174,8 @@ def main():
     tokenizer_seeds()
     safetensors_seeds()
     config_seeds()
-    for d in sorted(OUT.iterdir()):
+    dictionaries()
+    for d in (OUT / t for t in TARGETS):
         files = list(d.iterdir())
         print(f"{d.name}: {len(files)} files, {sum(f.stat().st_size for f in files)} bytes")
 
