@@ -10,6 +10,7 @@ Usage (from the repository root):
     python3 scripts/make_fixtures.py --check         # only re-verifies the committed goldens
     python3 scripts/make_fixtures.py --bench DIR     # random-weight gpt2-124M checkpoint + vocab into DIR
         [--bench-dtype bfloat16|float16]           #   stored as BF16 / F16 instead of F32
+        [--bench-shape gpt2-large|gpt2-xl|…]       #   the shape of a larger real checkpoint
 
 Outputs (all deterministic: fixed torch seeds, one thread; re-running gives byte-identical files):
     Tests/Fixtures/vocab/gpt2/vocab.json, merges.txt        GPT-2 BPE vocabulary (copied, verified)
@@ -361,8 +362,14 @@ def write_manifest(entries):
 # Benchmark checkpoint
 # ---------------------------------------------------------------------------------------------------
 
-def make_bench(out_dir, dtype="float32"):
-    config = GPT2Config(vocab_size=50257, n_positions=1024, n_embd=768, n_layer=12, n_head=12)
+# The real checkpoints' shapes (n_embd, n_layer, n_head); every one has V 50257 and P 1024.
+BENCH_SHAPES = {"gpt2": (768, 12, 12), "gpt2-medium": (1024, 24, 16), "gpt2-large": (1280, 36, 20),
+                "gpt2-xl": (1600, 48, 25)}
+
+
+def make_bench(out_dir, dtype="float32", shape="gpt2"):
+    n_embd, n_layer, n_head = BENCH_SHAPES[shape]
+    config = GPT2Config(vocab_size=50257, n_positions=1024, n_embd=n_embd, n_layer=n_layer, n_head=n_head)
     torch.manual_seed(124)
     model = GPT2LMHeadModel(config).eval()  # transformers' own normal init (std 0.02, scaled c_proj)
     model = model.to(getattr(torch, dtype))  # the same random weights, stored as F32, F16 or BF16
@@ -377,7 +384,9 @@ def make_bench(out_dir, dtype="float32"):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--bench", metavar="DIR", help="write a random gpt2-124M checkpoint into DIR and exit")
+    ap.add_argument("--bench", metavar="DIR", help="write a random-weight checkpoint (gpt2 124M shape) into DIR and exit")
+    ap.add_argument("--bench-shape", default="gpt2", choices=sorted(BENCH_SHAPES),
+                    help="with --bench: the shape of the real checkpoint of that name (default gpt2)")
     ap.add_argument("--bench-dtype", default="float32", choices=["float32", "float16", "bfloat16"],
                     help="with --bench: the stored element type (default float32)")
     ap.add_argument("--check", action="store_true", help="only verify the committed fixtures")
@@ -394,7 +403,7 @@ def main():
         log(f"WARNING: fixtures were made with {EXPECTED_VERSIONS}")
 
     if args.bench:
-        make_bench(args.bench, args.bench_dtype)
+        make_bench(args.bench, args.bench_dtype, args.bench_shape)
         return
 
     names = [s[0] for s in FIXTURE_SPECS]

@@ -124,8 +124,18 @@ public struct QuestionAnswerer: Sendable {
         let words = PreTokenWords.split(text.scalars)
         let wordOf = PreTokenWords.wordIDs(offsets: plan.contextOffsets, words: words)
         let qn = plan.questionIDs.count
+        // word → its first and last context token (word ids are non-decreasing over the tokens), so
+        // aligning a span to its words inside a chunk is O(1): the chunk's first token of word w is
+        // max(chunk start, first[w]), its last one min(chunk end − 1, last[w]).
+        var firstToken: [Int: Int] = [:], lastToken: [Int: Int] = [:]
+        for (t, w) in wordOf.enumerated() {
+            if firstToken[w] == nil { firstToken[w] = t }
+            lastToken[w] = t
+        }
         var minNull: Float = 1_000_000
         var answers: [Answer] = []
+        // lower-cased answer text → its index in `answers` (the first answer with that text is kept)
+        var answerIndex: [String: Int] = [:]
         for (k, window) in plan.windows.enumerated() {
             let T = qn + window.count
             var ls = logits[k].start, le = logits[k].end
@@ -146,9 +156,8 @@ public struct QuestionAnswerer: Sendable {
                 let startIndex: Int, endIndex: Int
                 if o.alignToWords {
                     // word_to_chars on this chunk's encoding: first/last token of the word inside the chunk
-                    let ws = wordOf[cs], we = wordOf[ce]
-                    let firstOfWs = window.first { wordOf[$0] == ws }!
-                    let lastOfWe = window.last { wordOf[$0] == we }!
+                    let firstOfWs = max(window.lowerBound, firstToken[wordOf[cs]]!)
+                    let lastOfWe = min(window.upperBound - 1, lastToken[wordOf[ce]]!)
                     startIndex = plan.contextOffsets[firstOfWs].lowerBound
                     endIndex = plan.contextOffsets[lastOfWe].upperBound
                 } else {
@@ -157,9 +166,10 @@ public struct QuestionAnswerer: Sendable {
                 }
                 let target = text.slice(startIndex, endIndex)
                 let key = target.lowercased()
-                if let i = answers.firstIndex(where: { $0.answer.lowercased() == key }) {
+                if let i = answerIndex[key] {
                     answers[i].score += Double(span.score)
                 } else {
+                    answerIndex[key] = answers.count
                     answers.append(Answer(answer: target, score: Double(span.score), start: startIndex, end: endIndex))
                 }
             }

@@ -65,6 +65,18 @@ private struct TaskLog {
         for t in 0..<tasks { #expect(log.threads[t] >= 0 && log.threads[t] < log.sizes[t], "task \(t) on thread \(log.threads[t])") }
     }
 
+    /// Thousands of short loops back to back (the decode pattern: a loop every few microseconds, some
+    /// ending before a worker has even woken): every task of every loop runs exactly once, on a pool
+    /// thread, and a loop returns only once all of its tasks are done.
+    @Test func shortLoopsBackToBackRunEveryTaskOnce() {
+        for i in 0..<3000 {
+            let tasks = 2 + i % 5
+            let log = TaskLog.run(tasks)
+            #expect(log.runs == [Int32](repeating: 1, count: tasks), "loop \(i)")
+            #expect(log.threads.allSatisfy { $0 >= 0 }, "loop \(i): a task did not run")
+        }
+    }
+
     /// A pool of one runs every task on the caller, as thread 0 (a task that saw a size of 1 cannot have
     /// been handed to a worker: a loop on workers holds the pool's lock, which resizing waits for).
     @Test func oneThreadRunsEverythingOnTheCaller() {

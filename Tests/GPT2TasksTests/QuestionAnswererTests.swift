@@ -65,4 +65,46 @@ import Testing
             try qa.plan(question: "Why?", context: "", tokenizer: f.tokenizer)
         }
     }
+
+    /// Thousands of chunks whose answers repeat: the duplicates merge into the first answer with that
+    /// lower-cased text and their scores add up (checked against a sum taken here), and the work stays
+    /// linear in the chunks (each chunk is post-processed without looking at the others).
+    @Test func manyChunksMergeRepeatedAnswers() throws {
+        let f = try TaskFixture("qa")
+        let qa = try QuestionAnswerer(config: f.model.config, weights: f.model.weights)
+        let ctx = String(repeating: " A", count: 3999) + " a"                 // 4,000 context tokens
+        let o = QAOptions(topK: 5, docStride: 0, maxSequenceLength: 3)       // 1 question + 2 context tokens
+        let p = try qa.plan(question: "Why", context: ctx, tokenizer: f.tokenizer, options: o)
+        try #require(p.questionIDs.count == 1 && p.windows.count == 2000)
+        var rng = SplitMix64(seed: 7)
+        let logits = p.windows.map { _ in
+            (start: (0..<3).map { _ in rng.float(scale: 3) }, end: (0..<3).map { _ in rng.float(scale: 3) })
+        }
+        let got = qa.finish(plan: p, logits: logits)
+        // Per chunk: position 0 is the question; the context spans are (1,1) " A", (2,2) " A" (" a" in the
+        // last chunk) and (1,2) " A A" (" A a"); all three are within the 2·5+10 kept per chunk.
+        var single = 0.0, double = 0.0, firstStart = 0
+        for (k, l) in logits.enumerated() {
+            var s = l.start, e = l.end
+            s[0] = -10000; e[0] = -10000
+            let ps = softmax(s), pe = softmax(e)
+            single += Double(ps[1] * pe[1]) + Double(ps[2] * pe[2]); double += Double(ps[1] * pe[2])
+            // chunk 0's better single-token span is the first " A" answer (ties: the earlier span)
+            if k == 0 { firstStart = ps[1] * pe[1] >= ps[2] * pe[2] ? 0 : 2 }
+        }
+        #expect(got.count == 2)
+        let byText = Dictionary(uniqueKeysWithValues: got.map { ($0.answer.lowercased(), $0) })
+        let a = try #require(byText[" a"]), aa = try #require(byText[" a a"])
+        #expect(a.answer == " A" && a.start == firstStart && a.end == firstStart + 2, "the first answer with the text is kept")
+        expectClose(a.score, single, 1e-6 * single, "summed single-token answers")
+        expectClose(aa.score, double, 1e-6 * double, "summed two-token answers")
+    }
+}
+
+/// numpy-style softmax in Float (the pipeline's).
+private func softmax(_ x: [Float]) -> [Float] {
+    let m = x.max()!
+    let e = x.map { expf($0 - m) }
+    let s = e.reduce(0, +)
+    return e.map { $0 / s }
 }
