@@ -29,18 +29,26 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CJSONC", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .systemLibrary(name: "CXXHash", pkgConfig: "libxxhash", providers: [.apt(["libxxhash-dev"])]),
 
         // MARK: Libraries
+        /// Bounds on what the process takes from its users: regular-file reads with a size cap (no FIFO
+        /// or device ever blocks), quoted user data with a length cap. No dependencies.
+        .target(name: "GPT2Bounds"),
+        /// SIGBUS guard for mmap'd weight files: a fault in a registered region is patched with zero
+        /// pages and flagged instead of killing the process. Plain C, no library.
+        .target(name: "CFaultGuard"),
         /// Swift JSON value over json-c; the only importer of CJSONC, and the one JSON reader of the project.
         .target(name: "GPT2JSON", dependencies: ["CJSONC"]),
         /// GPT-2 byte-level BPE tokenizer (vocab.json + merges.txt), streaming decoder.
-        .target(name: "GPT2Tokenizer", dependencies: ["GPT2JSON"]),
+        .target(name: "GPT2Tokenizer", dependencies: ["GPT2JSON", "GPT2Bounds"]),
         /// Small-batch matrix kernels with x86 intrinsics (AVX-512 chosen at run time); no logic beyond the math.
         .target(name: "CKernels"),
-        /// Config, mmap'd safetensors weights, kernels, KV cache, batched forward. Only importer of CBLAS.
-        .target(name: "GPT2Core", dependencies: ["CBLAS", "CKernels", "GPT2JSON"]),
+        /// Config, mmap'd safetensors weights, kernels, KV cache, batched forward, the quantized-weight
+        /// cache. Only importer of CBLAS and of CXXHash (its digests).
+        .target(name: "GPT2Core", dependencies: ["CBLAS", "CKernels", "CFaultGuard", "CXXHash", "GPT2JSON", "GPT2Bounds"]),
         /// Wire protocol v1: request/response types, error codes, line framing. Shared by daemon and clients.
-        .target(name: "GPT2Wire", dependencies: ["GPT2JSON"]),
+        .target(name: "GPT2Wire", dependencies: ["GPT2JSON", "GPT2Bounds"]),
         /// sd_notify, socket activation, watchdog, journal logging. Only importer of CSystemd.
         .target(name: "GPT2Systemd", dependencies: [
             "CSystemd", .product(name: "Logging", package: "swift-log"),
@@ -50,7 +58,7 @@ let package = Package(
         .target(name: "GPT2Tasks", dependencies: ["GPT2Core", "GPT2Tokenizer"]),
         /// The daemon as a library: engine (scheduler, sessions, generation), socket server, router, config.
         .target(name: "GPT2Daemon", dependencies: [
-            "GPT2Core", "GPT2Tokenizer", "GPT2Tasks", "GPT2Wire", "GPT2JSON", "GPT2Systemd",
+            "GPT2Core", "GPT2Tokenizer", "GPT2Tasks", "GPT2Wire", "GPT2JSON", "GPT2Systemd", "GPT2Bounds",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -85,6 +93,7 @@ let package = Package(
         .testTarget(name: "GPT2TokenizerTests", dependencies: ["GPT2Tokenizer", "GPT2TestSupport"]),
         .testTarget(name: "CKernelsTests", dependencies: ["CKernels"]),
         .testTarget(name: "GPT2JSONTests", dependencies: ["GPT2JSON"]),
+        .testTarget(name: "GPT2BoundsTests", dependencies: ["GPT2Bounds", "CFaultGuard"]),
         .testTarget(name: "GPT2WireTests", dependencies: ["GPT2Wire"]),
         .testTarget(name: "GPT2SystemdTests", dependencies: ["GPT2Systemd"]),
         .testTarget(name: "GPT2DaemonTests", dependencies: [

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # 1. System libraries (Debian packages) — installed only when missing.
 need=()
 # systemd provides systemd-analyze and systemd-socket-activate for the unit and activation tests.
-for pkg in libopenblas-dev libsystemd-dev libjson-c-dev pkg-config systemd python3; do
+for pkg in libopenblas-dev libsystemd-dev libjson-c-dev libxxhash-dev pkg-config systemd python3; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 # python3 may come from elsewhere (pyenv): only install Debian's when none is on PATH.
@@ -27,6 +27,10 @@ swift build --build-tests
 # 3. The Python client (standard library only) against the real daemon binary.
 GPT2D_BIN="$(swift build --show-bin-path)/gpt2d" scripts/test-python-client.sh
 
-# 4. Every Swift test (last, so its summary closes the output).
+# 4. The fault suite (issue #12): the real daemon under concurrent, killed and signalled clients.
+echo "==> fault suite"
+GPT2D_BIN="$(swift build --show-bin-path)/gpt2d" python3 scripts/fault_suite.py
+
+# 5. Every Swift test (last, so its summary closes the output).
 echo "==> swift test"
 swift test --skip-build

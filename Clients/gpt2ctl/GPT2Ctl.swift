@@ -109,7 +109,7 @@ enum Status: Int32 {
         case .unknownModel, .unknownSession:
             self = .notFound
         case .sessionForbidden, .sessionBusy, .contextOverflow, .unsupportedTask, .overloaded, .cancelled,
-             .shuttingDown, .internalError:
+             .shuttingDown, .internalError, .modelUnavailable:
             self = .daemonError
         }
     }
@@ -125,7 +125,8 @@ enum Status: Int32 {
           4    not found: unknown_model, unknown_session
           5    other daemon error: context_overflow, overloaded, session_busy,
                session_forbidden, unsupported_task, cancelled, shutting_down,
-               internal_error; also a timeout or an unreadable answer
+               internal_error, model_unavailable; also a timeout or an
+               unreadable answer
           130  interrupted (SIGINT)
         """
 }

@@ -8,6 +8,7 @@
 //              apply the settings DaemonSettings marks `live` (log_level, max_line_bytes for new
 //              connections, drain_timeout_s). A changed `restart` setting (models, socket, engine limits)
 //              is not applied; a warning names it. A broken file is logged and the old settings stay.
+//              A model unavailable since its weight file changed in place is mapped again if whole.
 //              → READY=1.
 //   SIGTERM/   the group's graceful shutdown, service by service: STOPPING=1 → `health` says shutting_down
 //   SIGINT     and the listening socket closes (never shutdown(2) an activated one) → new engine work gets
@@ -64,6 +65,7 @@ public final class Daemon: @unchecked Sendable {
         var models: [ServedModel] = []
         let extender = Self.startTimeoutExtender(notifier)
         defer { extender?.cancel() }
+        var cacheWarned = false
         for spec in config.models {
             let started = DispatchTime.now().uptimeNanoseconds
             notifier.status("loading model \(spec.name) from \(spec.directory)")
@@ -75,8 +77,18 @@ public final class Daemon: @unchecked Sendable {
                 throw ModelLoadError(model: spec, underlying: error)
             }
             let ms = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
-            logger.info("model loaded", metadata: ["model": "\(spec.name)", "directory": "\(spec.directory)",
-                                                   "ms": "\(Int(ms))"])
+            var metadata: Logger.Metadata = ["model": "\(spec.name)", "directory": "\(spec.directory)", "ms": "\(Int(ms))"]
+            if let cache = models.last?.model.weights.quantizedCache {
+                metadata["cache"] = "\(cache.outcome.rawValue)"
+                metadata["cache_file"] = "\(cache.path)"
+                if let rejected = cache.rejected { metadata["cache_rejected"] = "\(rejected)" }
+                if let error = cache.writeError, !cacheWarned {
+                    cacheWarned = true
+                    logger.warning("quantized-weight cache not writable: serving without caching",
+                                   metadata: ["cache_file": "\(cache.path)", "error": "\(error)"])
+                }
+            }
+            logger.info("model loaded", metadata: metadata)
         }
         self.engine = Engine(models: models, options: options)
         self.notifier = notifier
@@ -174,6 +186,8 @@ public final class Daemon: @unchecked Sendable {
             return (needsRestart, current)
         }
         applyLiveSettings(applied)
+        // A model made unavailable by a weight file changed in place serves again if the file is whole.
+        engine.restoreUnavailableModels()
         if needsRestart.isEmpty {
             logger.info("configuration reloaded")
         } else {

@@ -43,6 +43,16 @@ extension Daemon {
             }
             target = .path(config.socketPath)
         }
+        // A live socket (another gpt2d answers), a foreign or non-socket file, or an unsafe directory:
+        // exit 3 now, before loading the models (bind checks again).
+        if case .path(let path) = target {
+            do {
+                _ = try SocketPath.check(path)
+            } catch {
+                logger.critical("cannot listen: \(error)")
+                return ExitCode.listenFailed.rawValue
+            }
+        }
 
         let daemon: Daemon
         do {
@@ -65,7 +75,7 @@ extension Daemon {
         do {
             try await daemon.start(listen: target, signals: reloadService)
         } catch {
-            logger.critical("cannot listen", metadata: ["error": "\(error)"])
+            logger.critical("cannot listen: \(error)")
             notifier.status("cannot listen: \(error)")
             return ExitCode.listenFailed.rawValue
         }

@@ -1,5 +1,8 @@
 // TokenizerError — why a tokenizer could not be loaded or built. Every case names the file involved
-// ("<memory>" for `GPT2Tokenizer.init(vocab:merges:)`).
+// ("<memory>" for `GPT2Tokenizer.init(vocab:merges:)`). Token strings, merge lines and reasons come
+// from the files: each is quoted at most UserText.defaultLimit bytes.
+
+import GPT2Bounds
 
 public enum TokenizerError: Error, CustomStringConvertible, Equatable {
     /// None of vocab.json + merges.txt, encoder.json + vocab.bpe, tokenizer.json is in `directory`.
@@ -22,17 +25,17 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
         case let .filesNotFound(directory, tried):
             return "no tokenizer files in \(directory) (looked for \(tried.joined(separator: ", ")))"
         case let .unreadable(file, reason):
-            return "\(file): cannot read: \(reason)"
+            return "\(file): cannot read: \(UserText.clip(reason, limit: UserText.reasonLimit))"
         case let .malformedJSON(file, reason):
-            return "\(file): malformed JSON: \(reason)"
+            return "\(file): malformed JSON: \(UserText.clip(reason, limit: UserText.reasonLimit))"
         case let .invalidVocabEntry(file, token, reason):
-            return "\(file): invalid vocabulary entry \(String(reflecting: token)): \(reason)"
+            return "\(file): invalid vocabulary entry \(UserText.quoted(token)): \(UserText.clip(reason, limit: UserText.reasonLimit))"
         case let .malformedMerge(file, line, text):
-            return "\(file):\(line): malformed merge \(String(reflecting: text)) (expected two tokens separated by one space)"
+            return "\(file):\(line): malformed merge \(UserText.quoted(text)) (expected two tokens separated by one space)"
         case let .mergeTokenNotInVocabulary(file, line, token):
-            return "\(file):\(line): merge token \(String(reflecting: token)) is not in the vocabulary"
+            return "\(file):\(line): merge token \(UserText.quoted(token)) is not in the vocabulary"
         case let .missingByteToken(file, byte, token):
-            return "\(file): vocabulary has no token for byte 0x\(String(byte, radix: 16)) (\(String(reflecting: token)))"
+            return "\(file): vocabulary has no token for byte 0x\(String(byte, radix: 16)) (\(UserText.quoted(token)))"
         }
     }
 }

@@ -4,6 +4,7 @@
 //   tokenizer.json             model.vocab + model.merges ("a b" strings or ["a", "b"] pairs) + added_tokens
 
 import Foundation
+import GPT2Bounds
 import GPT2JSON
 
 /// Everything `GPT2Tokenizer` needs, indexed by id.
@@ -95,11 +96,13 @@ struct Vocabulary {
 
     // MARK: - Files
 
+    /// A tokenizer file's bytes: a regular file (a FIFO or device is refused without blocking) of at
+    /// most `RegularFile.Caps.tokenizerFile` bytes.
     static func readData(_ path: String) throws -> Data {
-        do {
-            return try Data(contentsOf: URL(fileURLWithPath: path))
+        do throws(RegularFileError) {
+            return Data(try RegularFile.read(path, limit: RegularFile.Caps.tokenizerFile))
         } catch {
-            throw TokenizerError.unreadable(file: path, reason: "\(error)")
+            throw TokenizerError.unreadable(file: path, reason: error.reason)
         }
     }
 
@@ -123,7 +126,7 @@ struct Vocabulary {
         vocab.reserveCapacity(members.count)
         for (token, v) in members {
             guard let i = v.intValue, let id = Int(exactly: i), id >= 0 else {
-                throw TokenizerError.invalidVocabEntry(file: file, token: token, reason: "id \(v.serialized()) is not a non-negative integer")
+                throw TokenizerError.invalidVocabEntry(file: file, token: token, reason: "id \(UserText.clip(v.serialized())) is not a non-negative integer")
             }
             vocab[token] = id
         }
@@ -189,13 +192,13 @@ struct Vocabulary {
             case .array(let a) where a.count == 2 && a[0].stringValue != nil && a[1].stringValue != nil:
                 pairs.append((a[0].stringValue!, a[1].stringValue!))
             default:
-                throw TokenizerError.malformedMerge(file: file, line: index + 1, text: item.serialized())
+                throw TokenizerError.malformedMerge(file: file, line: index + 1, text: UserText.clip(item.serialized()))
             }
         }
         var added: [AddedToken] = []
         for item in root["added_tokens"]?.arrayValue ?? [] {
             guard let content = item["content"]?.stringValue, let raw = item["id"]?.intValue, let id = Int(exactly: raw) else {
-                throw TokenizerError.malformedJSON(file: file, reason: "bad added_tokens entry \(item.serialized())")
+                throw TokenizerError.malformedJSON(file: file, reason: "bad added_tokens entry \(UserText.clip(item.serialized()))")
             }
             added.append(AddedToken(content: content, id: id, special: item["special"]?.boolValue ?? false))
         }

@@ -1,5 +1,6 @@
 // WireError — the error codes of protocol v1 and the error value carried on an "error" line.
 
+import GPT2Bounds
 import GPT2JSON
 
 /// Stable error codes. The raw values are the wire strings; never rename one, only add.
@@ -38,6 +39,9 @@ public enum WireErrorCode: String, Sendable, Equatable, CaseIterable {
     case shuttingDown = "shutting_down"
     /// A bug or an unexpected failure inside the daemon.
     case internalError = "internal_error"
+    /// The model's weight file was truncated or overwritten in place; the model serves again once the
+    /// file is whole (or after a SIGHUP that finds it whole). Other models are unaffected.
+    case modelUnavailable = "model_unavailable"
 }
 
 /// An error as it travels on the wire: `{"code": "...", "message": "...", "field": "..."}`.
@@ -47,11 +51,16 @@ public struct WireError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The request field at fault, for `invalid_field` / `missing_field` (and `unknown_model`/`unknown_session`).
     public var field: String?
 
+    /// `message` may quote request values (a model name, a session id): it is clipped to
+    /// `maxMessageBytes` (UserText), so an error line stays small whatever the request held.
     public init(_ code: WireErrorCode, _ message: String, field: String? = nil) {
         self.code = code
-        self.message = message
+        self.message = UserText.clip(message, limit: Self.maxMessageBytes)
         self.field = field
     }
+
+    /// Bytes of `message` kept (longer ones end in "…(N bytes)").
+    public static let maxMessageBytes = 1024
 
     public var description: String { "\(code.rawValue): \(message)" }
 

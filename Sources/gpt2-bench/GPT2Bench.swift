@@ -6,7 +6,9 @@
 // the checkpoint in another type (converted or quantized at load; load_s then includes that).
 // --context 32,1000 adds decode at batch 1 at those context depths (the mean number of positions the
 // 32 timed steps attend to: the prompt is depth − 16 tokens) and the ratio of the last depth's figure
-// to the first's; --kv-dtype stores the KV cache in 16 bits. With --compare it then runs
+// to the first's; --kv-dtype stores the KV cache in 16 bits. --cache-dir DIR uses the quantized-weight
+// cache: the first load is reported on its own (load_first_s: a miss quantizes and writes the file),
+// load_s is then the median of the loads that map it; --load-only stops after the loads. With --compare it then runs
 // scripts/bench_transformers.py on the same directory with the same thread count and prints
 // both side by side with ratios (gpt2d ÷ transformers; > 1 means gpt2d is faster/larger).
 // Every figure is the median of --repeats runs after one warm-up.
@@ -66,11 +68,36 @@ struct GPT2Bench: ParsableCommand {
     @Option(name: .long, help: "Serve the weights as this type (float32, bfloat16, float16, int8, nf4, q4); default: the checkpoint's own.")
     var weightType: String?
 
+    @Flag(name: .long, help: "Print only the model pages' per-token latency table (batch 1, 2, 4 × prompt 128, 256, 512, 768; 16 decode steps).")
+    var latencyTable = false
+
+    @Option(name: .long, help: "Quantized-weight cache folder (int8, nf4, q4): the first load writes or checks it (load_first_s), the --repeats loads after it map it (load_s).")
+    var cacheDir: String?
+
+    @Flag(name: .long, help: "Measure only loading (time to ready, RSS after it, peak RSS), no forward passes.")
+    var loadOnly = false
+
     mutating func run() throws {
         if let weightType, WeightType(rawValue: weightType) == nil {
             throw ValidationError("--weight-type must be one of \(WeightType.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         ComputeThreads.configure(threads)
+        if latencyTable {
+            let m = try GPT2Model.load(directory: model, options: LoadOptions(weightType: weightType.flatMap(WeightType.init(rawValue:)), cacheDirectory: cacheDir))
+            var rng = UInt64(777)
+            let rows = try LatencyTable.measure(
+                runner: GPT2Runner(config: m.config, weights: m.weights), pool: KVBlockPool(config: m.config, dtype: kvDtype),
+                steps: 16, repeats: repeats) { n in
+                (0..<n).map { _ in
+                    rng = rng &* 6364136223846793005 &+ 1442695040888963407
+                    return Int32(truncatingIfNeeded: (rng >> 33) % UInt64(m.config.vocabSize))
+                }
+            }
+            var usage = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+            LatencyTable.print(rows, weightType: weightType ?? "checkpoint", peakRSSMiB: Double(usage.ru_maxrss) / 1024)
+            return
+        }
         let ours = try measure()
         var theirs: (figures: [String: Double], versions: String)? = nil
         if compare { theirs = try runTransformers() }
@@ -82,17 +109,38 @@ struct GPT2Bench: ParsableCommand {
     private func measure() throws -> [String: Double] {
         var r: [String: Double] = [:]
         // Load: map + preload, median over repeats (the page cache is warm after the first).
+        // With --cache-dir the first load is timed on its own (it may quantize and write the cache).
         var loads: [Double] = []
         var loaded: GPT2Model? = nil
-        let options = LoadOptions(weightType: weightType.flatMap(WeightType.init(rawValue:)))
-        for _ in 0..<max(1, repeats) {
+        let options = LoadOptions(weightType: weightType.flatMap(WeightType.init(rawValue:)), cacheDirectory: cacheDir)
+        var outcomes: [String] = []
+        for i in 0..<(max(1, repeats) + (cacheDir == nil ? 0 : 1)) {
             loaded = nil  // the previous copy goes first: peak RSS counts one model
             let t0 = Clock.now()
             loaded = try GPT2Model.load(directory: model, options: options)
-            loads.append(Clock.now() - t0)
+            let t = Clock.now() - t0
+            if let cache = loaded!.weights.quantizedCache {
+                outcomes.append(cache.outcome.rawValue)
+                if let e = cache.writeError { FileHandle.standardError.write(Data("gpt2-bench: cache not written: \(e)\n".utf8)) }
+                r["digest_s"] = cache.digestSeconds
+            }
+            if cacheDir != nil && i == 0 { r["load_first_s"] = t } else { loads.append(t) }
+        }
+        if !outcomes.isEmpty {
+            // Outcome of each load in order (miss / rebuilt / hit), on stderr: the table stays numbers.
+            FileHandle.standardError.write(Data("gpt2-bench: cache \(cacheDir ?? ""): \(outcomes.joined(separator: ","))\n".utf8))
+            r["cache_hit_loads"] = Double(outcomes.filter { $0 == "hit" }.count)
         }
         let m = loaded!
         r["load_s"] = median(loads)
+        if loadOnly {
+            var usage = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+            r["peak_rss_mib"] = Double(usage.ru_maxrss) / 1024
+            if let rss = currentRSSKiB() { r["rss_mib"] = Double(rss) / 1024 }
+            r["weight_mib"] = Double(m.weights.mappedByteCount + m.weights.convertedByteCount + m.weights.packedByteCount) / 1048576
+            return r
+        }
         let runner = GPT2Runner(config: m.config, weights: m.weights)
         let pool = KVBlockPool(config: m.config, dtype: kvDtype)
         var rng = UInt64(12345)
@@ -207,7 +255,10 @@ struct GPT2Bench: ParsableCommand {
     private func report(_ ours: [String: Double], _ theirs: [String: Double]?, versions: String) {
         let depthRows = ((try? depths) ?? []).map { ("decode_ctx\($0)_tok_s", "decode batch 1, context \($0) (tok/s)") }
         let rows: [(String, String)] = [
+            ("load_first_s", "first load, with --cache-dir (s)"),
             ("load_s", "load (s)"),
+            ("digest_s", "of which checkpoint digest (s)"),
+            ("cache_hit_loads", "loads that mapped the cache"),
             ("prefill128_tok_s", "prefill 128 tok, all logits (tok/s)"),
             ("prefill512_tok_s", "prefill 512 tok, all logits (tok/s)"),
             ("prefill512_last_tok_s", "prefill 512 tok, last logits (tok/s)"),

@@ -25,6 +25,7 @@ private func everythingChanged() -> DaemonConfig {
     c.logLevel = .error
     c.mlock = true
     c.weightType = .int8
+    c.cacheDir = .path("/var/cache/other")
     c.kvDType = .float16
     c.drainTimeoutSeconds = 2
     return c

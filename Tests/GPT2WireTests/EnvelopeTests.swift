@@ -96,6 +96,17 @@ import GPT2JSON
             "parse_error", "invalid_utf8", "line_too_long", "invalid_request", "unknown_op", "invalid_field",
             "missing_field", "unknown_model", "unknown_session", "session_forbidden", "session_busy",
             "context_overflow", "unsupported_task", "overloaded", "cancelled", "shutting_down", "internal_error",
+            "model_unavailable",
         ])
+    }
+}
+
+@Suite struct WireErrorBoundTests {
+    /// A request value quoted in an error (a megabyte "model") leaves at most maxMessageBytes of it.
+    @Test func messagesQuoteAFewHundredBytesAtMost() {
+        let e = WireError(.unknownModel, "no model named '\(String(repeating: "m", count: 1_000_000))'", field: "model")
+        #expect(e.message.utf8.count <= WireError.maxMessageBytes + 32)
+        #expect(e.message.hasSuffix("…(1000017 bytes)"))
+        #expect(WireError(.unknownModel, "no model named 'x'").message == "no model named 'x'")
     }
 }

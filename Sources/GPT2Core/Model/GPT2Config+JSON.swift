@@ -7,15 +7,16 @@
 // the default 1024. transformers ignores n_ctx entirely.
 
 import Foundation
+import GPT2Bounds
 import GPT2JSON
 
 extension GPT2Config {
-    /// Reads and validates `path` (a config.json). Throws `CheckpointError`.
+    /// Reads and validates `path` (a config.json: a regular file of at most
+    /// `RegularFile.Caps.configFile` bytes). Throws `CheckpointError`.
     public static func load(path: String) throws -> GPT2Config {
-        guard FileManager.default.fileExists(atPath: path) else { throw CheckpointError.fileNotFound(path: path) }
         let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw CheckpointError.cannotOpen(path: path, reason: "\(error.localizedDescription)")
+        do throws(RegularFileError) { data = Data(try RegularFile.read(path, limit: RegularFile.Caps.configFile)) } catch {
+            throw CheckpointError(error)
         }
         return try parse(data, file: path)
     }

@@ -1,6 +1,9 @@
 // CheckpointError — every way loading a checkpoint directory can fail. Each case names the
 // file (full path as given), the tensor (as spelled in the file) and expected vs found, so
-// one log line is enough to fix the checkpoint.
+// one log line is enough to fix the checkpoint. Values read from the files (tensor names, dtypes,
+// reasons) are quoted at most UserText.defaultLimit bytes each.
+
+import GPT2Bounds
 
 /// A typed checkpoint-loading failure. `description` is one line of English.
 public enum CheckpointError: Error, CustomStringConvertible, Equatable {
@@ -58,60 +61,72 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     /// LoadOptions.weightType names a quantized type no PackedMatrix format is registered for.
     case weightTypeUnavailable(type: String)
 
+    /// The error for a file `RegularFile` refused or could not read.
+    public init(_ e: RegularFileError) {
+        switch e {
+        case let .notFound(path): self = .fileNotFound(path: path)
+        case let .notRegular(path, _), let .tooLarge(path, _, _), let .system(path, _, _):
+            self = .cannotOpen(path: path, reason: e.reason)
+        }
+    }
+
     public var description: String {
+        // Names, dtypes and reasons come from the files: each is quoted clipped (UserText).
+        let q = { (s: String) in UserText.clip(s) }
+        let r = { (s: String) in UserText.clip(s, limit: UserText.reasonLimit) }
         switch self {
         case let .fileNotFound(path):
             return "\(path): no such file or directory"
         case let .cannotOpen(path, reason):
-            return "\(path): cannot open: \(reason)"
+            return "\(path): cannot open: \(r(reason))"
         case let .emptyFile(path):
             return "\(path): file is empty"
         case let .lockFailed(path, reason):
-            return "\(path): mlock failed (\(reason)); raise RLIMIT_MEMLOCK (ulimit -l) or load without lockInMemory"
+            return "\(path): mlock failed (\(r(reason))); raise RLIMIT_MEMLOCK (ulimit -l) or load without lockInMemory"
         case let .headerTooLarge(file, declared, fileSize):
             return "\(file): safetensors header length \(declared) bytes does not fit in a \(fileSize)-byte file (or exceeds 100 MB)"
         case let .badHeader(file, reason):
-            return "\(file): bad safetensors header: \(reason)"
+            return "\(file): bad safetensors header: \(r(reason))"
         case let .unknownDType(file, tensor, dtype):
-            return "\(file): tensor '\(tensor)' has unknown dtype '\(dtype)'"
+            return "\(file): tensor '\(q(tensor))' has unknown dtype '\(q(dtype))'"
         case let .offsetsOutOfRange(file, tensor, begin, end, dataSize):
-            return "\(file): tensor '\(tensor)' data_offsets [\(begin), \(end)] are reversed or outside the \(dataSize)-byte data area"
+            return "\(file): tensor '\(q(tensor))' data_offsets [\(begin), \(end)] are reversed or outside the \(dataSize)-byte data area"
         case let .overlappingTensors(file, first, second):
-            return "\(file): tensors '\(first)' and '\(second)' overlap"
+            return "\(file): tensors '\(q(first))' and '\(q(second))' overlap"
         case let .gapInData(file, begin, end):
             return "\(file): data bytes [\(begin), \(end)) belong to no tensor (safetensors forbids holes)"
         case let .sizeMismatch(file, tensor, expectedBytes, foundBytes):
-            return "\(file): tensor '\(tensor)' shape and dtype need \(expectedBytes) bytes but data_offsets span \(foundBytes)"
+            return "\(file): tensor '\(q(tensor))' shape and dtype need \(expectedBytes) bytes but data_offsets span \(foundBytes)"
         case let .tensorNotInFile(file, tensor):
-            return "\(file): no tensor named '\(tensor)'"
+            return "\(file): no tensor named '\(q(tensor))'"
         case let .misalignedData(file, tensor, offset):
-            return "\(file): tensor '\(tensor)' data at file offset \(offset) is not 4-byte aligned; copy it instead of viewing"
+            return "\(file): tensor '\(q(tensor))' data at file offset \(offset) is not 4-byte aligned; copy it instead of viewing"
         case let .missingTensor(tensor, directory):
-            return "\(directory): checkpoint has no tensor '\(tensor)' (also tried 'transformer.\(tensor)')"
+            return "\(directory): checkpoint has no tensor '\(q(tensor))' (also tried 'transformer.\(q(tensor))')"
         case let .wrongShape(file, tensor, expected, found):
-            return "\(file): tensor '\(tensor)' has shape \(found), expected \(expected)"
+            return "\(file): tensor '\(q(tensor))' has shape \(q("\(found)")), expected \(q("\(expected)"))"
         case let .unsupportedDType(file, tensor, dtype):
-            return "\(file): tensor '\(tensor)' has dtype \(dtype), which cannot be used here (weights need F32, F16, BF16 or F64; ids need I64 or I32)"
+            return "\(file): tensor '\(q(tensor))' has dtype \(q(dtype)), which cannot be used here (weights need F32, F16, BF16 or F64; ids need I64 or I32)"
         case let .duplicateTensor(tensor, first, second):
-            return "tensor '\(tensor)' appears twice: in \(first) and in \(second)"
+            return "tensor '\(q(tensor))' appears twice: in \(q(first)) and in \(q(second))"
         case let .configInvalid(file, field, reason):
-            return "\(file): config field '\(field)' \(reason)"
+            return "\(file): config field '\(q(field))' \(r(reason))"
         case let .configMismatch(field, config, tensors):
-            return "config.json says \(field) = \(config) but the weight tensors imply \(tensors)"
+            return "config.json says \(q(field)) = \(config) but the weight tensors imply \(tensors)"
         case let .badIndex(file, reason):
-            return "\(file): bad safetensors index: \(reason)"
+            return "\(file): bad safetensors index: \(r(reason))"
         case let .missingShard(index, shard):
-            return "\(index): weight_map names shard '\(shard)', which does not exist"
+            return "\(index): weight_map names shard '\(q(shard))', which does not exist"
         case let .noWeights(directory, found):
             if found.contains(where: { $0.hasSuffix(".bin") || $0.hasSuffix(".pt") || $0.hasSuffix(".pth") }) {
-                return "\(directory): no model.safetensors; found only \(found.joined(separator: ", ")) — PyTorch pickle checkpoints are unsupported; convert with model.save_pretrained(dir, safe_serialization=True)"
+                return "\(directory): no model.safetensors; found only \(q(found.joined(separator: ", "))) — PyTorch pickle checkpoints are unsupported; convert with model.save_pretrained(dir, safe_serialization=True)"
             }
             if found.isEmpty {
                 return "\(directory): no model.safetensors or model.safetensors.index.json"
             }
-            return "\(directory): no model.safetensors or model.safetensors.index.json (found \(found.joined(separator: ", ")))"
+            return "\(directory): no model.safetensors or model.safetensors.index.json (found \(q(found.joined(separator: ", "))))"
         case let .weightTypeUnavailable(type):
-            return "weight type \(type) is not available in this build (no packed format is registered for it)"
+            return "weight type \(q(type)) is not available in this build (no packed format is registered for it)"
         }
     }
 }

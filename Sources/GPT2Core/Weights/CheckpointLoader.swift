@@ -11,10 +11,12 @@
 // aligned F32 tensors are views into the read-only mappings and F16/BF16 matrices are HalfViews of
 // their stored values there — no F32 copy; vectors that are not aligned F32 go to a small F32 arena.
 // Another weight type converts every matrix once at load (16-bit narrowing or quantization) and
-// keeps no mapping it does not view. Unknown keys are ignored, as transformers ignores unused
+// keeps no mapping it does not view; with LoadOptions.cacheDirectory a quantized type maps its matrices
+// from the on-disk cache when valid (QuantCache/). Unknown keys are ignored, as transformers ignores unused
 // checkpoint weights (with a warning).
 
 import Foundation
+import GPT2Bounds
 import GPT2JSON
 #if canImport(Glibc)
 import Glibc
@@ -29,9 +31,14 @@ public struct LoadOptions: Sendable {
     /// The type the weight matrices are served in; nil = the checkpoint's own type, computed exactly
     /// as stored. Any other type is produced at load from whatever the checkpoint stores.
     public var weightType: WeightType?
+    /// Folder of the on-disk cache of quantized matrices (int8 / nf4 / q4 only; QuantizedCacheFile):
+    /// the first load writes them there, later loads map them instead of quantizing. nil: no cache.
+    public var cacheDirectory: String?
 
-    public init(preload: Bool = true, lockInMemory: Bool = false, weightType: WeightType? = nil) {
+    public init(preload: Bool = true, lockInMemory: Bool = false, weightType: WeightType? = nil,
+                cacheDirectory: String? = nil) {
         self.preload = preload; self.lockInMemory = lockInMemory; self.weightType = weightType
+        self.cacheDirectory = cacheDirectory
     }
 }
 
@@ -58,6 +65,10 @@ public enum CheckpointLoader {
         let config = try GPT2Config.load(path: dir + "/config.json")
         let files = try openWeightFiles(directory: dir, options: options)
         let weights = try assemble(config: config, files: files, directory: dir, options: options, formats: formats)
+        // A file truncated or rewritten while it was read gives zeros (CFaultGuard), never SIGBUS.
+        if let bad = files.first(where: { $0.mapping.isDamaged || $0.mapping.fileChanged() }) {
+            throw CheckpointError.cannotOpen(path: bad.mapping.path, reason: "the file shrank or changed while it was loaded")
+        }
         return (config, weights)
     }
 
@@ -97,11 +108,12 @@ public enum CheckpointLoader {
         return shardNames.compactMap { files[$0] }
     }
 
-    /// Parses the index's weight_map (tensor → shard file name).
+    /// Parses the index's weight_map (tensor → shard file name); the index is a regular file of at
+    /// most `RegularFile.Caps.shardIndex` bytes.
     static func readIndex(path: String) throws -> [String: String] {
         let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw CheckpointError.cannotOpen(path: path, reason: error.localizedDescription)
+        do throws(RegularFileError) { data = Data(try RegularFile.read(path, limit: RegularFile.Caps.shardIndex)) } catch {
+            throw CheckpointError(error)
         }
         let json: JSON
         do { json = try CheckpointJSON.parse(data) } catch {
@@ -263,9 +275,15 @@ public enum CheckpointLoader {
         }
 
         // 4. Materialise in the served type (one Tensor per plan entry; wte and a tied head share one).
+        //    A quantized type with a cache folder maps its matrices from the cache file when it is valid.
+        let cache = try openQuantizedCache(plan, configPath: dir + "/config.json", files: files, directory: dir,
+                                           options: options, formats: formats)
+        //    (Those matrices own the file's mapping; it was preloaded at open and mlock covers their bytes.)
         let (tensors, storage) = try materialize(plan, files: files, weightType: options.weightType,
-                                                 keepAllFiles: options.weightType == nil, formats: formats)
+                                                 keepAllFiles: options.weightType == nil, formats: formats,
+                                                 cached: cache?.matrices ?? [:])
         if options.weightType != nil { try finishLoading(storage, tensors, options) }
+        let cacheReport = cache.map { finishQuantizedCache($0, plan, tensors) }
 
         let layers = layerSlots.map { i in
             GPT2LayerWeights(ln1Weight: tensors[i[0]], ln1Bias: tensors[i[1]], attnQKVWeight: tensors[i[2]],
@@ -277,7 +295,8 @@ public enum CheckpointLoader {
         return GPT2Weights(wte: tensors[iWte], wpe: tensors[iWpe], layers: layers,
                            lnFWeight: tensors[iLnFW], lnFBias: tensors[iLnFB], lmHead: tensors[iLMHead],
                            heads: headSlots.mapValues { tensors[$0] }, storedDType: stored,
-                           weightType: options.weightType ?? .stored(dtype: stored), storage: storage)
+                           weightType: options.weightType ?? .stored(dtype: stored), storage: storage,
+                           quantizedCache: cacheReport)
     }
 
     /// After a converting load: preload / lock what the served weights keep (mappings they view,

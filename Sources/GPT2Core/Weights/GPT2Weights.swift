@@ -47,16 +47,19 @@ public final class GPT2Weights: @unchecked Sendable {
     public let storedDType: String
     /// The type the weight matrices are served in (LoadOptions.weightType, or the stored type).
     public let weightType: WeightType
+    /// What the load did with the quantized-weight cache (hit / miss / rebuilt); nil when none was
+    /// used (no LoadOptions.cacheDirectory, or not a quantized weight type).
+    public let quantizedCache: QuantizedCacheReport?
     /// Keeps mappings and converted buffers alive for as long as any view exists.
     private let storage: [AnyObject]
 
     public init(wte: Tensor, wpe: Tensor, layers: [GPT2LayerWeights], lnFWeight: Tensor, lnFBias: Tensor,
                 lmHead: Tensor, heads: [String: Tensor], storedDType: String, weightType: WeightType? = nil,
-                storage: [AnyObject]) {
+                storage: [AnyObject], quantizedCache: QuantizedCacheReport? = nil) {
         self.wte = wte; self.wpe = wpe; self.layers = layers; self.lnFWeight = lnFWeight
         self.lnFBias = lnFBias; self.lmHead = lmHead; self.heads = heads; self.storedDType = storedDType
         self.weightType = weightType ?? .stored(dtype: storedDType)
-        self.storage = storage
+        self.storage = storage; self.quantizedCache = quantizedCache
     }
 }
 
@@ -113,6 +116,10 @@ extension GPT2Weights {
         }
         return total
     }
+
+    /// The read-only file mappings the served weights view (watched for files changed in place:
+    /// `MappedFile.isDamaged`, `fileChanged`, `restoreIfWhole`).
+    public var mappedFiles: [MappedFile] { storage.compactMap { $0 as? MappedFile } }
 
     /// Total bytes of the mapped weight files kept.
     public var mappedByteCount: Int {

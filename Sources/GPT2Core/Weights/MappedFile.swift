@@ -8,14 +8,27 @@
 // never a silent warning — asking for locked memory and not getting it is a deployment bug.
 // A mapping opened without either can be populated or locked later (a converting load decides
 // which files it keeps only after reading them), and pages already converted can be discarded.
+// The file is opened through GPT2Bounds' RegularFile (O_NONBLOCK, then fstat): a FIFO or device at
+// the path is refused at once instead of blocking start-up in open(2).
+//
+// A file truncated or overwritten in place under the mapping would kill the process with SIGBUS on
+// the next read past its new end. Every mapping is registered with CFaultGuard: such a fault maps
+// zero pages over the whole mapping and flags it (`isDamaged`), so reads finish with garbage the
+// caller must discard. The descriptor stays open, so `fileChanged` (one fstat: size or mtime differs)
+// notices a truncation or an overwrite in place before anything faults (a file replaced by rename is
+// another inode: the mapping keeps the old one and stays whole); `restoreIfWhole` maps the file at the path again over the same addresses once it
+// has its old size and header bytes (`rememberPrefix`), so every pointer into the mapping stays valid.
 
+import CFaultGuard
+import GPT2Bounds
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
 
-/// A read-only mapping of one whole file. Immutable; safe to share across threads.
+/// A read-only mapping of one whole file. Immutable but for `restoreIfWhole` (call it only while no
+/// thread reads the mapping); safe to share across threads.
 public final class MappedFile: @unchecked Sendable {
     /// The path the file was opened with.
     public let path: String
@@ -26,6 +39,15 @@ public final class MappedFile: @unchecked Sendable {
     /// True when the pages are mlock'ed.
     public private(set) var isLocked: Bool
 
+    /// The open descriptor of the mapped file (for `fileChanged`).
+    private var descriptor: Int32
+    /// The file's st_mtim when it was mapped.
+    private var modified: timespec
+    /// CFaultGuard slot of the mapping (-1: unguarded).
+    private let guardSlot: Int32
+    /// The file's first bytes as mapped at open (`rememberPrefix`), compared by `restoreIfWhole`.
+    private var prefix: [UInt8] = []
+
     /// The mapping as bytes.
     public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: size) }
 
@@ -34,21 +56,10 @@ public final class MappedFile: @unchecked Sendable {
     ///   - preload: fault all pages in now (MAP_POPULATE, then MADV_WILLNEED).
     ///   - lock: mlock the mapping; throws `.lockFailed` if the kernel refuses.
     public init(path: String, preload: Bool = false, lock: Bool = false) throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            let err = errno
-            if err == ENOENT || err == ENOTDIR { throw CheckpointError.fileNotFound(path: path) }
-            throw CheckpointError.cannotOpen(path: path, reason: String(cString: strerror(err)))
-        }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else {
-            throw CheckpointError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
-        }
-        guard (st.st_mode & S_IFMT) == S_IFREG else {
-            throw CheckpointError.cannotOpen(path: path, reason: "not a regular file")
-        }
-        let size = Int(st.st_size)
+        let fd: Int32, size: Int
+        do throws(RegularFileError) { (fd, size) = try RegularFile.open(path) } catch { throw CheckpointError(error) }
+        var keepDescriptor = false
+        defer { if !keepDescriptor { close(fd) } }
         guard size > 0 else { throw CheckpointError.emptyFile(path: path) }
 
         var flags = MAP_PRIVATE
@@ -66,10 +77,64 @@ public final class MappedFile: @unchecked Sendable {
                 throw CheckpointError.lockFailed(path: path, reason: reason)
             }
         }
+        _ = fg_install()
         self.path = path
         self.base = UnsafeRawPointer(p)
         self.size = size
         self.isLocked = lock
+        self.descriptor = fd
+        self.modified = Self.modificationTime(fd)
+        self.guardSlot = fg_register(p, size)
+        keepDescriptor = true
+    }
+
+    // MARK: damage (file changed in place)
+
+    /// True once a read faulted past the file's end and the mapping was replaced by zero pages.
+    public var isDamaged: Bool { fg_region_damaged(guardSlot) != 0 }
+
+    /// True when the mapped file's size or modification time is no longer what was mapped: it was
+    /// truncated (a read past its end would fault) or written in place. One fstat(2).
+    public func fileChanged() -> Bool {
+        var st = stat()
+        guard fstat(descriptor, &st) == 0 else { return false }
+        return Int(st.st_size) != size || st.st_mtim.tv_sec != modified.tv_sec || st.st_mtim.tv_nsec != modified.tv_nsec
+    }
+
+    private static func modificationTime(_ fd: Int32) -> timespec {
+        var st = stat()
+        return fstat(fd, &st) == 0 ? st.st_mtim : timespec()
+    }
+
+    /// Keeps a copy of the first `count` bytes (a header), checked by `restoreIfWhole`.
+    public func rememberPrefix(_ count: Int) {
+        prefix = Array(UnsafeRawBufferPointer(start: base, count: min(max(count, 0), size)))
+    }
+
+    /// If the regular file now at `path` has the mapping's size and its remembered prefix, maps it
+    /// read-only over the same addresses (MAP_FIXED; mlock'ed again when locked, pages preloaded
+    /// with MADV_WILLNEED) and clears the damage. Returns true when the mapping is whole again.
+    /// No thread may read the mapping meanwhile.
+    public func restoreIfWhole() -> Bool {
+        guard let (fd, newSize) = try? RegularFile.open(path) else { return false }
+        var keep = false
+        defer { if !keep { close(fd) } }
+        guard newSize == size else { return false }
+        fg_region_clear(guardSlot)
+        let p = UnsafeMutableRawPointer(mutating: base)
+        guard let q = mmap(p, size, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0), q != MAP_FAILED, q == p else {
+            return false
+        }
+        _ = madvise(p, size, MADV_WILLNEED)
+        if isLocked, mlock(p, size) != 0 { return false }
+        // Reading the prefix may fault again if the file shrank meanwhile: the guard flags it.
+        let same = prefix.isEmpty || prefix.withUnsafeBytes { memcmp($0.baseAddress!, base, prefix.count) == 0 }
+        guard same, !isDamaged else { return false }
+        close(descriptor)
+        descriptor = fd
+        modified = Self.modificationTime(fd)
+        keep = true
+        return true
     }
 
     /// Faults every page in now (what `preload` does at open), for a mapping opened without it.
@@ -104,6 +169,8 @@ public final class MappedFile: @unchecked Sendable {
     }
 
     deinit {
+        fg_unregister(guardSlot)
+        close(descriptor)
         let p = UnsafeMutableRawPointer(mutating: base)
         if isLocked { munlock(p, size) }
         munmap(p, size)

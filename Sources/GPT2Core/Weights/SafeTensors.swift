@@ -96,6 +96,8 @@ public final class SafeTensorsFile: @unchecked Sendable {
         }
         let dataStart = 8 + n
         let dataSize = bytes.count - dataStart
+        // The header is what `MappedFile.restoreIfWhole` compares before mapping the file again.
+        mapping.rememberPrefix(dataStart)
         var metadata: [String: String] = [:]
         var infos: [TensorInfo] = []
         infos.reserveCapacity(members.count)

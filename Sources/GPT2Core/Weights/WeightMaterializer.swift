@@ -65,8 +65,11 @@ extension CheckpointLoader {
     /// Materialises `plan` in order. Returns one Tensor per entry and the objects owning their memory
     /// (kept mappings, arenas). `keepAllFiles`: keep every mapping (the default-type load, as before).
     /// `formats`: the packed formats by type (PackedFormats.types; tests pass their own).
+    /// `cached`: packed matrices already built (from the quantized-weight cache), by plan key; they are
+    /// used instead of quantizing.
     static func materialize(_ plan: [Planned], files: [SafeTensorsFile], weightType: WeightType?,
-                            keepAllFiles: Bool, formats: [WeightType: any PackedMatrix.Type])
+                            keepAllFiles: Bool, formats: [WeightType: any PackedMatrix.Type],
+                            cached: [String: any PackedMatrix] = [:])
         throws -> (tensors: [Tensor], storage: [AnyObject]) {
         var targets = try plan.map { try target($0, weightType: weightType, formats: formats) }
         // Files kept: all of them, or those a matrix is viewed in; vectors elsewhere are copied.
@@ -113,7 +116,7 @@ extension CheckpointLoader {
                 halfCursor += info.count
                 tensors.append(Tensor(name: p.key, shape: info.shape, storage: .half(HalfView(kind: kind, data: UnsafeRawPointer(dst)))))
             case .pack(let format):
-                tensors.append(Tensor(name: p.key, shape: info.shape, storage: .packed(try quantize(p, format))))
+                tensors.append(Tensor(name: p.key, shape: info.shape, storage: .packed(try cached[p.key] ?? quantize(p, format))))
             }
             if !kept.contains(ObjectIdentifier(file)) { file.mapping.discard(info.fileRange) }
         }
@@ -126,7 +129,7 @@ extension CheckpointLoader {
     /// A 2-D matrix quantized by `format`: widened to F32 output-major rows (N, K) first.
     static func quantize(_ p: Planned, _ format: any PackedMatrix.Type) throws -> any PackedMatrix {
         let info = p.source.info
-        let (n, k) = p.role == .conv1D ? (info.shape[1], info.shape[0]) : (info.shape[0], info.shape[1])
+        let (n, k) = outputMajorShape(p)
         let rows = UnsafeMutablePointer<Float>.allocate(capacity: max(1, n * k))
         defer { rows.deallocate() }
         if p.role == .conv1D {

@@ -4,12 +4,15 @@
 //   * blank lines and lines whose first non-blank character is `#` are ignored (no trailing comments:
 //     `#` inside a value is part of it, since model paths may contain one);
 //   * `model = NAME=DIR` may repeat; every other key at most once;
-//   * an unknown key, a missing `=`, a repeated key or a bad value is an error naming `path:line`.
+//   * an unknown key, a missing `=`, a repeated key or a bad value is an error naming `path:line`
+//     (quoting at most UserText.defaultLimit bytes of the line or value);
+//   * the file is a regular file of at most 1 MiB (or /dev/null); see `readText`.
 //
 // Which keys exist and what each accepts is DaemonSettings' table. systemd/gpt2d.conf.example documents
 // every key with its default; ConfigDocsTests check that it lists exactly the table.
 
 import Foundation
+import GPT2Bounds
 
 public enum ConfigFile {
     /// The accepted key names (DaemonSettings' keys, in table order).
@@ -32,50 +35,49 @@ public enum ConfigFile {
             if line.isEmpty || line.hasPrefix("#") { continue }
             let here = "\(path):\(lineNumber)"
             guard let eq = line.firstIndex(of: "=") else {
-                throw ConfigError(here, "expected `key = value`, got '\(line)'")
+                throw ConfigError(here, "expected `key = value`, got '\(UserText.clip(line))'")
             }
             let key = String(line[..<eq]).trimmingWhitespace()
             let value = String(line[line.index(after: eq)...]).trimmingWhitespace()
             guard let setting = DaemonSettings.setting(forKey: key) else {
-                throw ConfigError(here, "unknown key '\(key)' (known: \(keyNames.joined(separator: ", ")))")
+                throw ConfigError(here, "unknown key '\(UserText.clip(key))' (known: \(keyNames.joined(separator: ", ")))")
             }
             if !setting.repeatable, !seen.insert(key).inserted {
-                throw ConfigError(here, "key '\(key)' given twice")
+                throw ConfigError(here, "key '\(UserText.clip(key))' given twice")
             }
             do {
                 try setting.validate(value)
             } catch {
-                throw ConfigError(here, "\(key): \(error.message), got '\(value)'")
+                throw ConfigError(here, "\(key): \(error.message), got '\(UserText.clip(value))'")
             }
             layer.add(setting, value)
         }
         return layer
     }
 
-    /// A file's text, nil when it does not exist. Read with plain read(2), so character devices
-    /// (`--config /dev/null`: no settings) and pipes work too; the error names errno's text.
+    /// A file's text, nil when it does not exist. The file must be a regular file of at most
+    /// `RegularFile.Caps.configFile` bytes (1 MiB), or /dev/null (no settings); a FIFO or another
+    /// device is refused without blocking (RegularFile opens with O_NONBLOCK). The error says why.
     public static func readText(_ path: String) throws -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            if errno == ENOENT { return nil }
-            throw ConfigReadError(message: String(cString: strerror(errno)))
-        }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ConfigReadError(message: String(cString: strerror(errno)))
-            }
-            if n == 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
+        if isNullDevice(path) { return "" }
+        let bytes: [UInt8]
+        do throws(RegularFileError) {
+            bytes = try RegularFile.read(path, limit: RegularFile.Caps.configFile)
+        } catch {
+            if case .notFound = error { return nil }
+            throw ConfigReadError(message: error.reason)
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw ConfigReadError(message: "not UTF-8 text")
         }
         return text
+    }
+
+    /// True when `path` is the null character device (`--config /dev/null`: an empty configuration).
+    static func isNullDevice(_ path: String) -> Bool {
+        var st = stat(), null = stat()
+        guard stat(path, &st) == 0, stat("/dev/null", &null) == 0 else { return false }
+        return (st.st_mode & S_IFMT) == S_IFCHR && st.st_rdev == null.st_rdev
     }
 }
 

@@ -6,6 +6,7 @@
 // the command line keeps winning after a reload).
 
 import Foundation
+import GPT2Bounds
 import GPT2Core
 import GPT2Wire
 import Logging
@@ -79,6 +80,8 @@ public struct DaemonConfig: Sendable, Equatable {
     /// (`weight_type`) The type every model's weights are served in unless its `model` entry names one;
     /// nil: each checkpoint's own.
     public var weightType: WeightType? = DaemonSettings.weightType.defaultValue
+    /// (`cache_dir`) Where quantized weights are cached on disk (`cacheDirectory(environment:)`).
+    public var cacheDir: CacheDirectorySetting = DaemonSettings.cacheDir.defaultValue
     /// (`kv_dtype`) The KV cache's element type.
     public var kvDType: KVDType = DaemonSettings.kvDType.defaultValue
     /// (`drain_timeout_s`) On SIGTERM, how long in-flight requests may run before they are cancelled.
@@ -99,8 +102,11 @@ public struct DaemonConfig: Sendable, Equatable {
         return o
     }
 
-    /// Weight loading options.
-    public var loadOptions: LoadOptions { LoadOptions(preload: true, lockInMemory: mlock) }
+    /// Weight loading options (the cache folder resolved against this process's environment).
+    public var loadOptions: LoadOptions {
+        LoadOptions(preload: true, lockInMemory: mlock,
+                    cacheDirectory: cacheDir.directory(environment: ProcessInfo.processInfo.environment))
+    }
 
     /// How to load `spec`: its own weight type, else the `weight_type` setting (nil: the checkpoint's).
     public func loadOptions(for spec: ModelSpec) -> LoadOptions {
@@ -158,9 +164,11 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
     /// `path:line` for a file entry, `--option` for the command line, or a path.
     public var location: String
     public var message: String
+    /// Both parts may quote user input (a line, a value, an option): each is clipped (UserText), so
+    /// the error stays a few hundred bytes whatever the input.
     public init(_ location: String, _ message: String) {
-        self.location = location
-        self.message = message
+        self.location = UserText.clip(location, limit: 256)
+        self.message = UserText.clip(message, limit: 1024)
     }
     public var description: String { "\(location): \(message)" }
 }

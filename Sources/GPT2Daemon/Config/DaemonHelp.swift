@@ -38,7 +38,9 @@ public enum DaemonHelp {
           0  stopped cleanly (SIGTERM/SIGINT), or --help/--version
           1  usage or configuration error (bad option, bad config file, no model)
           2  a model failed to load
-          3  the socket could not be bound or adopted
+          3  the socket could not be bound or adopted: another daemon already serves on it ("already
+             serving on <path>"), the path is not a socket or a stale socket of another uid, or its
+             directory is writable by others without the sticky bit
 
         """
         return out

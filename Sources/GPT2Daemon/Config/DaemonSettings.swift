@@ -70,6 +70,11 @@ public enum DaemonSettings {
         reload: .restart, valueName: "type",
         help: "Type models' weights are served in (converted or quantized at load) unless a model names its own.")
 
+    public static let cacheDir = SettingSpec(
+        "cache_dir", \DaemonConfig.cacheDir, .cacheDirectory, default: .auto, reload: .restart,
+        valueName: "dir",
+        help: "Folder of quantized-weight cache files (auto = systemd's $CACHE_DIRECTORY, none without it; none = off).")
+
     public static let kvDType = SettingSpec(
         "kv_dtype", \DaemonConfig.kvDType, .choice(KVDType.self), default: .float32, reload: .restart,
         valueName: "type", help: "KV-cache element type (float16/bfloat16 halve KV memory per token).")
@@ -82,7 +87,7 @@ public enum DaemonSettings {
     public static let all: [Setting] = [
         socket.setting, models.setting, threads.setting, kvCacheMiB.setting, kvBlockTokens.setting,
         maxBatchTokens.setting, sessionIdleTimeout.setting, maxSessions.setting, maxPending.setting,
-        maxLineBytes.setting, logLevel.setting, mlock.setting, weightType.setting, kvDType.setting, drainTimeout.setting,
+        maxLineBytes.setting, logLevel.setting, mlock.setting, weightType.setting, cacheDir.setting, kvDType.setting, drainTimeout.setting,
     ]
 
     /// The row for `key`, if there is one.

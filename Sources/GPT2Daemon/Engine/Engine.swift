@@ -282,6 +282,7 @@ public final class Engine: @unchecked Sendable {
         job.phase = .running
         job.startedAt = Engine.now()
         do {
+            try requireWhole(job.model)  // Engine+ModelHealth: model_unavailable while its file is damaged
             try setUp(job)
             active.append(job)
             if job.pending.isEmpty { complete(job) }  // e.g. max_new_tokens 0
@@ -432,6 +433,7 @@ public final class Engine: @unchecked Sendable {
         let m = modelsByName[modelOrder[plan.model]]!
         let runner = runners[m.name] ?? GPT2Runner(config: m.model.config, weights: m.model.weights)
         runners[m.name] = runner
+        guard weightsAreWhole(m) else { return }  // Engine+ModelHealth: a truncated file is not read
         var batch: [(job: Job, take: Int)] = plan.rows.map { (runnable[$0.id], $0.take) }
 
         while !batch.isEmpty {
@@ -445,6 +447,7 @@ public final class Engine: @unchecked Sendable {
             }
             do {
                 let results = try runner.forward(requests)
+                guard weightsAreWhole(m) else { return }  // Engine+ModelHealth: a faulted pass is dropped
                 let rows = requests.reduce(0) { $0 + $1.tokens.count }
                 cond.lock()
                 counters.forwardPasses += 1

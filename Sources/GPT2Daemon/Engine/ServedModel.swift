@@ -13,6 +13,8 @@ public final class ServedModel: @unchecked Sendable {
     public let pool: KVBlockPool
     /// What `models` reports.
     public let info: ModelInfo
+    /// Whether its weight files are whole (see ModelHealth.swift).
+    let health = ModelHealth()
 
     public init(name: String, model: GPT2Model, tokenizer: GPT2Tokenizer, pool: KVBlockPool) {
         self.name = name

@@ -9,8 +9,10 @@
 // Where the socket comes from:
 //   * socket activation (`LISTEN_FDS`): the fd systemd bound is adopted as is. It is never unlinked and
 //     never shutdown(2): PID 1 shares it (see GPT2Systemd/SocketActivation.swift). We only close our copy.
-//   * otherwise we bind `--socket` ourselves: a stale socket file is removed first, the file gets mode
-//     0660, and it is unlinked again on exit.
+//   * otherwise we bind `--socket` ourselves after SocketPath's checks (a live socket is never taken
+//     over: `SocketPathError.alreadyServing`; only a stale socket of our own uid is removed; no
+//     directory writable by others without the sticky bit); the file gets mode 0660, and on exit it is
+//     unlinked only if it is still the inode we bound.
 
 import Foundation
 import GPT2Systemd
@@ -23,7 +25,7 @@ import Glibc
 
 /// Where to listen.
 public enum ListenTarget: Sendable, Equatable {
-    /// Bind this path (removing a stale socket file first).
+    /// Bind this path (after `SocketPath.check`: a stale socket file of our uid is removed first).
     case path(String)
     /// Adopt a listening socket passed by socket activation.
     case activated(fileDescriptor: Int32)
@@ -33,8 +35,10 @@ final class UnixServer: Listener, @unchecked Sendable {
     let state: ServerState
     private let group: MultiThreadedEventLoopGroup
     private let serverChannel: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
-    /// The path we bound ourselves (unlinked on exit); nil when socket-activated.
+    /// The path we bound ourselves (unlinked on exit if still ours); nil when socket-activated.
     let ownedPath: String?
+    /// (st_dev, st_ino) of `ownedPath` right after bind.
+    let ownedIdentity: SocketPath.Identity?
 
     private init(state: ServerState, group: MultiThreadedEventLoopGroup,
                  serverChannel: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>, ownedPath: String?) {
@@ -42,6 +46,7 @@ final class UnixServer: Listener, @unchecked Sendable {
         self.group = group
         self.serverChannel = serverChannel
         self.ownedPath = ownedPath
+        self.ownedIdentity = ownedPath.flatMap(SocketPath.identity(of:))
     }
 
     /// Binds (or adopts) the socket. Connections are accepted once `run()` is called.
@@ -63,7 +68,7 @@ final class UnixServer: Listener, @unchecked Sendable {
                 let channel = try await bootstrap.bind(fd, childChannelInitializer: initializer)
                 return UnixServer(state: state, group: group, serverChannel: channel, ownedPath: nil)
             case .path(let path):
-                try removeStaleSocket(at: path)
+                try SocketPath.prepare(path)
                 let channel = try await bootstrap.bind(unixDomainSocketPath: path, childChannelInitializer: initializer)
                 // 0660: the owner and its group may connect (gpt2d.socket uses the same mode).
                 if chmod(path, 0o660) != 0 {
@@ -77,14 +82,10 @@ final class UnixServer: Listener, @unchecked Sendable {
         }
     }
 
-    /// Removes a leftover socket file (from a crashed run); refuses to remove anything that is not a socket.
+    /// Removes a leftover socket file of our uid that nobody listens on; refuses anything else
+    /// (`SocketPath.prepare`).
     static func removeStaleSocket(at path: String) throws {
-        var st = stat()
-        guard lstat(path, &st) == 0 else { return }
-        guard (st.st_mode & S_IFMT) == S_IFSOCK else {
-            throw PlatformError(operation: "bind \(path): exists and is not a socket", code: EEXIST)
-        }
-        if unlink(path) != 0 { throw PlatformError(operation: "unlink \(path)", code: errno) }
+        try SocketPath.prepare(path)
     }
 
     /// Accepts connections until `stopAccepting()`, then waits until every connection has closed.
@@ -103,9 +104,12 @@ final class UnixServer: Listener, @unchecked Sendable {
     }
 
     /// Stops accepting: closes our listening fd (close(2) only, never shutdown(2)); connections stay.
+    /// The path is unlinked only if it is still the socket we bound.
     func stopAccepting() async {
         try? await serverChannel.channel.close()
-        if let ownedPath { unlink(ownedPath) }
+        if let ownedPath, !SocketPath.unlinkIfOurs(ownedPath, identity: ownedIdentity) {
+            state.logger.info("socket path no longer ours; left in place", metadata: ["path": "\(ownedPath)"])
+        }
     }
 
     /// Stops the event loops (after `run()` returned).
