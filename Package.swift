@@ -108,3 +108,26 @@ let package = Package(
     ],
     swiftLanguageModes: [.v5]
 )
+
+// MARK: Fuzz targets (libFuzzer) — only in the manifest when GPT2D_FUZZ=1, so `swift build` / `swift test`
+// never see them. scripts/fuzz.sh sets it and builds each one in .build-fuzz with -sanitize=fuzzer,address.
+// Each target is one file without top-level code (-parse-as-library) that exports its test function and
+// `<Target>_main`, the entry point SwiftPM links debug executables with, which starts libFuzzer.
+if Context.environment["GPT2D_FUZZ"] == "1" {
+    let asLibrary: [SwiftSetting] = [.unsafeFlags(["-parse-as-library"])]
+    func fuzzTarget(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
+        .executableTarget(name: name, dependencies: dependencies + ["GPT2FuzzSupport", "CFuzzerDriver"],
+                          path: "Fuzz/\(name)", swiftSettings: asLibrary)
+    }
+    package.targets += [
+        /// What every fuzz target shares: the input as bytes, the invariant check that aborts.
+        .target(name: "GPT2FuzzSupport", path: "Fuzz/GPT2FuzzSupport"),
+        /// Calls libFuzzer's driver (LLVMFuzzerRunDriver) from a target's entry point.
+        .target(name: "CFuzzerDriver", path: "Fuzz/CFuzzerDriver"),
+        fuzzTarget("FuzzJSON", ["GPT2JSON"]),
+        fuzzTarget("FuzzWire", ["GPT2Wire", "GPT2JSON"]),
+        fuzzTarget("FuzzTokenizer", ["GPT2Tokenizer"]),
+        fuzzTarget("FuzzSafeTensors", ["GPT2Core"]),
+        fuzzTarget("FuzzConfig", ["GPT2Core"]),
+    ]
+}

@@ -296,8 +296,10 @@ INLINE AVX2 void span_avx2(const int kind, const ck_kv_view *kv, const ck_attn_q
                            long begin, long end, float *state) {
     const long HD = q->head_dim, NH = q->heads, stride = HD + 2, B = kv->block_tokens;
     const long ldb = kv->ld * kv_size(kind);   // bytes between positions' rows
-    const long last = q->first_visible + q->rows - 1;  // the last row sees positions < last + 1
-    if (end > last + 1) end = last + 1;
+    // Row i sees positions < first_visible + i, so the last row sees < first_visible + rows − 1 (the
+    // cache's length): no tile, and no prefetch of a next tile, may reach a block past it.
+    const long seen = q->first_visible + q->rows - 1;
+    if (end > seen) end = seen;
     float p[TILE];
     for (long t0 = begin; t0 < end;) {
         // A tile: ≤ 8 positions inside one block.

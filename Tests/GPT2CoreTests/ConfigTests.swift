@@ -186,6 +186,26 @@ private func hubConfig(nEmbd: Int, nLayer: Int, nHead: Int, extra: String = "") 
         #expect(invalidField(#"{"num_labels": -2}"#) == "num_labels")
     }
 
+    /// Found by FuzzConfig: 4 × n_embd overflowed (a trap) when n_inner was absent, and a huge num_labels
+    /// tried to build billions of label names. Both are now errors naming the field.
+    @Test func absurdSizesAreErrorsNotTrapsOrAllocations() throws {
+        let fuzz = URL(fileURLWithPath: Fixtures.root + "/Tests/Fixtures/fuzz/regressions/FuzzConfig")
+        for (name, field) in [("crash-n_embd-overflow", "n_embd"), ("oom-num_labels", "num_labels")] {
+            let data = try Data(contentsOf: fuzz.appendingPathComponent(name))
+            #expect(throws: CheckpointError.configInvalid(file: "f", field: field,
+                reason: field == "n_embd" ? "is 4611686018427387904, more than 16777216"
+                                          : "is 3000000000, more than 65536 labels without an id2label")) {
+                try GPT2Config.parse(data, file: "f")
+            }
+        }
+        #expect(invalidField(#"{"vocab_size": 16777217}"#) == "vocab_size")
+        #expect(invalidField(#"{"n_inner": 9223372036854775807}"#) == "n_inner")
+        #expect(try parse(#"{"n_embd": 16777216, "n_head": 1, "n_inner": 64}"#).nEmbd == 1 << 24)
+        #expect(invalidField(#"{"n_embd": 16777216, "n_head": 1}"#) == "n_inner")
+        #expect(invalidField(#"{"num_labels": 65537}"#) == "num_labels")
+        #expect(try parse(#"{"num_labels": 300}"#).numLabels == 300)
+    }
+
     @Test func wrongTypesNameTheField() {
         #expect(parseError(#"{"n_embd": "768"}"#)
                 == .configInvalid(file: "config.json", field: "n_embd", reason: "must be an integer, found string \"768\""))

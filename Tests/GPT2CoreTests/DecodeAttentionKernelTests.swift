@@ -125,6 +125,35 @@ private struct AttentionCase {
     }
 
     /// One span over every position, merged alone, equals the driver's many spans merged.
+    /// Found by scripts/sanitize.sh address (heap-buffer-overflow in kv_row): the AVX2 span clipped
+    /// its end one position past what the last row sees, so when the cache's length filled its last
+    /// block exactly, the tile loop and the next-tile prefetch read the block table one entry past
+    /// its end. Here the table ends right before a PROT_NONE page: reading past it faults.
+    @Test(.enabled(if: KVDType.simd)) func spanNeverReadsPastTheBlockTable() throws {
+        let c = AttentionCase(heads: 2, headDim: 8, blockTokens: 8, length: 32, rows: 1, dtype: .float32, seed: 9)
+        let want = c.run(portable: true, scale: 0.5)
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let raw = try #require(mmap(nil, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0))
+        defer { munmap(raw, 2 * page) }
+        #expect(mprotect(raw + page, page, PROT_NONE) == 0)
+        var kv = c.cache.kvView(layer: 1)
+        let blocks = c.length / c.blockTokens
+        let table = (raw + page - blocks * MemoryLayout<UnsafeRawPointer?>.stride)
+            .bindMemory(to: UnsafeRawPointer?.self, capacity: blocks)
+        for b in 0..<blocks { table[b] = kv.blocks[b] }
+        kv.blocks = UnsafePointer(table)
+        var got = [Float](repeating: .nan, count: c.rows * (c.C + 3))
+        var state = [Float](repeating: 0, count: ck_attn_state_floats(c.rows, c.heads, c.headDim))
+        c.q.withUnsafeBufferPointer { qp in
+            var q = ck_attn_query(q: qp.baseAddress!, ldq: 3 * c.C, rows: c.rows, first_visible: c.firstVisible,
+                                  heads: c.heads, head_dim: c.headDim, scale: 0.5)
+            ck_attend_span(&kv, &q, 0, DecodeAttention.spanPositions, &state)
+            ck_attend_merge(&q, state, 1, &got, c.C + 3)
+        }
+        let d = zip(got, want).reduce(Float(0)) { $1.0.isNaN && $1.1.isNaN ? $0 : max($0, abs($1.0 - $1.1)) }
+        #expect(d < 1e-5, "\(d)")
+    }
+
     @Test func oneSpanEqualsMergedSpans() {
         let c = AttentionCase(heads: 2, headDim: 16, blockTokens: 8, length: 500, rows: 3, dtype: .float32, seed: 5)
         let split = c.run(portable: !KVDType.simd, scale: 0.25)

@@ -38,7 +38,9 @@ extension GPT2Config {
         c.nEmbd = try r.int("n_embd") ?? r.int("hidden_size") ?? 768
         c.nLayer = try r.int("n_layer") ?? r.int("num_hidden_layers") ?? 12
         c.nHead = try r.int("n_head") ?? r.int("num_attention_heads") ?? 12
-        c.nInner = try r.int("n_inner") ?? 4 * c.nEmbd
+        // 4 × an absurd n_embd would overflow; Int.max then stands for "too large" and validate names n_embd.
+        let (fourWidths, overflow) = c.nEmbd.multipliedReportingOverflow(by: 4)
+        c.nInner = try r.int("n_inner") ?? (overflow ? Int.max : fourWidths)
         c.layerNormEpsilon = try r.float("layer_norm_epsilon") ?? 1e-5
         if let name = try r.string("activation_function") {
             guard let a = Activation(rawValue: name) else {
@@ -63,6 +65,10 @@ extension GPT2Config {
         } else {
             let n = try r.int("num_labels") ?? 2
             guard n >= 0 else { throw CheckpointError.configInvalid(file: file, field: "num_labels", reason: "is \(n), must be ≥ 0") }
+            guard n <= maxGeneratedLabels else {
+                throw CheckpointError.configInvalid(file: file, field: "num_labels",
+                    reason: "is \(n), more than \(maxGeneratedLabels) labels without an id2label")
+            }
             c.id2label = Dictionary(uniqueKeysWithValues: (0..<n).map { ($0, "LABEL_\($0)") })
         }
         c.label2id = try r.label2id() ?? Dictionary(c.id2label.map { ($0.value, $0.key) }, uniquingKeysWith: { a, _ in a })
@@ -82,17 +88,27 @@ extension GPT2Config {
         return c
     }
 
+    /// The largest size accepted (vocab_size, n_positions, n_embd, n_layer, n_head, n_inner): 2^24, far
+    /// above any GPT-2 (50,257 / 1,024 / 1,600 / 48 / 25 / 6,400), so a product of two sizes (a weight's
+    /// element count) or 4 × n_embd never overflows Int.
+    public static let maxDimension = 1 << 24
+    /// The largest num_labels without an id2label (one "LABEL_i" name is made for each): 2^16.
+    public static let maxGeneratedLabels = 1 << 16
+
     /// Checks the invariants the forward pass relies on; throws `.configInvalid` naming the field.
     public func validate(file: String) throws {
-        func positive(_ v: Int, _ field: String) throws {
+        func size(_ v: Int, _ field: String) throws {
             guard v > 0 else { throw CheckpointError.configInvalid(file: file, field: field, reason: "is \(v), must be positive") }
+            guard v <= Self.maxDimension else {
+                throw CheckpointError.configInvalid(file: file, field: field, reason: "is \(v), more than \(Self.maxDimension)")
+            }
         }
-        try positive(vocabSize, "vocab_size")
-        try positive(nPositions, "n_positions")
-        try positive(nEmbd, "n_embd")
-        try positive(nLayer, "n_layer")
-        try positive(nHead, "n_head")
-        try positive(nInner, "n_inner")
+        try size(vocabSize, "vocab_size")
+        try size(nPositions, "n_positions")
+        try size(nEmbd, "n_embd")
+        try size(nLayer, "n_layer")
+        try size(nHead, "n_head")
+        try size(nInner, "n_inner")
         guard nEmbd % nHead == 0 else {
             throw CheckpointError.configInvalid(file: file, field: "n_head",
                 reason: "is \(nHead), which does not divide n_embd \(nEmbd)")
