@@ -523,7 +523,10 @@ public final class Engine: @unchecked Sendable {
         }
         if case .hidden(let h) = job.kind {
             cond.lock()
-            for other in h.batch.members where other !== job && other.cancelReason == nil { other.cancelReason = error }
+            if !h.batch.membersStopped {   // once per request, not once per failing window
+                h.batch.membersStopped = true
+                for other in h.batch.members where other !== job && other.cancelReason == nil { other.cancelReason = error }
+            }
             cond.unlock()
         }
         retire(job, completion: 0, failed: true, counted: counted)

@@ -24,20 +24,27 @@ final class HiddenState {
 final class HiddenBatch: @unchecked Sendable {
     private let lock = NSLock()
     private var results: [[Float]?]
+    /// Members whose rows have not arrived yet (counted, so collecting n windows stays O(n)).
+    private var remaining: Int
     private var failed = false
     private let completion: @Sendable (Result<[[Float]], EngineError>) -> Void
     var members: [Job] = []
+    /// Set (under Engine.cond) by the first member that ends with an error, once it has told every
+    /// other member to stop: later failing members skip that O(members) pass.
+    var membersStopped = false
 
     init(count: Int, completion: @escaping @Sendable (Result<[[Float]], EngineError>) -> Void) {
         results = Array(repeating: nil, count: count)
+        remaining = count
         self.completion = completion
     }
 
     func collect(_ i: Int, _ hidden: [Float]) {
         lock.lock()
-        guard !failed else { lock.unlock(); return }
+        guard !failed, results[i] == nil else { lock.unlock(); return }
         results[i] = hidden
-        let done = results.allSatisfy { $0 != nil }
+        remaining -= 1
+        let done = remaining == 0
         lock.unlock()
         if done { completion(.success(results.map { $0! })) }
     }
