@@ -31,6 +31,9 @@ import threading
 import time
 import unittest
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_daemon import Conn  # noqa: E402  (the same JSON-lines connection)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GPT2D_BIN = os.environ.get("GPT2D_BIN", os.path.join(ROOT, ".build/debug/gpt2d"))
 TINY = os.path.join(ROOT, "Tests/Fixtures/models/tiny-gpt2")
@@ -40,26 +43,12 @@ FINAL = ("result", "error")
 LONG = 120  # new tokens of a "long" generation: the tiny model has 128 positions
 
 
-class Lines:
-    """One raw JSON-lines connection: every line the daemon sends is kept, by request id."""
+class Lines(Conn):
+    """One raw JSON-lines connection (bench_daemon's, with a read timeout), plus whole-request calls."""
 
     def __init__(self, path):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        super().__init__(path)
         self.sock.settimeout(READ_TIMEOUT)
-        self.sock.connect(path)
-        self.buf = b""
-
-    def send(self, obj):
-        self.sock.sendall((json.dumps(obj) + "\n").encode())
-
-    def read(self):
-        while b"\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise EOFError("the daemon closed the connection")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\n", 1)
-        return json.loads(line)
 
     def call(self, obj):
         """Sends one request and reads to its final line; returns (final line, [token lines])."""
@@ -78,12 +67,9 @@ class Lines:
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
         self.sock.close()
 
-    def close(self):
-        self.sock.close()
-
 
 class Daemon:
-    """gpt2d on a temporary socket serving the tiny LM and three task fixtures."""
+    """gpt2d on a temporary socket serving the tiny LM and two task fixtures."""
 
     def __init__(self, *extra):
         self.dir = tempfile.mkdtemp(prefix="gpt2d-fault-")
