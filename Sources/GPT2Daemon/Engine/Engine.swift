@@ -102,6 +102,12 @@ public final class Engine: @unchecked Sendable {
         }
     }
 
+    /// New work is refused with `shutting_down` from now on; running work goes on (the first moment
+    /// of a shutdown, before any listener says it is stopping: EngineIntakeService).
+    public func stopAcceptingWork() {
+        cond.lock(); accepting = false; cond.unlock()
+    }
+
     private func requestStop(drain: Bool) {
         cond.lock(); defer { cond.unlock() }
         accepting = false

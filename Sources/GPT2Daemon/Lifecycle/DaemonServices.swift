@@ -10,8 +10,10 @@
 //   3 EngineService                          drain for up to drain_timeout_s, then stop the rest
 //   4 ListenerIntakeService, one per listener: stop accepting (the Unix socket: health says
 //                                            shutting_down; the listening socket closes)
-//   5 StatusService                          STOPPING=1 (periodic STATUS= until then)
-//   6 SignalService (gpt2d only, told first) SIGHUP reloads; SIGTERM/SIGINT start the shutdown
+//   5 EngineIntakeService                    new work is refused with shutting_down (before any
+//                                            listener says it is stopping; running work goes on)
+//   6 StatusService                          STOPPING=1 (periodic STATUS= until then)
+//   7 SignalService (gpt2d only, told first) SIGHUP reloads; SIGTERM/SIGINT start the shutdown
 //
 // A service that ends on its own while the daemon runs (an accept loop that failed, a shutdown signal)
 // shuts the whole group down gracefully, so the same sequence runs.
@@ -32,6 +34,7 @@ enum DaemonServices {
         services += listeners.map { ListenerConnectionsService(listener: $0) as any Service }
         services.append(EngineService(engine: engine, drainTimeoutSeconds: drainTimeoutSeconds, logger: logger))
         services += listeners.map { ListenerIntakeService(listener: $0) as any Service }
+        services.append(EngineIntakeService(engine: engine))
         services.append(StatusService(notifier: notifier, statusLine: statusLine, logger: logger))
         if let signals { services.append(signals) }
         let configurations = services.map {
