@@ -50,18 +50,11 @@ public final class Q4Matrix: PackedMatrix, @unchecked Sendable {
 
     public func multiply(_ x: UnsafePointer<Float>, m: Int, ldx: Int,
                          _ out: UnsafeMutablePointer<Float>, ldo: Int, beta: Float) {
-        guard m > 0, outputs > 0 else { return }
-        QuantizedStorage.honourGenericCPU
-        withUnsafePointer(to: matrix) { w in
-            if m <= QuantizedStorage.smallMaxRows {
-                QuantizedStorage.check(ck_q4_multiply(w, x, m, ldx, out, ldo, beta), Self.weightType)
-            } else {
-                QuantizedStorage.tiledProduct(x, m: m, ldx: ldx, outputs: outputs, inputs: inputs, out, ldo: ldo,
-                                              beta: beta) { j0, j1, tile in
-                    ck_q4_dequantize_rows_parallel(w, j0, j1, tile, inputs)
-                }
-            }
-        }
+        let k = inputs
+        QuantizedStorage.product(matrix, format: Self.weightType, outputs: outputs, inputs: k, x, m: m, ldx: ldx,
+                                 out, ldo: ldo, beta: beta,
+                                 small: { ck_q4_multiply($0, $1, $2, $3, $4, $5, $6) },
+                                 dequantizeRows: { ck_q4_dequantize_rows_parallel($0, $1, $2, $3, k) })
     }
 
     public func dequantizeRow(_ j: Int, into row: UnsafeMutablePointer<Float>) {

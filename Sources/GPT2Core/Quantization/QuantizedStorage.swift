@@ -84,6 +84,28 @@ enum QuantizedStorage {
         }
     }
 
+    /// The product of every packed format, over its C matrix descriptor `matrix`: up to smallMaxRows
+    /// rows through the format's small-M kernel `small(w, x, m, ldx, out, ldo, beta)` (0 = out of
+    /// scratch), more rows through tiles widened by `dequantizeRows(w, j0, j1, tile)` (tiledProduct).
+    static func product<Descriptor>(_ matrix: Descriptor, format: WeightType, outputs: Int, inputs: Int,
+                                    _ x: UnsafePointer<Float>, m: Int, ldx: Int,
+                                    _ out: UnsafeMutablePointer<Float>, ldo: Int, beta: Float,
+                                    small: (UnsafePointer<Descriptor>, UnsafePointer<Float>, Int, Int,
+                                            UnsafeMutablePointer<Float>, Int, Float) -> Int32,
+                                    dequantizeRows: (UnsafePointer<Descriptor>, Int, Int, UnsafeMutablePointer<Float>) -> Void) {
+        guard m > 0, outputs > 0 else { return }
+        _ = honourGenericCPU
+        withUnsafePointer(to: matrix) { w in
+            if m <= smallMaxRows {
+                check(small(w, x, m, ldx, out, ldo, beta), format)
+            } else {
+                tiledProduct(x, m: m, ldx: ldx, outputs: outputs, inputs: inputs, out, ldo: ldo, beta: beta) { j0, j1, tile in
+                    dequantizeRows(w, j0, j1, tile)
+                }
+            }
+        }
+    }
+
     /// GPT2D_CPU=generic (CPUFeatures.forcedGeneric) puts the products on their portable C bodies,
     /// once, before the first product runs.
     static let honourGenericCPU: Void = { if CPUFeatures.forcedGeneric { ck_quant_set_portable(1) } }()
