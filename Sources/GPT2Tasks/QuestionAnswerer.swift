@@ -127,9 +127,9 @@ public struct QuestionAnswerer: Sendable {
         // word → its first and last context token (word ids are non-decreasing over the tokens), so
         // aligning a span to its words inside a chunk is O(1): the chunk's first token of word w is
         // max(chunk start, first[w]), its last one min(chunk end − 1, last[w]).
-        var firstToken: [Int: Int] = [:], lastToken: [Int: Int] = [:]
+        var firstToken = [Int](repeating: -1, count: words.count), lastToken = firstToken
         for (t, w) in wordOf.enumerated() {
-            if firstToken[w] == nil { firstToken[w] = t }
+            if firstToken[w] < 0 { firstToken[w] = t }
             lastToken[w] = t
         }
         var minNull: Float = 1_000_000
@@ -156,8 +156,8 @@ public struct QuestionAnswerer: Sendable {
                 let startIndex: Int, endIndex: Int
                 if o.alignToWords {
                     // word_to_chars on this chunk's encoding: first/last token of the word inside the chunk
-                    let firstOfWs = max(window.lowerBound, firstToken[wordOf[cs]]!)
-                    let lastOfWe = min(window.upperBound - 1, lastToken[wordOf[ce]]!)
+                    let firstOfWs = max(window.lowerBound, firstToken[wordOf[cs]])
+                    let lastOfWe = min(window.upperBound - 1, lastToken[wordOf[ce]])
                     startIndex = plan.contextOffsets[firstOfWs].lowerBound
                     endIndex = plan.contextOffsets[lastOfWe].upperBound
                 } else {
