@@ -1,17 +1,18 @@
 // GenerationWork — one sampled (or greedy) sequence: it prefills its prompt, then feeds one token
-// per step; after each step it samples the next token, streams it, and decides whether it goes on
-// (eos, a stop string, max_new_tokens). With num_return_sequences n > 1 the leader (sequence 0)
+// per step; after each step its SequenceStepper (GPT2Core's per-step rule: processors, sampler,
+// eos, max_new_tokens) picks the next token, and the work streams it and checks stop strings. With num_return_sequences n > 1 the leader (sequence 0)
 // prefills the prompt and its n - 1 followers fork its cache and sample their first token from the
-// same logits, each with its own generator (seed base + i); they answer as one response
-// (SequenceGroup).
+// same logits, each with its own generator (SequenceStepper's seed rule: base + i); they answer as
+// one response (SequenceGroup).
 import Foundation
 import GPT2Core
 import GPT2Tokenizer
 
 final class GenerationWork: SequenceWork {
     let settings: GenerationSettings
-    var sampler: TokenSampler
-    var generated: [Int32] = []
+    /// The per-step rule, set up once the prompt length is known (admission; a follower: when it
+    /// forks its leader's prompt).
+    private var stepper: SequenceStepper?
     var logprobs: [Double?] = []
     var topLogprobs: [[RankedToken]] = []
     var decoder: StreamingDecoder
@@ -30,7 +31,6 @@ final class GenerationWork: SequenceWork {
         settings = try GenerationSettings(request: request, model: model, seed: seed, events: events)
         self.index = index
         self.group = group
-        sampler = TokenSampler(settings.parameters)
         decoder = StreamingDecoder(tokenizer: model.tokenizer)
         filter = StopTextFilter(stops: request.stop, includeStop: request.includeStopInOutput)
     }
@@ -40,8 +40,18 @@ final class GenerationWork: SequenceWork {
 
     func admit(_ job: Job, historyCount: Int, config: GPT2Config) throws(EngineError) -> (firstNeeded: Int, computes: Bool) {
         try settings.fitNewTokens(after: job.context.count, nPositions: config.nPositions)
+        begin()
         // The last token's logits pick the first new token.
         return (job.context.count - 1, settings.maxNewTokens > 0)
+    }
+
+    /// The tokens generated so far.
+    var generated: [Int32] { stepper?.generated ?? [] }
+
+    /// Sets the stepper up for the fitted prompt length and max_new_tokens.
+    private func begin() {
+        stepper = SequenceStepper(parameters: settings.parameters, promptLength: settings.promptLength,
+                                  maxNewTokens: settings.maxNewTokens, eosTokenIDs: settings.stopIDs)
     }
 
     /// Decoding once its prompt is computed: one token per step. (A preempted sequence recomputes
@@ -73,33 +83,24 @@ final class GenerationWork: SequenceWork {
                 return
             }
             fw.settings.adopt(settings)
+            fw.begin()
             engine.startMember(f, of: leader, cache: copy)
             if case .complete = fw.sampleAndEmit(f, logits: logits) { engine.complete(f) }
         }
     }
 
-    /// Samples the next token from raw logits, records it, streams it, and decides whether the
-    /// sequence goes on (then `job.pending` is the new token).
+    /// Picks the next token from raw logits (the stepper), records it, streams it, and decides
+    /// whether the sequence goes on (then `job.pending` is the new token).
     private func sampleAndEmit(_ job: Job, logits: [Float]) -> StepOutcome {
         let a = settings.request
-        let context = GenerationContext(history: job.context, promptLength: settings.promptLength)
         // Log-probabilities cost two passes over the vocabulary: only when asked for.
-        let sampled: SampledToken?
-        let token: Int32
-        if settings.wantsLogprobs {
-            sampled = sampler.sample(logits, context: context, topLogprobs: a.topLogprobs)
-            token = sampled!.token
-        } else {
-            var work = logits
-            token = Int32(sampler.next(&work, context: context))
-            sampled = nil
-        }
-        if generated.isEmpty { firstTokenAt = Engine.now() }
-        generated.append(token)
+        let step = stepper!.step(logits, history: job.context, topLogprobs: settings.wantsLogprobs ? a.topLogprobs : nil)
+        let token = step.token
+        if generated.count == 1 { firstTokenAt = Engine.now() }
         job.context.append(token)
         var lp: Double? = nil
         var tops: [RankedToken]? = nil
-        if let sampled {
+        if let sampled = step.sampled {
             let v = a.logprobsMode == .raw ? sampled.rawLogprob : sampled.processedLogprob
             lp = v.isFinite ? v : nil
             logprobs.append(lp)
@@ -111,14 +112,13 @@ final class GenerationWork: SequenceWork {
         }
         var reason: FinishReason? = nil
         var text = ""
-        if settings.stopIDs.contains(token) {
+        if step.stop == .eos {
             reason = .eos
         } else {
             let (released, stopped) = filter.append(decoder.append(Int(token)))
             text = released
-            if stopped { reason = .stop }
+            if stopped { reason = .stop } else if step.stop == .length { reason = .length }
         }
-        if reason == nil && generated.count >= settings.maxNewTokens { reason = .length }
         if reason != nil && reason != .stop {
             text += filter.append(decoder.flush()).release
             text += filter.finish()
