@@ -58,7 +58,8 @@ protocol SequenceWork: AnyObject {
     /// feeds `job.context` again.
     func restart()
 
-    /// The answer of a complete work (engine thread; `end` in seconds since 1970).
+    /// The answer of a complete work (engine thread; `end` is `Engine.now()`, seconds on the
+    /// monotonic clock the job's other times use).
     func result(_ job: Job, end: Double) -> WorkResult
 
     /// An error ends `job`: tell the other jobs of the same request to stop (before the engine's
