@@ -82,7 +82,9 @@ class Daemon:
         self.socket = os.path.join(self.dir, "gpt2d.sock")
         conf = os.path.join(self.dir, "gpt2d.conf")
         open(conf, "w").close()
+        # Every client here is the same Unix user: its share of the sessions is the whole table.
         args = [GPT2D_BIN, "--socket", self.socket, "--config", conf, "--threads", "2", "--log-level", "warning",
+                "--max-sessions-per-user", "64",
                 "--model", f"lm={TINY}", "--model", f"cls={TASKS}/seqcls-pad-eos", "--model", f"tok={TASKS}/tokcls",
                 *extra]
         self.log = open(os.path.join(self.dir, "gpt2d.log"), "w")

@@ -137,8 +137,12 @@ private func peakRSS(_ pid: pid_t) -> Int {
         // as values, their JSON trees while encoded, the lines) take a bounded multiple of that.
         #expect(grown < 64 << 20, "peak RSS grew by \(grown >> 20) MiB")
 
-        // Others are still served…
-        #expect(try await probe.call("health").string("status") == "ok")
+        // Others are still served, one request after another, while the budgets are full…
+        for i in 0..<5 {
+            #expect(try await probe.call("health", id: .int(Int64(i))).string("status") == "ok")
+            let small = try await probe.call("tokenize", id: .int(Int64(100 + i)), ["model": "tiny", "text": "still served"])
+            #expect(small.ints("tokens")?.isEmpty == false)
+        }
         // …and once the clients read, every request is answered (each client reads on its own
         // thread while the rest of its requests are sent).
         let boxes = senders.map { SenderBox($0) }

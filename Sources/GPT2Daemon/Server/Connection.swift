@@ -241,7 +241,8 @@ final class Connection: ConnectionOutput, @unchecked Sendable {
             }
             let (finished, holds) = state.withLock { ($0.finished, $0.replyBytes > 0) }
             guard !finished, holds, server.replyBytesInUse > server.policy.totalReplyBytes else { return }
-            await server.waitForReplyMemory(connection: number)
+            // The writer resumes this wait once the connection holds nothing (so it may send again).
+            await server.waitForReplyMemory(connection: number) { state.withLock { !$0.finished && $0.replyBytes > 0 } }
         }
     }
 
@@ -299,6 +300,8 @@ final class Connection: ConnectionOutput, @unchecked Sendable {
                     return s.readerWaiting
                 }
                 reader?.resume()
+                // Holding nothing, the connection may send again even while the total is over.
+                if state.withLock({ $0.replyBytes == 0 }) { server.resumeReplyWaiter(number) }
             }
         } catch {
             server.logger.debug("write failed; cancelling the connection's requests",

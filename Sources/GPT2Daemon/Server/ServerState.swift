@@ -118,12 +118,14 @@ public final class ServerState: Sendable {
     /// Reply bytes in use over all connections now.
     var replyBytesInUse: Int { state.withLock { $0.replyBytes } }
 
-    /// Returns at once while the total is within the policy's bound; else when it falls back
-    /// within it, or when `resumeReplyWaiter(connection)` is called (the connection ends).
-    func waitForReplyMemory(connection: UInt64) async {
+    /// Returns at once while the total is within the policy's bound or `holds()` (asked under this
+    /// state's lock: does the connection still hold reply bytes?) is false; else when the total falls
+    /// back within the bound, or when `resumeReplyWaiter(connection)` is called (the connection's own
+    /// bytes were all given back, or it ends).
+    func waitForReplyMemory(connection: UInt64, holds: () -> Bool) async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             let wait = state.withLock { s -> Bool in
-                guard s.replyBytes > s.policy.totalReplyBytes else { return false }
+                guard s.replyBytes > s.policy.totalReplyBytes, holds() else { return false }
                 s.replyWaiters[connection] = c
                 return true
             }
