@@ -17,7 +17,7 @@ Scenarios (bounded: about a minute in all on the tiny fixtures):
   neverread     4 clients send big tokenize requests and never read (reply budgets of 1 and 4 MiB):
                 the daemon stops reading them, its RSS stays within a bound, other clients' results
                 are exact; once the 4 read, each of their requests gets exactly one final line
-  truncated     a second copy of the LM has its model.safetensors truncated in place while 8 clients
+  truncated     a second copy of the LM has its model.safetensors truncated in place while 4 clients
                 use the first: requests on it get model_unavailable, the others stay exact; once the
                 file is whole again (same bytes written back) it serves again, the daemon never dies
 
@@ -372,7 +372,7 @@ class FaultSuite(unittest.TestCase):
         self.daemon.stop()
         self.daemon = Daemon("--max-connection-reply-mib", "1", "--max-reply-mib", "4")
         self.addCleanup(self.daemon.stop)
-        ref = self.reference([300, 301])
+        ref = self.reference([300])
         idle = self.daemon.rss_mib()
         text = " responsibility" * ((256 << 10) // 15)   # one token per 15 bytes: cheap to tokenize
         per_client = 7
@@ -399,7 +399,7 @@ class FaultSuite(unittest.TestCase):
         for _, payload, sent in stalled:
             self.assertLess(sent, len(payload), "the daemon kept reading a client that never reads")
         # Others are served exactly meanwhile, and the daemon's memory stays bounded.
-        for r in self.concurrently([300, 301, 300, 301]):
+        for r in self.concurrently([300, 300]):
             self.expect_exact(r, ref)
         self.assertLess(self.daemon.rss_mib(), idle + 256, "RSS with 4 clients that never read")
         # Once they read, every request gets exactly one final line.
@@ -441,7 +441,7 @@ class FaultSuite(unittest.TestCase):
             original = f.read()
         self.daemon = Daemon("--model", f"lm2={copy}", make_dir=root)
         self.addCleanup(self.daemon.stop)
-        ref = self.reference([400, 401])
+        ref = self.reference([400])
         probe = {"op": "generate", "model": "lm2", "prompt": "a truncated story", "max_new_tokens": 8}
         c = Lines(self.daemon.socket)
         whole, _ = c.call({"id": "before", **probe})
@@ -452,7 +452,7 @@ class FaultSuite(unittest.TestCase):
         def others(seed):
             while not done.is_set():
                 results.append(run_client(self.daemon, seed))
-        threads = [threading.Thread(target=others, args=(400 + i % 2,)) for i in range(8)]
+        threads = [threading.Thread(target=others, args=(400,)) for i in range(4)]
         for t in threads: t.start()
         try:
             with open(weights, "r+b") as f:   # in place: the mapping sees it
