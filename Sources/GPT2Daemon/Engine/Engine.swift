@@ -33,7 +33,7 @@ public final class Engine: @unchecked Sendable {
     var counters = Counters()
     /// Each principal's pending requests and in-flight tokens (per-user limits, UserLoad.swift).
     var userLoads = UserLoadLedger()
-    private var lastHeartbeat = Engine.monotonic()
+    private var lastHeartbeat = Engine.now()
     private var threadStarted = false
     /// `shutdown` callers waiting for the compute thread to exit (resumed by it, last thing it does).
     private var exitWaiters: [CheckedContinuation<Void, Never>] = []
@@ -72,9 +72,8 @@ public final class Engine: @unchecked Sendable {
         ComputeThreads.configure(options.threads)
     }
 
-    static func now() -> Double { Date().timeIntervalSince1970 }
-    /// Seconds on a clock that never jumps (for the watchdog's health check).
-    static func monotonic() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+    /// Seconds on a clock that never jumps (durations only: timings, the heartbeat, expiry checks).
+    static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
     public func model(named name: String) -> ServedModel? { modelsByName[name] }
     /// The served models, in configuration order.
@@ -128,7 +127,7 @@ public final class Engine: @unchecked Sendable {
     /// True while the compute thread is alive and has made progress recently.
     public var isHealthy: Bool {
         cond.lock(); defer { cond.unlock() }
-        return running && Engine.monotonic() - lastHeartbeat < 60
+        return running && Engine.now() - lastHeartbeat < 60
     }
 
     public func stats() -> EngineStats {
@@ -266,10 +265,10 @@ public final class Engine: @unchecked Sendable {
     private func loop() {
         while true {
             cond.lock()
-            lastHeartbeat = Engine.monotonic()
+            lastHeartbeat = Engine.now()
             while inbox.isEmpty && !active.contains(where: { !$0.pending.isEmpty || $0.cancelReason != nil }) && !stopRequested {
                 _ = cond.wait(until: Date().addingTimeInterval(1))
-                lastHeartbeat = Engine.monotonic()
+                lastHeartbeat = Engine.now()
                 if Engine.now() - lastExpiry > 1 { break }
             }
             let fresh = inbox
