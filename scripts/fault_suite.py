@@ -14,6 +14,12 @@ Scenarios (bounded: about a minute in all on the tiny fixtures):
   sighup        SIGHUP sent repeatedly while 16 clients work: every request still answers exactly
   sigterm       SIGTERM while 16 long generations stream: each ends with one final line (a result or
                 shutting_down/cancelled), the daemon exits 0 within its drain timeout plus slack
+  neverread     4 clients send big tokenize requests and never read (reply budgets of 1 and 4 MiB):
+                the daemon stops reading them, its RSS stays within a bound, other clients' results
+                are exact; once the 4 read, each of their requests gets exactly one final line
+  truncated     a second copy of the LM has its model.safetensors truncated in place while 4 clients
+                use the first: requests on it get model_unavailable, the others stay exact; once the
+                file is whole again (same bytes written back) it serves again, the daemon never dies
 
 Standard library only. Usage (scripts/test.sh runs it):
   GPT2D_BIN=.build/debug/gpt2d python3 scripts/fault_suite.py [-v] [-k name]
@@ -71,12 +77,14 @@ class Lines(Conn):
 class Daemon:
     """gpt2d on a temporary socket serving the tiny LM and two task fixtures."""
 
-    def __init__(self, *extra):
-        self.dir = tempfile.mkdtemp(prefix="gpt2d-fault-")
+    def __init__(self, *extra, make_dir=None):
+        self.dir = make_dir or tempfile.mkdtemp(prefix="gpt2d-fault-")
         self.socket = os.path.join(self.dir, "gpt2d.sock")
         conf = os.path.join(self.dir, "gpt2d.conf")
         open(conf, "w").close()
+        # Every client here is the same Unix user: its share of the sessions is the whole table.
         args = [GPT2D_BIN, "--socket", self.socket, "--config", conf, "--threads", "2", "--log-level", "warning",
+                "--max-sessions-per-user", "64",
                 "--model", f"lm={TINY}", "--model", f"cls={TASKS}/seqcls-pad-eos", "--model", f"tok={TASKS}/tokcls",
                 *extra]
         self.log = open(os.path.join(self.dir, "gpt2d.log"), "w")
@@ -359,6 +367,122 @@ class FaultSuite(unittest.TestCase):
         rc = self.daemon.proc.wait(timeout=90)
         self.assertEqual(rc, 0, self.daemon.log_text())
         self.assertLess(time.time() - start, 90)
+
+    def test_neverread(self):
+        self.daemon.stop()
+        self.daemon = Daemon("--max-connection-reply-mib", "1", "--max-reply-mib", "4")
+        self.addCleanup(self.daemon.stop)
+        ref = self.reference([300])
+        idle = self.daemon.rss_mib()
+        text = " responsibility" * ((256 << 10) // 15)   # one token per 15 bytes: cheap to tokenize
+        per_client = 7
+        stalled = []
+        for c in range(4):
+            conn = Lines(self.daemon.socket)
+            conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 8192)   # the kernel holds little
+            payload = b"".join((json.dumps({"id": f"n{c}-{i}", "op": "tokenize", "model": "lm", "text": text}) + "\n").encode()
+                               for i in range(per_client))
+            conn.sock.setblocking(False)
+            stalled.append([conn, payload, 0])
+        quiet = time.time()
+        while time.time() - quiet < 2.5 and any(sent < len(p) for _, p, sent in stalled):
+            for entry in stalled:
+                conn, payload, sent = entry
+                try:
+                    n = conn.sock.send(payload[sent:sent + (1 << 20)]) if sent < len(payload) else 0
+                except BlockingIOError:
+                    n = 0
+                if n:
+                    entry[2] += n
+                    quiet = time.time()
+            time.sleep(0.02)
+        for _, payload, sent in stalled:
+            self.assertLess(sent, len(payload), "the daemon kept reading a client that never reads")
+        # Others are served exactly meanwhile, and the daemon's memory stays bounded.
+        for r in self.concurrently([300, 300]):
+            self.expect_exact(r, ref)
+        self.assertLess(self.daemon.rss_mib(), idle + 256, "RSS with 4 clients that never read")
+        # Once they read, every request gets exactly one final line.
+        errors = []
+
+        def drain(entry, c):
+            conn, payload, sent = entry
+            try:
+                conn.sock.setblocking(True)
+                conn.sock.settimeout(READ_TIMEOUT)
+                sender = threading.Thread(target=conn.sock.sendall, args=(payload[sent:],))
+                sender.start()
+                ids = []
+                while len(ids) < per_client:
+                    msg = conn.read()
+                    if msg["type"] != "result":
+                        raise AssertionError(f"client {c}: {msg}")
+                    ids.append(msg["id"])
+                sender.join()
+                if sorted(ids) != sorted(f"n{c}-{i}" for i in range(per_client)):
+                    raise AssertionError(f"client {c}: answers {ids}")
+            except Exception as e:  # noqa: BLE001 — reported below
+                errors.append(repr(e))
+        threads = [threading.Thread(target=drain, args=(entry, c)) for c, entry in enumerate(stalled)]
+        for t in threads: t.start()
+        for t in threads: t.join(timeout=600)
+        self.assertEqual(errors, [])
+        for conn, _, _ in stalled:
+            conn.close()
+        self.wait_idle(0)
+
+    def test_truncated(self):
+        self.daemon.stop()
+        root = tempfile.mkdtemp(prefix="gpt2d-fault-")
+        copy = os.path.join(root, "lm2")
+        shutil.copytree(TINY, copy)
+        weights = os.path.join(copy, "model.safetensors")
+        with open(weights, "rb") as f:
+            original = f.read()
+        self.daemon = Daemon("--model", f"lm2={copy}", make_dir=root)
+        self.addCleanup(self.daemon.stop)
+        ref = self.reference([400])
+        probe = {"op": "generate", "model": "lm2", "prompt": "a truncated story", "max_new_tokens": 8}
+        c = Lines(self.daemon.socket)
+        whole, _ = c.call({"id": "before", **probe})
+        self.assertEqual(whole["type"], "result", whole)
+        done = threading.Event()
+        results = []
+
+        def others(seed):
+            while not done.is_set():
+                results.append(run_client(self.daemon, seed))
+        threads = [threading.Thread(target=others, args=(400,)) for i in range(4)]
+        for t in threads: t.start()
+        try:
+            with open(weights, "r+b") as f:   # in place: the mapping sees it
+                f.truncate(4096)
+            deadline = time.time() + 30
+            while True:
+                msg, _ = c.call({"id": "during", **probe})
+                if msg["type"] == "error" and msg["error"]["code"] == "model_unavailable":
+                    break
+                self.assertLess(time.time(), deadline, f"the truncated model still answers: {msg}")
+                time.sleep(0.05)
+            with open(weights, "r+b") as f:   # whole again: the same bytes written back in place
+                f.write(original)
+            deadline = time.time() + 30
+            while True:
+                msg, _ = c.call({"id": "after", **probe})
+                if msg["type"] == "result":
+                    break
+                self.assertLess(time.time(), deadline, f"the model did not come back: {msg}")
+                time.sleep(0.2)
+            self.assertEqual(msg["tokens"], whole["tokens"], "after the repair the model answers as before")
+        finally:
+            done.set()
+            for t in threads: t.join(timeout=300)
+        c.close()
+        self.assertIsNone(self.daemon.proc.poll(), "the daemon died")
+        self.assertGreater(len(results), 0)
+        for r in results:
+            self.expect_exact(r, ref)
+        self.wait_idle(0)
 
 
 if __name__ == "__main__":

@@ -93,7 +93,7 @@ public final class Daemon: @unchecked Sendable {
         self.engine = Engine(models: models, options: options)
         self.notifier = notifier
         self.logger = logger
-        self.server = ServerState(engine: engine, maxLineBytes: config.maxLineBytes, logger: logger,
+        self.server = ServerState(engine: engine, maxLineBytes: config.maxLineBytes, policy: ConnectionPolicy(config), logger: logger,
                                   credentialsFilter: credentialsFilter)
         self.settings = Locked(config)
     }
@@ -203,6 +203,7 @@ public final class Daemon: @unchecked Sendable {
     private func applyLiveSettings(_ c: DaemonConfig) {
         DaemonLogging.currentLevel = c.logLevel
         server.maxLineBytes = c.maxLineBytes
+        server.policy = ConnectionPolicy(c)
     }
 
     // MARK: shutdown

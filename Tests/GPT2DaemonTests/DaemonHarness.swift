@@ -84,6 +84,10 @@ final class DaemonHarness: @unchecked Sendable {
         c.kvCacheMiB = 64
         c.logLevel = .warning
         c.drainTimeoutSeconds = 5
+        // Every test client is the same Unix user (root): its share of the sessions is the whole
+        // table, so suites that open many sessions test what they are about (UserLimitsTests and
+        // StatsScopeTests cover the per-user limits).
+        c.maxSessionsPerUser = c.maxSessions
         tweak(&c)
         return c
     }

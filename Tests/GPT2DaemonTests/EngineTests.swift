@@ -18,6 +18,7 @@ func makeEngine(kvBytes: Int? = nil, blockTokens: Int = 8, maxBatchTokens: Int =
     o.kvCacheBytes = kvBytes
     o.kvBlockTokens = blockTokens
     o.maxBatchTokens = maxBatchTokens
+    o.maxSessionsPerUser = o.maxSessions  // the tests' requests are one principal's (see DaemonHarness.config)
     let budget = KVMemoryBudget(limitBytes: kvBytes)
     let m = try ServedModel.load(name: "tiny", directory: Fixtures.model("tiny-gpt2"), budget: budget, blockTokens: blockTokens)
     let e = Engine(models: [m], options: o)

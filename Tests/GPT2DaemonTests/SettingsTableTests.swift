@@ -22,7 +22,14 @@ private func everythingChanged() -> DaemonConfig {
     c.sessionIdleTimeoutSeconds = 1.5
     c.maxSessions = 5
     c.maxPending = 6
+    c.maxSessionsPerUser = 4
+    c.maxPendingPerUser = 3
+    c.maxInflightTokensPerUser = 555
     c.maxLineBytes = 4096
+    c.connectionIdleTimeoutSeconds = 7
+    c.adminGroup = "wheel"
+    c.maxConnectionReplyMiB = 3
+    c.maxReplyMiB = 9
     c.logLevel = .error
     c.mlock = true
     c.weightType = .int8
@@ -41,7 +48,8 @@ private func everythingChanged() -> DaemonConfig {
             #expect(s.option == "--" + s.key.replacingOccurrences(of: "_", with: "-"))
             #expect(DaemonSettings.setting(forKey: s.key)?.option == s.option)
         }
-        #expect(DaemonSettings.liveKeys == ["max_line_bytes", "log_level", "drain_timeout_s"])
+        #expect(DaemonSettings.liveKeys == ["max_line_bytes", "connection_idle_timeout_s", "max_connection_reply_mib", "max_reply_mib",
+                                            "admin_group", "log_level", "drain_timeout_s"])
     }
 
     @Test func helpListsEverySettingWithItsDefaultAndReloadBehaviour() {
@@ -58,7 +66,8 @@ private func everythingChanged() -> DaemonConfig {
         let names = optionLines.map { String($0.dropFirst(2).prefix { $0 != " " }) }
         #expect(names == ["--config"] + DaemonSettings.all.map(\.option) + ["--version", "-h,"])
         #expect(words.components(separatedBy: "SIGHUP applies it").count - 1 == DaemonSettings.liveKeys.count)
-        #expect(words.contains("SIGHUP re-reads the config file (max_line_bytes, log_level, drain_timeout_s apply live"))
+        #expect(words.contains("SIGHUP re-reads the config file (max_line_bytes, connection_idle_timeout_s, max_connection_reply_mib, "
+            + "max_reply_mib, admin_group, log_level, drain_timeout_s apply live"))
         #expect(help.contains("EXIT STATUS"))
         #expect(optionLines.allSatisfy { $0.count <= DaemonHelp.width })
     }
@@ -160,6 +169,9 @@ private func everythingChanged() -> DaemonConfig {
         #expect(library.sessionIdleTimeout == daemon.sessionIdleTimeout)
         #expect(library.maxPendingJobs == daemon.maxPendingJobs)
         #expect(library.maxRequestRows == daemon.maxRequestRows)
+        #expect(library.maxSessionsPerUser == daemon.maxSessionsPerUser)
+        #expect(library.maxPendingPerUser == daemon.maxPendingPerUser)
+        #expect(library.maxInflightTokensPerUser == daemon.maxInflightTokensPerUser)
         #expect(KVBlockPool.defaultBlockTokens == DaemonSettings.kvBlockTokens.defaultValue)
         let config = try GPT2Model.load(directory: Fixtures.model("tiny-gpt2")).config
         #expect(KVBlockPool(config: config).blockTokens == c.kvBlockTokens)

@@ -73,8 +73,22 @@ public struct DaemonConfig: Sendable, Equatable {
     public var maxSessions: Int = DaemonSettings.maxSessions.defaultValue
     /// (`max_pending`) Most requests queued or running before new ones get `overloaded`.
     public var maxPending: Int = DaemonSettings.maxPending.defaultValue
+    /// (`max_sessions_per_user`) Most open sessions of one user.
+    public var maxSessionsPerUser: Int = DaemonSettings.maxSessionsPerUser.defaultValue
+    /// (`max_pending_per_user`) Most queued or running requests of one user.
+    public var maxPendingPerUser: Int = DaemonSettings.maxPendingPerUser.defaultValue
+    /// (`max_inflight_tokens_per_user`) Most in-flight tokens of one user's requests.
+    public var maxInflightTokensPerUser: Int = DaemonSettings.maxInflightTokensPerUser.defaultValue
     /// (`max_line_bytes`) Longest request line.
     public var maxLineBytes: Int = DaemonSettings.maxLineBytes.defaultValue
+    /// (`connection_idle_timeout_s`) Idle connections are closed after this many seconds; 0 = never.
+    public var connectionIdleTimeoutSeconds: Double = DaemonSettings.connectionIdleTimeout.defaultValue
+    /// (`max_connection_reply_mib`) A connection's budget for unanswered requests and unsent reply, MiB.
+    public var maxConnectionReplyMiB: Int = DaemonSettings.maxConnectionReplyMiB.defaultValue
+    /// (`max_reply_mib`) The same over all connections, MiB.
+    public var maxReplyMiB: Int = DaemonSettings.maxReplyMiB.defaultValue
+    /// (`admin_group`) The group whose members (with root) see the totals in `stats`; nil: root only.
+    public var adminGroup: String? = DaemonSettings.adminGroup.defaultValue
     /// (`log_level`) trace … critical.
     public var logLevel: Logger.Level = DaemonSettings.logLevel.defaultValue
     /// (`mlock`) Lock model weights in memory (needs LimitMEMLOCK=).
@@ -102,6 +116,9 @@ public struct DaemonConfig: Sendable, Equatable {
         o.maxSessions = maxSessions
         o.sessionIdleTimeout = sessionIdleTimeoutSeconds
         o.maxPendingJobs = maxPending
+        o.maxSessionsPerUser = maxSessionsPerUser
+        o.maxPendingPerUser = maxPendingPerUser
+        o.maxInflightTokensPerUser = maxInflightTokensPerUser
         return o
     }
 

@@ -56,10 +56,41 @@ public enum DaemonSettings {
         "max_pending", \DaemonConfig.maxPending, .integer(1...(1 << 20)), default: 1024, reload: .restart,
         valueName: "n", help: "Most queued or running requests before `overloaded`.")
 
+    public static let maxSessionsPerUser = SettingSpec(
+        "max_sessions_per_user", \DaemonConfig.maxSessionsPerUser, .integer(0...(1 << 20)), default: 16, reload: .restart,
+        valueName: "n", help: "Most open sessions of one user (within max_sessions).")
+
+    public static let maxPendingPerUser = SettingSpec(
+        "max_pending_per_user", \DaemonConfig.maxPendingPerUser, .integer(1...(1 << 20)), default: 256, reload: .restart,
+        valueName: "n", help: "Most queued or running requests of one user (within max_pending).")
+
+    public static let maxInflightTokensPerUser = SettingSpec(
+        "max_inflight_tokens_per_user", \DaemonConfig.maxInflightTokensPerUser, .integer(1...(1 << 30)), default: 131072,
+        reload: .restart, valueName: "n",
+        help: "Most tokens (prompt + max_new_tokens, task rows) one user's queued and running requests may need.")
+
     public static let maxLineBytes = SettingSpec(
         "max_line_bytes", \DaemonConfig.maxLineBytes, .integer(64...(1 << 30)),
         default: ProtocolVersion.defaultMaxLineBytes, reload: .live,
         valueName: "bytes", help: "Longest request line in bytes (new connections).")
+
+    public static let connectionIdleTimeout = SettingSpec(
+        "connection_idle_timeout_s", \DaemonConfig.connectionIdleTimeoutSeconds, .number(0...(365 * 86400)), default: 300,
+        reload: .live, valueName: "seconds",
+        help: "Close a connection with nothing in flight that sends and reads nothing this long (0 = never; new connections).")
+
+    public static let maxConnectionReplyMiB = SettingSpec(
+        "max_connection_reply_mib", \DaemonConfig.maxConnectionReplyMiB, .integer(1...(1 << 20)), default: 16, reload: .live,
+        valueName: "mib",
+        help: "Stop reading a connection's requests while its unanswered requests and unsent reply exceed this many MiB (new connections).")
+
+    public static let maxReplyMiB = SettingSpec(
+        "max_reply_mib", \DaemonConfig.maxReplyMiB, .integer(1...(1 << 24)), default: 256, reload: .live,
+        valueName: "mib", help: "The same bound summed over all connections, MiB.")
+
+    public static let adminGroup = SettingSpec(
+        "admin_group", \DaemonConfig.adminGroup, .optional(.groupName, absent: "none"), default: nil, reload: .live,
+        valueName: "group", help: "Members of this group (and root) see the daemon's totals in `stats`; others see their own counts.")
 
     public static let logLevel = SettingSpec(
         "log_level", \DaemonConfig.logLevel, .choice(Logger.Level.self), default: .info, reload: .live,
@@ -91,7 +122,8 @@ public enum DaemonSettings {
     public static let all: [Setting] = [
         socket.setting, models.setting, threads.setting, kvCacheMiB.setting, kvBlockTokens.setting,
         maxBatchTokens.setting, maxRequestRows.setting, sessionIdleTimeout.setting, maxSessions.setting, maxPending.setting,
-        maxLineBytes.setting, logLevel.setting, mlock.setting, weightType.setting, cacheDir.setting, kvDType.setting, drainTimeout.setting,
+        maxSessionsPerUser.setting, maxPendingPerUser.setting, maxInflightTokensPerUser.setting,
+        maxLineBytes.setting, connectionIdleTimeout.setting, maxConnectionReplyMiB.setting, maxReplyMiB.setting, adminGroup.setting, logLevel.setting, mlock.setting, weightType.setting, cacheDir.setting, kvDType.setting, drainTimeout.setting,
     ]
 
     /// The row for `key`, if there is one.

@@ -85,6 +85,21 @@ extension SettingType where Value == String {
     }
 }
 
+extension SettingType where Value == String {
+    /// A Unix group name: 1–32 of letters, digits, `.`, `_`, `-`, not starting with `-`.
+    public static var groupName: Self {
+        Self(accepted: "a group name", parse: { v throws(SettingValueError) in
+            let allowed = v.utf8.allSatisfy { c in
+                (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2E || c == 0x5F || c == 0x2D
+            }
+            guard (1...32).contains(v.utf8.count), allowed, !v.hasPrefix("-") else {
+                throw SettingValueError("expected a group name (1 to 32 letters, digits, '.', '_' or '-')")
+            }
+            return v
+        }, format: { $0 })
+    }
+}
+
 extension SettingType where Value == CacheDirectorySetting {
     /// `auto`, `none` or an absolute path (`cache_dir`).
     public static var cacheDirectory: Self {

@@ -22,7 +22,7 @@ public final class Engine: @unchecked Sendable {
 
     // Shared state, guarded by `cond`'s lock.
     let cond = NSCondition()
-    private var inbox: [Job] = []
+    var inbox: [Job] = []
     var jobsByKey: [JobKey: Job] = [:]          // jobs that carry an id, for `cancel`
     var liveJobs: [ObjectIdentifier: Job] = [:]  // every submitted, unfinished job
     private var accepting = true
@@ -31,6 +31,8 @@ public final class Engine: @unchecked Sendable {
     /// Jobs whose text is being tokenized on `prepareQueue` (shutdown waits for them).
     private var preparing = 0
     var counters = Counters()
+    /// Each principal's pending requests and in-flight tokens (per-user limits, UserLoad.swift).
+    var userLoads = UserLoadLedger()
     private var lastHeartbeat = Engine.now()
     private var threadStarted = false
     /// `shutdown` callers waiting for the compute thread to exit (resumed by it, last thing it does).
@@ -47,6 +49,8 @@ public final class Engine: @unchecked Sendable {
     private let prepareQueue = DispatchQueue(label: "gpt2d-prepare", qos: .userInitiated, attributes: .concurrent)
     var runners: [String: GPT2Runner] = [:]
     private var nextModel = 0
+    /// When each principal last had prompt rows planned: the round robin between users (FairOrder).
+    private var fairOrder = FairOrder<Principal>()
     private var admissions = 0
     private var lastExpiry = Engine.now()
 
@@ -63,7 +67,8 @@ public final class Engine: @unchecked Sendable {
         modelsByName = Dictionary(models.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         modelOrder = models.map(\.name)
         modelIndex = Dictionary(models.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
-        sessions = SessionStore(models: Set(modelOrder), maxSessions: options.maxSessions, idleTimeout: options.sessionIdleTimeout)
+        sessions = SessionStore(models: Set(modelOrder), maxSessions: options.maxSessions,
+                                maxSessionsPerUser: options.maxSessionsPerUser, idleTimeout: options.sessionIdleTimeout)
         ComputeThreads.configure(options.threads)
     }
 
@@ -229,6 +234,12 @@ public final class Engine: @unchecked Sendable {
         if !accepting || counters.activeJobs >= options.maxPendingJobs {
             let e = !accepting ? EngineError(.shuttingDown, "the daemon is shutting down")
                 : EngineError(.overloaded, "too many requests in flight (\(options.maxPendingJobs)); retry later")
+            cond.unlock()
+            return finish(lead, error: e, counted: false)
+        }
+        let limits = UserLimits(maxRequests: options.maxPendingPerUser, maxTokens: options.maxInflightTokensPerUser)
+        if let e = userLoads.reserve(jobs.map(ObjectIdentifier.init), principal: lead.client.principal,
+                                     tokens: jobs.reduce(0) { $0 + $1.tokenReservation }, limits: limits) {
             cond.unlock()
             return finish(lead, error: e, counted: false)
         }
@@ -408,9 +419,9 @@ public final class Engine: @unchecked Sendable {
     func evictSomething() -> Bool { prefixCache.evictOne() || sessions.evictOneCache() }
 
     /// What the scheduler sees of a job (`id`: its index in `jobs`).
-    private func view(_ job: Job, id: Int) -> ScheduledSequence {
+    private func view(_ job: Job, id: Int, turn: Int = 0) -> ScheduledSequence {
         ScheduledSequence(id: id, model: modelIndex[job.model.name] ?? 0, admission: job.admission,
-                          pending: job.pending.count, decoding: job.work.isDecoding(job))
+                          pending: job.pending.count, decoding: job.work.isDecoding(job), turn: turn)
     }
 
     /// One batched forward pass for one model, as `Scheduler.plan` lays it out; a KV shortage is
@@ -418,9 +429,13 @@ public final class Engine: @unchecked Sendable {
     private func step() {
         defer { compactActive() }
         let runnable = active.filter { !$0.pending.isEmpty }
-        guard let plan = Scheduler.plan(runnable.enumerated().map { view($1, id: $0) }, modelCount: modelOrder.count,
+        // Prompt work is shared round robin between principals (FairOrder), FIFO within each.
+        let owners = runnable.map(\.client.principal)
+        let turns = fairOrder.ranks(owners: owners, admissions: runnable.map(\.admission))
+        guard let plan = Scheduler.plan(runnable.enumerated().map { view($1, id: $0, turn: turns[$0]) }, modelCount: modelOrder.count,
                                         nextModel: nextModel, maxBatchTokens: options.maxBatchTokens) else { return }
         nextModel = plan.nextModel
+        fairOrder.record(served: plan.rows.filter { !runnable[$0.id].work.isDecoding(runnable[$0.id]) }.map { owners[$0.id] }, present: Set(owners))
         let m = modelsByName[modelOrder[plan.model]]!
         let runner = runners[m.name] ?? GPT2Runner(config: m.model.config, weights: m.model.weights)
         runners[m.name] = runner
@@ -524,6 +539,7 @@ public final class Engine: @unchecked Sendable {
         cond.lock()
         if jobsByKey[job.key] === job { jobsByKey[job.key] = nil }
         liveJobs[ObjectIdentifier(job)] = nil
+        userLoads.release(ObjectIdentifier(job))
         if job.role == .request {
             counters.requestsTotal += 1
             if counted || !failed { counters.activeJobs -= 1 }
@@ -533,6 +549,8 @@ public final class Engine: @unchecked Sendable {
             counters.promptTokens += job.role == .request ? job.promptTokens : 0
             counters.completionTokens += completion
             counters.cachedTokens += job.role == .request ? job.cachedTokens : 0
+            userLoads.count(job.client.principal, prompt: job.role == .request ? job.promptTokens : 0, completion: completion,
+                            cached: job.role == .request ? job.cachedTokens : 0)
         }
         cond.unlock()
     }

@@ -21,6 +21,13 @@ public struct EngineOptions: Sendable {
     public var sessionIdleTimeout: Double = 600
     /// Most requests queued or running before new ones get `overloaded`.
     public var maxPendingJobs: Int = 1024
+    /// Most open sessions of one principal (within `maxSessions`).
+    public var maxSessionsPerUser: Int = 16
+    /// Most requests one principal may have queued or running (within `maxPendingJobs`).
+    public var maxPendingPerUser: Int = 256
+    /// Most in-flight tokens of one principal: Σ over its queued and running jobs of prompt +
+    /// max new tokens (`Job.tokenReservation`, UserLoad.swift).
+    public var maxInflightTokensPerUser: Int = 131072
     /// Most forward rows (tokens through the model, over all windows and sequences) one task request
     /// (classify, tag, qa, choose, embed) may need; more → `too_large` before any compute. Generation
     /// and scoring are bounded by n_positions × 16 sequences already.

@@ -3,7 +3,8 @@
 //
 //   plan(…)            which model steps next (round robin among models with work) and which rows of
 //                      which sequences go through its ONE forward pass: every decoding sequence's token
-//                      first, then prompt chunks in admission order (FIFO) while max_batch_tokens lasts.
+//                      first, then prompt chunks in fair order (FairOrder's turns: round robin between
+//                      principals, FIFO within one) while max_batch_tokens lasts.
 //   resolveShortage(…) what to do when the KV budget cannot hold a planned row: free a cache that only
 //                      speeds things up (cached prefixes, idle sessions' caches) if there is one, else
 //                      preempt the newest running sequence that holds memory if it is newer than the one
@@ -25,6 +26,9 @@ struct ScheduledSequence: Equatable, Sendable {
     var pending: Int
     /// Decoding: its prompt is computed and it feeds one token per step.
     var decoding: Bool
+    /// Its place in the fair order between principals (FairOrder; 0 = first): prompt chunks are
+    /// taken by (turn, admission). All 0: plain admission order.
+    var turn: Int = 0
 }
 
 /// One step: a model and the rows each chosen sequence contributes to the forward pass.
@@ -35,7 +39,7 @@ struct StepPlan: Equatable, Sendable {
         var take: Int
     }
     var model: Int
-    /// Decode rows first, then prompt chunks, oldest first.
+    /// Decode rows first (oldest first), then prompt chunks by turn.
     var rows: [Row]
     /// Where the round robin continues next step.
     var nextModel: Int
@@ -73,7 +77,8 @@ enum Scheduler {
             rows.append(.init(id: s.id, take: s.pending))
             budget -= s.pending
         }
-        for s in mine where !s.decoding && budget > 0 {
+        for s in mine.filter({ !$0.decoding }).sorted(by: { ($0.turn, $0.admission, $0.id) < ($1.turn, $1.admission, $1.id) })
+        where budget > 0 {
             let n = min(s.pending, budget)
             rows.append(.init(id: s.id, take: n))
             budget -= n

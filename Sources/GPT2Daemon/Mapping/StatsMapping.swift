@@ -24,3 +24,14 @@ extension StatsResponse {
                 batchRowsTotal: e.batchRowsTotal, batchRowsLast: e.batchRowsLast, batchRowsMean: e.batchRowsMean))
     }
 }
+
+extension StatsResponse {
+    /// One user's own counts (`scope` "user"): no engine counters, which are the daemon's.
+    init(_ u: Engine.UserStats, server s: ServerCounters) {
+        self.init(
+            uptimeSeconds: s.uptimeSeconds, connections: s.connections, requestsActive: u.requestsActive,
+            queueDepth: u.queueDepth, requestsTotal: s.requestsTotal, errorsTotal: s.errorsTotal,
+            promptTokensTotal: u.promptTokensTotal, completionTokensTotal: u.completionTokensTotal,
+            sessions: u.sessions, engine: nil, scope: "user")
+    }
+}

@@ -22,13 +22,25 @@
 //   A client that disappears while only non-streaming requests run is noticed when their answer is
 //   written (end of that request), since EOF alone does not tell a half-close from a close.
 //
-// Backpressure: NIO's outbound writer suspends while the socket is not writable, so answers to a
-// client that does not read pile up in `lines`. Once more than `maxBacklogLines` lines wait there (or
-// more than `maxBacklogBytes` of encoded ones wait for the socket), the reader
-// suspends (a continuation the writer resumes when the backlog falls below the limit, or the connection
-// finishes) instead of reading new requests; the kernel buffers fill and the client's writes block.
-// Memory per connection is thus bounded by what is already in flight.
+// Idle timeout (`connection_idle_timeout_s`, ConnectionPolicy): a third task closes the connection,
+// with an info log line, once no request is in flight and nothing was read from it or written to it
+// for that long (a client that stopped reading its replies counts as idle too: its writes do not
+// complete). The channel itself is closed, so a writer stuck on an unread reply ends as well.
+//
+// Backpressure and reply memory: NIO's outbound writer suspends while the socket is not writable,
+// so answers to a client that does not read pile up in `lines`. The connection's reply budget
+// (`max_connection_reply_mib`) holds the line size of every request whose final line is not written
+// yet — it is being computed, or its answer waits in `lines` — plus the encoded line being written.
+// While that is over the budget (or more than `maxBacklogLines` lines wait), the reader suspends (a
+// continuation the writer resumes when it writes enough, or the connection finishes) instead of
+// reading new requests; the kernel buffers fill and the client's writes block. ServerState adds the
+// budgets of all connections up (`max_reply_mib`): over that total, a connection that holds reply
+// bytes of its own is not read until the total falls, while one with nothing pending may still
+// send a request (so clients that never read cannot lock the others out). A request's own
+// answer is proportional to its line (tokenize, task ops) or bounded by n_positions (generate,
+// score), so memory per connection is bounded by the budget times that factor.
 
+import Dispatch
 import GPT2Systemd
 import GPT2Wire
 import Logging
@@ -51,35 +63,48 @@ final class Connection: ConnectionOutput, @unchecked Sendable {
         var backlogLines = 0
         /// Bytes of the encoded line being written.
         var backlogBytes = 0
+        /// Line sizes of the requests whose final line is not written yet (unanswered, or answered
+        /// and waiting in `lines`): what the connection's reply budget holds besides `backlogBytes`.
+        var pendingRequestBytes = 0
+        /// The reply budget (ConnectionPolicy.connectionReplyBytes).
+        let replyLimit: Int
         /// The reader, suspended while the backlog is over the limit.
         var readerWaiting: CheckedContinuation<Void, Never>?
+        /// When bytes were last read from or written to the client (monotonic nanoseconds).
+        var lastActivity = DispatchTime.now().uptimeNanoseconds
 
-        var overBacklogLimit: Bool { backlogLines > Connection.maxBacklogLines || backlogBytes > Connection.maxBacklogBytes }
+        /// Bytes held against the reply budget.
+        var replyBytes: Int { backlogBytes + pendingRequestBytes }
+        var overBacklogLimit: Bool { backlogLines > Connection.maxBacklogLines || replyBytes > replyLimit }
     }
-    /// Stop reading requests while more than this many response lines wait to be written…
+    /// Stop reading requests while more than this many response lines wait to be written (or while
+    /// the reply budget is exceeded).
     static let maxBacklogLines = 1 << 16
-    /// … or while an encoded line this large waits for the socket.
-    static let maxBacklogBytes = 16 << 20
-    private let state = Locked(State())
+    private let state: Locked<State>
+    /// Limits taken from the server when the connection was accepted.
+    private let policy: ConnectionPolicy
 
     init(number: UInt64, credentials: PeerCredentials, server: ServerState) {
         self.number = number
         self.identity = ClientIdentity(uid: credentials.uid, pid: credentials.pid, connection: number)
         self.server = server
         self.maxLineBytes = server.maxLineBytes
+        self.policy = server.policy
+        self.state = Locked(State(replyLimit: policy.connectionReplyBytes))
         (lines, continuation) = AsyncStream.makeStream(of: OutgoingLine.self, bufferingPolicy: .unbounded)
     }
 
     // MARK: ConnectionOutput
 
     func send(_ line: OutgoingLine, final: Bool, isError: Bool) {
-        if isError { server.countError() }
+        if isError { server.countError(identity.principal) }
         state.withLock { $0.backlogLines += 1 }
         continuation.yield(line)
         guard final else { return }
         // Yielded before the count drops: a finish() this enables cannot overtake the line.
         finishLines { s in
             s.inFlight -= 1
+            if s.inFlight == 0 { s.lastActivity = DispatchTime.now().uptimeNanoseconds }
             return (s.inputClosed || s.closing) && s.inFlight == 0
         }
     }
@@ -98,13 +123,16 @@ final class Connection: ConnectionOutput, @unchecked Sendable {
     }
 
     /// Counts a request as in flight and returns its sink; nil when the connection is closing.
-    private func beginRequest(id: RequestID?) -> ResponseSink? {
+    private func beginRequest(id: RequestID?, bytes: Int = 0) -> ResponseSink? {
         let accepted = state.withLock { s -> Bool in
             guard !s.closing, !s.finished else { return false }
             s.inFlight += 1
+            s.pendingRequestBytes += bytes
             return true
         }
-        return accepted ? ResponseSink(id: id, connection: self) : nil
+        guard accepted else { return nil }
+        server.addReplyBytes(bytes)
+        return ResponseSink(id: id, connection: self, requestBytes: bytes)
     }
 
     /// Closes as soon as no request is in flight; new lines are ignored from now on.
@@ -138,7 +166,7 @@ final class Connection: ConnectionOutput, @unchecked Sendable {
 
     // MARK: running
 
-    private enum Role { case reader, writer }
+    private enum Role { case reader, writer, idleWatch }
 
     /// Serves the connection until it closes. Never throws: failures end only this connection.
     func run(_ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
@@ -153,6 +181,12 @@ final class Connection: ConnectionOutput, @unchecked Sendable {
                         await self.read(from: inbound)
                         return .reader
                     }
+                    if self.policy.idleTimeoutSeconds > 0 {
+                        group.addTask {
+                            await self.closeWhenIdleTooLong(channel.channel)
+                            return .idleWatch
+                        }
+                    }
                     // The writer ends last by design (the stream finishes only when nothing is in flight,
                     // or on close); once it is done the reader has nothing left to do.
                     while let role = await group.next() {
@@ -163,14 +197,21 @@ final class Connection: ConnectionOutput, @unchecked Sendable {
         } catch {
             server.logger.debug("connection closed with error", metadata: ["connection": "\(number)", "error": "\(error)"])
         }
-        // Whatever ended the connection, its jobs must not keep running.
+        // Whatever ended the connection, its jobs must not keep running, and its reply budget
+        // (lines never written) is given back.
         server.engine.cancelAll(connection: number)
+        let held = state.withLock { s -> Int in
+            defer { s.pendingRequestBytes = 0; s.backlogBytes = 0 }
+            return s.replyBytes
+        }
+        server.addReplyBytes(-held)
     }
 
     private func read(from inbound: NIOAsyncChannelInboundStream<ByteBuffer>) async {
         var framer = LineFramer(maxLineBytes: maxLineBytes)
         do {
             for try await buffer in inbound {
+                noteActivity()
                 for event in framer.push(buffer.readableBytesView) { handle(event, framer: framer) }
                 await waitForBacklogToDrain()
                 if Task.isCancelled { return }
@@ -185,15 +226,51 @@ final class Connection: ConnectionOutput, @unchecked Sendable {
     }
 
     /// Returns at once unless the backlog is over its limit; then when the writer has
-    /// brought the backlog under the limit or the connection finished.
+    /// brought the backlog under the limit or the connection finished. Then, while this connection
+    /// holds reply bytes of its own and all connections together are over the total, waits for
+    /// the total to fall (a connection with nothing pending may always send one more request).
     private func waitForBacklogToDrain() async {
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            let wait = state.withLock { s -> Bool in
-                guard s.overBacklogLimit && !s.finished else { return false }
-                s.readerWaiting = c
-                return true
+        while !Task.isCancelled {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let wait = state.withLock { s -> Bool in
+                    guard s.overBacklogLimit && !s.finished else { return false }
+                    s.readerWaiting = c
+                    return true
+                }
+                if !wait { c.resume() }
             }
-            if !wait { c.resume() }
+            let (finished, holds) = state.withLock { ($0.finished, $0.replyBytes > 0) }
+            guard !finished, holds, server.replyBytesInUse > server.policy.totalReplyBytes else { return }
+            // The writer resumes this wait once the connection holds nothing (so it may send again).
+            await server.waitForReplyMemory(connection: number) { state.withLock { !$0.finished && $0.replyBytes > 0 } }
+        }
+    }
+
+    private func noteActivity() {
+        let now = DispatchTime.now().uptimeNanoseconds
+        state.withLock { $0.lastActivity = now }
+    }
+
+    /// Sleeps until the connection has been idle for the policy's time-out — nothing in flight,
+    /// nothing read or written — then logs and closes it. Returns early when the connection ends
+    /// (the task group cancels it).
+    private func closeWhenIdleTooLong(_ channel: Channel) async {
+        let timeout = UInt64(policy.idleTimeoutSeconds * 1e9)
+        while !Task.isCancelled {
+            let now = DispatchTime.now().uptimeNanoseconds
+            let (finished, busy, last) = state.withLock { ($0.finished, $0.inFlight > 0, $0.lastActivity) }
+            if finished { return }
+            let idleFor = now &- last
+            if !busy && idleFor >= timeout {
+                server.logger.info("closing idle connection", metadata: [
+                    "connection": "\(number)", "principal": "\(identity.principal)", "idle_s": "\(policy.idleTimeoutSeconds)"])
+                closeNow()
+                channel.close(promise: nil)
+                return
+            }
+            // Busy: look again within a second (the idle clock restarts when its last request ends).
+            let wait = busy ? min(timeout, 1_000_000_000) : timeout - idleFor
+            do { try await Task.sleep(nanoseconds: max(wait, 1_000_000)) } catch { return }
         }
     }
 
@@ -204,20 +281,27 @@ final class Connection: ConnectionOutput, @unchecked Sendable {
                 defer { s.readerWaiting = nil }
                 return s.readerWaiting
             }?.resume()
+            server.resumeReplyWaiter(number)
         }
         do {
             for await line in lines {
                 let bytes = line.encode()
                 state.withLock { $0.backlogBytes = bytes.count }
+                server.addReplyBytes(bytes.count)
                 try await outbound.write(ByteBuffer(bytes: bytes))
+                server.addReplyBytes(-(bytes.count + line.releasedBytes))
                 let reader = state.withLock { s -> CheckedContinuation<Void, Never>? in
                     s.backlogLines -= 1
                     s.backlogBytes = 0
+                    s.pendingRequestBytes -= line.releasedBytes
+                    s.lastActivity = DispatchTime.now().uptimeNanoseconds
                     guard !s.overBacklogLimit else { return nil }
                     defer { s.readerWaiting = nil }
                     return s.readerWaiting
                 }
                 reader?.resume()
+                // Holding nothing, the connection may send again even while the total is over.
+                if state.withLock({ $0.replyBytes == 0 }) { server.resumeReplyWaiter(number) }
             }
         } catch {
             server.logger.debug("write failed; cancelling the connection's requests",
@@ -227,7 +311,7 @@ final class Connection: ConnectionOutput, @unchecked Sendable {
     }
 
     private func handle(_ event: LineFramer.Event, framer: LineFramer) {
-        server.countRequest()
+        server.countRequest(identity.principal)
         switch event {
         case .tooLong:
             beginRequest(id: nil)?.error(framer.tooLongError)
@@ -236,10 +320,10 @@ final class Connection: ConnectionOutput, @unchecked Sendable {
             do {
                 envelope = try Envelope.parse(bytes)
             } catch {
-                beginRequest(id: error.id)?.error(error.error)
+                beginRequest(id: error.id, bytes: bytes.count)?.error(error.error)
                 return
             }
-            guard let sink = beginRequest(id: envelope.id) else { return }
+            guard let sink = beginRequest(id: envelope.id, bytes: bytes.count) else { return }
             server.router.route(IncomingRequest(envelope: envelope, client: identity, sink: sink, server: server))
         }
     }

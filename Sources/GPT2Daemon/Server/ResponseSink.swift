@@ -16,10 +16,14 @@ public final class ResponseSink: Sendable {
     public let id: RequestID?
     private let connection: ConnectionOutput
     private let finished = Locked(false)
+    /// The request line's size, counted against the connection's reply budget until the final line
+    /// is written (the connection's writer gives it back then).
+    let requestBytes: Int
 
-    init(id: RequestID?, connection: ConnectionOutput) {
+    init(id: RequestID?, connection: ConnectionOutput, requestBytes: Int = 0) {
         self.id = id
         self.connection = connection
+        self.requestBytes = requestBytes
     }
 
     /// True once a result or error was sent.
@@ -51,28 +55,28 @@ public final class ResponseSink: Sendable {
     public func result<Value: Sendable, R: WireResponse>(_ value: Value, as map: @escaping @Sendable (Value) -> R) {
         guard markFinished() else { return }
         let id = self.id
-        connection.send(OutgoingLine { ResponseLine.result(id: id, map(value)) }, final: true, isError: false)
+        connection.send(OutgoingLine(releasing: requestBytes) { ResponseLine.result(id: id, map(value)) }, final: true, isError: false)
     }
 
     /// The final `result` line.
     public func result<R: WireResponse>(_ response: R) {
         guard markFinished() else { return }
         let id = self.id
-        connection.send(OutgoingLine { ResponseLine.result(id: id, response) }, final: true, isError: false)
+        connection.send(OutgoingLine(releasing: requestBytes) { ResponseLine.result(id: id, response) }, final: true, isError: false)
     }
 
     /// The final `result` line from a raw body.
     public func result(body: JSONObject) {
         guard markFinished() else { return }
         let id = self.id
-        connection.send(OutgoingLine { ResponseLine.result(id: id, body: body) }, final: true, isError: false)
+        connection.send(OutgoingLine(releasing: requestBytes) { ResponseLine.result(id: id, body: body) }, final: true, isError: false)
     }
 
     /// The final `error` line.
     public func error(_ error: WireError) {
         guard markFinished() else { return }
         let id = self.id
-        connection.send(OutgoingLine { ResponseLine.error(id: id, error) }, final: true, isError: true)
+        connection.send(OutgoingLine(releasing: requestBytes) { ResponseLine.error(id: id, error) }, final: true, isError: true)
     }
 
     private func markFinished() -> Bool {
@@ -88,7 +92,13 @@ public final class ResponseSink: Sendable {
 /// calls `encode` just before writing, so whichever thread produced the answer only captures values.
 struct OutgoingLine: Sendable {
     let encode: @Sendable () -> [UInt8]
-    init(_ encode: @escaping @Sendable () -> [UInt8]) { self.encode = encode }
+    /// Bytes of the connection's reply budget given back once this line is written (a final line
+    /// releases its request's line size; other lines 0).
+    let releasedBytes: Int
+    init(releasing releasedBytes: Int = 0, _ encode: @escaping @Sendable () -> [UInt8]) {
+        self.encode = encode
+        self.releasedBytes = releasedBytes
+    }
 }
 
 /// What a `ResponseSink` needs from its connection (the seam that lets handlers be tested without a socket).

@@ -16,12 +16,19 @@ public final class ServerState: Sendable {
     private let startNanos = DispatchTime.now().uptimeNanoseconds
     private struct Mutable {
         var maxLineBytes: Int
+        var policy: ConnectionPolicy
         var draining = false
         var nextConnection: UInt64 = 0
         var connections: [UInt64: Connection] = [:]
         var connectionsTotal = 0
         var requestsTotal = 0
         var errorsTotal = 0
+        /// Reply budget in use over all connections (bytes; Connection's accounting).
+        var replyBytes = 0
+        /// Readers waiting for `replyBytes` to fall to the policy's total, by connection number.
+        var replyWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        /// Request and error lines per principal (`stats` for a user who may not see the totals).
+        var linesByPrincipal: [Principal: (requests: Int, errors: Int)] = [:]
     }
     private let state: Locked<Mutable>
 
@@ -29,6 +36,7 @@ public final class ServerState: Sendable {
         engine: Engine,
         router: Router = .v1,
         maxLineBytes: Int,
+        policy: ConnectionPolicy = ConnectionPolicy(),
         logger: Logger,
         credentialsFilter: @escaping @Sendable (PeerCredentials) -> PeerCredentials = { $0 }
     ) {
@@ -36,7 +44,7 @@ public final class ServerState: Sendable {
         self.router = router
         self.logger = logger
         self.credentialsFilter = credentialsFilter
-        self.state = Locked(Mutable(maxLineBytes: maxLineBytes))
+        self.state = Locked(Mutable(maxLineBytes: maxLineBytes, policy: policy))
     }
 
     // MARK: limits and lifecycle
@@ -45,6 +53,12 @@ public final class ServerState: Sendable {
     public var maxLineBytes: Int {
         get { state.withLock { $0.maxLineBytes } }
         set { state.withLock { $0.maxLineBytes = newValue } }
+    }
+
+    /// The connection limits for connections accepted from now on (a reload may change them).
+    public var policy: ConnectionPolicy {
+        get { state.withLock { $0.policy } }
+        set { state.withLock { $0.policy = newValue } }
     }
 
     /// True once shutdown began: `health` says "shutting_down".
@@ -87,15 +101,77 @@ public final class ServerState: Sendable {
         for c in all { c.closeNow() }
     }
 
+    // MARK: reply memory over all connections
+
+    /// Adds `delta` bytes (negative: gives them back) to the reply budget in use; once it is within
+    /// the policy's total, every reader waiting for that resumes.
+    func addReplyBytes(_ delta: Int) {
+        let resumed = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.replyBytes += delta
+            guard delta < 0, s.replyBytes <= s.policy.totalReplyBytes, !s.replyWaiters.isEmpty else { return [] }
+            defer { s.replyWaiters = [:] }
+            return Array(s.replyWaiters.values)
+        }
+        for c in resumed { c.resume() }
+    }
+
+    /// Reply bytes in use over all connections now.
+    var replyBytesInUse: Int { state.withLock { $0.replyBytes } }
+
+    /// Returns at once while the total is within the policy's bound or `holds()` (asked under this
+    /// state's lock: does the connection still hold reply bytes?) is false; else when the total falls
+    /// back within the bound, or when `resumeReplyWaiter(connection)` is called (the connection's own
+    /// bytes were all given back, or it ends).
+    func waitForReplyMemory(connection: UInt64, holds: () -> Bool) async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let wait = state.withLock { s -> Bool in
+                guard s.replyBytes > s.policy.totalReplyBytes, holds() else { return false }
+                s.replyWaiters[connection] = c
+                return true
+            }
+            if !wait { c.resume() }
+        }
+    }
+
+    /// Resumes the reader of `connection` if it waits in `waitForReplyMemory`.
+    func resumeReplyWaiter(_ connection: UInt64) {
+        state.withLock { $0.replyWaiters.removeValue(forKey: connection) }?.resume()
+    }
+
     // MARK: counters
 
-    func countRequest() { state.withLock { $0.requestsTotal += 1 } }
-    func countError() { state.withLock { $0.errorsTotal += 1 } }
+    func countRequest(_ p: Principal) {
+        state.withLock { s in
+            s.requestsTotal += 1
+            s.linesByPrincipal[p, default: (0, 0)].requests += 1
+        }
+    }
+    func countError(_ p: Principal) {
+        state.withLock { s in
+            s.errorsTotal += 1
+            s.linesByPrincipal[p, default: (0, 0)].errors += 1
+        }
+    }
 
     /// The `stats` result: engine counters, with connections, requests and error lines from the server.
     public func statsResponse() -> StatsResponse {
         let (open, requests, errors) = state.withLock { ($0.connections.count, $0.requestsTotal, $0.errorsTotal) }
-        return StatsResponse(engine.stats(), server: .init(uptimeSeconds: uptimeSeconds, connections: open,
-                                                           requestsTotal: requests, errorsTotal: errors))
+        var r = StatsResponse(engine.stats(), server: .init(uptimeSeconds: uptimeSeconds, connections: open,
+                                                            requestsTotal: requests, errorsTotal: errors))
+        r.scope = "all"
+        return r
+    }
+
+    /// The `stats` result for `client`: the totals for root and members of `admin_group`
+    /// (StatsAccess), else the client's own counts — its connections, request and error lines,
+    /// requests and tokens — without the engine's counters.
+    public func statsResponse(for client: ClientIdentity) -> StatsResponse {
+        let p = client.principal
+        if StatsAccess.seesTotals(p, adminGroup: policy.adminGroup) { return statsResponse() }
+        let (open, lines) = state.withLock { s in
+            (s.connections.values.reduce(0) { $0 + ($1.identity.principal == p ? 1 : 0) }, s.linesByPrincipal[p] ?? (0, 0))
+        }
+        return StatsResponse(engine.stats(of: p), server: .init(uptimeSeconds: uptimeSeconds, connections: open,
+                                                                requestsTotal: lines.requests, errorsTotal: lines.errors))
     }
 }

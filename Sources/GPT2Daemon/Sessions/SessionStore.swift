@@ -41,10 +41,13 @@ public final class SessionStore: @unchecked Sendable {
     private var sessions: [String: Session] = [:]
     private let models: Set<String>
     private let maxSessions: Int
+    /// Most open sessions of one owner (so one user cannot take every slot of `maxSessions`).
+    private let maxSessionsPerUser: Int
     let idleTimeout: Double
 
-    init(models: Set<String>, maxSessions: Int, idleTimeout: Double) {
-        self.models = models; self.maxSessions = maxSessions; self.idleTimeout = idleTimeout
+    init(models: Set<String>, maxSessions: Int, maxSessionsPerUser: Int = .max, idleTimeout: Double) {
+        self.models = models; self.maxSessions = maxSessions; self.maxSessionsPerUser = maxSessionsPerUser
+        self.idleTimeout = idleTimeout
     }
 
     static func now() -> Double { Date().timeIntervalSince1970 }
@@ -53,11 +56,21 @@ public final class SessionStore: @unchecked Sendable {
 
     public var count: Int { lock.lock(); defer { lock.unlock() }; return sessions.count }
 
+    /// Open sessions of `owner`.
+    public func count(owner: Principal) -> Int {
+        lock.lock(); defer { lock.unlock() }
+        return sessions.values.reduce(0) { $0 + ($1.owner == owner ? 1 : 0) }
+    }
+
     public func open(model: String, owner: Principal) throws(EngineError) -> SessionSnapshot {
         guard models.contains(model) else { throw EngineError(.unknownModel, "no model named '\(model)'", field: "model") }
         lock.lock(); defer { lock.unlock() }
         guard sessions.count < maxSessions else {
             throw EngineError(.overloaded, "too many open sessions (\(maxSessions)); close some first")
+        }
+        let own = sessions.values.reduce(0) { $0 + ($1.owner == owner ? 1 : 0) }
+        guard own < maxSessionsPerUser else {
+            throw EngineError(.overloaded, "this user has \(own) open sessions, the limit per user (max_sessions_per_user = \(maxSessionsPerUser)); close some first")
         }
         var id: String
         repeat { id = "s-" + String(UInt64.random(in: 0...UInt64.max), radix: 16) } while sessions[id] != nil

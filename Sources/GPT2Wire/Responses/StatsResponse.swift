@@ -17,6 +17,9 @@ public struct StatsResponse: WireResponse {
     /// What the engine counts (KV memory, preemptions, forward passes, batch rows); nil from a
     /// daemon that does not report them.
     public var engine: EngineCounters?
+    /// Whose counts these are: "all" (the daemon's totals, for root and `admin_group`) or "user" (the
+    /// asking user's own; no engine counters); nil from a daemon that does not say.
+    public var scope: String?
 
     /// The engine's counters, flat in the result object (present when `forward_passes_total` is).
     public struct EngineCounters: WireObject {
@@ -75,6 +78,7 @@ public struct StatsResponse: WireResponse {
         .required("prompt_tokens_total", \.promptTokensTotal, .int()),
         .required("completion_tokens_total", \.completionTokensTotal, .int()),
         .required("sessions", \.sessions, .int()),
+        .optional("scope", \.scope, .string),
         // The engine's counters, flat; a daemon that does not send them leaves `engine` nil.
         .custom(read: { r, root throws(WireError) in
             if r.has("forward_passes_total") { root.engine = try EngineCounters(from: r.object) }
@@ -85,7 +89,8 @@ public struct StatsResponse: WireResponse {
 
     public init(
         uptimeSeconds: Double, connections: Int, requestsActive: Int, queueDepth: Int, requestsTotal: Int,
-        errorsTotal: Int, promptTokensTotal: Int, completionTokensTotal: Int, sessions: Int, engine: EngineCounters? = nil
+        errorsTotal: Int, promptTokensTotal: Int, completionTokensTotal: Int, sessions: Int, engine: EngineCounters? = nil,
+        scope: String? = nil
     ) {
         self.uptimeSeconds = uptimeSeconds
         self.connections = connections
@@ -97,5 +102,6 @@ public struct StatsResponse: WireResponse {
         self.completionTokensTotal = completionTokensTotal
         self.sessions = sessions
         self.engine = engine
+        self.scope = scope
     }
 }

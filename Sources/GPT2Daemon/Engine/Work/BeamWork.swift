@@ -27,6 +27,8 @@ final class BeamWork: SequenceWork {
     }
 
     var input: Prompt { settings.request.prompt }
+    var generatesAtMost: Int { settings.request.maxNewTokens ?? GenerationRequest.defaultMaxNewTokens }
+    var parallelSequences: Int { max(1, settings.request.numBeams) }
     var sessionID: String? { settings.request.session }
     /// A beam search starts from its prompt alone (or its session's cache), as it always has.
     var usesPrefixCache: Bool { false }

@@ -36,6 +36,7 @@ final class GenerationWork: SequenceWork {
     }
 
     var input: Prompt { settings.request.prompt }
+    var generatesAtMost: Int { settings.request.maxNewTokens ?? GenerationRequest.defaultMaxNewTokens }
     var sessionID: String? { settings.request.session }
 
     func admit(_ job: Job, historyCount: Int, config: GPT2Config) throws(EngineError) -> (firstNeeded: Int, computes: Bool) {

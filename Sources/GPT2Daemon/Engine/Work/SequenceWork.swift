@@ -37,6 +37,10 @@ protocol SequenceWork: AnyObject {
     var leavesPrefix: Bool { get }
     /// The field named when a text input tokenizes to nothing ("prompt" or "text").
     var textField: String { get }
+    /// How many tokens each of its sequences may generate (0: it only reads its input) and how many
+    /// sequences it runs at once: what the per-user ledger reserves at submission (UserLoad.swift).
+    var generatesAtMost: Int { get }
+    var parallelSequences: Int { get }
 
     /// Admission: `job.context` (session history + input) is set and fits n_positions. Checks and
     /// fits the work to it; returns the first position whose forward row must be computed (earlier
@@ -77,6 +81,8 @@ extension SequenceWork {
     var usesPrefixCache: Bool { true }
     var leavesPrefix: Bool { true }
     var textField: String { "prompt" }
+    var generatesAtMost: Int { 0 }
+    var parallelSequences: Int { 1 }
     func isDecoding(_ job: Job) -> Bool { false }
     func stopSiblings(of job: Job, cause: EngineError, engine: Engine) {}
     func dropCaches() {}
