@@ -135,8 +135,7 @@ public final class Daemon: @unchecked Sendable {
             listeners.append(try await UnixServer.bind(target, state: server))
             if let http {
                 let limits = HTTPLimits(maxBodyBytes: { [server] in server.maxLineBytes }, requestTimeout: httpRequestTimeout)
-                listeners.append(try await HTTPListener.bind(http, engine: engine, serving: serving, logger: logger,
-                                                             limits: limits, credentialsFilter: server.credentialsFilter))
+                listeners.append(try await HTTPListener.bind(http, server: server, limits: limits))
             }
         } catch {
             for listener in listeners {

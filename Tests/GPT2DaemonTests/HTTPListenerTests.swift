@@ -236,6 +236,38 @@ private func texts(_ choices: [JSON]) -> [String] { choices.compactMap { $0["tex
         #expect(floats == expected[0])
     }
 
+    @Test func gpt2dOpsHaveTheirJSONLinesFields() async throws {
+        let d = try await HTTPDaemon.shared()
+        let j = try await d.jsonLines()
+        let tokens = try await d.call("POST", "/tokenize", body: #"{"model":"tiny","text":"Hello world"}"#)
+        #expect(tokens.status == 200)
+        #expect(try tokens.json() == (try await j.call("tokenize", ["model": "tiny", "text": "Hello world"])))
+        let ids = try #require(try tokens.json().ints("tokens"))
+        let text = try await d.call("POST", "/detokenize", body: #"{"model":"tiny","tokens":\#(ids)}"#)
+        #expect(try text.json().string("text") == "Hello world")
+        let score = try await d.call("POST", "/v1/score", body: #"{"model":"tiny","text":"The cat sat"}"#)
+        #expect(try score.json() == (try await j.call("score", ["model": "tiny", "text": "The cat sat"])))
+
+        // Sessions belong to the peer's uid: one opened over HTTP is the same user's on JSON lines.
+        let opened = try await d.call("POST", "/v1/sessions", body: #"{"model":"tiny"}"#)
+        let id = try #require(try opened.json().string("session"))
+        #expect(try await j.call("session.info", ["session": .string(id)]).string("session") == id)
+        let info = try await d.call("GET", "/v1/sessions/\(id)")
+        #expect(try info.json().string("model") == "tiny")
+        let list = try await d.call("GET", "/v1/sessions")
+        #expect(try list.json()["sessions"]?.arrayValue?.contains { $0["session"]?.stringValue == id } == true)
+        #expect(try await d.call("DELETE", "/v1/sessions/\(id)").status == 200)
+        let gone = try await d.call("GET", "/v1/sessions/\(id)")
+        #expect(gone.status == 404)
+        #expect(try gone.error()["code"] == "unknown_session")
+
+        let bad = try await d.call("POST", "/v1/score", body: #"{"model":"tiny"}"#)
+        #expect(bad.status == 400)
+        #expect(try bad.error()["code"] == "missing_field")
+        #expect(try await d.call("PUT", "/v1/sessions").status == 405)
+        #expect(try await d.call("GET", "/v1/stats").status == 200)
+    }
+
     @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
         let d = try await HTTPDaemon.shared()
         let c = try await d.http()

@@ -15,6 +15,8 @@ enum HTTPAnswer: Sendable {
     case eventStream(@Sendable (_ emit: @escaping @Sendable (JSON) async throws -> Void) async throws -> Void)
 
     static func error(_ e: OpenAIError) -> HTTPAnswer { .json(e.status, e.json) }
+
+    var isStream: Bool { if case .eventStream = self { return true } else { return false } }
 }
 
 /// One HTTP request as an endpoint sees it.
@@ -25,12 +27,13 @@ struct HTTPRequest: Sendable {
     var body: [UInt8]
 }
 
-/// Who asks and what answers: the engine, the caller's identity (the connection's SO_PEERCRED
-/// principal), the daemon's serving state.
+/// Who asks and what answers: the daemon's shared state (engine, JSON-lines router, serving state)
+/// and the caller's identity (the connection's SO_PEERCRED principal).
 struct HTTPContext: Sendable {
-    let engine: Engine
+    let server: ServerState
     let client: ClientIdentity
-    let serving: ServingState
+    var engine: Engine { server.engine }
+    var serving: ServingState { server.serving }
     /// Unix seconds the listener started (the models' `created`).
     let startedAt: Int
 

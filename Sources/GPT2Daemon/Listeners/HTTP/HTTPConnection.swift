@@ -103,7 +103,8 @@ final class HTTPConnection: @unchecked Sendable {
                         let request = HTTPRequest(method: h.method, path: String(h.uri.prefix { $0 != "?" }), body: body)
                         body = []
                         let answer = await HTTPRoutes.answer(request, context: context)
-                        let keepAlive = h.isKeepAlive && !closing
+                        // An HTTP/1.0 client cannot take a chunked stream: the stream ends with the connection.
+                        let keepAlive = h.isKeepAlive && !closing && !(answer.isStream && h.version == .http1_0)
                         try await respond(answer, version: h.version, keepAlive: keepAlive, outbound)
                         if !keepAlive || closing { return }
                         guard enter(.idle) else { return }

@@ -7,7 +7,8 @@
 // "http", never unlinked or shutdown(2); otherwise `SocketPath`'s checks, mode 0660, unlinked at exit
 // only if still ours), and each connection's caller is its SO_PEERCRED uid (`Principal.unixUser`),
 // so sessions, the prompt cache and limits treat an HTTP client as the same user on the JSON-lines socket.
-// Every connection runs in a child of one discarding task group (HTTPConnection.swift).
+// Every connection runs in a child of one discarding task group (HTTPConnection.swift). It holds the
+// daemon's ServerState: the engine, the serving state, and the JSON-lines router gpt2d's own ops use.
 
 import Foundation
 import GPT2Systemd
@@ -31,11 +32,13 @@ struct HTTPLimits: Sendable {
 final class HTTPListener: Listener, @unchecked Sendable {
     typealias Child = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
 
-    let engine: Engine
-    let serving: ServingState
-    let logger: Logger
+    /// The daemon's shared state: the engine, the JSON-lines router (gpt2d's own ops, OpsEndpoint), the
+    /// serving state, the logger and the peer-credentials filter.
+    let server: ServerState
+    var engine: Engine { server.engine }
+    var serving: ServingState { server.serving }
+    var logger: Logger { server.logger }
     let limits: HTTPLimits
-    let credentialsFilter: @Sendable (PeerCredentials) -> PeerCredentials
     /// Unix seconds the listener was bound (the models' `created`).
     let startedAt = Int(Date().timeIntervalSince1970)
     private let group: MultiThreadedEventLoopGroup
@@ -45,14 +48,10 @@ final class HTTPListener: Listener, @unchecked Sendable {
     private let ownedIdentity: SocketPath.Identity?
     private let connections = Locked<[UInt64: HTTPConnection]>([:])
 
-    private init(engine: Engine, serving: ServingState, logger: Logger, limits: HTTPLimits,
-                 credentialsFilter: @escaping @Sendable (PeerCredentials) -> PeerCredentials,
+    private init(server: ServerState, limits: HTTPLimits,
                  group: MultiThreadedEventLoopGroup, serverChannel: NIOAsyncChannel<Child, Never>, ownedPath: String?) {
-        self.engine = engine
-        self.serving = serving
-        self.logger = logger
+        self.server = server
         self.limits = limits
-        self.credentialsFilter = credentialsFilter
         self.group = group
         self.serverChannel = serverChannel
         self.ownedPath = ownedPath
@@ -60,8 +59,7 @@ final class HTTPListener: Listener, @unchecked Sendable {
     }
 
     /// Binds (or adopts) the socket. Connections are accepted once `run()` is called.
-    static func bind(_ target: ListenTarget, engine: Engine, serving: ServingState, logger: Logger, limits: HTTPLimits,
-                     credentialsFilter: @escaping @Sendable (PeerCredentials) -> PeerCredentials = { $0 }) async throws -> HTTPListener {
+    static func bind(_ target: ListenTarget, server: ServerState, limits: HTTPLimits) async throws -> HTTPListener {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let bootstrap = ServerBootstrap(group: group).serverChannelOption(ChannelOptions.backlog, value: 256)
         let initializer: @Sendable (Channel) -> EventLoopFuture<Child> = { channel in
@@ -74,8 +72,7 @@ final class HTTPListener: Listener, @unchecked Sendable {
         }
         do {
             let make = { (channel: NIOAsyncChannel<Child, Never>, owned: String?) in
-                HTTPListener(engine: engine, serving: serving, logger: logger, limits: limits, credentialsFilter: credentialsFilter,
-                             group: group, serverChannel: channel, ownedPath: owned)
+                HTTPListener(server: server, limits: limits, group: group, serverChannel: channel, ownedPath: owned)
             }
             switch target {
             case .activated(let fd):
@@ -85,7 +82,7 @@ final class HTTPListener: Listener, @unchecked Sendable {
                 let channel = try await bootstrap.bind(unixDomainSocketPath: path, childChannelInitializer: initializer)
                 // 0660, as the JSON-lines socket (gpt2d-http.socket uses the same mode).
                 if chmod(path, 0o660) != 0 {
-                    logger.warning("chmod 0660 failed", metadata: ["path": "\(path)", "errno": "\(errno)"])
+                    server.logger.warning("chmod 0660 failed", metadata: ["path": "\(path)", "errno": "\(errno)"])
                 }
                 return make(channel, path)
             }
@@ -129,14 +126,14 @@ final class HTTPListener: Listener, @unchecked Sendable {
         let number = serving.nextConnectionNumber()
         let credentials: PeerCredentials
         do {
-            credentials = credentialsFilter(try await PeerCredentialsReader.read(channel.channel))
+            credentials = server.credentialsFilter(try await PeerCredentialsReader.read(channel.channel))
         } catch {
             logger.warning("cannot read peer credentials; closing", metadata: ["error": "\(error)"])
             try? await channel.channel.close()
             return
         }
-        let context = HTTPContext(engine: engine, client: ClientIdentity(uid: credentials.uid, pid: credentials.pid, connection: number),
-                                  serving: serving, startedAt: startedAt)
+        let context = HTTPContext(server: server, client: ClientIdentity(uid: credentials.uid, pid: credentials.pid, connection: number),
+                                  startedAt: startedAt)
         let connection = HTTPConnection(channel: channel.channel, context: context, limits: limits, logger: logger)
         connections.withLock { $0[number] = connection }
         await connection.run(channel)

@@ -1,5 +1,6 @@
-// HTTPRoutes — which endpoint answers a method and path. An unknown path is a 404, a known path with
-// another method a 405 (OpenAI's error object either way).
+// HTTPRoutes — which endpoint answers a method and path: the OpenAI endpoints, then gpt2d's own ops
+// (OpsEndpoint). An unknown path is a 404, a known path with another method a 405 (OpenAI's error
+// object either way).
 import Foundation
 import NIOHTTP1
 
@@ -15,6 +16,9 @@ enum HTTPRoutes {
         case (.GET, let path) where path.hasPrefix("/v1/models/") && path.count > "/v1/models/".count:
             return info.model(String(path.dropFirst("/v1/models/".count)).removingPercentEncodingIfValid)
         default:
+            if let (op, fields) = OpsEndpoint.op(request.method, request.path) {
+                return await OpsEndpoint(context: context, server: context.server).answer(op: op, fields: fields, body: request.body)
+            }
             if let allowed = allowedMethod(request.path) {
                 return .error(OpenAIError(.methodNotAllowed, "\(request.method.rawValue) is not allowed on \(request.path); use \(allowed)",
                                           code: "method_not_allowed"))
@@ -28,7 +32,12 @@ enum HTTPRoutes {
         switch path {
         case "/v1/completions", "/v1/embeddings", "/v1/chat/completions": return "POST"
         case "/v1/models", "/health": return "GET"
-        default: return path.hasPrefix("/v1/models/") ? "GET" : nil
+        case "/v1/stats": return "GET"
+        case "/v1/sessions": return "GET or POST"
+        default:
+            if path.hasPrefix("/v1/models/") { return "GET" }
+            if path.hasPrefix(OpsEndpoint.sessionsPrefix) { return "GET or DELETE" }
+            return OpsEndpoint.postOps[path] != nil ? "POST" : nil
         }
     }
 }
