@@ -11,7 +11,9 @@ import NIOCore
 import Testing
 @testable import GPT2Daemon
 
-/// A daemon with both listeners (the HTTP one with a short request timeout).
+/// A daemon with both listeners (the HTTP one with a request timeout of a few seconds: short enough for
+/// the slow-sender test, long enough that a loaded machine never hits it between a pipelined request's
+/// answer and the next, or between a 100-continue and its body).
 final class HTTPDaemon: @unchecked Sendable {
     let daemon: Daemon
     let socketPath: String
@@ -21,7 +23,7 @@ final class HTTPDaemon: @unchecked Sendable {
         self.daemon = daemon; self.socketPath = socketPath; self.httpPath = httpPath
     }
 
-    static func start(requestTimeout: TimeAmount = .milliseconds(500)) async throws -> HTTPDaemon {
+    static func start(requestTimeout: TimeAmount = .seconds(5)) async throws -> HTTPDaemon {
         let config = DaemonHarness.config()
         DaemonLogging.bootstrap(level: config.logLevel)
         let path = TestPaths.tempSocket("j"), http = TestPaths.tempSocket("h")
@@ -323,7 +325,7 @@ private func texts(_ choices: [JSON]) -> [String] { choices.compactMap { $0["tex
         try await slow.send("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 40\r\n\r\n{\"model\":")
         // Meanwhile another client is served at once.
         #expect(try await d.call("GET", "/health").status == 200)
-        let r = try await slow.readResponse()   // the test daemon allows 0.5 s per request
+        let r = try await slow.readResponse()   // the test daemon allows 5 s per request
         #expect(r.status == 408)
         #expect(try await slow.readEOF())
     }

@@ -35,7 +35,9 @@ final class HTTPTestClient: @unchecked Sendable {
 
     private init(_ client: TestClient) { self.client = client }
 
-    static func connect(_ path: String, timeout: Double = 20) async throws -> HTTPTestClient {
+    /// `timeout`: how long a read may wait (only reached when something is wrong; a loaded 2-core
+    /// machine running every suite at once needs minutes of slack).
+    static func connect(_ path: String, timeout: Double = 120) async throws -> HTTPTestClient {
         HTTPTestClient(try await TestClient.connect(path, timeout: timeout))
     }
 
