@@ -33,7 +33,8 @@ final class HTTPDaemon: @unchecked Sendable {
     }
 
     func http() async throws -> HTTPTestClient { try await HTTPTestClient.connect(httpPath) }
-    func jsonLines() async throws -> TestClient { try await TestClient.connect(socketPath) }
+    /// A JSON-lines client with the same read slack as the HTTP one (HTTPTestClient.connect).
+    func jsonLines() async throws -> TestClient { try await TestClient.connect(socketPath, timeout: 120) }
 
     /// One request on a new connection.
     func call(_ method: String, _ path: String, body: String? = nil) async throws -> HTTPTestResponse {
