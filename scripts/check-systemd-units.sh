@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 units_dir=${GPT2D_UNITS_DIR:-systemd}   # override to check other copies (the tests do)
-units=(gpt2d.socket gpt2d.service)
+units=(gpt2d.socket gpt2d-http.socket gpt2d.service)
 max_exposure=20   # tenths: 20 = 2.0
 
 if ! command -v systemd-analyze >/dev/null 2>&1; then

@@ -6,12 +6,15 @@ cd "$(dirname "$0")/.."
 
 # 1. System libraries (Debian packages) — installed only when missing.
 need=()
-# systemd provides systemd-analyze and systemd-socket-activate for the unit and activation tests.
-for pkg in libopenblas-dev libsystemd-dev libjson-c-dev libxxhash-dev pkg-config systemd python3; do
+# systemd provides systemd-analyze and systemd-socket-activate for the unit and activation tests;
+# curl (--unix-socket) is for the HTTP listener's client tests.
+for pkg in libopenblas-dev libsystemd-dev libjson-c-dev libxxhash-dev pkg-config systemd python3 curl; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 # python3 may come from elsewhere (pyenv): only install Debian's when none is on PATH.
 if command -v python3 >/dev/null 2>&1; then need=("${need[@]/python3}"); fi
+# Debian's python3 makes venvs only with python3-venv (ensurepip); pyenv's has it built in.
+if ! python3 -c 'import ensurepip' >/dev/null 2>&1; then need+=(python3-venv); fi
 need=($(printf '%s\n' "${need[@]}" | grep -v '^$' || true))
 if [ ${#need[@]} -gt 0 ]; then
     echo "==> installing ${need[*]}"
@@ -27,10 +30,13 @@ swift build --build-tests
 # 3. The Python client (standard library only) against the real daemon binary.
 GPT2D_BIN="$(swift build --show-bin-path)/gpt2d" scripts/test-python-client.sh
 
-# 4. The fault suite (issue #12): the real daemon under concurrent, killed and signalled clients.
+# 4. The official openai SDK and curl against the HTTP listener (its own venv under .build/; PyPI).
+GPT2D_BIN="$(swift build --show-bin-path)/gpt2d" scripts/test-openai-sdk.sh
+
+# 5. The fault suite (issue #12): the real daemon under concurrent, killed and signalled clients.
 echo "==> fault suite"
 GPT2D_BIN="$(swift build --show-bin-path)/gpt2d" python3 scripts/fault_suite.py
 
-# 5. Every Swift test (last, so its summary closes the output).
+# 6. Every Swift test (last, so its summary closes the output).
 echo "==> swift test"
 swift test --skip-build

@@ -25,6 +25,7 @@ import GPT2Core
 import GPT2Systemd
 import GPT2Wire
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 public final class Daemon: @unchecked Sendable {
@@ -43,6 +44,8 @@ public final class Daemon: @unchecked Sendable {
     public let notifier: any ServiceNotifier
     let logger: Logger
     public let server: ServerState
+    /// Serving or draining, and connection numbers: one state every listener reads (ServingState.swift).
+    public let serving: ServingState
     private let settings: Locked<DaemonConfig>
     /// The service group once `start` ran it, and the task that runs it to its end.
     private let running = Locked<(group: ServiceGroup, task: Task<Void, Never>)?>(nil)
@@ -93,8 +96,10 @@ public final class Daemon: @unchecked Sendable {
         self.engine = Engine(models: models, options: options)
         self.notifier = notifier
         self.logger = logger
+        let serving = ServingState()
+        self.serving = serving
         self.server = ServerState(engine: engine, maxLineBytes: config.maxLineBytes, policy: ConnectionPolicy(config), logger: logger,
-                                  credentialsFilter: credentialsFilter)
+                                  credentialsFilter: credentialsFilter, serving: serving)
         self.settings = Locked(config)
     }
 
@@ -113,18 +118,30 @@ public final class Daemon: @unchecked Sendable {
 
     /// Starts the engine, listens, runs the services, and reports READY=1. Returns once connections are
     /// being accepted.
-    public func start(listen target: ListenTarget) async throws {
-        try await start(listen: target, signals: nil)
+    ///
+    /// - Parameter http: where the OpenAI-compatible HTTP listener listens (Listeners/HTTP/); nil: none.
+    public func start(listen target: ListenTarget, http: ListenTarget? = nil) async throws {
+        try await start(listen: target, http: http, signals: nil)
     }
 
-    /// `start(listen:)` with the process's signal handling (gpt2d) as one more service.
-    func start(listen target: ListenTarget, signals: SignalService?) async throws {
+    /// `start(listen:http:)` with the process's signal handling (gpt2d) as one more service, and the
+    /// HTTP listener's request timeout (tests shorten it).
+    func start(listen target: ListenTarget, http: ListenTarget? = nil, signals: SignalService?,
+               httpRequestTimeout: TimeAmount = .seconds(30)) async throws {
         engine.start()
-        // Every transport the daemon answers on; the JSON-lines Unix socket is the one there is today.
-        let listeners: [any Listener]
+        // Every transport the daemon answers on: the JSON-lines Unix socket, and HTTP when configured.
+        var listeners: [any Listener] = []
         do {
-            listeners = [try await UnixServer.bind(target, state: server)]
+            listeners.append(try await UnixServer.bind(target, state: server))
+            if let http {
+                let limits = HTTPLimits(maxBodyBytes: { [server] in server.maxLineBytes }, requestTimeout: httpRequestTimeout)
+                listeners.append(try await HTTPListener.bind(http, server: server, limits: limits))
+            }
         } catch {
+            for listener in listeners {
+                await listener.stopAccepting()
+                await listener.shutdown()
+            }
             await engine.shutdown(drain: false)
             throw error
         }
@@ -143,7 +160,7 @@ public final class Daemon: @unchecked Sendable {
             logger.info("stopped")
         }
         running.withLock { $0 = (group, task) }
-        logger.info("listening", metadata: ["socket": "\(describe(target))",
+        logger.info("listening", metadata: ["socket": "\(describe(target))", "http": "\(http.map(describe) ?? "none")",
                                             "models": "\(engine.models.map(\.name).joined(separator: ","))",
                                             "compute": "\(ComputeThreads.description)"])
         notifier.ready()

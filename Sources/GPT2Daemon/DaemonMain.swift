@@ -43,9 +43,10 @@ extension Daemon {
             }
             target = .path(config.socketPath)
         }
+        let http = httpTarget(config, activated: activated, jsonLinesActivated: target != .path(config.socketPath))
         // A live socket (another gpt2d answers), a foreign or non-socket file, or an unsafe directory:
         // exit 3 now, before loading the models (bind checks again).
-        if case .path(let path) = target {
+        for case .path(let path)? in [target, http] {
             do {
                 _ = try SocketPath.check(path)
             } catch {
@@ -73,7 +74,7 @@ extension Daemon {
             }
         }, logger: logger)
         do {
-            try await daemon.start(listen: target, signals: reloadService)
+            try await daemon.start(listen: target, http: http, signals: reloadService)
         } catch {
             logger.critical("cannot listen: \(error)")
             notifier.status("cannot listen: \(error)")
@@ -81,6 +82,17 @@ extension Daemon {
         }
         await daemon.waitUntilStopped()
         return ExitCode.ok.rawValue
+    }
+
+    /// Where the HTTP listener listens (`http_socket`, HTTPSocketSetting): the activated fd named
+    /// "http" when there is one; under activation of the JSON-lines socket with `auto`, nowhere
+    /// (the units decide); else the setting's path; nil: no HTTP listener.
+    static func httpTarget(_ config: DaemonConfig, activated: [ActivatedSocket], jsonLinesActivated: Bool) -> ListenTarget? {
+        if config.httpSocket != .none, let fd = activated.first(where: { $0.name == "http" && $0.isUnixStreamListener }) {
+            return .activated(fileDescriptor: fd.fileDescriptor)
+        }
+        if jsonLinesActivated && config.httpSocket == .auto { return nil }
+        return config.httpSocket.path(socket: config.socketPath).map(ListenTarget.path)
     }
 
     static func printError(_ text: String) {

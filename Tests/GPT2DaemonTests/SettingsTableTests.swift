@@ -13,6 +13,7 @@ import Testing
 private func everythingChanged() -> DaemonConfig {
     var c = DaemonConfig()
     c.socketPath = "/tmp/other.sock"
+    c.httpSocket = .path("/tmp/other-http.sock")
     c.models = [ModelSpec(name: "m", directory: "/m")]
     c.threads = 3
     c.kvCacheMiB = 7

@@ -80,6 +80,24 @@ struct UnitFilesTests {
             #expect(socketLines.contains(required), "gpt2d.socket lacks \(required)")
         }
     }
+
+    /// The HTTP listener's socket is activated like the JSON-lines one, told apart by its fd name, and
+    /// the service wants it (the daemon serves JSON lines without it).
+    @Test func httpSocketIsActivatedBesideTheJSONLinesSocket() throws {
+        let socket = try String(
+            contentsOf: repositoryRoot.appendingPathComponent("systemd/gpt2d-http.socket"), encoding: .utf8)
+        let socketLines = Set(socket.split(separator: "\n").map(String.init))
+        for required in ["ListenStream=/run/gpt2d/http.sock", "SocketMode=0660", "SocketGroup=gpt2d",
+                         "FileDescriptorName=http", "Service=gpt2d.service", "RemoveOnStop=yes"] {
+            #expect(socketLines.contains(required), "gpt2d-http.socket lacks \(required)")
+        }
+        let service = try String(
+            contentsOf: repositoryRoot.appendingPathComponent("systemd/gpt2d.service"), encoding: .utf8)
+        let lines = Set(service.split(separator: "\n").map(String.init))
+        for required in ["Wants=gpt2d-http.socket", "After=gpt2d-http.socket", "Also=gpt2d.socket gpt2d-http.socket"] {
+            #expect(lines.contains(required), "gpt2d.service lacks \(required)")
+        }
+    }
 }
 
 // MARK: - helpers
@@ -104,7 +122,7 @@ private func copyUnits() throws -> URL {
     let dir = FileManager.default.temporaryDirectory
         .appendingPathComponent("gpt2d-units-test-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    for name in ["gpt2d.service", "gpt2d.socket", "gpt2d.sysusers"] {
+    for name in ["gpt2d.service", "gpt2d.socket", "gpt2d-http.socket", "gpt2d.sysusers"] {
         try FileManager.default.copyItem(
             at: repositoryRoot.appendingPathComponent("systemd/\(name)"), to: dir.appendingPathComponent(name))
     }

@@ -55,6 +55,8 @@ public struct DaemonConfig: Sendable, Equatable {
 
     /// (`socket`) Path to bind when not socket-activated.
     public var socketPath: String = DaemonSettings.socket.defaultValue
+    /// (`http_socket`) Where the HTTP listener listens (`HTTPSocketSetting.path(socket:)`).
+    public var httpSocket: HTTPSocketSetting = DaemonSettings.httpSocket.defaultValue
     /// (`model`, repeatable) Models in the order given.
     public var models: [ModelSpec] = DaemonSettings.models.defaultValue
     /// (`threads`) Compute threads; 0 = every CPU available to the process.
@@ -230,6 +232,10 @@ extension DaemonConfig {
         }
         if socketPath.isEmpty { throw ConfigError("socket", "empty socket path") }
         if socketPath.utf8.count > 107 { throw ConfigError("socket", "socket path longer than 107 bytes") }
+        if let http = httpSocket.path(socket: socketPath) {
+            if http.utf8.count > 107 { throw ConfigError("http_socket", "HTTP socket path longer than 107 bytes") }
+            if http == socketPath { throw ConfigError("http_socket", "the HTTP socket cannot be the JSON-lines socket") }
+        }
     }
 }
 

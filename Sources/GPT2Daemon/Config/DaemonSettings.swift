@@ -20,6 +20,11 @@ public enum DaemonSettings {
         "socket", \DaemonConfig.socketPath, .absolutePath, default: "/run/gpt2d/gpt2d.sock", reload: .restart,
         valueName: "path", help: "Unix socket to bind when not socket-activated.")
 
+    public static let httpSocket = SettingSpec(
+        "http_socket", \DaemonConfig.httpSocket, .httpSocket, default: .auto, reload: .restart,
+        valueName: "path",
+        help: "Unix socket of the OpenAI-compatible HTTP listener (auto = activated fd \"http\", else /run/gpt2d/http.sock or beside --socket; none = off).")
+
     public static let models = SettingList(
         "model", \DaemonConfig.models, .modelSpec, reload: .restart,
         valueName: "name[:type]=dir", help: "A model to serve (repeatable; replaces the file's models); :type overrides weight_type.")
@@ -120,7 +125,7 @@ public enum DaemonSettings {
 
     /// Every setting, in the order of `--help` and systemd/gpt2d.conf.example.
     public static let all: [Setting] = [
-        socket.setting, models.setting, threads.setting, kvCacheMiB.setting, kvBlockTokens.setting,
+        socket.setting, httpSocket.setting, models.setting, threads.setting, kvCacheMiB.setting, kvBlockTokens.setting,
         maxBatchTokens.setting, maxRequestRows.setting, sessionIdleTimeout.setting, maxSessions.setting, maxPending.setting,
         maxSessionsPerUser.setting, maxPendingPerUser.setting, maxInflightTokensPerUser.setting,
         maxLineBytes.setting, connectionIdleTimeout.setting, maxConnectionReplyMiB.setting, maxReplyMiB.setting, adminGroup.setting, logLevel.setting, mlock.setting, weightType.setting, cacheDir.setting, kvDType.setting, drainTimeout.setting,

@@ -12,13 +12,13 @@ public final class ServerState: Sendable {
     let logger: Logger
     /// Maps the kernel's peer credentials of a new connection to the ones used (tests fake other users).
     let credentialsFilter: @Sendable (PeerCredentials) -> PeerCredentials
+    /// The daemon's serving state (draining, connection numbers), shared with every other listener.
+    public let serving: ServingState
 
     private let startNanos = DispatchTime.now().uptimeNanoseconds
     private struct Mutable {
         var maxLineBytes: Int
         var policy: ConnectionPolicy
-        var draining = false
-        var nextConnection: UInt64 = 0
         var connections: [UInt64: Connection] = [:]
         var connectionsTotal = 0
         var requestsTotal = 0
@@ -38,8 +38,10 @@ public final class ServerState: Sendable {
         maxLineBytes: Int,
         policy: ConnectionPolicy = ConnectionPolicy(),
         logger: Logger,
-        credentialsFilter: @escaping @Sendable (PeerCredentials) -> PeerCredentials = { $0 }
+        credentialsFilter: @escaping @Sendable (PeerCredentials) -> PeerCredentials = { $0 },
+        serving: ServingState = ServingState()
     ) {
+        self.serving = serving
         self.engine = engine
         self.router = router
         self.logger = logger
@@ -61,21 +63,16 @@ public final class ServerState: Sendable {
         set { state.withLock { $0.policy = newValue } }
     }
 
-    /// True once shutdown began: `health` says "shutting_down".
-    public var isDraining: Bool { state.withLock { $0.draining } }
-    func beginDraining() { state.withLock { $0.draining = true } }
+    /// True once shutdown began: `health` says "shutting_down" (the daemon-wide `ServingState`).
+    public var isDraining: Bool { serving.isDraining }
+    func beginDraining() { serving.beginDraining() }
 
     public var uptimeSeconds: Double { Double(DispatchTime.now().uptimeNanoseconds - startNanos) / 1e9 }
 
     // MARK: connections
 
     /// Registers a new connection and returns its daemon-unique number (1, 2, …).
-    func nextConnectionNumber() -> UInt64 {
-        state.withLock { s in
-            s.nextConnection += 1
-            return s.nextConnection
-        }
-    }
+    func nextConnectionNumber() -> UInt64 { serving.nextConnectionNumber() }
 
     func register(_ c: Connection) {
         state.withLock { s in

@@ -1,0 +1,56 @@
+// HTTPAnswer — what an endpoint answers, in the listener's terms, and what it runs with.
+//
+//   .json          one JSON body with its status (Content-Length known);
+//   .eventStream   server-sent events: the closure runs on the connection's task and calls `emit`
+//                  once per event (its JSON becomes `data: <json>\n\n`); `data: [DONE]` follows when it
+//                  returns. `emit` throws when the client is gone, and the closure then stops.
+// Endpoints run on the connection's task (never the engine's compute thread): they submit to the
+// engine, await its events through an AsyncStream, and map and encode them here.
+import Foundation
+import GPT2JSON
+import NIOHTTP1
+
+enum HTTPAnswer: Sendable {
+    case json(HTTPResponseStatus, JSON)
+    case eventStream(@Sendable (_ emit: @escaping @Sendable (JSON) async throws -> Void) async throws -> Void)
+
+    static func error(_ e: OpenAIError) -> HTTPAnswer { .json(e.status, e.json) }
+
+    var isStream: Bool { if case .eventStream = self { return true } else { return false } }
+}
+
+/// One HTTP request as an endpoint sees it.
+struct HTTPRequest: Sendable {
+    var method: HTTPMethod
+    /// The path without the query string.
+    var path: String
+    var body: [UInt8]
+}
+
+/// Who asks and what answers: the daemon's shared state (engine, JSON-lines router, serving state)
+/// and the caller's identity (the connection's SO_PEERCRED principal).
+struct HTTPContext: Sendable {
+    let server: ServerState
+    let client: ClientIdentity
+    var engine: Engine { server.engine }
+    var serving: ServingState { server.serving }
+    /// Unix seconds the listener started (the models' `created`).
+    let startedAt: Int
+
+    /// The key of this connection's jobs (HTTP requests have no cancel id: a client cancels by closing).
+    var jobKey: JobKey { JobKey(connection: client.connection, tag: nil) }
+
+    /// The served model `name`, or OpenAI's 404.
+    func model(_ name: String) throws(OpenAIError) -> ServedModel {
+        guard let m = engine.model(named: name) else { throw OpenAIError.unknownModel(name) }
+        return m
+    }
+
+    /// Now, in Unix seconds (every response's `created`).
+    static var now: Int { Int(Date().timeIntervalSince1970) }
+
+    /// A response id: `prefix` + 24 random hex digits.
+    static func responseID(_ prefix: String) -> String {
+        prefix + String(format: "%016llx%08x", UInt64.random(in: 0...UInt64.max), UInt32.random(in: 0...UInt32.max))
+    }
+}

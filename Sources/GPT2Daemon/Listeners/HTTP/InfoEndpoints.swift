@@ -1,0 +1,37 @@
+// InfoEndpoints — the small endpoints: `GET /v1/models`, `GET /v1/models/{id}` (OpenAI's model
+// objects, with vLLM's `max_model_len`: n_positions), `GET /health` (200 while serving, 503 once the
+// daemon drains: the daemon-wide `ServingState`, the same flag the JSON-lines `health` op reads) and
+// `POST /v1/chat/completions`, which GPT-2 cannot serve (no chat template): a 400 that says so.
+import GPT2JSON
+
+struct InfoEndpoints {
+    let context: HTTPContext
+
+    private func object(_ m: ServedModel) -> JSON {
+        .object([
+            "id": .string(m.name), "object": "model", "created": .int(Int64(context.startedAt)), "owned_by": "gpt2d",
+            "max_model_len": .int(Int64(m.info.nPositions)),
+        ])
+    }
+
+    func models() -> HTTPAnswer {
+        .json(.ok, .object(["object": "list", "data": .array(context.engine.models.map(object))]))
+    }
+
+    func model(_ id: String) -> HTTPAnswer {
+        guard let m = context.engine.model(named: id) else { return .error(.unknownModel(id)) }
+        return .json(.ok, object(m))
+    }
+
+    func health() -> HTTPAnswer {
+        context.serving.isDraining
+            ? .json(.serviceUnavailable, .object(["status": "shutting_down"]))
+            : .json(.ok, .object(["status": "ok"]))
+    }
+
+    func chatCompletions() -> HTTPAnswer {
+        .error(OpenAIError.invalid(
+            "GPT-2 has no chat template, so gpt2d does not serve chat completions: send the text as 'prompt' to POST /v1/completions",
+            param: nil, code: "chat_not_supported"))
+    }
+}
