@@ -93,6 +93,26 @@ private func prompts(_ fixture: PyTorchFixtures.Fixture, vocab: Int) throws -> [
         }
     }
 
+    @Test func shardIndexNamingAMissingTensorIsRefused() throws {
+        let dir = makeTempDirectory("pt-shards"); defer { removeDirectory(dir) }
+        let src = PyTorchFixtures.directory("sharded-zip")
+        for name in try FileManager.default.contentsOfDirectory(atPath: src) {
+            try FileManager.default.copyItem(atPath: src + "/" + name, toPath: dir + "/" + name)
+        }
+        let index = dir + "/pytorch_model.bin.index.json"
+        var text = try String(contentsOfFile: index, encoding: .utf8)
+        text = text.replacingOccurrences(of: "\"weight_map\": {", with: "\"weight_map\": {\n    \"h.9.bogus\": \"pytorch_model-00001-of-00002.bin\",")
+        try text.write(toFile: index, atomically: true, encoding: .utf8)
+        #expect(throws: CheckpointError.badIndex(file: index, reason: "weight_map puts 'h.9.bogus' in pytorch_model-00001-of-00002.bin, which has no such tensor")) {
+            try CheckpointLoader.load(directory: dir)
+        }
+        // A shard the index names but the directory lacks.
+        try FileManager.default.removeItem(atPath: dir + "/pytorch_model-00002-of-00002.bin")
+        #expect(throws: CheckpointError.missingShard(index: index, shard: "pytorch_model-00002-of-00002.bin")) {
+            try CheckpointLoader.load(directory: dir)
+        }
+    }
+
     @Test func safetensorsWinsOverPytorchModelBin() throws {
         let dir = makeTempDirectory("pt-both"); defer { removeDirectory(dir) }
         let hub = Fixtures.model("tiny-hub")
