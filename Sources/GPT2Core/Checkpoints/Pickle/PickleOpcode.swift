@@ -3,7 +3,8 @@
 // 2 plus its protocol-4 equivalents (FRAME, MEMOIZE, STACK_GLOBAL, short strings); nothing that
 // builds arbitrary objects (INST, OBJ, NEWOBJ, EXT*), text-protocol opcodes or buffers.
 
-enum PickleOpcode: UInt8, CaseIterable {
+/// Every case is executed; a byte that is not a case is refused.
+enum PickleOpcode: UInt8 {
     case proto = 0x80, frame = 0x95, stop = 0x2E /* . */, mark = 0x28 /* ( */
     case pop = 0x30 /* 0 */, popMark = 0x31 /* 1 */, dup = 0x32 /* 2 */
     case none = 0x4E /* N */, newTrue = 0x88, newFalse = 0x89
@@ -19,9 +20,6 @@ enum PickleOpcode: UInt8, CaseIterable {
     case binGet = 0x68 /* h */, longBinGet = 0x6A /* j */
     case global = 0x63 /* c */, stackGlobal = 0x93, reduce = 0x52 /* R */, build = 0x62 /* b */
     case binPersId = 0x51 /* Q */
-
-    /// Every case is executed (the enum lists nothing else).
-    static let supported = Set(allCases)
 
     /// Python's names of the opcodes that are refused (pickletools spelling).
     static let refusedNames: [UInt8: String] = [

@@ -1,10 +1,11 @@
 // RestrictedUnpickler — reads one Python pickle (protocols 2–5, the opcodes torch.save emits and a
 // few equivalents) into PickleValues without executing anything. It knows a closed set of opcodes
-// (PickleOpcode.supported) and a closed set of globals (PickleGlobal.allowed); any other opcode or
+// (the cases of PickleOpcode) and a closed set of globals (PickleGlobal.allowed); any other opcode or
 // global is refused with `CheckpointError.unsafePickle` naming it, when it is read, before any later
 // byte is looked at. Each bound below is checked before the allocation it guards, so a hostile file
 // gets a typed `badPickle` error, never a crash, a hang or an unbounded allocation: every opcode
 // consumes at least one byte and does work proportional to what it consumes or pops.
+// (A global that is allowed is only a name here, too: TorchAllowList says what calling it builds.)
 
 /// One pass over one pickle.
 struct RestrictedUnpickler {
@@ -51,7 +52,7 @@ struct RestrictedUnpickler {
         while true {
             opcodeStart = at
             let code = try byte()
-            guard let op = PickleOpcode(rawValue: code), PickleOpcode.supported.contains(op) else {
+            guard let op = PickleOpcode(rawValue: code) else {
                 throw CheckpointError.unsafePickle(file: file, part: part, what: "opcode \(PickleOpcode.describe(code))")
             }
             if op == .stop {
@@ -138,7 +139,8 @@ struct RestrictedUnpickler {
         return items
     }
 
-    private mutating func newDict() throws -> PickleValue {
+    /// A new empty dict (also collections.OrderedDict() in TorchAllowList).
+    mutating func newDict() throws -> PickleValue {
         guard containers.all.count < Limits.containers else { throw fail("more than \(Limits.containers) lists and dicts") }
         return containers.newDict()
     }
@@ -301,7 +303,4 @@ struct RestrictedUnpickler {
         }
         return .global(g)
     }
-
-    /// A new empty dict (collections.OrderedDict()).
-    mutating func newDictForCall() throws -> PickleValue { try newDict() }
 }

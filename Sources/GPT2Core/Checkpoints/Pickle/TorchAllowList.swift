@@ -80,7 +80,7 @@ extension RestrictedUnpickler {
         switch global {
         case .orderedDict:
             guard args.isEmpty else { throw fail("collections.OrderedDict called with \(args.count) arguments, expected none") }
-            return try newDictForCall()
+            return try newDict()
         case .rebuildTensorV2, .rebuildTensor:
             // (storage, storage_offset, size, stride[, requires_grad, backward_hooks[, metadata]])
             let minimum = global == .rebuildTensor ? 4 : 6
