@@ -44,7 +44,9 @@ let package = Package(
         /// GPT-2 byte-level BPE tokenizer (vocab.json + merges.txt), streaming decoder.
         .target(name: "GPT2Tokenizer", dependencies: ["GPT2JSON", "GPT2Bounds"]),
         /// Small-batch matrix kernels with x86 intrinsics (AVX-512 chosen at run time); no logic beyond the math.
-        .target(name: "CKernels"),
+        /// Built optimised in every configuration (-O2): at -O0 its intrinsics spill every vector, which
+        /// made the debug build (the tests) pay 10–50× for each kernel.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"])]),
         /// The allowed values of every generation parameter, declared once: the core's validation and
         /// the wire's decoder both read them. No dependencies (clients link it without the engine).
         .target(name: "GPT2Parameters"),

@@ -165,16 +165,11 @@ struct GPT2Bench: ParsableCommand {
         let steps = 32
         for batch in prefillOnly ? [] : decodeOnly ? [1] : [1, 8] {
             let prompts = (0..<batch).map { _ in ids(32) }
-            let t = try timedMedian(setup: { () -> [KVCache] in
-                let caches = prompts.map { _ in KVCache(pool: pool) }
-                _ = try runner.forward(zip(caches, prompts).map { ForwardRequest(cache: $0, tokens: $1, logits: .last) })
-                return caches
-            }) { caches in
-                var next = [Int32](repeating: 0, count: batch)
-                for _ in 0..<steps {
-                    let out = try runner.forward(zip(caches, next).map { ForwardRequest(cache: $0, tokens: [$1], logits: .last) })
-                    next = out.map { Int32(Sampling.argmax($0.logits)) }
-                }
+            let t = try timedMedian(setup: { () -> [GeneratingSequence] in
+                try GreedySteps.prefill(runner, pool: pool, prompts: prompts, steps: steps)
+            }) { sequences in
+                var sequences = sequences
+                try runner.decode(&sequences)
             }
             r["decode_b\(batch)_tok_s"] = Double(batch * steps) / t
         }
@@ -184,16 +179,11 @@ struct GPT2Bench: ParsableCommand {
             guard prompt.count + steps <= m.config.nPositions else {
                 throw ValidationError("--context \(d) needs \(prompt.count + steps) positions; the model has \(m.config.nPositions)")
             }
-            let t = try timedMedian(setup: { () -> KVCache in
-                let cache = KVCache(pool: pool)
-                _ = try runner.forward([ForwardRequest(cache: cache, tokens: prompt, logits: .last)])
-                return cache
-            }) { cache in
-                var next: Int32 = 0
-                for _ in 0..<steps {
-                    let out = try runner.forward([ForwardRequest(cache: cache, tokens: [next], logits: .last)])
-                    next = Int32(Sampling.argmax(out[0].logits))
-                }
+            let t = try timedMedian(setup: { () -> [GeneratingSequence] in
+                try GreedySteps.prefill(runner, pool: pool, prompts: [prompt], steps: steps)
+            }) { sequences in
+                var sequences = sequences
+                try runner.decode(&sequences)
             }
             r["decode_ctx\(d)_tok_s"] = Double(steps) / t
         }

@@ -1,6 +1,6 @@
 // LatencyTable — the model pages' per-token latency table (batch size × sequence length): for each
 // batch b and prompt length s, b prompts of s tokens are prefilled (not timed), then `steps` greedy
-// decode steps of all b sequences are timed together; "per token latency" is the median time of one
+// decode steps of all b sequences (GPT2Core's generation loop, GreedySteps) are timed together; "per token latency" is the median time of one
 // such step (ms), i.e. what each new token of every sequence costs in wall time. Peak RSS is this
 // process's (one model + the largest batch's KV cache), as the pages' "Mem" columns are.
 import Foundation
@@ -25,18 +25,9 @@ enum LatencyTable {
             for s in sequences where s + steps <= runner.config.nPositions {
                 var times: [Double] = []
                 for _ in 0..<max(1, repeats) {
-                    let caches = (0..<b).map { _ in KVCache(pool: pool) }
-                    let prompts = (0..<b).map { _ in ids(s) }
-                    var out = try runner.forward(zip(caches, prompts).map {
-                        ForwardRequest(cache: $0, tokens: $1, logits: .last)
-                    })
+                    var sequences = try GreedySteps.prefill(runner, pool: pool, prompts: (0..<b).map { _ in ids(s) }, steps: steps)
                     let t0 = DispatchTime.now().uptimeNanoseconds
-                    for _ in 0..<steps {
-                        let next = out.map { Int32(Sampling.argmax($0.logits)) }
-                        out = try runner.forward(zip(caches, next).map {
-                            ForwardRequest(cache: $0, tokens: [$1], logits: .last)
-                        })
-                    }
+                    try runner.decode(&sequences)
                     times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6 / Double(steps))
                 }
                 times.sort()

@@ -78,6 +78,9 @@ final class DaemonHarness: @unchecked Sendable {
         var c = DaemonConfig()
         c.models = [ModelSpec(name: "tiny", directory: TestPaths.tinyModel)]
         c.threads = 1
+        // The whole suite runs its tests at once on two cores: a session opened early may wait longer
+        // than the default 600 s idle time-out before its test uses it. Expiry has its own tests.
+        c.sessionIdleTimeoutSeconds = 86400
         c.kvCacheMiB = 64
         c.logLevel = .warning
         c.drainTimeoutSeconds = 5

@@ -14,6 +14,7 @@ func makeEngine(kvBytes: Int? = nil, blockTokens: Int = 8, maxBatchTokens: Int =
     var o = EngineOptions()
     o.maxRequestRows = maxRequestRows
     o.threads = 1
+    o.sessionIdleTimeout = 86400  // see DaemonHarness.config: the suite's tests all run at once
     o.kvCacheBytes = kvBytes
     o.kvBlockTokens = blockTokens
     o.maxBatchTokens = maxBatchTokens

@@ -1,12 +1,11 @@
 // MultiSample — num_return_sequences / OpenAI `n` for sampling: n sequences continue one prompt,
 // whose prefill is computed once and forked n ways (KVCache.fork); every step computes all
-// unfinished sequences in one batched forward call.
+// unfinished sequences in one batched forward call (GPT2Runner.decode, the one generation loop).
 //
-// Seed rule: sequence i draws from its own generator seeded with `seed &+ i` (wrapping UInt64
-// addition), so sequence 0 is exactly what a single-sequence request with the same seed produces,
-// and any sequence can be reproduced alone. With `seed == nil` one random base seed is drawn and
-// the same rule applies. (transformers instead draws all rows from one global torch generator, so
-// its samples cannot be reproduced here token for token; its greedy/beam outputs can.)
+// Each sequence draws with its own seed (SequenceStepper's seed rule: base + i). With
+// `seed == nil` one random base seed is drawn and the same rule applies. (transformers instead
+// draws all rows from one global torch generator, so its samples cannot be reproduced here token
+// for token; its greedy/beam outputs can.)
 
 /// One sampled continuation.
 public struct SampledSequence: Sendable, Equatable {
@@ -21,11 +20,6 @@ public struct SampledSequence: Sendable, Equatable {
     public var generated: ArraySlice<Int32> { tokens[promptLength...] }
 }
 
-extension SamplingParameters {
-    /// The seed of sequence `index` of a multi-sequence request with base seed `base`.
-    public static func sequenceSeed(base: UInt64, index: Int) -> UInt64 { base &+ UInt64(index) }
-}
-
 extension GPT2Runner {
     /// `count` sequences sampled after `prompt` with `parameters` (each with its own seed, see the
     /// file header), up to `maxNewTokens` each, ending early on any of `eosTokenIDs`.
@@ -37,46 +31,24 @@ extension GPT2Runner {
         precondition(maxNewTokens >= 1, "maxNewTokens has to be at least 1")
         precondition(!prompt.isEmpty, "sampling needs a prompt")
         try parameters.validate()
-        let eos = Set(eosTokenIDs)
         let base = parameters.seed ?? UInt64.random(in: 0...UInt64.max)
+        var p = parameters
+        if p.eosTokenIDs.isEmpty { p.eosTokenIDs = eosTokenIDs }  // what min_new_tokens / bad words protect
 
-        if cache.count >= prompt.count { cache.truncate(to: prompt.count - 1) }
-        let promptLogits = try forward([ForwardRequest(cache: cache, tokens: Array(prompt[cache.count...]), logits: .last)])[0].logits
-
-        struct Sequence { var sampler: TokenSampler; var tokens: [Int32]; var cache: KVCache?; var finish: SampledSequence.FinishReason? ; var seed: UInt64 }
-        var seqs: [Sequence] = (0..<count).map { i in
-            var p = parameters
-            p.seed = SamplingParameters.sequenceSeed(base: base, index: i)
-            if p.eosTokenIDs.isEmpty { p.eosTokenIDs = eosTokenIDs }
-            return Sequence(sampler: TokenSampler(p, promptLength: prompt.count), tokens: prompt, cache: nil, finish: nil, seed: p.seed!)
-        }
-        // First token of every sequence from the shared prompt logits.
-        for i in seqs.indices {
-            var logits = promptLogits
-            let token = Int32(seqs[i].sampler.next(&logits, context: GenerationContext(history: seqs[i].tokens, promptLength: prompt.count)))
-            seqs[i].tokens.append(token)
-            if eos.contains(token) { seqs[i].finish = .eos } else if maxNewTokens == 1 { seqs[i].finish = .length }
-        }
-        // Fork the prompt cache for the sequences that go on.
-        for i in seqs.indices where seqs[i].finish == nil {
+        let logits = try prefill(prompt, cache: cache)
+        var sequences: [GeneratingSequence] = []
+        for i in 0..<count {
             guard let fork = cache.fork() else {
                 throw ForwardError.kvBudgetExhausted(sequence: i, neededBlocks: (cache.count + cache.pool.blockTokens - 1) / cache.pool.blockTokens)
             }
-            seqs[i].cache = fork
+            let stepper = SequenceStepper(parameters: p, sequence: i, baseSeed: base, promptLength: prompt.count,
+                                          maxNewTokens: maxNewTokens, eosTokenIDs: Set(eosTokenIDs))
+            sequences.append(GeneratingSequence(stepper: stepper, tokens: prompt, cache: fork, logits: logits))
         }
-        while true {
-            let active = seqs.indices.filter { seqs[$0].finish == nil }
-            if active.isEmpty { break }
-            let results = try forward(active.map { ForwardRequest(cache: seqs[$0].cache!, tokens: [seqs[$0].tokens.last!], logits: .last) })
-            for (k, i) in active.enumerated() {
-                var logits = results[k].logits
-                let token = Int32(seqs[i].sampler.next(&logits, context: GenerationContext(history: seqs[i].tokens, promptLength: prompt.count)))
-                seqs[i].tokens.append(token)
-                if eos.contains(token) { seqs[i].finish = .eos }
-                else if seqs[i].tokens.count - prompt.count >= maxNewTokens { seqs[i].finish = .length }
-                if seqs[i].finish != nil { seqs[i].cache = nil }   // release its blocks now
-            }
+        try decode(&sequences)
+        return sequences.enumerated().map { i, s in
+            SampledSequence(tokens: s.tokens, promptLength: prompt.count, finishReason: s.stepper.stop == .eos ? .eos : .length,
+                            seed: SamplingParameters.sequenceSeed(base: base, index: i))
         }
-        return seqs.map { SampledSequence(tokens: $0.tokens, promptLength: prompt.count, finishReason: $0.finish!, seed: $0.seed) }
     }
 }

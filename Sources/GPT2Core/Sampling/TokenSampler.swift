@@ -14,6 +14,7 @@
 //   sampling only (do_sample):
 //   9. temperature  10. top_k  11. top_p  12. min_p  13. typical_p
 // then argmax (greedy, first index on ties) or a draw from softmax(processed logits).
+import CKernels
 import Foundation
 import GPT2Parameters
 
@@ -231,29 +232,10 @@ extension Sampling {
         logits[index].isFinite ? Double(logits[index]) - logSumExp(logits) : -.infinity
     }
 
-    /// log Σ exp(x) around the maximum: SIMD exp, per-lane F32 partial sums added in Double
-    /// (relative error ≈ 1e-7 for a 50257-entry vocabulary).
-    @_optimize(speed)
+    /// log Σ exp(x) around the maximum (CKernels' `ck_log_sum_exp`: float32 exponentials, chunk sums
+    /// added in Double; relative error ≈ 1e-7 for a 50257-entry vocabulary). A non-finite maximum is
+    /// returned as it is. In C so that debug builds (the tests) do not pay Swift's unspecialised SIMD.
     public static func logSumExp(_ x: [Float]) -> Double {
-        guard let m = x.max(), m.isFinite else { return Double(x.max() ?? -.infinity) }
-        return x.withUnsafeBufferPointer { b in
-            let base = b.baseAddress!, raw = UnsafeRawPointer(base)
-            let vm = SIMD8<Float>(repeating: m)
-            var total = 0.0
-            var i = 0
-            while i < b.count {
-                // Chunks of 1024 keep each F32 lane sum short before it is added in Double.
-                let end = min(b.count, i + 1024)
-                var acc = SIMD8<Float>()
-                while i + 8 <= end {
-                    acc += VectorMath.exp(raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - vm)
-                    i += 8
-                }
-                var s = Double(acc.sum())
-                while i < end { s += Foundation.exp(Double(base[i] - m)); i += 1 }
-                total += s
-            }
-            return Double(m) + Foundation.log(total)
-        }
+        x.withUnsafeBufferPointer { ck_log_sum_exp($0.baseAddress, $0.count) }
     }
 }

@@ -52,7 +52,7 @@ extension Engine {
     /// Maps `m`'s changed files again when each is whole again (old size and header); marks it
     /// serving when all are. Rate-limited unless `force`.
     private func restore(_ m: ServedModel, force: Bool) {
-        guard m.health.shouldAttemptRestore(now: Engine.monotonic(), interval: Self.restoreInterval, force: force) else { return }
+        guard m.health.shouldAttemptRestore(now: Engine.now(), interval: Self.restoreInterval, force: force) else { return }
         let whole = m.health.restoring {
             m.model.weights.mappedFiles.allSatisfy { f in !(f.isDamaged || f.fileChanged()) || f.restoreIfWhole() }
         }

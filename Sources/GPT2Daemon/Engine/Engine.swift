@@ -31,7 +31,7 @@ public final class Engine: @unchecked Sendable {
     /// Jobs whose text is being tokenized on `prepareQueue` (shutdown waits for them).
     private var preparing = 0
     var counters = Counters()
-    private var lastHeartbeat = Engine.monotonic()
+    private var lastHeartbeat = Engine.now()
     private var threadStarted = false
     /// `shutdown` callers waiting for the compute thread to exit (resumed by it, last thing it does).
     private var exitWaiters: [CheckedContinuation<Void, Never>] = []
@@ -67,9 +67,8 @@ public final class Engine: @unchecked Sendable {
         ComputeThreads.configure(options.threads)
     }
 
-    static func now() -> Double { Date().timeIntervalSince1970 }
-    /// Seconds on a clock that never jumps (for the watchdog's health check).
-    static func monotonic() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+    /// Seconds on a clock that never jumps (durations only: timings, the heartbeat, expiry checks).
+    static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
     public func model(named name: String) -> ServedModel? { modelsByName[name] }
     /// The served models, in configuration order.
@@ -123,7 +122,7 @@ public final class Engine: @unchecked Sendable {
     /// True while the compute thread is alive and has made progress recently.
     public var isHealthy: Bool {
         cond.lock(); defer { cond.unlock() }
-        return running && Engine.monotonic() - lastHeartbeat < 60
+        return running && Engine.now() - lastHeartbeat < 60
     }
 
     public func stats() -> EngineStats {
@@ -155,22 +154,23 @@ public final class Engine: @unchecked Sendable {
         }
         do throws(EngineError) {
             if r.numBeams > 1 {
-                return submit(Job(key: key, client: client, model: m, kind: .beam(BeamState(generation: try GenerationState(request: r, model: m, events: events)))))
+                return submit(Job(key: key, client: client, model: m, work: try BeamWork(request: r, model: m, events: events)))
             }
             if r.numReturnSequences > 1 {
                 let group = SequenceGroup(count: r.numReturnSequences, baseSeed: r.seed ?? UInt64.random(in: 0...UInt64.max), events: events)
-                var jobs: [Job] = []
+                var members: [(job: Job, work: GenerationWork)] = []
                 for i in 0..<r.numReturnSequences {
-                    let state = try GenerationState(request: r, model: m, index: i, group: group, events: group.memberEvents(i))
-                    jobs.append(Job(key: key, client: client, model: m, kind: .generate(state), role: i == 0 ? .request : .member))
+                    let work = try GenerationWork(request: r, model: m, index: i, group: group, events: group.memberEvents(i))
+                    members.append((Job(key: key, client: client, model: m, work: work, role: i == 0 ? .request : .member), work))
                 }
+                let jobs = members.map(\.job)
                 group.members = jobs
-                if case .generate(let lead) = jobs[0].kind { lead.followers = Array(jobs.dropFirst()) }
+                members[0].work.followers = Array(members.dropFirst())
                 return submit(jobs, queued: [jobs[0]])
             }
-            submit(Job(key: key, client: client, model: m, kind: .generate(try GenerationState(request: r, model: m, events: events))))
+            submit(Job(key: key, client: client, model: m, work: try GenerationWork(request: r, model: m, events: events)))
         } catch {
-            fail(events, error)  // GenerationState's typed throws: always an EngineError
+            fail(events, error)  // the works' typed throws: always an EngineError
         }
     }
 
@@ -182,7 +182,7 @@ public final class Engine: @unchecked Sendable {
             countError()
             return completion(.failure(EngineError(.unknownModel, "no model named '\(r.model)'", field: "model")))
         }
-        submit(Job(key: key, client: client, model: m, kind: .score(ScoreState(request: r, completion: completion))))
+        submit(Job(key: key, client: client, model: m, work: ScoreWork(request: r, completion: completion)))
     }
 
     @discardableResult
@@ -201,6 +201,17 @@ public final class Engine: @unchecked Sendable {
         }
         cond.broadcast()
     }
+
+    /// Tells `jobs` to stop at their next step (those not told already).
+    func cancel(_ jobs: [Job], reason: EngineError) { withLock { cancelLocked(jobs, reason: reason) } }
+
+    /// `cancel` for a caller that holds `cond`'s lock.
+    func cancelLocked(_ jobs: [Job], reason: EngineError) {
+        for job in jobs where job.cancelReason == nil { job.cancelReason = reason }
+    }
+
+    /// Runs `body` under `cond`'s lock.
+    func withLock<T>(_ body: () -> T) -> T { cond.lock(); defer { cond.unlock() }; return body() }
 
     private func fail(_ events: @Sendable (EngineEvent) -> Void, _ e: EngineError) {
         countError()
@@ -255,10 +266,10 @@ public final class Engine: @unchecked Sendable {
     private func loop() {
         while true {
             cond.lock()
-            lastHeartbeat = Engine.monotonic()
+            lastHeartbeat = Engine.now()
             while inbox.isEmpty && !active.contains(where: { !$0.pending.isEmpty || $0.cancelReason != nil }) && !stopRequested {
                 _ = cond.wait(until: Date().addingTimeInterval(1))
-                lastHeartbeat = Engine.monotonic()
+                lastHeartbeat = Engine.now()
                 if Engine.now() - lastExpiry > 1 { break }
             }
             let fresh = inbox
@@ -288,7 +299,6 @@ public final class Engine: @unchecked Sendable {
     private func admit(_ job: Job) {
         admissions += 1
         job.admission = admissions
-        job.phase = .running
         job.startedAt = Engine.now()
         do {
             try requireWhole(job.model)  // Engine+ModelHealth: model_unavailable while its file is damaged
@@ -302,21 +312,12 @@ public final class Engine: @unchecked Sendable {
         }
     }
 
-    /// Tokenizes and validates a job's input, leases its session, finds reusable KV entries and
-    /// decides what to compute.
+    /// Validates a job's input (tokenized already, if it was text), leases its session, finds
+    /// reusable KV entries and decides what to compute; the job is running afterwards.
     func setUp(_ job: Job) throws {
-        // Beam search starts from its prompt alone (or its session's cache), as it always has.
-        var usePrefixCache = true
-        let m = job.model, cfg = m.model.config
-        let input: Prompt, sessionID: String?
-        switch job.kind {
-        case .generate(let g): input = g.request.prompt; sessionID = g.request.session
-        case .beam(let b): input = b.generation.request.prompt; sessionID = b.generation.request.session; usePrefixCache = false
-        case .score(let s): input = s.request.prompt; sessionID = s.request.session
-        case .hidden(let h): input = .tokens(h.sequence.tokens.map(Int.init)); sessionID = nil
-        }
+        let m = job.model, cfg = m.model.config, work = job.work
         let newTokens: [Int32]
-        switch input {
+        switch work.input {
         case .text:
             newTokens = job.textTokens  // tokenized on prepareQueue before submission reached this thread
         case .tokens(let ids):
@@ -327,58 +328,55 @@ public final class Engine: @unchecked Sendable {
         }
 
         var history: [Int32] = []
-        if let id = sessionID {
+        var leased: KVCache? = nil
+        if let id = work.sessionID {
             let s = try sessions.acquire(id, owner: job.client.principal, model: m.name)
             job.session = s
             history = s.tokens
-            job.cache = s.cache ?? KVCache(pool: m.pool)
+            leased = s.cache ?? KVCache(pool: m.pool)
         }
         job.context = history + newTokens
         if job.context.isEmpty {
             let field: String
-            if case .tokens = input { field = "tokens" } else { field = job.isScore ? "text" : "prompt" }
+            if case .tokens = work.input { field = "tokens" } else { field = work.textField }
             throw EngineError(.invalidField, "the prompt is empty", field: field)
         }
         if job.context.count > cfg.nPositions {
             throw EngineError(.contextOverflow, "\(job.context.count) tokens exceed the model's context of \(cfg.nPositions) (n_positions); GPT-2's learned positions cannot be shifted")
         }
-        // The first position whose row must be computed: the last token's for generation (its
-        // logits pick the first new token), the one before the first scored token for scoring.
-        var firstNeeded = job.context.count - 1
-        switch job.kind {
-        case .generate(let g):
-            try g.fitNewTokens(after: job.context.count, nPositions: cfg.nPositions)
-        case .beam(let b):
-            try b.generation.fitNewTokens(after: job.context.count, nPositions: cfg.nPositions)
-            try b.start(prompt: job.context, vocabSize: cfg.vocabSize)
-        case .score(let s):
-            s.scoreStart = history.count
-            firstNeeded = max(0, history.count - 1)
-        case .hidden(let h):
-            // Hidden rows come only from positions computed in this request.
-            firstNeeded = h.sequence.rows == .all ? 0 : job.context.count - 1
-        }
-        if job.cache == nil {
-            // No session: start from the longest prefix this user has cached — a recent request's
-            // or one of the user's idle sessions' (forked; the source stays as it is).
-            var source: (cache: KVCache, length: Int)? = nil
-            if usePrefixCache {
-                let recent = prefixCache.best(owner: job.client.principal, model: m.name, tokens: job.context, limit: firstNeeded)
-                let session = sessions.bestIdlePrefix(owner: job.client.principal, model: m.name, tokens: job.context, limit: firstNeeded)
-                source = (session?.length ?? 0) > (recent?.length ?? 0) ? session : recent
-                if let s = source, s.length < prefixCache.minimumReuse { source = nil }
-            }
-            job.cache = source.flatMap { $0.cache.fork(positions: $0.length) } ?? KVCache(pool: m.pool)
-        }
-        if job.cache.count > firstNeeded { job.cache.truncate(to: firstNeeded) }
-        job.cachedTokens = job.cache.count
+        let (firstNeeded, computes) = try work.admit(job, historyCount: history.count, config: cfg)
+        let cache = leased ?? startingCache(for: job, limit: firstNeeded)
+        if cache.count > firstNeeded { cache.truncate(to: firstNeeded) }
+        job.cachedTokens = cache.count
         job.promptTokens = job.context.count
-        job.pending = Array(job.context[job.cache.count...])
-        switch job.kind {
-        case .generate(let g) where g.maxNewTokens == 0: job.pending = []
-        case .beam(let b) where b.generation.maxNewTokens == 0: job.pending = []
-        default: break
+        job.pending = computes ? Array(job.context[cache.count...]) : []
+        job.phase = .running(cache)
+    }
+
+    /// A session-less job starts from the longest prefix (at most `limit` positions) this user has
+    /// cached — a recent request's or one of the user's idle sessions' (forked; the source stays as
+    /// it is) — or from an empty cache.
+    private func startingCache(for job: Job, limit: Int) -> KVCache {
+        let m = job.model
+        var source: (cache: KVCache, length: Int)? = nil
+        if job.work.usesPrefixCache {
+            let recent = prefixCache.best(owner: job.client.principal, model: m.name, tokens: job.context, limit: limit)
+            let session = sessions.bestIdlePrefix(owner: job.client.principal, model: m.name, tokens: job.context, limit: limit)
+            source = (session?.length ?? 0) > (recent?.length ?? 0) ? session : recent
+            if let s = source, s.length < prefixCache.minimumReuse { source = nil }
         }
+        return source.flatMap { $0.cache.fork(positions: $0.length) } ?? KVCache(pool: m.pool)
+    }
+
+    /// A group follower starts running: its leader's prompt is computed and `cache` is a fork of it.
+    func startMember(_ f: Job, of leader: Job, cache: KVCache) {
+        f.phase = .running(cache)
+        f.admission = leader.admission  // as old as its request: preemption ranks it with its leader
+        f.startedAt = leader.startedAt
+        f.context = leader.context
+        f.promptTokens = leader.promptTokens
+        f.cachedTokens = leader.cachedTokens
+        active.append(f)
     }
 
     /// Ends jobs whose cancel flag is set.
@@ -395,26 +393,15 @@ public final class Engine: @unchecked Sendable {
     /// never sees an ended job.
     private func compactActive() {
         guard endedInActive > 0 else { return }
-        active.removeAll { $0.phase == .ended }
+        active.removeAll { $0.hasEnded }
         endedInActive = 0
     }
 
     /// Drops a running job's KV cache; its tokens are computed again when memory allows.
-    private func preempt(_ job: Job) {
-        job.cache.reset()
-        switch job.kind {
-        case .generate:
-            job.pending = job.context  // prompt and generated tokens, then sampling resumes
-        case .beam(let b):
-            b.restart()
-            job.pending = job.context
-        case .score(let s):
-            s.logprobs = []; s.top = []
-            job.pending = job.context
-        case .hidden(let h):
-            h.collected = []
-            job.pending = job.context
-        }
+    private func preempt(_ job: Job, cache: KVCache) {
+        cache.reset()
+        job.work.restart()
+        job.pending = job.context
     }
 
     /// Frees KV memory that only speeds things up: cached prefixes first, then idle sessions' caches.
@@ -423,23 +410,7 @@ public final class Engine: @unchecked Sendable {
     /// What the scheduler sees of a job (`id`: its index in `jobs`).
     private func view(_ job: Job, id: Int) -> ScheduledSequence {
         ScheduledSequence(id: id, model: modelIndex[job.model.name] ?? 0, admission: job.admission,
-                          pending: job.pending.count, decoding: job.isDecoding)
-    }
-
-    /// The forward requests of a job for one step (`take` of its pending tokens).
-    private func forwardRequests(_ job: Job, take: Int) -> [ForwardRequest] {
-        let finishesPrompt = take == job.pending.count
-        let logits: RowSelection
-        var hidden = RowSelection.none
-        switch job.kind {
-        case .beam(let b): return beamRequests(job, b, take: take)
-        case .score: logits = .all
-        case .generate: logits = finishesPrompt ? .last : .none
-        case .hidden(let h):
-            logits = .none
-            hidden = h.sequence.rows == .all ? .all : (finishesPrompt ? .last : .none)
-        }
-        return [ForwardRequest(cache: job.cache, tokens: Array(job.pending[..<take]), logits: logits, hidden: hidden)]
+                          pending: job.pending.count, decoding: job.work.isDecoding(job))
     }
 
     /// One batched forward pass for one model, as `Scheduler.plan` lays it out; a KV shortage is
@@ -454,14 +425,17 @@ public final class Engine: @unchecked Sendable {
         let runner = runners[m.name] ?? GPT2Runner(config: m.model.config, weights: m.model.weights)
         runners[m.name] = runner
         guard weightsAreWhole(m) else { return }  // Engine+ModelHealth: a truncated file is not read
-        var batch: [(job: Job, take: Int)] = plan.rows.map { (runnable[$0.id], $0.take) }
+        // Every row of the plan is a running job's, with its cache.
+        var batch: [(job: Job, cache: KVCache, take: Int)] = plan.rows.compactMap { row in
+            runnable[row.id].cache.map { (runnable[row.id], $0, row.take) }
+        }
 
         while !batch.isEmpty {
             // Each job's sequences (one, or one per running beam), and which of them are whose.
             var requests: [ForwardRequest] = []
             var spans: [Range<Int>] = []
             for item in batch {
-                let own = forwardRequests(item.job, take: item.take)
+                let own = item.job.work.requests(item.job, cache: item.cache, take: item.take)
                 spans.append(requests.count..<(requests.count + own.count))
                 requests += own
             }
@@ -474,26 +448,30 @@ public final class Engine: @unchecked Sendable {
                 counters.batchRows += rows
                 counters.lastBatchRows = rows
                 cond.unlock()
-                for (i, item) in batch.enumerated() where item.job.cache != nil {
-                    advance(item.job, taken: item.take, results: results[spans[i]])
+                for (i, item) in batch.enumerated() where item.job.isRunning {
+                    switch item.job.work.advance(item.job, cache: item.cache, taken: item.take, results: results[spans[i]], engine: self) {
+                    case .continues: break
+                    case .complete: complete(item.job)
+                    case .failed(let e): finish(item.job, error: e)
+                    }
                 }
                 return
             } catch ForwardError.kvBudgetExhausted(let failed, _) {
                 let s = spans.firstIndex { $0.contains(failed) } ?? 0
                 let needy = batch[s].job
-                let holders = active.filter { $0.cache != nil && $0.cache.allocatedBytes > 0 }
+                let holders = active.compactMap { j in j.cache.flatMap { $0.allocatedBytes > 0 ? (job: j, cache: $0) : nil } }
                 // The needy job keeps its index among the holders when it holds memory itself.
-                let needyID = holders.firstIndex { $0 === needy } ?? holders.count
+                let needyID = holders.firstIndex { $0.job === needy } ?? holders.count
                 let action = Scheduler.resolveShortage(
-                    needy: view(needy, id: needyID), holders: holders.enumerated().map { view($1, id: $0) },
+                    needy: view(needy, id: needyID), holders: holders.enumerated().map { view($1.job, id: $0) },
                     canEvict: prefixCache.count > 0 || sessions.hasEvictableCache)
                 switch action {
                 case .evictCache:
                     _ = evictSomething()
                 case .preempt(let id):
                     let victim = holders[id]
-                    preempt(victim)
-                    batch.removeAll { $0.job === victim }
+                    preempt(victim.job, cache: victim.cache)
+                    batch.removeAll { $0.job === victim.job }
                     cond.lock(); counters.preemptions += 1; cond.unlock()
                 case .skip:
                     batch.remove(at: s)
@@ -516,49 +494,33 @@ public final class Engine: @unchecked Sendable {
 
     /// Ends a job with an error (any thread before admission; the engine thread after).
     func finish(_ job: Job, error: EngineError, counted: Bool = true) {
-        if case .generate(let g) = job.kind {
-            // A group answers once; its other members stop at their next step.
-            if let group = g.group {
-                cond.lock()
-                for other in group.members where other !== job && other.cancelReason == nil { other.cancelReason = error }
-                cond.unlock()
-                // Members that never started (followers waiting for the leader's prompt) hold
-                // nothing but their registration.
-                for f in group.members where f !== job && f.phase == .submitted { retire(f, completion: 0, failed: true) }
-            }
-        }
-        if case .hidden(let h) = job.kind {
-            cond.lock()
-            if !h.batch.membersStopped {   // once per request, not once per failing window
-                h.batch.membersStopped = true
-                for other in h.batch.members where other !== job && other.cancelReason == nil { other.cancelReason = error }
-            }
-            cond.unlock()
-        }
+        job.work.stopSiblings(of: job, cause: error, engine: self)
         retire(job, completion: 0, failed: true, counted: counted)
-        switch job.kind {
-        case .generate(let g): g.events(.error(error))
-        case .beam(let b): b.generation.events(.error(error))
-        case .score(let s): s.completion(.failure(error))
-        case .hidden(let h): h.batch.fail(error)
-        }
+        job.work.deliver(error)
+    }
+
+    /// A job ran to its end: report the result (engine thread).
+    func complete(_ job: Job) {
+        let result = job.work.result(job, end: Engine.now())
+        retire(job, completion: result.completionTokens)
+        result.deliver()
     }
 
     /// Bookkeeping common to every ending: session hand-back, prefix caching, counters, forget the job.
     func retire(_ job: Job, completion: Int, failed: Bool = false, counted: Bool = true) {
-        let wasRunning = job.phase == .running
+        let cache = job.cache  // nil unless it was running
         job.phase = .ended
         if let s = job.session {
-            // The session keeps everything the client has seen; the cache keeps what was computed.
-            sessions.release(s, tokens: job.context, cache: job.cache)
+            // The session keeps everything the client has seen and the cache what was computed; a
+            // job refused during admission (it never ran) leaves the session as it was.
+            if let cache { sessions.release(s, tokens: job.context, cache: cache) } else { sessions.release(s, tokens: s.tokens, cache: s.cache) }
             job.session = nil
-        } else if wasRunning && !job.isBeam, let cache = job.cache, cache.count > 0 {
+        } else if let cache, job.work.leavesPrefix, cache.count > 0 {
             prefixCache.store(owner: job.client.principal, model: job.model.name, tokens: Array(job.context[..<cache.count]), cache: cache)
         }
-        job.cache = nil
-        if case .beam(let b) = job.kind { b.caches = [] }
+        job.work.dropCaches()
         job.pending = []
-        if wasRunning { endedInActive += 1 }  // compactActive() drops it (one pass per step, not one per job)
+        if cache != nil { endedInActive += 1 }  // compactActive() drops it (one pass per step, not one per job)
         cond.lock()
         if jobsByKey[job.key] === job { jobsByKey[job.key] = nil }
         liveJobs[ObjectIdentifier(job)] = nil
@@ -575,4 +537,3 @@ public final class Engine: @unchecked Sendable {
         cond.unlock()
     }
 }
-

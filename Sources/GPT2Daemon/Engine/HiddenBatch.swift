@@ -12,15 +12,6 @@ public struct HiddenSequence: Sendable {
     public init(tokens: [Int32], rows: RowSelection) { self.tokens = tokens; self.rows = rows }
 }
 
-final class HiddenState {
-    let sequence: HiddenSequence
-    let batch: HiddenBatch
-    let index: Int
-    /// Hidden rows gathered so far (rows × C).
-    var collected: [Float] = []
-    init(sequence: HiddenSequence, batch: HiddenBatch, index: Int) { self.sequence = sequence; self.batch = batch; self.index = index }
-}
-
 final class HiddenBatch: @unchecked Sendable {
     private let lock = NSLock()
     private var results: [[Float]?]
@@ -80,7 +71,7 @@ extension Engine {
         }
         let batch = HiddenBatch(count: sequences.count, completion: completion)
         let jobs = sequences.enumerated().map { i, s -> Job in
-            Job(key: key, client: client, model: m, kind: .hidden(HiddenState(sequence: s, batch: batch, index: i)),
+            Job(key: key, client: client, model: m, work: HiddenWork(sequence: s, batch: batch, index: i),
                 role: i == 0 ? .request : .member)
         }
         batch.members = jobs

@@ -16,16 +16,20 @@ public final class SessionStore: @unchecked Sendable {
         let id: String
         let model: String
         let owner: Principal
+        /// Wall-clock times (seconds since 1970), as `session.info` reports them.
         let createdAt: Double
         fileprivate(set) var lastUsedAt: Double
+        /// The same moment as `lastUsedAt` on a clock that never jumps: what idle expiry and the LRU
+        /// order read, so a wall-clock step (NTP, a suspended VM) neither expires nor reorders sessions.
+        fileprivate(set) var lastUsedTick: Double
         fileprivate(set) var busy = false
         /// Every token of the conversation so far (prompts and generated tokens).
         fileprivate(set) var tokens: [Int32] = []
         /// Keys/values of tokens[0..<cache.count]; nil after eviction.
         fileprivate(set) var cache: KVCache?
 
-        init(id: String, model: String, owner: Principal, now: Double) {
-            self.id = id; self.model = model; self.owner = owner; createdAt = now; lastUsedAt = now
+        init(id: String, model: String, owner: Principal, now: Double, tick: Double) {
+            self.id = id; self.model = model; self.owner = owner; createdAt = now; lastUsedAt = now; lastUsedTick = tick
         }
 
         var snapshot: SessionSnapshot {
@@ -44,6 +48,8 @@ public final class SessionStore: @unchecked Sendable {
     }
 
     static func now() -> Double { Date().timeIntervalSince1970 }
+    /// Seconds on a clock that never jumps (expiry and LRU order).
+    static func tick() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
     public var count: Int { lock.lock(); defer { lock.unlock() }; return sessions.count }
 
@@ -55,7 +61,7 @@ public final class SessionStore: @unchecked Sendable {
         }
         var id: String
         repeat { id = "s-" + String(UInt64.random(in: 0...UInt64.max), radix: 16) } while sessions[id] != nil
-        let s = Session(id: id, model: model, owner: owner, now: Self.now())
+        let s = Session(id: id, model: model, owner: owner, now: Self.now(), tick: Self.tick())
         sessions[id] = s
         return s.snapshot
     }
@@ -99,6 +105,7 @@ public final class SessionStore: @unchecked Sendable {
         s.cache = cache
         s.busy = false
         s.lastUsedAt = Self.now()
+        s.lastUsedTick = Self.tick()
         lock.unlock()
     }
 
@@ -125,17 +132,17 @@ public final class SessionStore: @unchecked Sendable {
     /// Drops the KV cache of the least recently used idle session that has one. Returns false when none.
     func evictOneCache() -> Bool {
         lock.lock(); defer { lock.unlock() }
-        let victim = evictable.min { $0.lastUsedAt < $1.lastUsedAt }
+        let victim = evictable.min { $0.lastUsedTick < $1.lastUsedTick }
         guard let v = victim else { return false }
         v.cache = nil
         return true
     }
 
-    /// Closes sessions idle for longer than the time-out. Returns how many.
+    /// Closes sessions idle for longer than the time-out (`now` on the `tick()` clock). Returns how many.
     @discardableResult
-    func expireIdle(now: Double = SessionStore.now()) -> Int {
+    func expireIdle(now: Double = SessionStore.tick()) -> Int {
         lock.lock(); defer { lock.unlock() }
-        let old = sessions.values.filter { !$0.busy && now - $0.lastUsedAt > idleTimeout }
+        let old = sessions.values.filter { !$0.busy && now - $0.lastUsedTick > idleTimeout }
         for s in old { sessions[s.id] = nil }
         return old.count
     }

@@ -1,0 +1,162 @@
+// GenerationWork — one sampled (or greedy) sequence: it prefills its prompt, then feeds one token
+// per step; after each step its SequenceStepper (GPT2Core's per-step rule: processors, sampler,
+// eos, max_new_tokens) picks the next token, and the work streams it and checks stop strings. With num_return_sequences n > 1 the leader (sequence 0)
+// prefills the prompt and its n - 1 followers fork its cache and sample their first token from the
+// same logits, each with its own generator (SequenceStepper's seed rule: base + i); they answer as
+// one response (SequenceGroup).
+import Foundation
+import GPT2Core
+import GPT2Tokenizer
+
+final class GenerationWork: SequenceWork {
+    let settings: GenerationSettings
+    /// The per-step rule, set up once the prompt length is known (admission; a follower: when it
+    /// forks its leader's prompt).
+    private var stepper: SequenceStepper?
+    var logprobs: [Double?] = []
+    var topLogprobs: [[RankedToken]] = []
+    var decoder: StreamingDecoder
+    var filter: StopTextFilter
+    var firstTokenAt: Double = 0
+    var finishReason: FinishReason?
+    /// n > 1: the group this sequence belongs to and its index in it.
+    let group: SequenceGroup?
+    let index: Int
+    /// n > 1, leader only: the other sequences, started from a fork of the leader's prompt cache.
+    var followers: [(job: Job, work: GenerationWork)] = []
+
+    init(request: GenerationRequest, model: ServedModel, index: Int = 0, group: SequenceGroup? = nil,
+         events: @escaping @Sendable (EngineEvent) -> Void) throws(EngineError) {
+        let seed = group.map { SamplingParameters.sequenceSeed(base: $0.baseSeed, index: index) } ?? request.seed
+        settings = try GenerationSettings(request: request, model: model, seed: seed, events: events)
+        self.index = index
+        self.group = group
+        decoder = StreamingDecoder(tokenizer: model.tokenizer)
+        filter = StopTextFilter(stops: request.stop, includeStop: request.includeStopInOutput)
+    }
+
+    var input: Prompt { settings.request.prompt }
+    var sessionID: String? { settings.request.session }
+
+    func admit(_ job: Job, historyCount: Int, config: GPT2Config) throws(EngineError) -> (firstNeeded: Int, computes: Bool) {
+        try settings.fitNewTokens(after: job.context.count, nPositions: config.nPositions)
+        begin()
+        // The last token's logits pick the first new token.
+        return (job.context.count - 1, settings.maxNewTokens > 0)
+    }
+
+    /// The tokens generated so far.
+    var generated: [Int32] { stepper?.generated ?? [] }
+
+    /// Sets the stepper up for the fitted prompt length and max_new_tokens.
+    private func begin() {
+        stepper = SequenceStepper(parameters: settings.parameters, promptLength: settings.promptLength,
+                                  maxNewTokens: settings.maxNewTokens, eosTokenIDs: settings.stopIDs)
+    }
+
+    /// Decoding once its prompt is computed: one token per step. (A preempted sequence recomputes
+    /// its whole history first, like a prompt.)
+    func isDecoding(_ job: Job) -> Bool { !generated.isEmpty && job.pending.count == 1 }
+
+    func requests(_ job: Job, cache: KVCache, take: Int) -> [ForwardRequest] {
+        let finishesPrompt = take == job.pending.count
+        return [ForwardRequest(cache: cache, tokens: Array(job.pending[..<take]), logits: finishesPrompt ? .last : .none)]
+    }
+
+    func advance(_ job: Job, cache: KVCache, taken: Int, results: ArraySlice<ForwardResult>, engine: Engine) -> StepOutcome {
+        job.pending.removeFirst(taken)
+        guard job.pending.isEmpty else { return .continues }  // still prefilling
+        let logits = results.first!.logits
+        if generated.isEmpty && !followers.isEmpty { startFollowers(of: job, cache: cache, logits: logits, engine: engine) }
+        return sampleAndEmit(job, logits: logits)
+    }
+
+    /// The leader's prompt is computed: every follower forks its cache and samples its first
+    /// token from the same logits with its own generator.
+    private func startFollowers(of leader: Job, cache: KVCache, logits: [Float], engine: Engine) {
+        for (f, fw) in followers {
+            guard f.cancelReason == nil else { continue }
+            var copy = cache.fork()
+            while copy == nil && engine.evictSomething() { copy = cache.fork() }
+            guard let copy else {
+                engine.finish(f, error: EngineError(.overloaded, "the KV cache budget (kv_cache_mib) cannot hold \(followers.count + 1) sequences"))
+                return
+            }
+            fw.settings.adopt(settings)
+            fw.begin()
+            engine.startMember(f, of: leader, cache: copy)
+            if case .complete = fw.sampleAndEmit(f, logits: logits) { engine.complete(f) }
+        }
+    }
+
+    /// Picks the next token from raw logits (the stepper), records it, streams it, and decides
+    /// whether the sequence goes on (then `job.pending` is the new token).
+    private func sampleAndEmit(_ job: Job, logits: [Float]) -> StepOutcome {
+        let a = settings.request
+        // Log-probabilities cost two passes over the vocabulary: only when asked for.
+        let step = stepper!.step(logits, history: job.context, topLogprobs: settings.wantsLogprobs ? a.topLogprobs : nil)
+        let token = step.token
+        if generated.count == 1 { firstTokenAt = Engine.now() }
+        job.context.append(token)
+        var lp: Double? = nil
+        var tops: [RankedToken]? = nil
+        if let sampled = step.sampled {
+            let v = a.logprobsMode == .raw ? sampled.rawLogprob : sampled.processedLogprob
+            lp = v.isFinite ? v : nil
+            logprobs.append(lp)
+            if a.topLogprobs > 0 {
+                let entries = a.logprobsMode == .raw ? sampled.topRaw : sampled.topProcessed
+                tops = entries.map { RankedToken(token: Int($0.token), logprob: $0.logprob.isFinite ? $0.logprob : nil) }
+                topLogprobs.append(tops!)
+            }
+        }
+        var reason: FinishReason? = nil
+        var text = ""
+        if step.stop == .eos {
+            reason = .eos
+        } else {
+            let (released, stopped) = filter.append(decoder.append(Int(token)))
+            text = released
+            if stopped { reason = .stop } else if step.stop == .length { reason = .length }
+        }
+        if reason != nil && reason != .stop {
+            text += filter.append(decoder.flush()).release
+            text += filter.finish()
+        }
+        if a.stream {
+            settings.events(.token(GeneratedToken(index: generated.count - 1, token: Int(token), text: text, logprob: lp, topLogprobs: tops)))
+        }
+        if let reason {
+            finishReason = reason
+            return .complete
+        }
+        job.pending = [token]
+        return .continues
+    }
+
+    func restart() {}  // the context holds prompt and generated tokens; sampling resumes after them
+
+    func result(_ job: Job, end: Double) -> WorkResult {
+        let first = generated.isEmpty ? end : firstTokenAt
+        let usage = GenerationUsage(promptTokens: job.promptTokens, completionTokens: generated.count, cachedTokens: job.cachedTokens)
+        let timing = GenerationTiming(
+            queueMs: (job.startedAt - job.submittedAt) * 1000, promptMs: (first - job.startedAt) * 1000,
+            completionMs: (end - first) * 1000, totalMs: (end - job.submittedAt) * 1000)
+        let response = GenerationResult(
+            text: filter.text, tokens: generated.map(Int.init), finishReason: finishReason ?? .length,
+            usage: usage, timing: timing, logprobs: settings.wantsLogprobs ? logprobs : nil,
+            topLogprobs: settings.request.topLogprobs > 0 ? topLogprobs : nil, sequences: nil)
+        let events = settings.events
+        return WorkResult(completionTokens: generated.count) { events(.result(response)) }
+    }
+
+    /// A group answers once: its other members stop at their next step; members that never
+    /// started (followers waiting for the leader's prompt) hold nothing but their registration.
+    func stopSiblings(of job: Job, cause: EngineError, engine: Engine) {
+        guard let group else { return }
+        engine.cancel(group.members.filter { $0 !== job }, reason: cause)
+        for f in group.members where f !== job && f.isSubmitted { engine.retire(f, completion: 0, failed: true) }
+    }
+
+    func deliver(_ error: EngineError) { settings.events(.error(error)) }
+}
