@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // MARK: C libraries (one system-library target each; includes only)
@@ -49,9 +50,12 @@ let package = Package(
         /// The allowed values of every generation parameter, declared once: the core's validation and
         /// the wire's decoder both read them. No dependencies (clients link it without the engine).
         .target(name: "GPT2Parameters"),
-        /// Config, mmap'd safetensors weights, kernels, KV cache, batched forward, the quantized-weight
-        /// cache. Only importer of CBLAS and of CXXHash (its digests).
-        .target(name: "GPT2Core", dependencies: ["CBLAS", "CKernels", "CFaultGuard", "CXXHash", "GPT2JSON", "GPT2Bounds", "GPT2Parameters"]),
+        /// Config, mmap'd safetensors / PyTorch weights, kernels, KV cache, batched forward, the quantized-weight
+        /// cache. Only importer of CBLAS, of CXXHash (its digests) and of ZIPFoundation (pytorch_model.bin archives).
+        .target(name: "GPT2Core", dependencies: [
+            "CBLAS", "CKernels", "CFaultGuard", "CXXHash", "GPT2JSON", "GPT2Bounds", "GPT2Parameters",
+            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        ]),
         /// Wire protocol v1: request/response types, error codes, line framing. Shared by daemon and clients.
         .target(name: "GPT2Wire", dependencies: ["GPT2JSON", "GPT2Bounds", "GPT2Parameters"]),
         /// sd_notify, socket activation, watchdog, journal logging. Only importer of CSystemd.

@@ -305,13 +305,20 @@ private func allTensors(_ w: GPT2Weights) -> [Tensor] {
     }
 
     @Test func pytorchBinOnly() throws {
+        // pytorch_model.bin is read now (PyTorchCheckpointTests); two bytes are neither torch.save layout.
         let dir = makeTempDirectory("ckpt"); defer { removeDirectory(dir) }
         try writeFile(TinyCheckpoint.configJSON(tiny), to: dir + "/config.json")
         try writeFile([0x80, 0x02], to: dir + "/pytorch_model.bin")
-        let expected = CheckpointError.noWeights(directory: dir, found: ["pytorch_model.bin"])
+        #expect(throws: CheckpointError.badArchive(file: dir + "/pytorch_model.bin",
+                                                   reason: "wrong magic: neither a zip archive (torch ≥ 1.6) nor the legacy torch.save layout")) {
+            try CheckpointLoader.load(directory: dir)
+        }
+        // Other weight files are named, with the files that are read.
+        try FileManager.default.removeItem(atPath: dir + "/pytorch_model.bin")
+        try writeFile([0x89, 0x48], to: dir + "/tf_model.h5")
+        let expected = CheckpointError.noWeights(directory: dir, found: ["tf_model.h5"])
         #expect(throws: expected) { try CheckpointLoader.load(directory: dir) }
-        #expect(expected.description.contains("pickle checkpoints are unsupported"))
-        #expect(expected.description.contains("safe_serialization=True"))
+        #expect(expected.description.contains("pytorch_model.bin") && expected.description.contains("tf_model.h5"))
     }
 
     @Test func noWeightsAtAll() throws {

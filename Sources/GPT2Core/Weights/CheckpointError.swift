@@ -37,6 +37,18 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     /// A zero-copy F32 view was asked for data that is not 4-byte aligned (the caller must copy).
     case misalignedData(file: String, tensor: String, offset: Int)
 
+    // MARK: PyTorch pickle checkpoints (pytorch_model.bin)
+    /// The pickle asks for a global or opcode outside the allow-list (TorchAllowList); refused when
+    /// read, before anything after it. `part` is the pickle inside the file (e.g. "archive/data.pkl").
+    case unsafePickle(file: String, part: String, what: String)
+    /// The pickle is malformed or exceeds a bound (RestrictedUnpickler.Limits) at byte `offset` of `part`.
+    case badPickle(file: String, part: String, offset: Int, reason: String)
+    /// The container is not a torch.save file: zip archive or legacy layout damaged, truncated, or
+    /// an entry compressed or outside the file.
+    case badArchive(file: String, reason: String)
+    /// A tensor's storage is missing, lies about its size, or the tensor indexes past it.
+    case badStorage(file: String, tensor: String, reason: String)
+
     // MARK: checkpoint content
     /// A tensor the config requires is in none of the weight files.
     case missingTensor(tensor: String, directory: String)
@@ -101,6 +113,14 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
             return "\(file): no tensor named '\(q(tensor))'"
         case let .misalignedData(file, tensor, offset):
             return "\(file): tensor '\(q(tensor))' data at file offset \(offset) is not 4-byte aligned; copy it instead of viewing"
+        case let .unsafePickle(file, part, what):
+            return "\(file): \(q(part)) uses \(q(what)), which is not on the allow-list for state dicts; refused before running anything (the file may be malicious)"
+        case let .badPickle(file, part, offset, reason):
+            return "\(file): bad pickle \(q(part)) at byte \(offset): \(r(reason))"
+        case let .badArchive(file, reason):
+            return "\(file): not a readable torch.save file: \(r(reason))"
+        case let .badStorage(file, tensor, reason):
+            return "\(file): tensor '\(q(tensor))': \(r(reason))"
         case let .missingTensor(tensor, directory):
             return "\(directory): checkpoint has no tensor '\(q(tensor))' (also tried 'transformer.\(q(tensor))')"
         case let .wrongShape(file, tensor, expected, found):
@@ -118,13 +138,9 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
         case let .missingShard(index, shard):
             return "\(index): weight_map names shard '\(q(shard))', which does not exist"
         case let .noWeights(directory, found):
-            if found.contains(where: { $0.hasSuffix(".bin") || $0.hasSuffix(".pt") || $0.hasSuffix(".pth") }) {
-                return "\(directory): no model.safetensors; found only \(q(found.joined(separator: ", "))) — PyTorch pickle checkpoints are unsupported; convert with model.save_pretrained(dir, safe_serialization=True)"
-            }
-            if found.isEmpty {
-                return "\(directory): no model.safetensors or model.safetensors.index.json"
-            }
-            return "\(directory): no model.safetensors or model.safetensors.index.json (found \(q(found.joined(separator: ", "))))"
+            let read = "model.safetensors, model.safetensors.index.json, pytorch_model.bin or pytorch_model.bin.index.json"
+            if found.isEmpty { return "\(directory): no \(read)" }
+            return "\(directory): no \(read) (found \(q(found.joined(separator: ", "))); other formats: convert with model.save_pretrained(dir))"
         case let .weightTypeUnavailable(type):
             return "weight type \(q(type)) is not available in this build (no packed format is registered for it)"
         }

@@ -1,5 +1,7 @@
-// CheckpointLoader — turns a Hugging Face GPT-2 directory (config.json + model.safetensors,
-// or shards listed by model.safetensors.index.json) into GPT2Config + GPT2Weights.
+// CheckpointLoader — turns a Hugging Face GPT-2 directory (config.json + model.safetensors, or
+// shards listed by model.safetensors.index.json; else pytorch_model.bin or the shards of
+// pytorch_model.bin.index.json, read without executing them: PyTorchCheckpoint) into GPT2Config +
+// GPT2Weights.
 //
 // Key normalisation (REFERENCE 2.3): a leading `transformer.` is stripped (head-class saves),
 // `h.N.attn.bias` / `h.N.attn.masked_bias` (old causal-mask buffers) are skipped, head tensors
@@ -21,6 +23,14 @@ import GPT2JSON
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// The container a model's weights were read from (`models` reports it).
+public enum CheckpointFormat: String, Sendable {
+    /// model.safetensors or its shards.
+    case safetensors
+    /// pytorch_model.bin or its shards (torch.save, zip or legacy layout).
+    case pytorch
+}
 
 /// How to map weight files.
 public struct LoadOptions: Sendable {
@@ -63,8 +73,9 @@ public enum CheckpointLoader {
         }
         guard isDir.boolValue else { throw CheckpointError.cannotOpen(path: dir, reason: "not a directory") }
         let config = try GPT2Config.load(path: dir + "/config.json")
-        let files = try openWeightFiles(directory: dir, options: options)
-        let weights = try assemble(config: config, files: files, directory: dir, options: options, formats: formats)
+        let (files, format) = try openWeightFiles(directory: dir, options: options)
+        let weights = try assemble(config: config, files: files, directory: dir, options: options, formats: formats,
+                                   format: format)
         // A file truncated or rewritten while it was read gives zeros (CFaultGuard), never SIGBUS.
         if let bad = files.first(where: { $0.mapping.isDamaged || $0.mapping.fileChanged() }) {
             throw CheckpointError.cannotOpen(path: bad.mapping.path, reason: "the file shrank or changed while it was loaded")
@@ -74,38 +85,52 @@ public enum CheckpointLoader {
 
     // MARK: finding the files
 
-    /// Opens model.safetensors, or every shard of model.safetensors.index.json (validated).
+    /// The weight files read, in transformers' `from_pretrained` order: the first one present wins
+    /// (so safetensors is used when a directory also has pytorch_model.bin).
+    static let weightFileKinds: [(single: String, index: String, format: CheckpointFormat)] = [
+        (weightsFileName, indexFileName, .safetensors),
+        ("pytorch_model.bin", "pytorch_model.bin.index.json", .pytorch),
+    ]
+
+    /// Opens the first of `weightFileKinds` present: its single file, or every shard of its index
+    /// (validated). A PyTorch file gives one tensor table over its mapping, plus one over the
+    /// strided views it had to copy (PyTorchCheckpoint).
     /// With a weight type chosen, pages are neither preloaded nor locked here: a file may only be
     /// converted and then dropped; the files the served weights view are preloaded/locked after
     /// materialising (`finishLoading`).
-    static func openWeightFiles(directory dir: String, options: LoadOptions) throws -> [SafeTensorsFile] {
+    static func openWeightFiles(directory dir: String, options: LoadOptions) throws -> (files: [SafeTensorsFile], format: CheckpointFormat) {
         let fm = FileManager.default
         let early = options.weightType == nil
         let preload = options.preload && early, lock = options.lockInMemory && early
-        let single = dir + "/" + weightsFileName
-        if fm.fileExists(atPath: single) {
-            return [try SafeTensorsFile.open(path: single, preload: preload, lockInMemory: lock)]
+        func open(_ path: String, _ format: CheckpointFormat) throws -> [SafeTensorsFile] {
+            switch format {
+            case .safetensors: return [try SafeTensorsFile.open(path: path, preload: preload, lockInMemory: lock)]
+            case .pytorch: return try PyTorchCheckpoint.open(path: path, preload: preload, lockInMemory: lock)
+            }
         }
-        let indexPath = dir + "/" + indexFileName
-        guard fm.fileExists(atPath: indexPath) else {
+        for kind in weightFileKinds where fm.fileExists(atPath: dir + "/" + kind.single) {
+            return (try open(dir + "/" + kind.single, kind.format), kind.format)
+        }
+        guard let kind = weightFileKinds.first(where: { fm.fileExists(atPath: dir + "/" + $0.index) }) else {
             let listing = (try? fm.contentsOfDirectory(atPath: dir)) ?? []
             let weightLike = listing.filter { name in
                 [".bin", ".pt", ".pth", ".h5", ".msgpack", ".ckpt", ".gguf", ".safetensors", ".onnx"].contains { name.hasSuffix($0) }
             }.sorted()
             throw CheckpointError.noWeights(directory: dir, found: weightLike)
         }
+        let indexPath = dir + "/" + kind.index
         let weightMap = try readIndex(path: indexPath)
         let shardNames = Set(weightMap.values).sorted()
-        var files: [String: SafeTensorsFile] = [:]
+        var files: [String: [SafeTensorsFile]] = [:]
         for shard in shardNames {
             let p = dir + "/" + shard
             guard fm.fileExists(atPath: p) else { throw CheckpointError.missingShard(index: indexPath, shard: shard) }
-            files[shard] = try SafeTensorsFile.open(path: p, preload: preload, lockInMemory: lock)
+            files[shard] = try open(p, kind.format)
         }
-        for (tensor, shard) in weightMap.sorted(by: { $0.key < $1.key }) where files[shard]?.info(tensor) == nil {
+        for (tensor, shard) in weightMap.sorted(by: { $0.key < $1.key }) where !(files[shard] ?? []).contains(where: { $0.info(tensor) != nil }) {
             throw CheckpointError.badIndex(file: indexPath, reason: "weight_map puts '\(tensor)' in \(shard), which has no such tensor")
         }
-        return shardNames.compactMap { files[$0] }
+        return (shardNames.flatMap { files[$0] ?? [] }, kind.format)
     }
 
     /// Parses the index's weight_map (tensor → shard file name); the index is a regular file of at
@@ -201,7 +226,8 @@ public enum CheckpointLoader {
 
     static func assemble(config c: GPT2Config, files: [SafeTensorsFile], directory dir: String,
                          options: LoadOptions = .init(),
-                         formats: [WeightType: any PackedMatrix.Type] = PackedFormats.types) throws -> GPT2Weights {
+                         formats: [WeightType: any PackedMatrix.Type] = PackedFormats.types,
+                         format: CheckpointFormat = .safetensors) throws -> GPT2Weights {
         // 1. Index every tensor by normalised name.
         var table: [String: Source] = [:]
         for file in files {
@@ -296,7 +322,7 @@ public enum CheckpointLoader {
                            lnFWeight: tensors[iLnFW], lnFBias: tensors[iLnFB], lmHead: tensors[iLMHead],
                            heads: headSlots.mapValues { tensors[$0] }, storedDType: stored,
                            weightType: options.weightType ?? .stored(dtype: stored), storage: storage,
-                           quantizedCache: cacheReport)
+                           quantizedCache: cacheReport, format: format)
     }
 
     /// After a converting load: preload / lock what the served weights keep (mappings they view,

@@ -50,16 +50,18 @@ public final class GPT2Weights: @unchecked Sendable {
     /// What the load did with the quantized-weight cache (hit / miss / rebuilt); nil when none was
     /// used (no LoadOptions.cacheDirectory, or not a quantized weight type).
     public let quantizedCache: QuantizedCacheReport?
+    /// The container the weights were read from.
+    public let format: CheckpointFormat
     /// Keeps mappings and converted buffers alive for as long as any view exists.
     private let storage: [AnyObject]
 
     public init(wte: Tensor, wpe: Tensor, layers: [GPT2LayerWeights], lnFWeight: Tensor, lnFBias: Tensor,
                 lmHead: Tensor, heads: [String: Tensor], storedDType: String, weightType: WeightType? = nil,
-                storage: [AnyObject], quantizedCache: QuantizedCacheReport? = nil) {
+                storage: [AnyObject], quantizedCache: QuantizedCacheReport? = nil, format: CheckpointFormat = .safetensors) {
         self.wte = wte; self.wpe = wpe; self.layers = layers; self.lnFWeight = lnFWeight
         self.lnFBias = lnFBias; self.lmHead = lmHead; self.heads = heads; self.storedDType = storedDType
         self.weightType = weightType ?? .stored(dtype: storedDType)
-        self.storage = storage; self.quantizedCache = quantizedCache
+        self.storage = storage; self.quantizedCache = quantizedCache; self.format = format
     }
 }
 
@@ -88,7 +90,7 @@ extension GPT2Weights {
         let wte32 = f32(wte)
         return GPT2Weights(wte: wte32, wpe: wpe, layers: layers, lnFWeight: lnFWeight, lnFBias: lnFBias,
                            lmHead: lmHead.sharesStorage(with: wte) ? wte32 : f32(lmHead), heads: heads,
-                           storedDType: storedDType, weightType: .float32, storage: storage + [arena])
+                           storedDType: storedDType, weightType: .float32, storage: storage + [arena], format: format)
     }
 
     /// True when the tensor's values lie inside one of the read-only file mappings (a zero-copy view).

@@ -88,6 +88,32 @@ public final class MappedFile: @unchecked Sendable {
         keepDescriptor = true
     }
 
+    /// Owned read-only memory that stands in for a file: `byteCount` zeroed bytes (an anonymous
+    /// mapping) that `fill` writes once, then made read-only. For values a container format cannot
+    /// expose in place (a PyTorch tensor with non-row-major strides, gathered). Never damaged or
+    /// changed; `discard` leaves it alone (its pages have no file to come back from).
+    public init(anonymous name: String, byteCount: Int, fill: (UnsafeMutableRawBufferPointer) throws -> Void) throws {
+        let length = max(byteCount, 1)
+        guard let p = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), p != MAP_FAILED else {
+            throw CheckpointError.cannotOpen(path: name, reason: "mmap of \(byteCount) bytes: " + String(cString: strerror(errno)))
+        }
+        do { try fill(UnsafeMutableRawBufferPointer(start: p, count: byteCount)) } catch {
+            munmap(p, length)
+            throw error
+        }
+        _ = mprotect(p, length, PROT_READ)
+        self.path = name
+        self.base = UnsafeRawPointer(p)
+        self.size = length
+        self.isLocked = false
+        self.descriptor = -1
+        self.modified = timespec()
+        self.guardSlot = -1
+    }
+
+    /// True for `init(anonymous:)` memory (no file behind it).
+    public var isAnonymous: Bool { descriptor < 0 }
+
     // MARK: damage (file changed in place)
 
     /// True once a read faulted past the file's end and the mapping was replaced by zero pages.
@@ -96,6 +122,7 @@ public final class MappedFile: @unchecked Sendable {
     /// True when the mapped file's size or modification time is no longer what was mapped: it was
     /// truncated (a read past its end would fault) or written in place. One fstat(2).
     public func fileChanged() -> Bool {
+        guard !isAnonymous else { return false }
         var st = stat()
         guard fstat(descriptor, &st) == 0 else { return false }
         return Int(st.st_size) != size || st.st_mtim.tv_sec != modified.tv_sec || st.st_mtim.tv_nsec != modified.tv_nsec
@@ -116,6 +143,7 @@ public final class MappedFile: @unchecked Sendable {
     /// with MADV_WILLNEED) and clears the damage. Returns true when the mapping is whole again.
     /// No thread may read the mapping meanwhile.
     public func restoreIfWhole() -> Bool {
+        guard !isAnonymous else { return true }
         guard let (fd, newSize) = try? RegularFile.open(path) else { return false }
         var keep = false
         defer { if !keep { close(fd) } }
@@ -161,7 +189,7 @@ public final class MappedFile: @unchecked Sendable {
     /// process's RSS (the file's page cache keeps them) and are read again from the file if touched.
     /// For a mapping whose values were converted and will not be read again. No-op when locked.
     public func discard(_ range: Range<Int>) {
-        guard !isLocked else { return }
+        guard !isLocked, !isAnonymous else { return }
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let start = (max(0, range.lowerBound) + page - 1) / page * page
         let end = min(size, range.upperBound) / page * page
@@ -170,7 +198,7 @@ public final class MappedFile: @unchecked Sendable {
 
     deinit {
         fg_unregister(guardSlot)
-        close(descriptor)
+        if !isAnonymous { close(descriptor) }
         let p = UnsafeMutableRawPointer(mutating: base)
         if isLocked { munlock(p, size) }
         munmap(p, size)

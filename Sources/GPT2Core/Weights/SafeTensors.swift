@@ -69,6 +69,19 @@ public final class SafeTensorsFile: @unchecked Sendable {
         return try SafeTensorsFile(mapping: mapping)
     }
 
+    /// A table of tensors another container format located inside `mapping` (PyTorchCheckpoint):
+    /// each TensorInfo's fileRange lies in the mapping and holds count · dtype size bytes. Tensors
+    /// may share bytes (tied parameters); `dataStart` is 0.
+    init(mapping: MappedFile, tensors: [TensorInfo], metadata: [String: String] = ["format": "pt"]) {
+        self.mapping = mapping
+        self.metadata = metadata
+        self.dataStart = 0
+        self.names = tensors.map(\.name)
+        var map: [String: TensorInfo] = [:]
+        for info in tensors { map[info.name] = info }
+        self.entries = map
+    }
+
     /// Validates an existing mapping.
     public init(mapping: MappedFile) throws {
         self.mapping = mapping

@@ -27,7 +27,7 @@ public final class ServedModel: @unchecked Sendable {
             nLayer: c.nLayer, nEmbd: c.nEmbd, nHead: c.nHead, nPositions: c.nPositions, vocabSize: c.vocabSize,
             dtype: ServedModel.dtypeName(model.weights.storedDType), weightType: model.weights.weightType.rawValue,
             kvDType: pool.dtype.rawValue,
-            labels: ServedModel.labels(of: c, weights: model.weights))
+            labels: ServedModel.labels(of: c, weights: model.weights), format: model.weights.format.rawValue)
     }
 
     /// transformers' name for a stored safetensors dtype ("F32" → "float32"), as config.json writes it.

@@ -30,6 +30,9 @@ public struct ModelInfo: WireObject {
     public var weightType: String?
     /// The KV cache's element type ("float32", "float16", "bfloat16"); nil from a daemon that does not say.
     public var kvDType: String?
+    /// The container the weights were read from: "safetensors" or "pytorch" (pytorch_model.bin); nil
+    /// from a daemon that does not say.
+    public var format: String?
     /// Classifier labels in id order (config `id2label`); empty for a language-model head.
     public var labels: [String]
 
@@ -47,13 +50,14 @@ public struct ModelInfo: WireObject {
         .required("dtype", \.dtype, .string),
         .optional("weight_type", \.weightType, .string),
         .optional("kv_dtype", \.kvDType, .string),
+        .optional("format", \.format, .string),
         .defaulted("labels", \.labels, .stringOrStrings()),
     ]
 
     public init(
         name: String, architecture: String, tasks: [String], nLayer: Int, nEmbd: Int, nHead: Int,
         nPositions: Int, vocabSize: Int, dtype: String, weightType: String? = nil, kvDType: String? = nil,
-        labels: [String] = []
+        labels: [String] = [], format: String? = nil
     ) {
         self.name = name
         self.architecture = architecture
@@ -67,5 +71,6 @@ public struct ModelInfo: WireObject {
         self.weightType = weightType
         self.kvDType = kvDType
         self.labels = labels
+        self.format = format
     }
 }
