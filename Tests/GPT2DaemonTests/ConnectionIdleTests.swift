@@ -7,6 +7,14 @@ import GPT2Wire
 @testable import GPT2Daemon
 
 @Suite struct ConnectionIdleTests {
+    /// Activity noted after the watcher read the clock is no idle time (it used to wrap around to
+    /// ~2^64 ns and close a connection the moment its first request arrived).
+    @Test func activityNewerThanTheClockReadingIsNotIdle() {
+        #expect(Connection.idleTime(now: 1_000, lastActivity: 1_500) == 0)
+        #expect(Connection.idleTime(now: 1_500, lastActivity: 1_500) == 0)
+        #expect(Connection.idleTime(now: 2_000_000_000, lastActivity: 500_000_000) == 1_500_000_000)
+    }
+
     @Test func anIdleConnectionIsClosed() async throws {
         let h = try await DaemonHarness.start(DaemonHarness.config { $0.connectionIdleTimeoutSeconds = 0.5 })
         let idle = try await h.connect()

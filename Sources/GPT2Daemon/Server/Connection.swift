@@ -254,13 +254,20 @@ final class Connection: ConnectionOutput, @unchecked Sendable {
     /// Sleeps until the connection has been idle for the policy's time-out — nothing in flight,
     /// nothing read or written — then logs and closes it. Returns early when the connection ends
     /// (the task group cancels it).
+    /// Nanoseconds since the last activity. The reader may note activity between reading `now` and
+    /// taking the lock (`lastActivity` > `now`): that is "not idle" (0), never a wrapped-around
+    /// huge idle time — which closed connections the moment their first request arrived.
+    static func idleTime(now: UInt64, lastActivity: UInt64) -> UInt64 {
+        now > lastActivity ? now - lastActivity : 0
+    }
+
     private func closeWhenIdleTooLong(_ channel: Channel) async {
         let timeout = UInt64(policy.idleTimeoutSeconds * 1e9)
         while !Task.isCancelled {
             let now = DispatchTime.now().uptimeNanoseconds
             let (finished, busy, last) = state.withLock { ($0.finished, $0.inFlight > 0, $0.lastActivity) }
             if finished { return }
-            let idleFor = now &- last
+            let idleFor = Self.idleTime(now: now, lastActivity: last)
             if !busy && idleFor >= timeout {
                 server.logger.info("closing idle connection", metadata: [
                     "connection": "\(number)", "principal": "\(identity.principal)", "idle_s": "\(policy.idleTimeoutSeconds)"])
