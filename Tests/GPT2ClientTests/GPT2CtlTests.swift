@@ -91,8 +91,8 @@ struct GPT2CtlDaemonTests {
 
             let models = try await runCtl(["models"] + s)
             #expect(models.status == 0)
-            #expect(models.stdout.contains("NAME"))
-            #expect(models.stdout.contains(model))
+            #expect(models.stdout.contains("NAME") && models.stdout.contains("FORMAT"))
+            #expect(models.stdout.contains(model) && models.stdout.contains("safetensors"))
 
             let tok = try await runCtl(["tokenize", "--ids"] + s + ["Hello world"])
             #expect(tok.stdout == "15496,995\n")

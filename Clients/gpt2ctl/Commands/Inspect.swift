@@ -9,7 +9,8 @@ struct Models: AsyncParsableCommand {
         abstract: "List the models the daemon serves.",
         discussion: """
         One row per model: the name to pass as --model, the checkpoint architecture, layers, embedding \
-        size, heads, context length (n_positions), vocabulary size, weight dtype and the ops it serves.
+        size, heads, context length (n_positions), vocabulary size, weight dtype, the checkpoint format it was \
+        read from (safetensors, pytorch) and the ops it serves.
         """
     )
 
@@ -20,10 +21,10 @@ struct Models: AsyncParsableCommand {
         let id: RequestID = 1
         let r = try await connection.makeClient().send(ModelsRequest(), id: id)
         if output.json { return Output.resultLine(id: id, r) }
-        Output.table(["NAME", "ARCHITECTURE", "LAYERS", "EMBD", "HEADS", "CTX", "VOCAB", "DTYPE", "TASKS"],
+        Output.table(["NAME", "ARCHITECTURE", "LAYERS", "EMBD", "HEADS", "CTX", "VOCAB", "DTYPE", "FORMAT", "TASKS"],
                      r.models.map { m in
             [m.name, m.architecture, String(m.nLayer), String(m.nEmbd), String(m.nHead), String(m.nPositions),
-             String(m.vocabSize), m.dtype, m.tasks.joined(separator: ",")]
+             String(m.vocabSize), m.dtype, m.format ?? "-", m.tasks.joined(separator: ",")]
         })
     }
 }
