@@ -151,7 +151,9 @@ import Glibc
     /// while that generation still streams.
     @Test func responsesInterleaveOnOneConnection() async throws {
         let c = try await DaemonHarness.shared().connect()
-        try await c.send(#"{"id":"long","op":"generate","model":"tiny","prompt":"Once upon a time","max_new_tokens":120,"stream":true}"#)
+        // top_logprobs makes every step rank the whole vocabulary, so the long stream outlasts the quick
+        // answer even on a fast, idle machine (the tiny model alone made 120 tokens in a few ms).
+        try await c.send(#"{"id":"long","op":"generate","model":"tiny","prompt":"Once upon a time","max_new_tokens":120,"stream":true,"top_logprobs":20}"#)
         let first = try await c.readResponse()
         #expect(first.id == "long")
         try await c.send(#"{"id":"quick","op":"tokenize","model":"tiny","text":"Hello"}"#)
