@@ -9,7 +9,7 @@ import Testing
 
 @Suite struct CacheDirSettingTests {
     @Test func parsesAutoNoneAndAbsolutePaths() throws {
-        let type = SettingType<CacheDirectorySetting>.cacheDirectory
+        let type = SettingType<CacheDirectorySetting>.autoNoneOrPath
         #expect(try type.parse("auto") == .auto)
         #expect(try type.parse("NONE") == .none)
         #expect(try type.parse("/var/cache/x") == .path("/var/cache/x"))

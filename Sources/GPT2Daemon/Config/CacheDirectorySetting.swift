@@ -8,21 +8,12 @@
 // A folder that cannot be written is not fatal: the model is served from the weights just
 // quantized and the daemon logs one warning.
 
-public enum CacheDirectorySetting: Sendable, Equatable {
-    case auto
-    case none
-    case path(String)
+/// `cache_dir`'s value (PathSetting.swift).
+public typealias CacheDirectorySetting = PathSetting
 
-    /// The config-file text (`auto`, `none`, the path).
-    public var text: String {
-        switch self {
-        case .auto: return "auto"
-        case .none: return "none"
-        case .path(let p): return p
-        }
-    }
-
-    /// The folder to use under `environment` (a process's environment variables), or nil: no cache.
+extension PathSetting {
+    /// As `cache_dir`: the folder to use under `environment` (a process's environment variables), or
+    /// nil: no cache.
     public func directory(environment: [String: String]) -> String? {
         switch self {
         case .none: return nil

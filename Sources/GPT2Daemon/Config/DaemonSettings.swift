@@ -21,7 +21,7 @@ public enum DaemonSettings {
         valueName: "path", help: "Unix socket to bind when not socket-activated.")
 
     public static let httpSocket = SettingSpec(
-        "http_socket", \DaemonConfig.httpSocket, .httpSocket, default: .auto, reload: .restart,
+        "http_socket", \DaemonConfig.httpSocket, .autoNoneOrPath, default: .auto, reload: .restart,
         valueName: "path",
         help: "Unix socket of the OpenAI-compatible HTTP listener (auto = activated fd \"http\", else /run/gpt2d/http.sock or beside --socket; none = off).")
 
@@ -111,7 +111,7 @@ public enum DaemonSettings {
         help: "Type models' weights are served in (converted or quantized at load) unless a model names its own.")
 
     public static let cacheDir = SettingSpec(
-        "cache_dir", \DaemonConfig.cacheDir, .cacheDirectory, default: .auto, reload: .restart,
+        "cache_dir", \DaemonConfig.cacheDir, .autoNoneOrPath, default: .auto, reload: .restart,
         valueName: "dir",
         help: "Folder of quantized-weight cache files (auto = systemd's $CACHE_DIRECTORY, none without it; none = off).")
 

@@ -8,47 +8,22 @@
 //   none  no HTTP listener;
 //   /path that path (an activated fd named "http" still wins, as `socket` yields to activation).
 
-public enum HTTPSocketSetting: Sendable, Equatable {
-    case auto
-    case none
-    case path(String)
+/// `http_socket`'s value (PathSetting.swift).
+public typealias HTTPSocketSetting = PathSetting
 
+extension PathSetting {
     /// Where the default JSON-lines socket's HTTP sibling lives.
-    public static let defaultPath = "/run/gpt2d/http.sock"
+    public static let defaultHTTPPath = "/run/gpt2d/http.sock"
 
-    /// The config-file text (`auto`, `none`, the path).
-    public var text: String {
-        switch self {
-        case .auto: return "auto"
-        case .none: return "none"
-        case .path(let p): return p
-        }
-    }
-
-    /// The path to bind when nothing is socket-activated for HTTP, given the JSON-lines `socket`
-    /// setting; nil: no HTTP listener.
+    /// As `http_socket`: the path to bind when nothing is socket-activated for HTTP, given the
+    /// JSON-lines `socket` setting; nil: no HTTP listener.
     public func path(socket: String) -> String? {
         switch self {
         case .none: return nil
         case .path(let p): return p
         case .auto:
-            if socket == DaemonSettings.socket.defaultValue { return Self.defaultPath }
+            if socket == DaemonSettings.socket.defaultValue { return Self.defaultHTTPPath }
             return socket.hasSuffix(".sock") ? String(socket.dropLast(5)) + ".http.sock" : socket + ".http.sock"
         }
-    }
-}
-
-extension SettingType where Value == HTTPSocketSetting {
-    /// `auto`, `none` or an absolute path (`http_socket`).
-    public static var httpSocket: Self {
-        Self(accepted: "auto, none or an absolute path", parse: { v throws(SettingValueError) in
-            switch v.lowercased() {
-            case "auto": return .auto
-            case "none": return .none
-            default:
-                guard v.hasPrefix("/") else { throw SettingValueError("expected auto, none or an absolute path") }
-                return .path(v)
-            }
-        }, format: { $0.text })
     }
 }

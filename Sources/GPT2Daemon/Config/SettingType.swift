@@ -100,21 +100,6 @@ extension SettingType where Value == String {
     }
 }
 
-extension SettingType where Value == CacheDirectorySetting {
-    /// `auto`, `none` or an absolute path (`cache_dir`).
-    public static var cacheDirectory: Self {
-        Self(accepted: "auto, none or an absolute path", parse: { v throws(SettingValueError) in
-            switch v.lowercased() {
-            case "auto": return .auto
-            case "none": return .none
-            default:
-                guard v.hasPrefix("/") else { throw SettingValueError("expected auto, none or an absolute path") }
-                return .path(v)
-            }
-        }, format: { $0.text })
-    }
-}
-
 extension SettingType where Value == ModelSpec {
     /// `NAME=DIR` (see `ModelSpec.parse`).
     public static var modelSpec: Self {
