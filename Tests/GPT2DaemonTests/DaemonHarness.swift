@@ -6,8 +6,9 @@
 // test threads would starve the very server they wait for.
 
 import Foundation
+import NIOCore
 import GPT2Core
-import GPT2Daemon
+@testable import GPT2Daemon
 import GPT2JSON
 import GPT2Systemd
 import GPT2TestSupport
@@ -63,14 +64,17 @@ enum TestPaths {
     }
 }
 
-/// A daemon running inside the test process.
+/// A daemon running inside the test process: its JSON-lines socket and, when asked for, its HTTP one.
 final class DaemonHarness: @unchecked Sendable {
     let daemon: Daemon
     let socketPath: String
+    /// The HTTP listener's socket (`start(..., httpRequestTimeout:)`); nil: none.
+    let httpPath: String?
 
-    private init(daemon: Daemon, socketPath: String) {
+    private init(daemon: Daemon, socketPath: String, httpPath: String?) {
         self.daemon = daemon
         self.socketPath = socketPath
+        self.httpPath = httpPath
     }
 
     /// The default test configuration: the tiny model as "tiny", one compute thread.
@@ -92,17 +96,25 @@ final class DaemonHarness: @unchecked Sendable {
         return c
     }
 
+    /// Starts a daemon on a temporary socket; with `httpRequestTimeout`, also the HTTP listener on
+    /// its own temporary socket with that request timeout.
     static func start(
         _ config: DaemonConfig = DaemonHarness.config(),
         notifier: any ServiceNotifier = NoopNotifier(),
-        credentialsFilter: @escaping @Sendable (PeerCredentials) -> PeerCredentials = { $0 }
+        credentialsFilter: @escaping @Sendable (PeerCredentials) -> PeerCredentials = { $0 },
+        httpRequestTimeout: TimeAmount? = nil
     ) async throws -> DaemonHarness {
         DaemonLogging.bootstrap(level: config.logLevel)
         let path = TestPaths.tempSocket()
+        let http = httpRequestTimeout.map { _ in TestPaths.tempSocket("h") }
         // Loading blocks for a while: keep it off the cooperative pool the other tests run on.
         let daemon = try await onThread { try Daemon(config: config, notifier: notifier, credentialsFilter: credentialsFilter) }
-        try await daemon.start(listen: .path(path))
-        return DaemonHarness(daemon: daemon, socketPath: path)
+        if let httpRequestTimeout, let http {
+            try await daemon.start(listen: .path(path), http: .path(http), signals: nil, httpRequestTimeout: httpRequestTimeout)
+        } else {
+            try await daemon.start(listen: .path(path))
+        }
+        return DaemonHarness(daemon: daemon, socketPath: path, httpPath: http)
     }
 
     func connect() async throws -> TestClient { try await TestClient.connect(socketPath) }
@@ -110,15 +122,18 @@ final class DaemonHarness: @unchecked Sendable {
     func stop() async { await daemon.shutdown() }
 
     /// The one daemon most tests share (started on first use, never stopped: the process ends).
-    static func shared() async throws -> DaemonHarness { try await SharedDaemon.instance.get() }
+    static func shared() async throws -> DaemonHarness { try await SharedDaemon.plain.get() }
 }
 
-private actor SharedDaemon {
-    static let instance = SharedDaemon()
+/// A daemon started once, on first use, for every test that asks.
+actor SharedDaemon {
+    static let plain = SharedDaemon { try await DaemonHarness.start() }
+    private let make: @Sendable () async throws -> DaemonHarness
     private var harness: DaemonHarness?
+    init(_ make: @escaping @Sendable () async throws -> DaemonHarness) { self.make = make }
     func get() async throws -> DaemonHarness {
         if let harness { return harness }
-        let h = try await DaemonHarness.start()
+        let h = try await make()
         harness = h
         return h
     }

@@ -11,28 +11,17 @@ import NIOCore
 import Testing
 @testable import GPT2Daemon
 
-/// A daemon with both listeners (the HTTP one with a request timeout of a few seconds: short enough for
-/// the slow-sender test, long enough that a loaded machine never hits it between a pipelined request's
-/// answer and the next, or between a 100-continue and its body).
-final class HTTPDaemon: @unchecked Sendable {
-    let daemon: Daemon
-    let socketPath: String
-    let httpPath: String
+/// A daemon with both listeners (DaemonHarness; the HTTP one with a request timeout of a few seconds:
+/// short enough for the slow-sender test, long enough that a loaded machine never hits it between a
+/// pipelined request's answer and the next, or between a 100-continue and its body).
+typealias HTTPDaemon = DaemonHarness
 
-    private init(daemon: Daemon, socketPath: String, httpPath: String) {
-        self.daemon = daemon; self.socketPath = socketPath; self.httpPath = httpPath
-    }
+extension DaemonHarness {
+    /// The HTTP tests' request timeout.
+    static let httpTestTimeout: TimeAmount = .seconds(5)
 
-    static func start(requestTimeout: TimeAmount = .seconds(5)) async throws -> HTTPDaemon {
-        let config = DaemonHarness.config()
-        DaemonLogging.bootstrap(level: config.logLevel)
-        let path = TestPaths.tempSocket("j"), http = TestPaths.tempSocket("h")
-        let daemon = try await onThread { try Daemon(config: config) }
-        try await daemon.start(listen: .path(path), http: .path(http), signals: nil, httpRequestTimeout: requestTimeout)
-        return HTTPDaemon(daemon: daemon, socketPath: path, httpPath: http)
-    }
-
-    func http() async throws -> HTTPTestClient { try await HTTPTestClient.connect(httpPath) }
+    /// A client of the HTTP listener (a harness started with one).
+    func http() async throws -> HTTPTestClient { try await HTTPTestClient.connect(httpPath!) }
     /// A JSON-lines client with the same read slack as the HTTP one (HTTPTestClient.connect).
     func jsonLines() async throws -> TestClient { try await TestClient.connect(socketPath, timeout: 120) }
 
@@ -43,25 +32,19 @@ final class HTTPDaemon: @unchecked Sendable {
         return try await c.call(method, path, body: body)
     }
 
-    static func shared() async throws -> HTTPDaemon { try await SharedHTTPDaemon.instance.get() }
+    /// The daemon with both listeners that the HTTP tests share.
+    static func sharedHTTP() async throws -> DaemonHarness { try await SharedDaemon.withHTTP.get() }
 }
 
-private actor SharedHTTPDaemon {
-    static let instance = SharedHTTPDaemon()
-    private var daemon: HTTPDaemon?
-    func get() async throws -> HTTPDaemon {
-        if let daemon { return daemon }
-        let d = try await HTTPDaemon.start()
-        daemon = d
-        return d
-    }
+extension SharedDaemon {
+    static let withHTTP = SharedDaemon { try await DaemonHarness.start(httpRequestTimeout: DaemonHarness.httpTestTimeout) }
 }
 
 private func texts(_ choices: [JSON]) -> [String] { choices.compactMap { $0["text"]?.stringValue } }
 
 @Suite struct HTTPListenerTests {
     @Test func modelsAndHealth() async throws {
-        let d = try await HTTPDaemon.shared()
+        let d = try await HTTPDaemon.sharedHTTP()
         let list = try await d.call("GET", "/v1/models")
         #expect(list.status == 200)
         #expect(list.header("content-type") == "application/json")
@@ -85,7 +68,7 @@ private func texts(_ choices: [JSON]) -> [String] { choices.compactMap { $0["tex
     }
 
     @Test func greedyCompletionIsTheJSONLinesGeneration() async throws {
-        let d = try await HTTPDaemon.shared()
+        let d = try await HTTPDaemon.sharedHTTP()
         let r = try await d.call("POST", "/v1/completions",
                                  body: #"{"model":"tiny","prompt":"Hello world","max_tokens":8,"temperature":0}"#)
         #expect(r.status == 200)
@@ -107,7 +90,7 @@ private func texts(_ choices: [JSON]) -> [String] { choices.compactMap { $0["tex
     }
 
     @Test func seededSamplingIsTheJSONLinesGeneration() async throws {
-        let d = try await HTTPDaemon.shared()
+        let d = try await HTTPDaemon.sharedHTTP()
         // n = 2: the engine's num_return_sequences (followers seeded seed + i), as on the JSON-lines socket.
         let r = try await d.call("POST", "/v1/completions", body: #"""
             {"model":"tiny","prompt":[11, 22, 33],"max_tokens":6,"temperature":0.8,"top_p":0.9,"seed":7,"n":2,"stop":["zz"]}
@@ -124,7 +107,7 @@ private func texts(_ choices: [JSON]) -> [String] { choices.compactMap { $0["tex
     }
 
     @Test func streamedCompletionEndsWithDoneAndMatchesThePlainOne() async throws {
-        let d = try await HTTPDaemon.shared()
+        let d = try await HTTPDaemon.sharedHTTP()
         let body = #"{"model":"tiny","prompt":["Hello","The cat"],"max_tokens":7,"temperature":0"#
         let plain = try await d.call("POST", "/v1/completions", body: body + "}")
         let streamed = try await d.call("POST", "/v1/completions",
@@ -155,7 +138,7 @@ private func texts(_ choices: [JSON]) -> [String] { choices.compactMap { $0["tex
     }
 
     @Test func logprobsWithEchoCoverPromptAndCompletion() async throws {
-        let d = try await HTTPDaemon.shared()
+        let d = try await HTTPDaemon.sharedHTTP()
         let r = try await d.call("POST", "/v1/completions", body: #"""
             {"model":"tiny","prompt":"Hello world","max_tokens":4,"temperature":0,"logprobs":2,"echo":true}
             """#)
@@ -182,7 +165,7 @@ private func texts(_ choices: [JSON]) -> [String] { choices.compactMap { $0["tex
     }
 
     @Test func badRequestsGetOpenAIErrors() async throws {
-        let d = try await HTTPDaemon.shared()
+        let d = try await HTTPDaemon.sharedHTTP()
         let cases: [(String, String, String?, Int, String?)] = [
             ("POST", "/v1/completions", #"{"model":"tiny","prompt":"x""#, 400, nil),
             ("POST", "/v1/completions", #"[1,2]"#, 400, nil),
@@ -215,7 +198,7 @@ private func texts(_ choices: [JSON]) -> [String] { choices.compactMap { $0["tex
     }
 
     @Test func embeddingsAreTheJSONLinesEmbeddings() async throws {
-        let d = try await HTTPDaemon.shared()
+        let d = try await HTTPDaemon.sharedHTTP()
         let r = try await d.call("POST", "/v1/embeddings", body: #"{"model":"tiny","input":["a cat","the dog sat"]}"#)
         #expect(r.status == 200)
         let data = try #require(try r.json()["data"]?.arrayValue)
@@ -240,7 +223,7 @@ private func texts(_ choices: [JSON]) -> [String] { choices.compactMap { $0["tex
     }
 
     @Test func gpt2dOpsHaveTheirJSONLinesFields() async throws {
-        let d = try await HTTPDaemon.shared()
+        let d = try await HTTPDaemon.sharedHTTP()
         let j = try await d.jsonLines()
         let tokens = try await d.call("POST", "/tokenize", body: #"{"model":"tiny","text":"Hello world"}"#)
         #expect(tokens.status == 200)
@@ -272,7 +255,7 @@ private func texts(_ choices: [JSON]) -> [String] { choices.compactMap { $0["tex
     }
 
     @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
-        let d = try await HTTPDaemon.shared()
+        let d = try await HTTPDaemon.sharedHTTP()
         let c = try await d.http()
         defer { c.close() }
         try await c.send(HTTPTestClient.request("POST", "/v1/completions", body: #"{"model":"tiny","prompt":"Hi","max_tokens":3,"temperature":0}"#)
@@ -284,7 +267,7 @@ private func texts(_ choices: [JSON]) -> [String] { choices.compactMap { $0["tex
     }
 
     @Test func expectContinueAndChunkedUploads() async throws {
-        let d = try await HTTPDaemon.shared()
+        let d = try await HTTPDaemon.sharedHTTP()
         let body = #"{"model":"tiny","prompt":"Hi","max_tokens":2,"temperature":0}"#
         let c = try await d.http()
         defer { c.close() }
@@ -308,7 +291,7 @@ private func texts(_ choices: [JSON]) -> [String] { choices.compactMap { $0["tex
     }
 
     @Test func oversizedBodiesAreRefusedBeforeTheyAreRead() async throws {
-        let d = try await HTTPDaemon.shared()
+        let d = try await HTTPDaemon.sharedHTTP()
         let c = try await d.http()
         defer { c.close() }
         try await c.send("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: \(1 << 40)\r\nExpect: 100-continue\r\n\r\n")
@@ -320,7 +303,7 @@ private func texts(_ choices: [JSON]) -> [String] { choices.compactMap { $0["tex
     }
 
     @Test func slowSendersGet408AndOthersAreServed() async throws {
-        let d = try await HTTPDaemon.shared()
+        let d = try await HTTPDaemon.sharedHTTP()
         let slow = try await d.http()
         defer { slow.close() }
         try await slow.send("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 40\r\n\r\n{\"model\":")
@@ -332,7 +315,7 @@ private func texts(_ choices: [JSON]) -> [String] { choices.compactMap { $0["tex
     }
 
     @Test func garbageIsA400AndTheDaemonServesOn() async throws {
-        let d = try await HTTPDaemon.shared()
+        let d = try await HTTPDaemon.sharedHTTP()
         let c = try await d.http()
         defer { c.close() }
         try await c.send("THIS IS NOT HTTP\r\n\r\n")
@@ -342,7 +325,7 @@ private func texts(_ choices: [JSON]) -> [String] { choices.compactMap { $0["tex
     }
 
     @Test func healthFollowsTheDaemonsServingState() async throws {
-        let d = try await HTTPDaemon.start()
+        let d = try await HTTPDaemon.start(httpRequestTimeout: HTTPDaemon.httpTestTimeout)
         #expect(try await d.call("GET", "/health").status == 200)
         // The state every listener reads, not the JSON-lines server's own.
         d.daemon.serving.beginDraining()
@@ -353,7 +336,7 @@ private func texts(_ choices: [JSON]) -> [String] { choices.compactMap { $0["tex
         #expect(try await j.call("health").string("status") == "shutting_down")
         j.close()
         await d.daemon.shutdown()
-        #expect(!FileManager.default.fileExists(atPath: d.httpPath))
+        #expect(!FileManager.default.fileExists(atPath: d.httpPath!))
     }
 }
 
@@ -364,7 +347,7 @@ private func texts(_ choices: [JSON]) -> [String] { choices.compactMap { $0["tex
         #expect(HTTPSocketSetting.auto.path(socket: "/tmp/a/s") == "/tmp/a/s.http.sock")
         #expect(HTTPSocketSetting.none.path(socket: "/tmp/s.sock") == nil)
         #expect(HTTPSocketSetting.path("/x/h.sock").path(socket: "/tmp/s.sock") == "/x/h.sock")
-        let type = SettingType<HTTPSocketSetting>.httpSocket
+        let type = SettingType<HTTPSocketSetting>.autoNoneOrPath
         #expect(try type.parse("none") == HTTPSocketSetting.none)
         #expect(try type.parse("AUTO") == .auto)
         #expect(try type.parse("/p") == .path("/p"))
