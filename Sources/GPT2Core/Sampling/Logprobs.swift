@@ -12,9 +12,10 @@ public enum Logprobs {
     }
 
     /// The `count` most likely tokens of softmax(`logits`), most likely first (lower id first on ties).
-    public static func top(_ logits: [Float], count: Int) -> [Entry] {
+    /// `logSumExp`: `Sampling.logSumExp(logits)` when the caller has it already.
+    public static func top(_ logits: [Float], count: Int, logSumExp known: Double? = nil) -> [Entry] {
         guard count > 0, !logits.isEmpty else { return [] }
-        let lse = Sampling.logSumExp(logits)
+        let lse = known ?? Sampling.logSumExp(logits)
         // Keep a small sorted buffer: O(V · count).
         var best: [(Int, Float)] = []
         best.reserveCapacity(count + 1)

@@ -165,12 +165,14 @@ public struct TokenSampler {
     public mutating func sample(_ raw: [Float], context: GenerationContext, topLogprobs: Int = 0) -> SampledToken {
         var processed = raw
         let token = next(&processed, context: context)
+        // One normaliser per distribution, shared by the token's log-probability and its alternatives.
+        let lseRaw = Sampling.logSumExp(raw), lseProcessed = Sampling.logSumExp(processed)
         return SampledToken(
             token: Int32(token),
-            rawLogprob: Sampling.logSoftmax(raw, at: token),
-            processedLogprob: Sampling.logSoftmax(processed, at: token),
-            topRaw: Logprobs.top(raw, count: topLogprobs),
-            topProcessed: Logprobs.top(processed, count: topLogprobs))
+            rawLogprob: Sampling.logSoftmax(raw, at: token, logSumExp: lseRaw),
+            processedLogprob: Sampling.logSoftmax(processed, at: token, logSumExp: lseProcessed),
+            topRaw: Logprobs.top(raw, count: topLogprobs, logSumExp: lseRaw),
+            topProcessed: Logprobs.top(processed, count: topLogprobs, logSumExp: lseProcessed))
     }
 
     /// Categorical draw from softmax(logits); −∞ entries are never drawn.
@@ -229,7 +231,12 @@ extension Sampling {
     /// log-softmax of `logits` at `index`: logits[index] − logsumexp(logits).
     @_optimize(speed)
     public static func logSoftmax(_ logits: [Float], at index: Int) -> Double {
-        logits[index].isFinite ? Double(logits[index]) - logSumExp(logits) : -.infinity
+        logSoftmax(logits, at: index, logSumExp: logSumExp(logits))
+    }
+
+    /// The same with `logSumExp(logits)` already known (a caller that also ranks alternatives).
+    public static func logSoftmax(_ logits: [Float], at index: Int, logSumExp lse: Double) -> Double {
+        logits[index].isFinite ? Double(logits[index]) - lse : -.infinity
     }
 
     /// log Σ exp(x) around the maximum (CKernels' `ck_log_sum_exp`: float32 exponentials, chunk sums

@@ -41,15 +41,16 @@ final class ScoreWork: SequenceWork {
             let target = firstPosition + r + 1  // the token this row predicts
             guard target >= scoreStart && target < job.context.count else { continue }
             let row = Array(result.logitsRow(r, vocabSize: V))
-            logprobs.append(Sampling.logSoftmax(row, at: Int(job.context[target])))
-            if request.topLogprobs > 0 { top.append(Self.top(row, request.topLogprobs)) }
+            let lse = Sampling.logSumExp(row)
+            logprobs.append(Sampling.logSoftmax(row, at: Int(job.context[target]), logSumExp: lse))
+            if request.topLogprobs > 0 { top.append(Self.top(row, request.topLogprobs, logSumExp: lse)) }
         }
         return job.pending.isEmpty ? .complete : .continues
     }
 
     /// The `n` most likely tokens of a logits row, with their log-probabilities.
-    private static func top(_ row: [Float], _ n: Int) -> [RankedToken] {
-        Logprobs.top(row, count: n).map { RankedToken(token: Int($0.token), logprob: $0.logprob.isFinite ? $0.logprob : nil) }
+    private static func top(_ row: [Float], _ n: Int, logSumExp lse: Double) -> [RankedToken] {
+        Logprobs.top(row, count: n, logSumExp: lse).map { RankedToken(token: Int($0.token), logprob: $0.logprob.isFinite ? $0.logprob : nil) }
     }
 
     func restart() { logprobs = []; top = [] }
