@@ -60,21 +60,30 @@ struct CompletionRun: Sendable {
         }
     }
 
-    /// Scores every prompt (echo with logprobs); an engine error becomes the request's error.
+    /// Scores every prompt (echo with logprobs), all submitted at once so they share the engine's
+    /// batches (and leave their prefixes cached for the generations); an engine error becomes the
+    /// request's error.
     private func scorePrompts() async throws -> [ScoreResult]? {
         guard request.echo, let k = request.logprobs else { return nil }
-        var out: [ScoreResult] = []
-        for p in request.prompts {
-            let result = await withCheckedContinuation { (c: CheckedContinuation<Result<ScoreResult, EngineError>, Never>) in
-                context.engine.score(ScoringRequest(model: request.model, prompt: p, topLogprobs: k),
-                                     key: context.jobKey, client: context.client) { c.resume(returning: $0) }
+        let results = await withTaskGroup(of: (Int, Result<ScoreResult, EngineError>).self) { group in
+            for (i, p) in request.prompts.enumerated() {
+                group.addTask {
+                    await withCheckedContinuation { c in
+                        context.engine.score(ScoringRequest(model: request.model, prompt: p, topLogprobs: k),
+                                             key: context.jobKey, client: context.client) { c.resume(returning: (i, $0)) }
+                    }
+                }
             }
-            switch result {
-            case .success(let s): out.append(s)
+            var out = [Result<ScoreResult, EngineError>?](repeating: nil, count: request.prompts.count)
+            for await (i, r) in group { out[i] = r }
+            return out
+        }
+        return try results.map { r throws(OpenAIError) -> ScoreResult in
+            switch r! {
+            case .success(let s): return s
             case .failure(let e): throw OpenAIError(e)
             }
         }
-        return out
     }
 
     /// Submits every prompt's generation; their events arrive on the returned stream, tagged by prompt.
