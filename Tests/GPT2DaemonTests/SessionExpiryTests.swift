@@ -1,5 +1,5 @@
 // Idle expiry and the eviction order of the session store run on a clock that never jumps
-// (SessionStore.tick()): the wall-clock times are only what `session.info` reports.
+// (Engine.now()): the wall-clock times are only what `session.info` reports.
 import Foundation
 import Testing
 @testable import GPT2Daemon
@@ -10,14 +10,14 @@ import Testing
     @Test func idleSessionsExpireAfterTheTimeoutOnTheMonotonicClock() throws {
         let store = SessionStore(models: ["m"], maxSessions: 8, idleTimeout: 60)
         let a = try store.open(model: "m", owner: owner)
-        let opened = SessionStore.tick()
+        let opened = Engine.now()
         #expect(store.expireIdle(now: opened + 59) == 0)
         #expect(try store.info(a.id, owner: owner).id == a.id)
         // A lease renews the session: expiry counts from its release.
         let s = try store.acquire(a.id, owner: owner, model: "m")
         #expect(store.expireIdle(now: opened + 3600) == 0, "a busy session never expires")
         store.release(s, tokens: [1, 2, 3], cache: nil)
-        let released = SessionStore.tick()
+        let released = Engine.now()
         #expect(store.expireIdle(now: released + 59) == 0)
         #expect(store.expireIdle(now: released + 61) == 1)
         #expect(throws: EngineError.self) { try store.info(a.id, owner: owner) }

@@ -51,8 +51,6 @@ public final class SessionStore: @unchecked Sendable {
     }
 
     static func now() -> Double { Date().timeIntervalSince1970 }
-    /// Seconds on a clock that never jumps (expiry and LRU order).
-    static func tick() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
     public var count: Int { lock.lock(); defer { lock.unlock() }; return sessions.count }
 
@@ -74,7 +72,7 @@ public final class SessionStore: @unchecked Sendable {
         }
         var id: String
         repeat { id = "s-" + String(UInt64.random(in: 0...UInt64.max), radix: 16) } while sessions[id] != nil
-        let s = Session(id: id, model: model, owner: owner, now: Self.now(), tick: Self.tick())
+        let s = Session(id: id, model: model, owner: owner, now: Self.now(), tick: Engine.now())
         sessions[id] = s
         return s.snapshot
     }
@@ -118,7 +116,7 @@ public final class SessionStore: @unchecked Sendable {
         s.cache = cache
         s.busy = false
         s.lastUsedAt = Self.now()
-        s.lastUsedTick = Self.tick()
+        s.lastUsedTick = Engine.now()
         lock.unlock()
     }
 
@@ -151,9 +149,9 @@ public final class SessionStore: @unchecked Sendable {
         return true
     }
 
-    /// Closes sessions idle for longer than the time-out (`now` on the `tick()` clock). Returns how many.
+    /// Closes sessions idle for longer than the time-out (`now` on the `Engine.now()` clock). Returns how many.
     @discardableResult
-    func expireIdle(now: Double = SessionStore.tick()) -> Int {
+    func expireIdle(now: Double = Engine.now()) -> Int {
         lock.lock(); defer { lock.unlock() }
         let old = sessions.values.filter { !$0.busy && now - $0.lastUsedTick > idleTimeout }
         for s in old { sessions[s.id] = nil }
