@@ -174,9 +174,12 @@ private func exposition(of metrics: DaemonMetrics) throws -> PrometheusText {
         let short = "gpt2d_build_info{version=\"x\"} 1\n"
         try file.write(short)
         // Reader and writer on threads of their own (blocking loops stay off the cooperative pool).
-        // The writer goes on until the reader has read 50 times (at least 60 writes, at most 5,000).
-        let done = Locked(false), readsSoFar = Locked(0)
-        async let readings = onThread { () -> (reads: Int, torn: Int) in
+        // The reader is a thread of its own, started here; the writer (another thread, off the
+        // cooperative pool) starts once the reader has read once and goes on until it has read 50
+        // times (at least 60 writes, at most 5,000).
+        let done = Locked(false), readsSoFar = Locked(0), result = Locked((reads: 0, torn: 0))
+        let finished = DispatchSemaphore(value: 0)
+        let reader = Thread {
             var reads = 0, torn = 0
             while !done.current {
                 guard let data = FileManager.default.contents(atPath: file.path) else { torn += 1; continue }
@@ -185,17 +188,22 @@ private func exposition(of metrics: DaemonMetrics) throws -> PrometheusText {
                 reads += 1
                 readsSoFar.withLock { $0 = reads }
             }
-            return (reads, torn)
+            result.withLock { $0 = (reads, torn) }
+            finished.signal()
         }
+        reader.start()
         try await onThread {
             defer { done.withLock { $0 = true } }
+            let deadline = Date().addingTimeInterval(60)
+            while readsSoFar.current == 0 && Date() < deadline { usleep(1000) }
             var i = 0
             while i < 5000 && (i < 60 || readsSoFar.current < 50) {
                 try file.write(i % 2 == 0 ? long : short)
                 i += 1
             }
         }
-        let (reads, torn) = try await readings
+        try await onThread { finished.wait() }
+        let (reads, torn) = result.current
         #expect(reads >= 50)
         #expect(torn == 0, "\(torn) of \(reads) reads saw a partial or missing file")
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["gpt2d.prom"])
