@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // MARK: C libraries (one system-library target each; includes only)
@@ -65,7 +67,8 @@ let package = Package(
 
         /// Task heads with transformers-pipeline semantics (classify, tag, qa, choose, embed) over hidden states.
         .target(name: "GPT2Tasks", dependencies: ["GPT2Core", "GPT2Tokenizer"]),
-        /// The daemon as a library: engine (scheduler, sessions, generation), socket server, router, config.
+        /// The daemon as a library: engine (scheduler, sessions, generation), socket server, router, config,
+        /// metrics (swift-metrics handles over one swift-prometheus registry: Metrics/).
         .target(name: "GPT2Daemon", dependencies: [
             "GPT2Core", "GPT2Tokenizer", "GPT2Tasks", "GPT2Wire", "GPT2JSON", "GPT2Systemd", "GPT2Bounds", "GPT2Parameters",
             .product(name: "Logging", package: "swift-log"),
@@ -75,6 +78,8 @@ let package = Package(
             .product(name: "Configuration", package: "swift-configuration"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
 
         // MARK: Clients (never link OpenBLAS, libsystemd or the engine)

@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 # 1. System libraries (Debian packages) — installed only when missing.
 need=()
 # systemd provides systemd-analyze and systemd-socket-activate for the unit and activation tests;
-# curl (--unix-socket) is for the HTTP listener's client tests.
-for pkg in libopenblas-dev libsystemd-dev libjson-c-dev libxxhash-dev pkg-config systemd python3 curl; do
+# curl (--unix-socket) is for the HTTP listener's client tests; prometheus (promtool and the server)
+# and socat for the metrics' checks (scripts/test-metrics.sh).
+for pkg in libopenblas-dev libsystemd-dev libjson-c-dev libxxhash-dev pkg-config systemd python3 curl prometheus socat; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 # python3 may come from elsewhere (pyenv): only install Debian's when none is on PATH.
@@ -32,6 +33,9 @@ GPT2D_BIN="$(swift build --show-bin-path)/gpt2d" scripts/test-python-client.sh
 
 # 4. The official openai SDK and curl against the HTTP listener (its own venv under .build/; PyPI).
 GPT2D_BIN="$(swift build --show-bin-path)/gpt2d" scripts/test-openai-sdk.sh
+
+# 4b. The metrics: promtool check metrics and a real Prometheus server scraping the daemon.
+GPT2D_BIN="$(swift build --show-bin-path)/gpt2d" scripts/test-metrics.sh
 
 # 5. The fault suite (issue #12): the real daemon under concurrent, killed and signalled clients.
 echo "==> fault suite"

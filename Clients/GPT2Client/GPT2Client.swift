@@ -257,6 +257,11 @@ public actor GPT2Client {
         try await send(StatsRequest(), timeout: timeout)
     }
 
+    /// `metrics`: the daemon's Prometheus text exposition (root and `admin_group` only, else `forbidden`).
+    public func metrics(timeout: Duration? = nil) async throws -> MetricsResponse {
+        try await send(MetricsRequest(), timeout: timeout)
+    }
+
     // MARK: Task ops
 
     /// `classify`: sequence classification of `texts` (sent as `texts`; one label list per text, in order).

@@ -289,6 +289,10 @@ class Client:
     def stats(self, timeout=None):
         return self.request("stats", timeout)
 
+    def metrics(self, timeout=None):
+        """The daemon's Prometheus text exposition (root and admin_group only, else `forbidden`)."""
+        return self.request("metrics", timeout)["text"]
+
     # -- task ops (PROTOCOL.md §4, "Task ops") ------------------------------------------------------
 
     @staticmethod

@@ -252,6 +252,12 @@ class ClientTests(unittest.TestCase):
         self.assertEqual(results, expected)
         self.assertEqual(self.c.stats()["connections"], 1)
 
+    def test_metrics_is_the_prometheus_text(self):
+        self.c.stats()
+        text = self.c.metrics()
+        self.assertIn("# TYPE gpt2d_build_info gauge\n", text)
+        self.assertRegex(text, r'\ngpt2d_requests_total\{listener="jsonl",op="stats",outcome="ok"\} [1-9]')
+
     def test_leaving_a_stream_early_cancels_it(self):
         before = self.c.stats()["completion_tokens_total"]
         for event in self.c.generate(MODEL, tokens=LONG_PROMPT, stream=True, max_new_tokens=64):

@@ -46,6 +46,8 @@ public final class Daemon: @unchecked Sendable {
     public let server: ServerState
     /// Serving or draining, and connection numbers: one state every listener reads (ServingState.swift).
     public let serving: ServingState
+    /// The daemon's metrics registry (Metrics/DaemonMetrics.swift), also `server.metrics`.
+    public let metrics: DaemonMetrics
     private let settings: Locked<DaemonConfig>
     /// The service group once `start` ran it, and the task that runs it to its end.
     private let running = Locked<(group: ServiceGroup, task: Task<Void, Never>)?>(nil)
@@ -57,11 +59,13 @@ public final class Daemon: @unchecked Sendable {
     ///
     /// - Parameter credentialsFilter: maps a connection's real peer credentials to the ones used
     ///   (tests pretend to be another user); identity by default.
+    /// - Parameter metrics: the registry to record into; by default a new one of this daemon's own.
     public init(
         config: DaemonConfig,
         notifier: any ServiceNotifier = NoopNotifier(),
         logger: Logger = Logger(label: "gpt2d"),
-        credentialsFilter: @escaping @Sendable (PeerCredentials) -> PeerCredentials = { $0 }
+        credentialsFilter: @escaping @Sendable (PeerCredentials) -> PeerCredentials = { $0 },
+        metrics: DaemonMetrics = DaemonMetrics()
     ) throws {
         let options = config.engineOptions(availableProcessors: ProcessInfo.processInfo.activeProcessorCount)
         let budget = KVMemoryBudget(limitBytes: options.kvCacheBytes)
@@ -80,6 +84,7 @@ public final class Daemon: @unchecked Sendable {
                 throw ModelLoadError(model: spec, underlying: error)
             }
             let ms = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
+            metrics.modelLoaded(spec.name, seconds: ms / 1000)
             var metadata: Logger.Metadata = ["model": "\(spec.name)", "directory": "\(spec.directory)", "ms": "\(Int(ms))"]
             if let cache = models.last?.model.weights.quantizedCache {
                 metadata["cache"] = "\(cache.outcome.rawValue)"
@@ -93,13 +98,14 @@ public final class Daemon: @unchecked Sendable {
             }
             logger.info("model loaded", metadata: metadata)
         }
-        self.engine = Engine(models: models, options: options)
+        self.metrics = metrics
+        self.engine = Engine(models: models, options: options, metricsFactory: metrics.factory)
         self.notifier = notifier
         self.logger = logger
         let serving = ServingState()
         self.serving = serving
         self.server = ServerState(engine: engine, maxLineBytes: config.maxLineBytes, policy: ConnectionPolicy(config), logger: logger,
-                                  credentialsFilter: credentialsFilter, serving: serving)
+                                  credentialsFilter: credentialsFilter, serving: serving, metrics: metrics)
         self.settings = Locked(config)
     }
 
@@ -150,7 +156,7 @@ public final class Daemon: @unchecked Sendable {
             engine: engine, listeners: listeners, watchdog: watchdog, notifier: notifier,
             statusLine: { [engine, server] in Daemon.statusLine(engine: engine, server: server) },
             drainTimeoutSeconds: { [settings] in settings.current.drainTimeoutSeconds },
-            signals: signals, logger: logger)
+            signals: signals, logger: logger, textfile: textfileService())
         let task = Task { [logger] in
             do {
                 try await group.run()
@@ -168,6 +174,15 @@ public final class Daemon: @unchecked Sendable {
         if let watchdog {
             logger.info("watchdog enabled", metadata: ["interval_us": "\(watchdog.intervalMicroseconds)"])
         }
+    }
+
+    /// `metrics_textfile`'s writer, when the setting names a file.
+    private func textfileService() -> MetricsTextfileService? {
+        let c = config
+        guard let path = c.metricsTextfile else { return nil }
+        return MetricsTextfileService(
+            textfile: MetricsTextfile(path: path), interval: .milliseconds(Int64(c.metricsTextfileIntervalSeconds * 1000)),
+            exposition: { [metrics, server] in metrics.exposition(server: server) }, logger: logger)
     }
 
     private func describe(_ t: ListenTarget) -> String {

@@ -57,7 +57,10 @@ extension Daemon {
 
         let daemon: Daemon
         do {
-            daemon = try Daemon(config: config, notifier: notifier, logger: logger)
+            // The process's one registry is also swift-metrics' global factory (MetricsSystem.bootstrap).
+            let metrics = DaemonMetrics()
+            metrics.bootstrapSystem()
+            daemon = try Daemon(config: config, notifier: notifier, logger: logger, metrics: metrics)
         } catch {
             logger.critical("\(error)")
             notifier.status("model load failed: \(error)")

@@ -45,6 +45,9 @@ public enum WireErrorCode: String, Sendable, Equatable, CaseIterable {
     /// The request's total work (forward rows over all its windows and sequences) exceeds the
     /// per-request limit (`max_request_rows`); `field` names the input that makes it that large.
     case tooLarge = "too_large"
+    /// The asking Unix user may not see what the op answers (`metrics`: the daemon's totals, for root
+    /// and members of `admin_group` only, as in `stats`).
+    case forbidden = "forbidden"
 }
 
 /// An error as it travels on the wire: `{"code": "...", "message": "...", "field": "..."}`.

@@ -14,7 +14,7 @@ public protocol WireRequest: WireObject {
 /// The body of a "result" line (everything but "id" and "type").
 public protocol WireResponse: WireObject {}
 
-/// Requests without fields (health, models, session.list, stats).
+/// Requests without fields (health, models, session.list, stats, metrics).
 public protocol EmptyWireRequest: WireRequest {
     init()
 }
@@ -31,6 +31,7 @@ public enum WireOps {
         GenerateRequest.self, ScoreRequest.self, SessionOpenRequest.self, SessionCloseRequest.self,
         SessionListRequest.self, SessionInfoRequest.self, CancelRequest.self, StatsRequest.self,
         ClassifyRequest.self, TagRequest.self, QARequest.self, ChooseRequest.self, EmbedRequest.self,
+        MetricsRequest.self,
     ]
 
     /// The request type for an op name, or nil (→ `unknown_op`).

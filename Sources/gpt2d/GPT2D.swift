@@ -8,7 +8,7 @@ import GPT2Wire
 
 @main
 enum GPT2D {
-    static let version = "0.1.0"
+    static let version = DaemonVersion.current
 
     /// Exit status 0 for --help/--version, 1 for a usage error, else what `Daemon.main` returns.
     static func main() async {

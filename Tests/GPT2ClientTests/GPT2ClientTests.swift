@@ -53,6 +53,10 @@ struct GPT2ClientDaemonTests {
             #expect(s.connections >= 1)
             #expect(s.requestsTotal >= 2)
             #expect(s.requestsActive >= 0)
+
+            let metrics = try await c.metrics()
+            #expect(metrics.contentType == "text/plain; version=0.0.4; charset=utf-8")
+            #expect(metrics.text.contains("\ngpt2d_requests_total{listener=\"jsonl\",op=\"stats\",outcome=\"ok\"} 1\n"))
             await c.close()
         }
     }

@@ -37,6 +37,8 @@ private func everythingChanged() -> DaemonConfig {
     c.cacheDir = .path("/var/cache/other")
     c.kvDType = .float16
     c.drainTimeoutSeconds = 2
+    c.metricsTextfile = "/var/lib/prometheus/node-exporter/other.prom"
+    c.metricsTextfileIntervalSeconds = 30
     return c
 }
 

@@ -89,7 +89,7 @@ public struct DaemonConfig: Sendable, Equatable {
     public var maxConnectionReplyMiB: Int = DaemonSettings.maxConnectionReplyMiB.defaultValue
     /// (`max_reply_mib`) The same over all connections, MiB.
     public var maxReplyMiB: Int = DaemonSettings.maxReplyMiB.defaultValue
-    /// (`admin_group`) The group whose members (with root) see the totals in `stats`; nil: root only.
+    /// (`admin_group`) The group whose members (with root) see the totals in `stats` and `metrics`; nil: root only.
     public var adminGroup: String? = DaemonSettings.adminGroup.defaultValue
     /// (`log_level`) trace … critical.
     public var logLevel: Logger.Level = DaemonSettings.logLevel.defaultValue
@@ -104,6 +104,10 @@ public struct DaemonConfig: Sendable, Equatable {
     public var kvDType: KVDType = DaemonSettings.kvDType.defaultValue
     /// (`drain_timeout_s`) On SIGTERM, how long in-flight requests may run before they are cancelled.
     public var drainTimeoutSeconds: Double = DaemonSettings.drainTimeout.defaultValue
+    /// (`metrics_textfile`) Where the metrics are written for node_exporter's textfile collector; nil: nowhere.
+    public var metricsTextfile: String? = DaemonSettings.metricsTextfile.defaultValue
+    /// (`metrics_textfile_interval_s`) Seconds between two writes of `metricsTextfile`.
+    public var metricsTextfileIntervalSeconds: Double = DaemonSettings.metricsTextfileInterval.defaultValue
 
     public init() {}
 

@@ -95,7 +95,7 @@ public enum DaemonSettings {
 
     public static let adminGroup = SettingSpec(
         "admin_group", \DaemonConfig.adminGroup, .optional(.groupName, absent: "none"), default: nil, reload: .live,
-        valueName: "group", help: "Members of this group (and root) see the daemon's totals in `stats`; others see their own counts.")
+        valueName: "group", help: "Members of this group (and root) see the daemon's totals in `stats` and `metrics`; others see their own counts.")
 
     public static let logLevel = SettingSpec(
         "log_level", \DaemonConfig.logLevel, .choice(Logger.Level.self), default: .info, reload: .live,
@@ -123,12 +123,22 @@ public enum DaemonSettings {
         "drain_timeout_s", \DaemonConfig.drainTimeoutSeconds, .number(0...3600), default: 10, reload: .live,
         valueName: "seconds", help: "On SIGTERM, seconds in-flight requests may still run.")
 
+    public static let metricsTextfile = SettingSpec(
+        "metrics_textfile", \DaemonConfig.metricsTextfile, .optional(.absolutePath, absent: "none"), default: nil,
+        reload: .restart, valueName: "path",
+        help: "Write the Prometheus metrics to this file (atomically) for node_exporter's textfile collector (none = off).")
+
+    public static let metricsTextfileInterval = SettingSpec(
+        "metrics_textfile_interval_s", \DaemonConfig.metricsTextfileIntervalSeconds, .number(1...3600), default: 15,
+        reload: .restart, valueName: "seconds", help: "Seconds between writes of metrics_textfile (also written at start and at shutdown).")
+
     /// Every setting, in the order of `--help` and systemd/gpt2d.conf.example.
     public static let all: [Setting] = [
         socket.setting, httpSocket.setting, models.setting, threads.setting, kvCacheMiB.setting, kvBlockTokens.setting,
         maxBatchTokens.setting, maxRequestRows.setting, sessionIdleTimeout.setting, maxSessions.setting, maxPending.setting,
         maxSessionsPerUser.setting, maxPendingPerUser.setting, maxInflightTokensPerUser.setting,
         maxLineBytes.setting, connectionIdleTimeout.setting, maxConnectionReplyMiB.setting, maxReplyMiB.setting, adminGroup.setting, logLevel.setting, mlock.setting, weightType.setting, cacheDir.setting, kvDType.setting, drainTimeout.setting,
+        metricsTextfile.setting, metricsTextfileInterval.setting,
     ]
 
     /// The row for `key`, if there is one.

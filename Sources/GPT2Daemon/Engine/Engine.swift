@@ -8,6 +8,7 @@
 // not enough, the newest running job that holds memory is preempted (its cache dropped, its tokens
 // recomputed later) when it is newer than the job in need — otherwise the job in need sits out this
 // step — so the oldest job always progresses.
+import CoreMetrics
 import Foundation
 import GPT2Core
 import GPT2Tokenizer
@@ -53,6 +54,9 @@ public final class Engine: @unchecked Sendable {
     private var fairOrder = FairOrder<Principal>()
     private var admissions = 0
     private var lastExpiry = Engine.now()
+    /// Where steps and request endings are recorded (Metrics/EngineMetrics.swift: atomics and locks no
+    /// listener takes; no allocation per step).
+    let metrics: EngineMetrics
 
     struct Counters {
         var requestsTotal = 0, errorsTotal = 0, promptTokens = 0, completionTokens = 0, cachedTokens = 0, forwardPasses = 0
@@ -62,8 +66,11 @@ public final class Engine: @unchecked Sendable {
         var batchRows = 0, lastBatchRows = 0
     }
 
-    public init(models: [ServedModel], options: EngineOptions) {
+    /// - Parameter metricsFactory: what the engine's metric handles are made from (the daemon's
+    ///   Prometheus factory); nil: swift-metrics' no-op one.
+    public init(models: [ServedModel], options: EngineOptions, metricsFactory: (any MetricsFactory)? = nil) {
         self.options = options
+        metrics = EngineMetrics(models: models.map(\.name), factory: metricsFactory ?? NOOPMetricsHandler.instance)
         modelsByName = Dictionary(models.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         modelOrder = models.map(\.name)
         modelIndex = Dictionary(models.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
@@ -416,7 +423,11 @@ public final class Engine: @unchecked Sendable {
     }
 
     /// Frees KV memory that only speeds things up: cached prefixes first, then idle sessions' caches.
-    func evictSomething() -> Bool { prefixCache.evictOne() || sessions.evictOneCache() }
+    func evictSomething() -> Bool {
+        if prefixCache.evictOne() { metrics.evicted(.prefix); return true }
+        if sessions.evictOneCache() { metrics.evicted(.session); return true }
+        return false
+    }
 
     /// What the scheduler sees of a job (`id`: its index in `jobs`).
     private func view(_ job: Job, id: Int, turn: Int = 0) -> ScheduledSequence {
@@ -427,7 +438,10 @@ public final class Engine: @unchecked Sendable {
     /// One batched forward pass for one model, as `Scheduler.plan` lays it out; a KV shortage is
     /// settled by `Scheduler.resolveShortage` and the pass retried.
     private func step() {
-        defer { compactActive() }
+        defer {
+            compactActive()
+            metrics.runningSequences(active.count)
+        }
         let runnable = active.filter { !$0.pending.isEmpty }
         // Prompt work is shared round robin between principals (FairOrder), FIFO within each.
         let owners = runnable.map(\.client.principal)
@@ -455,6 +469,7 @@ public final class Engine: @unchecked Sendable {
                 requests += own
             }
             do {
+                let started = DispatchTime.now().uptimeNanoseconds
                 let results = try runner.forward(requests)
                 guard weightsAreWhole(m) else { return }  // Engine+ModelHealth: a faulted pass is dropped
                 let rows = requests.reduce(0) { $0 + $1.tokens.count }
@@ -470,6 +485,7 @@ public final class Engine: @unchecked Sendable {
                     case .failed(let e): finish(item.job, error: e)
                     }
                 }
+                metrics.stepEnded(model: m.name, rows: rows, nanoseconds: DispatchTime.now().uptimeNanoseconds - started)
                 return
             } catch ForwardError.kvBudgetExhausted(let failed, _) {
                 let s = spans.firstIndex { $0.contains(failed) } ?? 0
@@ -488,6 +504,7 @@ public final class Engine: @unchecked Sendable {
                     preempt(victim.job, cache: victim.cache)
                     batch.removeAll { $0.job === victim.job }
                     cond.lock(); counters.preemptions += 1; cond.unlock()
+                    metrics.preempted()
                 case .skip:
                     batch.remove(at: s)
                 case .refuse:
@@ -518,6 +535,7 @@ public final class Engine: @unchecked Sendable {
     func complete(_ job: Job) {
         let result = job.work.result(job, end: Engine.now())
         retire(job, completion: result.completionTokens)
+        if job.role == .request, let t = result.timing { metrics.generationTimed(model: job.model.name, timing: t, tokens: result.completionTokens) }
         result.deliver()
     }
 
@@ -553,5 +571,9 @@ public final class Engine: @unchecked Sendable {
                             cached: job.role == .request ? job.cachedTokens : 0)
         }
         cond.unlock()
+        if !failed {
+            metrics.requestEnded(model: job.model.name, promptTokens: job.role == .request ? job.promptTokens : 0,
+                                 completionTokens: completion, cachedTokens: job.role == .request ? job.cachedTokens : 0)
+        }
     }
 }

@@ -5,6 +5,7 @@
 // shutdown sequence read backwards:
 //
 //   1 WatchdogService           (told last)  WATCHDOG=1 keeps going until everything else has stopped
+//   · MetricsTextfileService (with `metrics_textfile`): the last write, with the final counts
 //   2 ListenerConnectionsService, one per listener: connections close once their answers are written
 //                                            (bounded)
 //   3 EngineService                          drain for up to drain_timeout_s, then stop the rest
@@ -27,10 +28,12 @@ enum DaemonServices {
     static func group(
         engine: Engine, listeners: [any Listener], watchdog: Watchdog?,
         notifier: any ServiceNotifier, statusLine: @escaping @Sendable () -> String,
-        drainTimeoutSeconds: @escaping @Sendable () -> Double, signals: SignalService?, logger: Logger
+        drainTimeoutSeconds: @escaping @Sendable () -> Double, signals: SignalService?, logger: Logger,
+        textfile: MetricsTextfileService? = nil
     ) -> ServiceGroup {
         var services: [any Service] = []
         if let watchdog { services.append(WatchdogService(watchdog: watchdog)) }
+        if let textfile { services.append(textfile) }
         services += listeners.map { ListenerConnectionsService(listener: $0) as any Service }
         services.append(EngineService(engine: engine, drainTimeoutSeconds: drainTimeoutSeconds, logger: logger))
         services += listeners.map { ListenerIntakeService(listener: $0) as any Service }

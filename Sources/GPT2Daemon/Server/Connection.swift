@@ -123,7 +123,8 @@ final class Connection: ConnectionOutput, @unchecked Sendable {
     }
 
     /// Counts a request as in flight and returns its sink; nil when the connection is closing.
-    private func beginRequest(id: RequestID?, bytes: Int = 0) -> ResponseSink? {
+    /// `op`: the request's `op` label in the metrics (RequestMetrics: a v1 op, `other` or `invalid`).
+    private func beginRequest(id: RequestID?, bytes: Int = 0, op: String = "invalid") -> ResponseSink? {
         let accepted = state.withLock { s -> Bool in
             guard !s.closing, !s.finished else { return false }
             s.inFlight += 1
@@ -132,7 +133,10 @@ final class Connection: ConnectionOutput, @unchecked Sendable {
         }
         guard accepted else { return nil }
         server.addReplyBytes(bytes)
-        return ResponseSink(id: id, connection: self, requestBytes: bytes)
+        let requests = server.metrics.requests
+        return ResponseSink(id: id, connection: self, requestBytes: bytes, onFinal: { code in
+            requests.record(.jsonLines, op: op, outcome: RequestMetrics.outcome(code))
+        })
     }
 
     /// Closes as soon as no request is in flight; new lines are ignored from now on.
@@ -330,7 +334,7 @@ final class Connection: ConnectionOutput, @unchecked Sendable {
                 beginRequest(id: error.id, bytes: bytes.count)?.error(error.error)
                 return
             }
-            guard let sink = beginRequest(id: envelope.id, bytes: bytes.count) else { return }
+            guard let sink = beginRequest(id: envelope.id, bytes: bytes.count, op: RequestMetrics.jsonLinesOp(envelope.op)) else { return }
             server.router.route(IncomingRequest(envelope: envelope, client: identity, sink: sink, server: server))
         }
     }

@@ -19,11 +19,15 @@ public final class ResponseSink: Sendable {
     /// The request line's size, counted against the connection's reply budget until the final line
     /// is written (the connection's writer gives it back then).
     let requestBytes: Int
+    /// Told once, with the final line's error code (nil: a result): the listener's request metrics.
+    private let onFinal: (@Sendable (WireErrorCode?) -> Void)?
 
-    init(id: RequestID?, connection: ConnectionOutput, requestBytes: Int = 0) {
+    init(id: RequestID?, connection: ConnectionOutput, requestBytes: Int = 0,
+         onFinal: (@Sendable (WireErrorCode?) -> Void)? = nil) {
         self.id = id
         self.connection = connection
         self.requestBytes = requestBytes
+        self.onFinal = onFinal
     }
 
     /// True once a result or error was sent.
@@ -53,38 +57,41 @@ public final class ResponseSink: Sendable {
 
     /// The final `result` line for an engine result, mapped (`map`) and encoded on the writer.
     public func result<Value: Sendable, R: WireResponse>(_ value: Value, as map: @escaping @Sendable (Value) -> R) {
-        guard markFinished() else { return }
+        guard markFinished(nil) else { return }
         let id = self.id
         connection.send(OutgoingLine(releasing: requestBytes) { ResponseLine.result(id: id, map(value)) }, final: true, isError: false)
     }
 
     /// The final `result` line.
     public func result<R: WireResponse>(_ response: R) {
-        guard markFinished() else { return }
+        guard markFinished(nil) else { return }
         let id = self.id
         connection.send(OutgoingLine(releasing: requestBytes) { ResponseLine.result(id: id, response) }, final: true, isError: false)
     }
 
     /// The final `result` line from a raw body.
     public func result(body: JSONObject) {
-        guard markFinished() else { return }
+        guard markFinished(nil) else { return }
         let id = self.id
         connection.send(OutgoingLine(releasing: requestBytes) { ResponseLine.result(id: id, body: body) }, final: true, isError: false)
     }
 
     /// The final `error` line.
     public func error(_ error: WireError) {
-        guard markFinished() else { return }
+        guard markFinished(error.code) else { return }
         let id = self.id
         connection.send(OutgoingLine(releasing: requestBytes) { ResponseLine.error(id: id, error) }, final: true, isError: true)
     }
 
-    private func markFinished() -> Bool {
-        finished.withLock { done in
+    /// True for the first final line (`code`: its error code, nil for a result), which `onFinal` hears of.
+    private func markFinished(_ code: WireErrorCode?) -> Bool {
+        let first = finished.withLock { done in
             if done { return false }
             done = true
             return true
         }
+        if first { onFinal?(code) }
+        return first
     }
 }
 

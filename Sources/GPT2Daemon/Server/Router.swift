@@ -71,7 +71,7 @@ public struct Router: Sendable {
         HealthHandler(), ModelsHandler(), TokenizeHandler(), DetokenizeHandler(), GenerateHandler(),
         ScoreHandler(), SessionOpenHandler(), SessionCloseHandler(), SessionListHandler(),
         SessionInfoHandler(), CancelHandler(), StatsHandler(),
-        ClassifyHandler(), TagHandler(), QAHandler(), ChooseHandler(), EmbedHandler(),
+        ClassifyHandler(), TagHandler(), QAHandler(), ChooseHandler(), EmbedHandler(), MetricsHandler(),
     ])
 
     /// The ops served, sorted.

@@ -14,6 +14,8 @@ public final class ServerState: Sendable {
     let credentialsFilter: @Sendable (PeerCredentials) -> PeerCredentials
     /// The daemon's serving state (draining, connection numbers), shared with every other listener.
     public let serving: ServingState
+    /// The daemon's metrics: the listeners count their requests there (RequestMetrics).
+    public let metrics: DaemonMetrics
 
     private let startNanos = DispatchTime.now().uptimeNanoseconds
     private struct Mutable {
@@ -39,9 +41,11 @@ public final class ServerState: Sendable {
         policy: ConnectionPolicy = ConnectionPolicy(),
         logger: Logger,
         credentialsFilter: @escaping @Sendable (PeerCredentials) -> PeerCredentials = { $0 },
-        serving: ServingState = ServingState()
+        serving: ServingState = ServingState(),
+        metrics: DaemonMetrics = DaemonMetrics()
     ) {
         self.serving = serving
+        self.metrics = metrics
         self.engine = engine
         self.router = router
         self.logger = logger

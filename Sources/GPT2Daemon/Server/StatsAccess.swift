@@ -1,5 +1,5 @@
-// StatsAccess — who may see the daemon's totals in `stats`: root (uid 0) and the members of the
-// group named by `admin_group`. Everyone else sees only their own counts.
+// StatsAccess — who may see the daemon's totals in `stats` (and read `metrics`, GET /metrics): root
+// (uid 0) and the members of the group named by `admin_group`. Everyone else sees only their own counts.
 //
 // Membership is the user database's: the group is the user's primary group (passwd's gid) or lists
 // the user's name among its members (group's member list) — what `id -G <user>` shows, resolved

@@ -148,7 +148,7 @@ final class GenerationWork: SequenceWork {
             usage: usage, timing: timing, logprobs: settings.wantsLogprobs ? logprobs : nil,
             topLogprobs: settings.request.topLogprobs > 0 ? topLogprobs : nil, sequences: nil)
         let events = settings.events
-        return WorkResult(completionTokens: generated.count) { events(.result(response)) }
+        return WorkResult(completionTokens: generated.count, timing: timing) { events(.result(response)) }
     }
 
     /// A group answers once: its other members stop at their next step; members that never

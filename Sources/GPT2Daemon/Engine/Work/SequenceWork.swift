@@ -22,6 +22,8 @@ enum StepOutcome {
 /// result over (called after the engine's bookkeeping, so counters are current when a client sees it).
 struct WorkResult {
     var completionTokens: Int
+    /// A generated sequence's timing (time-to-first-token and per-token metrics); nil for other work.
+    var timing: GenerationTiming? = nil
     var deliver: () -> Void
 }
 

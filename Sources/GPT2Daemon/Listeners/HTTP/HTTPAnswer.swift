@@ -1,6 +1,7 @@
 // HTTPAnswer — what an endpoint answers, in the listener's terms, and what it runs with.
 //
 //   .json          one JSON body with its status (Content-Length known);
+//   .text          a text body of the given Content-Type (GET /metrics);
 //   .eventStream   server-sent events: the closure runs on the connection's task and calls `emit`
 //                  once per event (its JSON becomes `data: <json>\n\n`); `data: [DONE]` follows when it
 //                  returns. `emit` throws when the client is gone, and the closure then stops.
@@ -12,11 +13,20 @@ import NIOHTTP1
 
 enum HTTPAnswer: Sendable {
     case json(HTTPResponseStatus, JSON)
+    case text(HTTPResponseStatus, contentType: String, String)
     case eventStream(@Sendable (_ emit: @escaping @Sendable (JSON) async throws -> Void) async throws -> Void)
 
     static func error(_ e: OpenAIError) -> HTTPAnswer { .json(e.status, e.json) }
 
     var isStream: Bool { if case .eventStream = self { return true } else { return false } }
+
+    /// The status the answer starts with (a stream's is 200).
+    var status: HTTPResponseStatus {
+        switch self {
+        case .json(let s, _), .text(let s, _, _): return s
+        case .eventStream: return .ok
+        }
+    }
 }
 
 /// One HTTP request as an endpoint sees it.

@@ -84,7 +84,7 @@ final class HTTPConnection: @unchecked Sendable {
                         body = []
                         limit = limits.maxBodyBytes()
                         if let length = h.headers.first(name: "content-length").flatMap(Int.init), length > limit {
-                            return try await respond(.error(Self.tooLarge(limit)), version: h.version, keepAlive: false, outbound)
+                            return try await refuse(Self.tooLarge(limit), h, outbound)
                         }
                         if h.headers["expect"].contains(where: { $0.lowercased() == "100-continue" }) {
                             try await outbound.write(.head(HTTPResponseHead(version: h.version, status: .continue)))
@@ -92,7 +92,7 @@ final class HTTPConnection: @unchecked Sendable {
                     case .body(let buffer):
                         guard let h = head else { continue }
                         if body.count + buffer.readableBytes > limit {
-                            return try await respond(.error(Self.tooLarge(limit)), version: h.version, keepAlive: false, outbound)
+                            return try await refuse(Self.tooLarge(limit), h, outbound)
                         }
                         body.append(contentsOf: buffer.readableBytesView)
                     case .end:
@@ -103,6 +103,8 @@ final class HTTPConnection: @unchecked Sendable {
                         let request = HTTPRequest(method: h.method, path: String(h.uri.prefix { $0 != "?" }), body: body)
                         body = []
                         let answer = await HTTPRoutes.answer(request, context: context)
+                        context.server.metrics.requests.record(.http, op: HTTPRoutes.endpoint(request.path),
+                                                               outcome: String(answer.status.code))
                         // An HTTP/1.0 client cannot take a chunked stream: the stream ends with the connection.
                         let keepAlive = h.isKeepAlive && !closing && !(answer.isStream && h.version == .http1_0)
                         try await respond(answer, version: h.version, keepAlive: keepAlive, outbound)
@@ -124,7 +126,14 @@ final class HTTPConnection: @unchecked Sendable {
         OpenAIError(.payloadTooLarge, "the request body is larger than \(limit) bytes (max_line_bytes)", code: "request_too_large")
     }
 
-    /// Writes one answer: a JSON body with its length, or server-sent events (chunked) ending in
+    /// Answers `error` before the request was read whole (counted like an answered request), then closes.
+    private func refuse(_ error: OpenAIError, _ h: HTTPRequestHead, _ outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>) async throws {
+        let path = String(h.uri.prefix { $0 != "?" })
+        context.server.metrics.requests.record(.http, op: HTTPRoutes.endpoint(path), outcome: String(error.status.code))
+        try await respond(.error(error), version: h.version, keepAlive: false, outbound)
+    }
+
+    /// Writes one answer: a JSON body with its length, a text body, or server-sent events (chunked) ending in
     /// `data: [DONE]`.
     private func respond(_ answer: HTTPAnswer, version: HTTPVersion, keepAlive: Bool,
                          _ outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>) async throws {
@@ -135,6 +144,14 @@ final class HTTPConnection: @unchecked Sendable {
         case .json(let status, let json):
             let bytes = json.serializedBytes() + [0x0A]
             headers.add(name: "content-type", value: "application/json")
+            headers.add(name: "content-length", value: String(bytes.count))
+            try await outbound.write(contentsOf: [
+                .head(HTTPResponseHead(version: version, status: status, headers: headers)),
+                .body(.byteBuffer(ByteBuffer(bytes: bytes))), .end(nil),
+            ])
+        case .text(let status, let contentType, let text):
+            let bytes = Array(text.utf8)
+            headers.add(name: "content-type", value: contentType)
             headers.add(name: "content-length", value: String(bytes.count))
             try await outbound.write(contentsOf: [
                 .head(HTTPResponseHead(version: version, status: status, headers: headers)),

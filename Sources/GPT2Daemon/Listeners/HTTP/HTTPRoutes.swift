@@ -13,6 +13,7 @@ enum HTTPRoutes {
         case (.POST, "/v1/chat/completions"): return info.chatCompletions()
         case (.GET, "/v1/models"): return info.models()
         case (.GET, "/health"): return info.health()
+        case (.GET, "/metrics"): return info.metrics()
         case (.GET, let path) where path.hasPrefix("/v1/models/") && path.count > "/v1/models/".count:
             return info.model(String(path.dropFirst("/v1/models/".count)).removingPercentEncodingIfValid)
         default:
@@ -31,7 +32,7 @@ enum HTTPRoutes {
     private static func allowedMethod(_ path: String) -> String? {
         switch path {
         case "/v1/completions", "/v1/embeddings", "/v1/chat/completions": return "POST"
-        case "/v1/models", "/health": return "GET"
+        case "/v1/models", "/health", "/metrics": return "GET"
         case "/v1/stats": return "GET"
         case "/v1/sessions": return "GET or POST"
         default:
@@ -39,6 +40,17 @@ enum HTTPRoutes {
             if path.hasPrefix(OpsEndpoint.sessionsPrefix) { return "GET or DELETE" }
             return OpsEndpoint.postOps[path] != nil ? "POST" : nil
         }
+    }
+}
+
+extension HTTPRoutes {
+    /// The `op` label of a request in the metrics: its endpoint's path, with `{id}` for the variable
+    /// part (`/v1/models/{id}`, `/v1/sessions/{id}`), or `other` for a path nothing serves — never a
+    /// client's own text, so the label has a fixed set of values.
+    static func endpoint(_ path: String) -> String {
+        if path.hasPrefix("/v1/models/") && path.count > "/v1/models/".count { return "/v1/models/{id}" }
+        if path.hasPrefix(OpsEndpoint.sessionsPrefix) && path.count > OpsEndpoint.sessionsPrefix.count { return "/v1/sessions/{id}" }
+        return allowedMethod(path) != nil ? path : "other"
     }
 }
 

@@ -1,7 +1,9 @@
 // InfoEndpoints — the small endpoints: `GET /v1/models`, `GET /v1/models/{id}` (OpenAI's model
 // objects, with vLLM's `max_model_len`: n_positions), `GET /health` (200 while serving, 503 once the
 // daemon drains: the daemon-wide `ServingState`, the same flag the JSON-lines `health` op reads) and
-// `POST /v1/chat/completions`, which GPT-2 cannot serve (no chat template): a 400 that says so.
+// `POST /v1/chat/completions`, which GPT-2 cannot serve (no chat template): a 400 that says so, and
+// `GET /metrics`: the Prometheus text (DaemonMetrics) for root and members of `admin_group` (the
+// `metrics` op's rule), 403 `forbidden` for anyone else.
 import GPT2JSON
 
 struct InfoEndpoints {
@@ -27,6 +29,13 @@ struct InfoEndpoints {
         context.serving.isDraining
             ? .json(.serviceUnavailable, .object(["status": "shutting_down"]))
             : .json(.ok, .object(["status": "ok"]))
+    }
+
+    func metrics() -> HTTPAnswer {
+        guard StatsAccess.seesTotals(context.client.principal, adminGroup: context.server.policy.adminGroup) else {
+            return .error(OpenAIError(.forbidden, MetricsHandler.forbiddenMessage, code: "forbidden"))
+        }
+        return .text(.ok, contentType: MetricsExposition.contentType, context.server.metrics.exposition(server: context.server))
     }
 
     func chatCompletions() -> HTTPAnswer {

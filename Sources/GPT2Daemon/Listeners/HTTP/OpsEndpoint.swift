@@ -67,7 +67,7 @@ struct OpsEndpoint {
         let status: HTTPResponseStatus
         switch e.code {
         case .unknownOp, .unknownModel, .unknownSession: status = .notFound
-        case .sessionForbidden: status = .forbidden
+        case .sessionForbidden, .forbidden: status = .forbidden
         case .sessionBusy: status = .conflict
         case .lineTooLong, .tooLarge: status = .payloadTooLarge
         case .overloaded: status = .tooManyRequests
