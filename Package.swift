@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // MARK: C libraries (one system-library target each; includes only)
@@ -66,6 +67,7 @@ let package = Package(
         /// Task heads with transformers-pipeline semantics (classify, tag, qa, choose, embed) over hidden states.
         .target(name: "GPT2Tasks", dependencies: ["GPT2Core", "GPT2Tokenizer"]),
         /// The daemon as a library: engine (scheduler, sessions, generation), socket server, router, config.
+        /// GRDB (SQLite: Debian libsqlite3-dev) only under Persistence/, the session database.
         .target(name: "GPT2Daemon", dependencies: [
             "GPT2Core", "GPT2Tokenizer", "GPT2Tasks", "GPT2Wire", "GPT2JSON", "GPT2Systemd", "GPT2Bounds", "GPT2Parameters",
             .product(name: "Logging", package: "swift-log"),
@@ -75,6 +77,7 @@ let package = Package(
             .product(name: "Configuration", package: "swift-configuration"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            .product(name: "GRDB", package: "GRDB.swift"),
         ]),
 
         // MARK: Clients (never link OpenBLAS, libsystemd or the engine)
@@ -108,6 +111,7 @@ let package = Package(
         .testTarget(name: "GPT2SystemdTests", dependencies: ["GPT2Systemd"]),
         .testTarget(name: "GPT2DaemonTests", dependencies: [
             "GPT2Daemon", "GPT2TestSupport",
+            .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "GPT2TasksTests", dependencies: ["GPT2Tasks", "GPT2TestSupport"]),

@@ -45,6 +45,9 @@ public enum WireErrorCode: String, Sendable, Equatable, CaseIterable {
     /// The request's total work (forward rows over all its windows and sequences) exceeds the
     /// per-request limit (`max_request_rows`); `field` names the input that makes it that large.
     case tooLarge = "too_large"
+    /// The session change could not be written to the state folder (full, read-only, unusable), so it
+    /// was not made; requests that change no session are unaffected. Retry once there is room.
+    case storageUnavailable = "storage_unavailable"
 }
 
 /// An error as it travels on the wire: `{"code": "...", "message": "...", "field": "..."}`.
