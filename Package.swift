@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // MARK: C libraries (one system-library target each; includes only)
@@ -68,7 +69,8 @@ let package = Package(
         /// Task heads with transformers-pipeline semantics (classify, tag, qa, choose, embed) over hidden states.
         .target(name: "GPT2Tasks", dependencies: ["GPT2Core", "GPT2Tokenizer"]),
         /// The daemon as a library: engine (scheduler, sessions, generation), socket server, router, config,
-        /// metrics (swift-metrics handles over one swift-prometheus registry: Metrics/).
+        /// metrics (swift-metrics handles over one swift-prometheus registry: Metrics/); GRDB (SQLite: Debian
+        /// libsqlite3-dev) only under Persistence/, the session database.
         .target(name: "GPT2Daemon", dependencies: [
             "GPT2Core", "GPT2Tokenizer", "GPT2Tasks", "GPT2Wire", "GPT2JSON", "GPT2Systemd", "GPT2Bounds", "GPT2Parameters",
             .product(name: "Logging", package: "swift-log"),
@@ -80,6 +82,7 @@ let package = Package(
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "GRDB", package: "GRDB.swift"),
         ]),
 
         // MARK: Clients (never link OpenBLAS, libsystemd or the engine)
@@ -113,6 +116,7 @@ let package = Package(
         .testTarget(name: "GPT2SystemdTests", dependencies: ["GPT2Systemd"]),
         .testTarget(name: "GPT2DaemonTests", dependencies: [
             "GPT2Daemon", "GPT2TestSupport",
+            .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "GPT2TasksTests", dependencies: ["GPT2Tasks", "GPT2TestSupport"]),

@@ -8,8 +8,9 @@ cd "$(dirname "$0")/.."
 need=()
 # systemd provides systemd-analyze and systemd-socket-activate for the unit and activation tests;
 # curl (--unix-socket) is for the HTTP listener's client tests; prometheus (promtool and the server)
-# and socat for the metrics' checks (scripts/test-metrics.sh).
-for pkg in libopenblas-dev libsystemd-dev libjson-c-dev libxxhash-dev pkg-config systemd python3 curl prometheus socat; do
+# and socat for the metrics' checks (scripts/test-metrics.sh); libsqlite3-dev is SQLite for GRDB (the
+# session database, state_dir).
+for pkg in libopenblas-dev libsystemd-dev libjson-c-dev libxxhash-dev libsqlite3-dev pkg-config systemd python3 curl prometheus socat; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 # python3 may come from elsewhere (pyenv): only install Debian's when none is on PATH.
@@ -40,6 +41,10 @@ GPT2D_BIN="$(swift build --show-bin-path)/gpt2d" scripts/test-metrics.sh
 # 5. The fault suite (issue #12): the real daemon under concurrent, killed and signalled clients.
 echo "==> fault suite"
 GPT2D_BIN="$(swift build --show-bin-path)/gpt2d" python3 scripts/fault_suite.py
+
+# 5b. Durable sessions (issue #15): SIGKILL and SIGTERM restarts, a damaged and a full state folder.
+echo "==> session durability"
+GPT2D_BIN="$(swift build --show-bin-path)/gpt2d" python3 scripts/session_durability.py
 
 # 6. The libFuzzer targets, bounded (issue #12): each on its seeds, its regressions and 2000 fuzzed
 # inputs, built in .build-fuzz with -sanitize=fuzzer,address (README "Fuzzing and sanitizers").

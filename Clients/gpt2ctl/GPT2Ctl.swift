@@ -110,7 +110,7 @@ enum Status: Int32 {
         case .unknownModel, .unknownSession:
             self = .notFound
         case .sessionForbidden, .sessionBusy, .contextOverflow, .unsupportedTask, .overloaded, .cancelled,
-             .shuttingDown, .internalError, .modelUnavailable, .forbidden:
+             .shuttingDown, .internalError, .modelUnavailable, .forbidden, .storageUnavailable:
             self = .daemonError
         }
     }
@@ -127,8 +127,9 @@ enum Status: Int32 {
           4    not found: unknown_model, unknown_session
           5    other daemon error: context_overflow, overloaded, session_busy,
                session_forbidden, forbidden, unsupported_task, cancelled,
-               shutting_down, internal_error, model_unavailable; also a
-               timeout or an unreadable answer
+               shutting_down, internal_error, model_unavailable,
+               storage_unavailable; also a timeout or an
+               unreadable answer
           130  interrupted (SIGINT)
         """
 }

@@ -1,7 +1,8 @@
 // Daemon — gpt2d's lifecycle: load models, start the engine, listen, run the services, reload, stop.
 //
 //   start-up   every model is loaded (one shared KVMemoryBudget; EXTEND_TIMEOUT_USEC=30 s now and every 5 s
-//              while loading) → engine.start() → bind or adopt the socket → the ServiceGroup of
+//              while loading) → with state_dir, the session database is opened and its sessions restored
+//              (Persistence/SessionState) → engine.start() → bind or adopt the socket → the ServiceGroup of
 //              Lifecycle/DaemonServices.swift starts (watchdog: WATCHDOG=1 at WATCHDOG_USEC/2 while
 //              engine.isHealthy; STATUS= every 5 s) → READY=1 + STATUS=.
 //   SIGHUP     RELOADING=1 + MONOTONIC_USEC= → re-read the config file (same command-line overrides) →
@@ -14,7 +15,7 @@
 //   SIGINT     and the listening socket closes (never shutdown(2) an activated one) → new engine work gets
 //              `shutting_down`, in-flight requests run to their final line for up to drain_timeout_s, then
 //              the rest is stopped → each connection closes once its answers are written (bounded) → the
-//              watchdog stops → exit 0.
+//              watchdog stops → the session journal writes what is queued and closes the database → exit 0.
 //
 // Tests run a `Daemon` in-process (`init` + `start(listen:)` + `shutdown()`); the gpt2d executable
 // calls `Daemon.main(configPath:overrides:)`, which adds config loading, signals and exit codes.
@@ -99,7 +100,11 @@ public final class Daemon: @unchecked Sendable {
             logger.info("model loaded", metadata: metadata)
         }
         self.metrics = metrics
-        self.engine = Engine(models: models, options: options, metricsFactory: metrics.factory)
+        // state_dir: sessions from the last run are loaded before anything is served (SessionState).
+        let stateDir = config.stateDir.stateDirectory(environment: ProcessInfo.processInfo.environment)
+        let state = stateDir.map { SessionState.open(directory: $0, logger: logger) }
+        self.engine = Engine(models: models, options: options, metricsFactory: metrics.factory, journal: state?.journal)
+        if let state, let stateDir { SessionState.restore(state.records, into: engine, directory: stateDir, logger: logger) }
         self.notifier = notifier
         self.logger = logger
         let serving = ServingState()
@@ -157,12 +162,13 @@ public final class Daemon: @unchecked Sendable {
             statusLine: { [engine, server] in Daemon.statusLine(engine: engine, server: server) },
             drainTimeoutSeconds: { [settings] in settings.current.drainTimeoutSeconds },
             signals: signals, logger: logger, textfile: textfileService())
-        let task = Task { [logger] in
+        let task = Task { [logger, engine] in
             do {
                 try await group.run()
             } catch {
                 logger.error("service group ended with an error", metadata: ["error": "\(error)"])
             }
+            engine.sessions.journal?.close()  // every reply is out: write what is queued, close the file
             logger.info("stopped")
         }
         running.withLock { $0 = (group, task) }

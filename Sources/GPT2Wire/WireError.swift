@@ -48,6 +48,9 @@ public enum WireErrorCode: String, Sendable, Equatable, CaseIterable {
     /// The asking Unix user may not see what the op answers (`metrics`: the daemon's totals, for root
     /// and members of `admin_group` only, as in `stats`).
     case forbidden = "forbidden"
+    /// The session change could not be written to the state folder (full, read-only, unusable), so it
+    /// was not made; requests that change no session are unaffected. Retry once there is room.
+    case storageUnavailable = "storage_unavailable"
 }
 
 /// An error as it travels on the wire: `{"code": "...", "message": "...", "field": "..."}`.

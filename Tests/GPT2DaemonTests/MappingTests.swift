@@ -13,6 +13,7 @@ import GPT2Wire
             .sessionForbidden: "session_forbidden", .sessionBusy: "session_busy", .contextOverflow: "context_overflow",
             .unsupportedTask: "unsupported_task", .overloaded: "overloaded", .cancelled: "cancelled",
             .modelUnavailable: "model_unavailable", .tooLarge: "too_large", .shuttingDown: "shutting_down", .internalError: "internal_error",
+            .storageUnavailable: "storage_unavailable",
         ]
         #expect(names.count == EngineError.Code.allCases.count)
         for code in EngineError.Code.allCases {

@@ -35,6 +35,7 @@ private func everythingChanged() -> DaemonConfig {
     c.mlock = true
     c.weightType = .int8
     c.cacheDir = .path("/var/cache/other")
+    c.stateDir = .path("/var/lib/other")
     c.kvDType = .float16
     c.drainTimeoutSeconds = 2
     c.metricsTextfile = "/var/lib/prometheus/node-exporter/other.prom"

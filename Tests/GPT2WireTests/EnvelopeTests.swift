@@ -96,7 +96,7 @@ import GPT2JSON
             "parse_error", "invalid_utf8", "line_too_long", "invalid_request", "unknown_op", "invalid_field",
             "missing_field", "unknown_model", "unknown_session", "session_forbidden", "session_busy",
             "context_overflow", "unsupported_task", "overloaded", "cancelled", "shutting_down", "internal_error",
-            "model_unavailable", "too_large", "forbidden",
+            "model_unavailable", "too_large", "forbidden", "storage_unavailable",
         ])
     }
 }

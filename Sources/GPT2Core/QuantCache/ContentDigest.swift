@@ -11,8 +11,8 @@
 
 import CXXHash
 
-/// A streaming 128-bit XXH3 digest.
-final class ContentDigest {
+/// A streaming 128-bit XXH3 digest (public for `checksum`: the daemon's session records use it).
+public final class ContentDigest {
     private let state: OpaquePointer
 
     init() {
@@ -64,7 +64,7 @@ final class ContentDigest {
     }
 
     /// XXH3-64 of `bytes` (seed 0).
-    static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+    public static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
         XXH3_64bits(bytes.baseAddress, bytes.count)
     }
 

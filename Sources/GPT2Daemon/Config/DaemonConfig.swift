@@ -100,6 +100,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public var weightType: WeightType? = DaemonSettings.weightType.defaultValue
     /// (`cache_dir`) Where quantized weights are cached on disk (`cacheDirectory(environment:)`).
     public var cacheDir: CacheDirectorySetting = DaemonSettings.cacheDir.defaultValue
+    /// (`state_dir`) Where sessions are stored (`stateDirectory(environment:)`); none: nowhere.
+    public var stateDir: StateDirectorySetting = DaemonSettings.stateDir.defaultValue
     /// (`kv_dtype`) The KV cache's element type.
     public var kvDType: KVDType = DaemonSettings.kvDType.defaultValue
     /// (`drain_timeout_s`) On SIGTERM, how long in-flight requests may run before they are cancelled.

@@ -115,6 +115,11 @@ public enum DaemonSettings {
         valueName: "dir",
         help: "Folder of quantized-weight cache files (auto = systemd's $CACHE_DIRECTORY, none without it; none = off).")
 
+    public static let stateDir = SettingSpec(
+        "state_dir", \DaemonConfig.stateDir, .autoNoneOrPath, default: .auto, reload: .restart,
+        valueName: "dir",
+        help: "Folder of the session database; sessions outlive restarts (auto = systemd's $STATE_DIRECTORY, none without it; none = off).")
+
     public static let kvDType = SettingSpec(
         "kv_dtype", \DaemonConfig.kvDType, .choice(KVDType.self), default: .float32, reload: .restart,
         valueName: "type", help: "KV-cache element type (float16/bfloat16 halve KV memory per token).")
@@ -137,7 +142,7 @@ public enum DaemonSettings {
         socket.setting, httpSocket.setting, models.setting, threads.setting, kvCacheMiB.setting, kvBlockTokens.setting,
         maxBatchTokens.setting, maxRequestRows.setting, sessionIdleTimeout.setting, maxSessions.setting, maxPending.setting,
         maxSessionsPerUser.setting, maxPendingPerUser.setting, maxInflightTokensPerUser.setting,
-        maxLineBytes.setting, connectionIdleTimeout.setting, maxConnectionReplyMiB.setting, maxReplyMiB.setting, adminGroup.setting, logLevel.setting, mlock.setting, weightType.setting, cacheDir.setting, kvDType.setting, drainTimeout.setting,
+        maxLineBytes.setting, connectionIdleTimeout.setting, maxConnectionReplyMiB.setting, maxReplyMiB.setting, adminGroup.setting, logLevel.setting, mlock.setting, weightType.setting, cacheDir.setting, stateDir.setting, kvDType.setting, drainTimeout.setting,
         metricsTextfile.setting, metricsTextfileInterval.setting,
     ]
 

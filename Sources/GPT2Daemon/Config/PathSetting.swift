@@ -1,6 +1,7 @@
-// PathSetting — the value of a setting that is `auto`, `none` or an absolute path (`cache_dir`,
+// PathSetting — the value of a setting that is `auto`, `none` or an absolute path (`cache_dir`, `state_dir`,
 // `http_socket`). What `auto` resolves to belongs to each setting: CacheDirectorySetting.swift
-// (`directory(environment:)`) and HTTPSocketSetting.swift (`path(socket:)`).
+// (`directory(environment:)`), StateDirectorySetting.swift (`stateDirectory(environment:)`) and
+// HTTPSocketSetting.swift (`path(socket:)`).
 
 public enum PathSetting: Sendable, Equatable {
     case auto

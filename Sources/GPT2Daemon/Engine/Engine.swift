@@ -66,17 +66,25 @@ public final class Engine: @unchecked Sendable {
         var batchRows = 0, lastBatchRows = 0
     }
 
-    /// - Parameter metricsFactory: what the engine's metric handles are made from (the daemon's
-    ///   Prometheus factory); nil: swift-metrics' no-op one.
-    public init(models: [ServedModel], options: EngineOptions, metricsFactory: (any MetricsFactory)? = nil) {
+    /// - Parameters:
+    ///   - metricsFactory: what the engine's metric handles are made from (the daemon's Prometheus
+    ///     factory); nil: swift-metrics' no-op one.
+    ///   - journal: where session changes are written before they are acknowledged (nil: not at all).
+    init(models: [ServedModel], options: EngineOptions, metricsFactory: (any MetricsFactory)?, journal: SessionJournal?) {
         self.options = options
         metrics = EngineMetrics(models: models.map(\.name), factory: metricsFactory ?? NOOPMetricsHandler.instance)
         modelsByName = Dictionary(models.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         modelOrder = models.map(\.name)
         modelIndex = Dictionary(models.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
         sessions = SessionStore(models: Set(modelOrder), maxSessions: options.maxSessions,
-                                maxSessionsPerUser: options.maxSessionsPerUser, idleTimeout: options.sessionIdleTimeout)
+                                maxSessionsPerUser: options.maxSessionsPerUser, idleTimeout: options.sessionIdleTimeout,
+                                journal: journal)
         ComputeThreads.configure(options.threads)
+    }
+
+    /// An engine without a session journal; `metricsFactory` as in the designated init.
+    public convenience init(models: [ServedModel], options: EngineOptions, metricsFactory: (any MetricsFactory)? = nil) {
+        self.init(models: models, options: options, metricsFactory: metricsFactory, journal: nil)
     }
 
     /// Seconds on a clock that never jumps (durations only: timings, the heartbeat, expiry checks).
@@ -531,22 +539,31 @@ public final class Engine: @unchecked Sendable {
         job.work.deliver(error)
     }
 
-    /// A job ran to its end: report the result (engine thread).
+    /// A job ran to its end: report the result (engine thread) — once its session's new history is
+    /// written, when there is a state folder: the writer thread hands the result on (or
+    /// `storage_unavailable`), the compute thread goes on at once.
     func complete(_ job: Job) {
         let result = job.work.result(job, end: Engine.now())
-        retire(job, completion: result.completionTokens)
+        let write = retire(job, completion: result.completionTokens)
         if job.role == .request, let t = result.timing { metrics.generationTimed(model: job.model.name, timing: t, tokens: result.completionTokens) }
-        result.deliver()
+        SessionStore.afterWrite(write) { [self, work = job.work] failure in
+            guard let failure else { return result.deliver() }
+            cond.lock(); counters.errorsTotal += 1; cond.unlock()
+            work.deliver(failure)
+        }
     }
 
     /// Bookkeeping common to every ending: session hand-back, prefix caching, counters, forget the job.
-    func retire(_ job: Job, completion: Int, failed: Bool = false, counted: Bool = true) {
+    /// Returns the ticket of the session's write (nil: no session, or no state folder).
+    @discardableResult
+    func retire(_ job: Job, completion: Int, failed: Bool = false, counted: Bool = true) -> WriteTicket? {
+        var write: WriteTicket? = nil
         let cache = job.cache  // nil unless it was running
         job.phase = .ended
         if let s = job.session {
             // The session keeps everything the client has seen and the cache what was computed; a
             // job refused during admission (it never ran) leaves the session as it was.
-            if let cache { sessions.release(s, tokens: job.context, cache: cache) } else { sessions.release(s, tokens: s.tokens, cache: s.cache) }
+            if let cache { write = sessions.release(s, tokens: job.context, cache: cache) } else { write = sessions.release(s, tokens: s.tokens, cache: s.cache) }
             job.session = nil
         } else if let cache, job.work.leavesPrefix, cache.count > 0 {
             prefixCache.store(owner: job.client.principal, model: job.model.name, tokens: Array(job.context[..<cache.count]), cache: cache)
@@ -575,5 +592,6 @@ public final class Engine: @unchecked Sendable {
             metrics.requestEnded(model: job.model.name, promptTokens: job.role == .request ? job.promptTokens : 0,
                                  completionTokens: completion, cachedTokens: job.role == .request ? job.cachedTokens : 0)
         }
+        return write
     }
 }

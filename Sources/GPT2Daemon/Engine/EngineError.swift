@@ -27,6 +27,8 @@ public struct EngineError: Error, Sendable, Equatable, CustomStringConvertible {
         case modelUnavailable
         /// The request's total work exceeds the per-request limit (EngineOptions.maxRequestRows).
         case tooLarge
+        /// A session change could not be written to the state database (Persistence/); it was undone.
+        case storageUnavailable
         /// The engine is stopping.
         case shuttingDown
         /// A bug or an unexpected failure.

@@ -16,6 +16,7 @@ extension WireErrorCode {
         case .cancelled: self = .cancelled
         case .modelUnavailable: self = .modelUnavailable
         case .tooLarge: self = .tooLarge
+        case .storageUnavailable: self = .storageUnavailable
         case .shuttingDown: self = .shuttingDown
         case .internalError: self = .internalError
         }

@@ -6,11 +6,18 @@
 // recomputes what is missing. Thread-safe: the server thread reads it, the engine thread leases.
 // The store is the only writer of a session's fields: a lease ends with `release(_:tokens:cache:)`,
 // which records what the request left. Errors are `EngineError`s (mapped at the edge).
+//
+// With a journal (state_dir set, Persistence/), every change of a session — open, a lease's end,
+// close, expiry — is also submitted to the journal, under the store's lock (so the file sees the
+// changes in the order memory did), and the change's WriteTicket is returned: a reply that
+// acknowledges the change waits on it (SessionStore+Durability.swift). A session stays busy until
+// its lease's write is done; a failed write puts the history back as it was before the lease.
 import Foundation
 import GPT2Core
 
 public final class SessionStore: @unchecked Sendable {
-    /// One session. Its mutable fields are written only by the store, under its lock; the lease
+    /// One session. Its mutable fields are written only by the store (this file and
+    /// SessionStore+Durability.swift), under its lock; the lease
     /// holder reads `tokens` and `cache` (nobody else writes them while it is busy).
     final class Session {
         let id: String
@@ -22,14 +29,27 @@ public final class SessionStore: @unchecked Sendable {
         /// The same moment as `lastUsedAt` on a clock that never jumps: what idle expiry and the LRU
         /// order read, so a wall-clock step (NTP, a suspended VM) neither expires nor reorders sessions.
         fileprivate(set) var lastUsedTick: Double
-        fileprivate(set) var busy = false
+        var busy = false
         /// Every token of the conversation so far (prompts and generated tokens).
-        fileprivate(set) var tokens: [Int32] = []
+        var tokens: [Int32] = []
         /// Keys/values of tokens[0..<cache.count]; nil after eviction.
-        fileprivate(set) var cache: KVCache?
+        var cache: KVCache?
 
         init(id: String, model: String, owner: Principal, now: Double, tick: Double) {
             self.id = id; self.model = model; self.owner = owner; createdAt = now; lastUsedAt = now; lastUsedTick = tick
+        }
+
+        /// A session read back from the state database (`tick`: its last use on the Engine.now() clock).
+        init(record r: SessionRecord, tick: Double) {
+            id = r.id; model = r.model; owner = .unixUser(uid: r.ownerUID); createdAt = r.createdAt
+            lastUsedAt = r.lastUsedAt; lastUsedTick = tick; tokens = r.tokens
+        }
+
+        /// The row the state database keeps of it.
+        var record: SessionRecord {
+            let uid: UInt32
+            switch owner { case .unixUser(let u): uid = u }
+            return SessionRecord(id: id, ownerUID: uid, model: model, createdAt: createdAt, lastUsedAt: lastUsedAt, tokens: tokens)
         }
 
         var snapshot: SessionSnapshot {
@@ -37,17 +57,20 @@ public final class SessionStore: @unchecked Sendable {
         }
     }
 
-    private let lock = NSLock()
-    private var sessions: [String: Session] = [:]
+    let lock = NSLock()
+    var sessions: [String: Session] = [:]
+    /// Where changes are written before they are acknowledged; nil: persistence off (state_dir none).
+    let journal: SessionJournal?
     private let models: Set<String>
     private let maxSessions: Int
     /// Most open sessions of one owner (so one user cannot take every slot of `maxSessions`).
     private let maxSessionsPerUser: Int
     let idleTimeout: Double
 
-    init(models: Set<String>, maxSessions: Int, maxSessionsPerUser: Int = .max, idleTimeout: Double) {
+    init(models: Set<String>, maxSessions: Int, maxSessionsPerUser: Int = .max, idleTimeout: Double, journal: SessionJournal? = nil) {
         self.models = models; self.maxSessions = maxSessions; self.maxSessionsPerUser = maxSessionsPerUser
         self.idleTimeout = idleTimeout
+        self.journal = journal
     }
 
     static func now() -> Double { Date().timeIntervalSince1970 }
@@ -61,6 +84,11 @@ public final class SessionStore: @unchecked Sendable {
     }
 
     public func open(model: String, owner: Principal) throws(EngineError) -> SessionSnapshot {
+        try openWriting(model: model, owner: owner).snapshot
+    }
+
+    /// `open`, and the ticket of its write (nil without a journal).
+    func openWriting(model: String, owner: Principal) throws(EngineError) -> (snapshot: SessionSnapshot, write: WriteTicket?) {
         guard models.contains(model) else { throw EngineError(.unknownModel, "no model named '\(model)'", field: "model") }
         lock.lock(); defer { lock.unlock() }
         guard sessions.count < maxSessions else {
@@ -74,16 +102,21 @@ public final class SessionStore: @unchecked Sendable {
         repeat { id = "s-" + String(UInt64.random(in: 0...UInt64.max), radix: 16) } while sessions[id] != nil
         let s = Session(id: id, model: model, owner: owner, now: Self.now(), tick: Engine.now())
         sessions[id] = s
-        return s.snapshot
+        return (s.snapshot, journal?.submit(.put(s.record)))
     }
 
     public func close(_ id: String, owner: Principal) throws(EngineError) -> SessionSnapshot {
+        try closeWriting(id, owner: owner).session.snapshot
+    }
+
+    /// `close`: the closed session, and the ticket of its write (nil without a journal).
+    func closeWriting(_ id: String, owner: Principal) throws(EngineError) -> (session: Session, write: WriteTicket?) {
         lock.lock(); defer { lock.unlock() }
         let s = try lookup(id, owner: owner)
         guard !s.busy else { throw EngineError(.sessionBusy, "session '\(id)' has a request running", field: "session") }
         sessions[id] = nil
         s.cache = nil
-        return s.snapshot
+        return (s, journal?.submit(.delete(id)))
     }
 
     public func list(owner: Principal) -> [SessionSnapshot] {
@@ -109,15 +142,28 @@ public final class SessionStore: @unchecked Sendable {
     }
 
     /// Ends a lease: the session keeps `tokens` (everything the client has seen) and `cache` (keys
-    /// and values of a prefix of them, or nil) and becomes idle (and evictable) again.
-    func release(_ s: Session, tokens: [Int32], cache: KVCache?) {
+    /// and values of a prefix of them, or nil) and becomes idle (and evictable) again — with a
+    /// journal, once the write is done (a failed write restores the history before the lease).
+    /// Returns the write's ticket (nil without a journal).
+    @discardableResult
+    func release(_ s: Session, tokens: [Int32], cache: KVCache?) -> WriteTicket? {
         lock.lock()
+        let before = s.tokens
         s.tokens = tokens
         s.cache = cache
-        s.busy = false
         s.lastUsedAt = Self.now()
         s.lastUsedTick = Engine.now()
+        guard let journal else {
+            s.busy = false
+            lock.unlock()
+            return nil
+        }
+        let write = journal.submit(.put(s.record))
         lock.unlock()
+        // Registered before anyone else can wait on the ticket: the session is idle (or restored)
+        // before a reply that waits on the same ticket goes out.
+        write.whenDone { [self] failure in settle(s, failure: failure, before: before) }
+        return write
     }
 
     /// The idle session of `owner` on `model` whose cached history shares the longest prefix with
@@ -154,7 +200,10 @@ public final class SessionStore: @unchecked Sendable {
     func expireIdle(now: Double = Engine.now()) -> Int {
         lock.lock(); defer { lock.unlock() }
         let old = sessions.values.filter { !$0.busy && now - $0.lastUsedTick > idleTimeout }
-        for s in old { sessions[s.id] = nil }
+        for s in old {
+            sessions[s.id] = nil
+            _ = journal?.submit(.delete(s.id))  // nobody waits: a failed delete is expired again at the next start
+        }
         return old.count
     }
 

@@ -67,6 +67,8 @@ struct OpenAIError: Error, Sendable, Equatable {
             self.init(.serviceUnavailable, e.message, type: "server_error", code: "model_unavailable")
         case .cancelled:
             self.init(.serviceUnavailable, e.message, type: "server_error", code: "cancelled")
+        case .storageUnavailable:
+            self.init(.serviceUnavailable, e.message, type: "server_error", code: "storage_unavailable")
         case .internalError:
             self.init(.internalServerError, e.message, type: "server_error", code: "internal_error")
         }

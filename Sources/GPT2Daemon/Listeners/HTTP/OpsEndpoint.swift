@@ -71,7 +71,7 @@ struct OpsEndpoint {
         case .sessionBusy: status = .conflict
         case .lineTooLong, .tooLarge: status = .payloadTooLarge
         case .overloaded: status = .tooManyRequests
-        case .shuttingDown, .modelUnavailable, .cancelled: status = .serviceUnavailable
+        case .shuttingDown, .modelUnavailable, .cancelled, .storageUnavailable: status = .serviceUnavailable
         case .internalError: status = .internalServerError
         case .parseError, .invalidUTF8, .invalidRequest, .invalidField, .missingField, .contextOverflow, .unsupportedTask:
             status = .badRequest
