@@ -1,5 +1,6 @@
 """The official `openai` Python SDK against gpt2d's HTTP listener (HTTP.md), over its Unix socket
-(httpx's transport with uds=), and curl --unix-socket; every answer is compared with the JSON-lines
+(httpx's transport with uds=) and over its loopback TCP socket with a bearer token (plain base_url +
+api_key, as any SDK user writes it), and curl on both; every answer is compared with the JSON-lines
 protocol's for the same request (Clients/python's stdlib client).
 
     GPT2D_BIN=.build/debug/gpt2d .build/openai-venv/bin/python -m unittest -v Clients/openai/test_openai_sdk.py
@@ -13,6 +14,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -42,6 +44,8 @@ _daemon = None
 _tmpdir = None
 _socket = None
 _http = None
+_port = None
+TOKEN = "sdk-test-" + "0123456789abcdef" * 3   # the tokens file's one token (principal "sdk")
 
 
 def _log():
@@ -49,14 +53,26 @@ def _log():
         return f.read()
 
 
+def _free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def setUpModule():
-    global _daemon, _tmpdir, _socket, _http
+    global _daemon, _tmpdir, _socket, _http, _port
     _tmpdir = tempfile.mkdtemp(prefix="gpt2d-oai-")
     _socket = os.path.join(_tmpdir, "gpt2d.sock")
     _http = os.path.join(_tmpdir, "http.sock")
+    tokens = os.path.join(_tmpdir, "tokens")
+    with open(tokens, "w") as f:
+        f.write("# principal token\nsdk %s\n" % TOKEN)
+    os.chmod(tokens, 0o600)
+    _port = _free_port()
     with open(os.path.join(_tmpdir, "gpt2d.log"), "w") as log:
         _daemon = subprocess.Popen(
             [GPT2D_BIN, "--socket", _socket, "--http-socket", _http, "--model", "%s=%s" % (MODEL, TINY),
+             "--http-tcp", "127.0.0.1:%d" % _port, "--http-tokens-file", tokens,
              "--threads", "1", "--log-level", "warning"],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.time() + 60
@@ -89,6 +105,11 @@ def sdk():
     """The OpenAI SDK pointed at gpt2d — the README's five lines."""
     return openai.OpenAI(base_url="http://gpt2d/v1", api_key="unused",
                          http_client=httpx.Client(transport=httpx.HTTPTransport(uds=_http)), max_retries=0)
+
+
+def tcp_sdk(api_key=TOKEN):
+    """The SDK as a TCP user writes it: a base URL and an API key (the bearer token)."""
+    return openai.OpenAI(base_url="http://127.0.0.1:%d/v1" % _port, api_key=api_key, max_retries=0)
 
 
 def lines():
@@ -207,6 +228,36 @@ class Models(unittest.TestCase):
             self.assertEqual(c.models.retrieve(MODEL).owned_by, "gpt2d")
             with self.assertRaises(openai.NotFoundError):
                 c.models.retrieve("nope")
+
+
+class TCP(unittest.TestCase):
+    def test_completion_stream_and_embeddings_equal_the_unix_socket(self):
+        with tcp_sdk() as c, sdk() as u:
+            r = c.completions.create(model=MODEL, prompt="Hello, my name is", max_tokens=10, temperature=0)
+            self.assertEqual(r.choices[0].text, u.completions.create(model=MODEL, prompt="Hello, my name is",
+                                                                     max_tokens=10, temperature=0).choices[0].text)
+            chunks = list(c.completions.create(model=MODEL, prompt="Hello, my name is", max_tokens=10, temperature=0,
+                                               stream=True))
+            self.assertEqual("".join(ch.choices[0].text for ch in chunks if ch.choices), r.choices[0].text)
+            e = c.embeddings.create(model=MODEL, input="The cat sat")
+            self.assertEqual(e.data[0].embedding, u.embeddings.create(model=MODEL, input="The cat sat").data[0].embedding)
+            self.assertEqual([m.id for m in c.models.list()], [MODEL])
+
+    def test_a_wrong_or_missing_key_is_401(self):
+        with tcp_sdk(api_key="not-the-token-not-the-token-not-the-token") as c:
+            with self.assertRaises(openai.AuthenticationError) as e:
+                c.completions.create(model=MODEL, prompt="Hi", max_tokens=2)
+            self.assertEqual(e.exception.status_code, 401)
+            self.assertEqual(e.exception.body["code"], "invalid_api_key")
+        out = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:%d/v1/models" % _port],
+                             capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.stdout, "401")
+        out = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Authorization: Bearer " + TOKEN,
+                              "http://127.0.0.1:%d/v1/models" % _port], capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.stdout, "200")
+
+    def test_the_token_is_never_logged(self):
+        self.assertNotIn(TOKEN, _log())
 
 
 class Curl(unittest.TestCase):

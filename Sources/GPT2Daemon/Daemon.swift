@@ -45,6 +45,8 @@ public final class Daemon: @unchecked Sendable {
     public let notifier: any ServiceNotifier
     let logger: Logger
     public let server: ServerState
+    /// The HTTP listener's bound TCP port when `http_tcp` is set (tests bind port 0); nil otherwise.
+    public private(set) var httpTCPPort: Int?
     /// Serving or draining, and connection numbers: one state every listener reads (ServingState.swift).
     public let serving: ServingState
     /// The daemon's metrics registry (Metrics/DaemonMetrics.swift), also `server.metrics`.
@@ -138,7 +140,7 @@ public final class Daemon: @unchecked Sendable {
     /// `start(listen:http:)` with the process's signal handling (gpt2d) as one more service, and the
     /// HTTP listener's request timeout (tests shorten it).
     func start(listen target: ListenTarget, http: ListenTarget? = nil, signals: SignalService?,
-               httpRequestTimeout: TimeAmount = .seconds(30)) async throws {
+               httpRequestTimeout: TimeAmount = .seconds(30), tcp: HTTPTCPSettings? = nil) async throws {
         engine.start()
         // Every transport the daemon answers on: the JSON-lines Unix socket, and HTTP when configured.
         var listeners: [any Listener] = []
@@ -147,6 +149,12 @@ public final class Daemon: @unchecked Sendable {
             if let http {
                 let limits = HTTPLimits(maxBodyBytes: { [server] in server.maxLineBytes }, requestTimeout: httpRequestTimeout)
                 listeners.append(try await HTTPListener.bind(http, server: server, limits: limits))
+            }
+            if let tcp {
+                let limits = HTTPLimits(maxBodyBytes: { [server] in server.maxLineBytes }, requestTimeout: httpRequestTimeout)
+                let listener = try await HTTPListener.bind(.tcp(tcp.address), server: server, limits: limits, tokens: tcp.tokens)
+                httpTCPPort = listener.tcpPort
+                listeners.append(listener)
             }
         } catch {
             for listener in listeners {
@@ -195,6 +203,7 @@ public final class Daemon: @unchecked Sendable {
         switch t {
         case .path(let p): return p
         case .activated(let fd): return "fd \(fd) (socket activation)"
+        case .tcp(let address): return "\(address) (TCP)"
         }
     }
 

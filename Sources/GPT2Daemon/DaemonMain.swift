@@ -55,6 +55,17 @@ extension Daemon {
             }
         }
 
+        // The TCP listener's token file is read before the models load: a bad one is a config error.
+        var tcp: HTTPTCPSettings? = nil
+        if let address = config.httpTCP, let path = config.httpTokensFile {
+            do {
+                tcp = HTTPTCPSettings(address: address, tokens: try BearerTokens(path: path, logger: logger))
+            } catch {
+                logger.critical("http_tokens_file: \(error.message)")
+                return ExitCode.configError.rawValue
+            }
+        }
+
         let daemon: Daemon
         do {
             // The process's one registry is also swift-metrics' global factory (MetricsSystem.bootstrap).
@@ -77,7 +88,7 @@ extension Daemon {
             }
         }, logger: logger)
         do {
-            try await daemon.start(listen: target, http: http, signals: reloadService)
+            try await daemon.start(listen: target, http: http, signals: reloadService, tcp: tcp)
         } catch {
             logger.critical("cannot listen: \(error)")
             notifier.status("cannot listen: \(error)")

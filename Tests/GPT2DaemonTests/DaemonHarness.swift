@@ -102,7 +102,8 @@ final class DaemonHarness: @unchecked Sendable {
         _ config: DaemonConfig = DaemonHarness.config(),
         notifier: any ServiceNotifier = NoopNotifier(),
         credentialsFilter: @escaping @Sendable (PeerCredentials) -> PeerCredentials = { $0 },
-        httpRequestTimeout: TimeAmount? = nil
+        httpRequestTimeout: TimeAmount? = nil,
+        tcp: HTTPTCPSettings? = nil
     ) async throws -> DaemonHarness {
         DaemonLogging.bootstrap(level: config.logLevel)
         let path = TestPaths.tempSocket()
@@ -110,7 +111,7 @@ final class DaemonHarness: @unchecked Sendable {
         // Loading blocks for a while: keep it off the cooperative pool the other tests run on.
         let daemon = try await onThread { try Daemon(config: config, notifier: notifier, credentialsFilter: credentialsFilter) }
         if let httpRequestTimeout, let http {
-            try await daemon.start(listen: .path(path), http: .path(http), signals: nil, httpRequestTimeout: httpRequestTimeout)
+            try await daemon.start(listen: .path(path), http: .path(http), signals: nil, httpRequestTimeout: httpRequestTimeout, tcp: tcp)
         } else {
             try await daemon.start(listen: .path(path))
         }
@@ -173,6 +174,27 @@ final class TestClient: @unchecked Sendable {
             throw TestError.io("connect \(path): errno \(e)")
         }
         var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1e6))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        return TestClient(fd: fd)
+    }
+
+    /// A client of a loopback TCP port (the HTTP listener's `http_tcp` socket).
+    static func connectTCPBlocking(port: Int, timeout: Double = 20) throws -> TestClient {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw TestError.io("socket: errno \(errno)") }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        let r = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard r == 0 else {
+            let e = errno
+            Glibc.close(fd)
+            throw TestError.io("connect 127.0.0.1:\(port): errno \(e)")
+        }
+        var tv = timeval(tv_sec: Int(timeout), tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         return TestClient(fd: fd)
     }

@@ -41,6 +41,11 @@ final class HTTPTestClient: @unchecked Sendable {
         HTTPTestClient(try await TestClient.connect(path, timeout: timeout))
     }
 
+    /// A client of the HTTP listener's loopback TCP port.
+    static func connectTCP(port: Int, timeout: Double = 120) async throws -> HTTPTestClient {
+        HTTPTestClient(try await onThread { try TestClient.connectTCPBlocking(port: port, timeout: timeout) })
+    }
+
     func close() { client.close() }
 
     func send(_ bytes: [UInt8]) async throws { try await client.sendRaw(bytes) }

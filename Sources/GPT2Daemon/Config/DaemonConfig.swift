@@ -57,6 +57,10 @@ public struct DaemonConfig: Sendable, Equatable {
     public var socketPath: String = DaemonSettings.socket.defaultValue
     /// (`http_socket`) Where the HTTP listener listens (`HTTPSocketSetting.path(socket:)`).
     public var httpSocket: HTTPSocketSetting = DaemonSettings.httpSocket.defaultValue
+    /// (`http_tcp`) The HTTP listener's loopback TCP address; nil: none.
+    public var httpTCP: LoopbackAddress? = DaemonSettings.httpTCP.defaultValue
+    /// (`http_tokens_file`) The bearer tokens of the TCP listener (BearerTokens.swift); nil: none.
+    public var httpTokensFile: String? = DaemonSettings.httpTokensFile.defaultValue
     /// (`model`, repeatable) Models in the order given.
     public var models: [ModelSpec] = DaemonSettings.models.defaultValue
     /// (`threads`) Compute threads; 0 = every CPU available to the process.
@@ -241,6 +245,9 @@ extension DaemonConfig {
         if let http = httpSocket.path(socket: socketPath) {
             if http.utf8.count > 107 { throw ConfigError("http_socket", "HTTP socket path longer than 107 bytes") }
             if http == socketPath { throw ConfigError("http_socket", "the HTTP socket cannot be the JSON-lines socket") }
+        }
+        if httpTCP != nil && httpTokensFile == nil {
+            throw ConfigError("http_tcp", "needs http_tokens_file: a TCP client has no Unix identity, so every request must present a bearer token")
         }
     }
 }

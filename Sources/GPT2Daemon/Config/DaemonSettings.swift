@@ -25,6 +25,16 @@ public enum DaemonSettings {
         valueName: "path",
         help: "Unix socket of the OpenAI-compatible HTTP listener (auto = activated fd \"http\", else /run/gpt2d/http.sock or beside --socket; none = off).")
 
+    public static let httpTCP = SettingSpec(
+        "http_tcp", \DaemonConfig.httpTCP, .optional(.loopbackAddress, absent: "none"), default: nil, reload: .restart,
+        valueName: "host:port",
+        help: "Also serve HTTP on this loopback TCP address (127.0.0.1:PORT, [::1]:PORT, localhost:PORT); needs http_tokens_file.")
+
+    public static let httpTokensFile = SettingSpec(
+        "http_tokens_file", \DaemonConfig.httpTokensFile, .optional(.absolutePath, absent: "none"), default: nil, reload: .restart,
+        valueName: "path",
+        help: "Bearer tokens for http_tcp: lines 'PRINCIPAL TOKEN', mode 600/640; re-read when the file changes.")
+
     public static let models = SettingList(
         "model", \DaemonConfig.models, .modelSpec, reload: .restart,
         valueName: "name[:type]=dir", help: "A model to serve (repeatable; replaces the file's models); :type overrides weight_type.")
@@ -139,7 +149,7 @@ public enum DaemonSettings {
 
     /// Every setting, in the order of `--help` and systemd/gpt2d.conf.example.
     public static let all: [Setting] = [
-        socket.setting, httpSocket.setting, models.setting, threads.setting, kvCacheMiB.setting, kvBlockTokens.setting,
+        socket.setting, httpSocket.setting, httpTCP.setting, httpTokensFile.setting, models.setting, threads.setting, kvCacheMiB.setting, kvBlockTokens.setting,
         maxBatchTokens.setting, maxRequestRows.setting, sessionIdleTimeout.setting, maxSessions.setting, maxPending.setting,
         maxSessionsPerUser.setting, maxPendingPerUser.setting, maxInflightTokensPerUser.setting,
         maxLineBytes.setting, connectionIdleTimeout.setting, maxConnectionReplyMiB.setting, maxReplyMiB.setting, adminGroup.setting, logLevel.setting, mlock.setting, weightType.setting, cacheDir.setting, stateDir.setting, kvDType.setting, drainTimeout.setting,

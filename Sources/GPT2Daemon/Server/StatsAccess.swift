@@ -1,5 +1,6 @@
 // StatsAccess — who may see the daemon's totals in `stats` (and read `metrics`, GET /metrics): root
-// (uid 0) and the members of the group named by `admin_group`. Everyone else sees only their own counts.
+// (uid 0) and the members of the group named by `admin_group`. Everyone else — every bearer-token
+// principal too — sees only their own counts.
 //
 // Membership is the user database's: the group is the user's primary group (passwd's gid) or lists
 // the user's name among its members (group's member list) — what `id -G <user>` shows, resolved
@@ -32,6 +33,8 @@ enum StatsAccess {
             if uid == 0 { return true }
             guard let name = adminGroup, let g = group(name), let a = account(uid) else { return false }
             return a.primaryGroup == g.gid || g.members.contains(a.name)
+        case .token:
+            return false
         }
     }
 

@@ -7,7 +7,7 @@
 // group ends (a leak in a long-running server); a discarding group drops it at once.
 //
 // The socket itself (activation or our own bind, SocketPath's rules, 0660, unlink only if still ours)
-// is `UnixListeningSocket`, shared with the HTTP listener.
+// is `ListeningSocket`, shared with the HTTP listener.
 
 import Foundation
 import GPT2Systemd
@@ -24,22 +24,32 @@ public enum ListenTarget: Sendable, Equatable {
     case path(String)
     /// Adopt a listening socket passed by socket activation.
     case activated(fileDescriptor: Int32)
+    /// Bind this loopback TCP address (the HTTP listener only, with bearer tokens: `http_tcp`).
+    case tcp(LoopbackAddress)
+}
+
+/// The JSON-lines listener was given a TCP address (only the HTTP listener takes one).
+struct TCPNotForJSONLines: Error, CustomStringConvertible {
+    var address: LoopbackAddress
+    var description: String { "the JSON-lines socket is a Unix socket only; \(address) is TCP" }
 }
 
 final class UnixServer: Listener, @unchecked Sendable {
     typealias Child = NIOAsyncChannel<ByteBuffer, ByteBuffer>
 
     let state: ServerState
-    private let socket: UnixListeningSocket<Child>
+    private let socket: ListeningSocket<Child>
 
-    private init(state: ServerState, socket: UnixListeningSocket<Child>) {
+    private init(state: ServerState, socket: ListeningSocket<Child>) {
         self.state = state
         self.socket = socket
     }
 
     /// Binds (or adopts) the socket. Connections are accepted once `run()` is called.
     static func bind(_ target: ListenTarget, state: ServerState, eventLoopThreads: Int = 1) async throws -> UnixServer {
-        let socket = try await UnixListeningSocket<Child>.bind(
+        // JSON lines identify clients by SO_PEERCRED: a TCP socket has no such thing.
+        if case .tcp(let address) = target { throw TCPNotForJSONLines(address: address) }
+        let socket = try await ListeningSocket<Child>.bind(
             target, eventLoopThreads: eventLoopThreads, logger: state.logger,
             // Keep the write side open after the client's EOF, so a client that shuts down its write
             // side still gets its answers.
@@ -60,7 +70,7 @@ final class UnixServer: Listener, @unchecked Sendable {
     func run() async { await socket.acceptLoop(logger: state.logger) { await self.serve($0) } }
 
     /// Stops accepting: `health` answers shutting_down from now on, and our listening fd is closed;
-    /// connections stay (UnixListeningSocket.close).
+    /// connections stay (ListeningSocket.close).
     func stopAccepting() async {
         state.beginDraining()
         await socket.close(logger: state.logger)
@@ -75,7 +85,7 @@ final class UnixServer: Listener, @unchecked Sendable {
 
     private func serve(_ channel: Child) async {
         let number = state.nextConnectionNumber()
-        guard let credentials = await UnixListeningSocket<Child>.peer(
+        guard let credentials = await ListeningSocket<Child>.peer(
             of: channel.channel, filter: state.credentialsFilter, logger: state.logger) else { return }
         let connection = Connection(number: number, credentials: credentials, server: state)
         state.register(connection)

@@ -8,6 +8,9 @@
 //   A request not whole within `requestTimeout` (slow sender) → 408 and close; an idle keep-alive
 //   connection past it is closed quietly (`RequestDeadline`).
 //   Keep-alive as HTTP/1.1 says (Connection: close, or HTTP/1.0 without keep-alive, closes after the answer).
+//   On the loopback TCP socket (`tokens` set) every request but `GET /health` must carry
+//   `Authorization: Bearer <token>` naming a principal (BearerTokens); without one → 401 at the head,
+//   before any body is read, and close. Each request runs as its own token's principal.
 // Ending: the client closes (or a write fails): the connection's engine jobs are cancelled. Daemon
 // shutdown: `closeWhenIdle()` closes now between requests, else after the answer in progress;
 // `closeNow()` closes at once.
@@ -29,13 +32,31 @@ final class HTTPConnection: @unchecked Sendable {
     private let context: HTTPContext
     private let limits: HTTPLimits
     private let logger: Logger
+    /// The token file on the TCP socket; nil on the Unix socket (the context's peer is the caller).
+    private let tokens: BearerTokens?
 
-    init(channel: Channel, context: HTTPContext, limits: HTTPLimits, logger: Logger) {
+    init(channel: Channel, context: HTTPContext, limits: HTTPLimits, logger: Logger, tokens: BearerTokens? = nil) {
         self.channel = channel
         self.context = context
         self.limits = limits
         self.logger = logger
+        self.tokens = tokens
     }
+
+    /// The context a request runs in: the connection's, or on TCP its bearer token's principal
+    /// (nil: no valid token — 401). `GET /health` needs none (a load balancer's probe).
+    private func requestContext(_ head: HTTPRequestHead) -> HTTPContext? {
+        guard let tokens else { return context }
+        if head.method == .GET && head.uri.prefix(while: { $0 != "?" }) == "/health" { return context }
+        guard let name = tokens.principal(authorization: head.headers.first(name: "authorization")) else { return nil }
+        var client = context.client
+        client.principal = .token(name: name)
+        return HTTPContext(server: context.server, client: client, startedAt: context.startedAt)
+    }
+
+    static let unauthorized = OpenAIError(
+        .unauthorized, "this socket needs 'Authorization: Bearer <token>' with a token from the daemon's token file",
+        type: "invalid_request_error", code: "invalid_api_key")
 
     /// Closes between requests now; during one, after its answer.
     func closeWhenIdle() {
@@ -73,6 +94,7 @@ final class HTTPConnection: @unchecked Sendable {
         do {
             try await channel.executeThenClose { inbound, outbound in
                 var head: HTTPRequestHead?
+                var current = context
                 var body: [UInt8] = []
                 var limit = limits.maxBodyBytes()
                 deadline.arm()
@@ -83,6 +105,10 @@ final class HTTPConnection: @unchecked Sendable {
                         head = h
                         body = []
                         limit = limits.maxBodyBytes()
+                        guard let c = requestContext(h) else {
+                            return try await respond(.error(Self.unauthorized), version: h.version, keepAlive: false, outbound)
+                        }
+                        current = c
                         if let length = h.headers.first(name: "content-length").flatMap(Int.init), length > limit {
                             return try await refuse(Self.tooLarge(limit), h, outbound)
                         }
@@ -102,7 +128,7 @@ final class HTTPConnection: @unchecked Sendable {
                         deadline.disarm()
                         let request = HTTPRequest(method: h.method, path: String(h.uri.prefix { $0 != "?" }), body: body)
                         body = []
-                        let answer = await HTTPRoutes.answer(request, context: context)
+                        let answer = await HTTPRoutes.answer(request, context: current)
                         context.server.metrics.requests.record(.http, op: HTTPRoutes.endpoint(request.path),
                                                                outcome: String(answer.status.code))
                         // An HTTP/1.0 client cannot take a chunked stream: the stream ends with the connection.
@@ -143,6 +169,7 @@ final class HTTPConnection: @unchecked Sendable {
         switch answer {
         case .json(let status, let json):
             let bytes = json.serializedBytes() + [0x0A]
+            if status == .unauthorized { headers.add(name: "www-authenticate", value: "Bearer") }
             headers.add(name: "content-type", value: "application/json")
             headers.add(name: "content-length", value: String(bytes.count))
             try await outbound.write(contentsOf: [

@@ -1,5 +1,6 @@
-// UnixListeningSocket — the listening side both Unix-socket listeners share (the JSON-lines
-// `UnixServer`, the HTTP `HTTPListener`); they differ only in their child channels' pipelines.
+// ListeningSocket — the listening side every listener shares (the JSON-lines `UnixServer`, the HTTP
+// `HTTPListener` on its Unix socket and, when configured, on loopback TCP); they differ only in their
+// child channels' pipelines.
 //
 // Where the socket comes from:
 //   * socket activation (`LISTEN_FDS`): the fd systemd bound is adopted as is. It is never unlinked and
@@ -8,6 +9,9 @@
 //     `SocketPathError.alreadyServing`; only a stale socket of our own uid is removed; no directory
 //     writable by others without the sticky bit); the file gets mode 0660, and on close it is unlinked
 //     only if it is still the inode we bound.
+//   * `.tcp`: a loopback address (LoopbackAddress; SO_REUSEADDR, so a restart binds again at once while
+//     old connections linger in TIME_WAIT). Only the HTTP listener binds one, and it authenticates
+//     every request there with a bearer token (no peer credentials exist on TCP).
 // Every accepted connection runs in a child of one discarding task group: a plain task group would
 // keep each finished child's result until the group ends (a leak in a long-running server).
 
@@ -20,7 +24,7 @@ import NIOPosix
 import Glibc
 #endif
 
-struct UnixListeningSocket<Child: Sendable>: Sendable {
+struct ListeningSocket<Child: Sendable>: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let serverChannel: NIOAsyncChannel<Child, Never>
     /// The path we bound ourselves (unlinked on close if still ours); nil when socket-activated.
@@ -42,6 +46,11 @@ struct UnixListeningSocket<Child: Sendable>: Sendable {
             switch target {
             case .activated(let fd):
                 let channel = try await bootstrap.bind(fd, childChannelInitializer: initializer)
+                return Self(group: group, serverChannel: channel, ownedPath: nil, ownedIdentity: nil)
+            case .tcp(let address):
+                let channel = try await bootstrap
+                    .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+                    .bind(host: address.host, port: address.port, childChannelInitializer: initializer)
                 return Self(group: group, serverChannel: channel, ownedPath: nil, ownedIdentity: nil)
             case .path(let path):
                 try SocketPath.prepare(path)
@@ -82,6 +91,9 @@ struct UnixListeningSocket<Child: Sendable>: Sendable {
             logger.info("socket path no longer ours; left in place", metadata: ["path": "\(ownedPath)"])
         }
     }
+
+    /// The bound TCP port (`.tcp` with port 0 asks the kernel for one); nil for a Unix socket.
+    var tcpPort: Int? { serverChannel.channel.localAddress?.port }
 
     /// Stops the event loops (after `acceptLoop` returned).
     func shutdown() async { try? await group.shutdownGracefully() }
