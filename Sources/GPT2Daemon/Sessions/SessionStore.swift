@@ -45,11 +45,15 @@ public final class SessionStore: @unchecked Sendable {
             lastUsedAt = r.lastUsedAt; lastUsedTick = tick; tokens = r.tokens
         }
 
-        /// The row the state database keeps of it.
-        var record: SessionRecord {
-            let uid: UInt32
-            switch owner { case .unixUser(let u): uid = u }
-            return SessionRecord(id: id, ownerUID: uid, model: model, createdAt: createdAt, lastUsedAt: lastUsedAt, tokens: tokens)
+        /// The row the state database keeps of it; nil for a bearer-token principal's session, which
+        /// lives in memory only (the schema keys owners by uid; HTTP.md says so).
+        var record: SessionRecord? {
+            switch owner {
+            case .unixUser(let uid):
+                return SessionRecord(id: id, ownerUID: uid, model: model, createdAt: createdAt, lastUsedAt: lastUsedAt, tokens: tokens)
+            case .token:
+                return nil
+            }
         }
 
         var snapshot: SessionSnapshot {
@@ -102,7 +106,7 @@ public final class SessionStore: @unchecked Sendable {
         repeat { id = "s-" + String(UInt64.random(in: 0...UInt64.max), radix: 16) } while sessions[id] != nil
         let s = Session(id: id, model: model, owner: owner, now: Self.now(), tick: Engine.now())
         sessions[id] = s
-        return (s.snapshot, journal?.submit(.put(s.record)))
+        return (s.snapshot, s.record.flatMap { journal?.submit(.put($0)) })
     }
 
     public func close(_ id: String, owner: Principal) throws(EngineError) -> SessionSnapshot {
@@ -116,7 +120,7 @@ public final class SessionStore: @unchecked Sendable {
         guard !s.busy else { throw EngineError(.sessionBusy, "session '\(id)' has a request running", field: "session") }
         sessions[id] = nil
         s.cache = nil
-        return (s, journal?.submit(.delete(id)))
+        return (s, s.record == nil ? nil : journal?.submit(.delete(id)))
     }
 
     public func list(owner: Principal) -> [SessionSnapshot] {
@@ -153,12 +157,12 @@ public final class SessionStore: @unchecked Sendable {
         s.cache = cache
         s.lastUsedAt = Self.now()
         s.lastUsedTick = Engine.now()
-        guard let journal else {
+        guard let journal, let record = s.record else {
             s.busy = false
             lock.unlock()
             return nil
         }
-        let write = journal.submit(.put(s.record))
+        let write = journal.submit(.put(record))
         lock.unlock()
         // Registered before anyone else can wait on the ticket: the session is idle (or restored)
         // before a reply that waits on the same ticket goes out.
