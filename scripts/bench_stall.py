@@ -68,7 +68,10 @@ def held_back_stops(sock, tokens, stop_bytes, count=16):
     c = Conn(sock)
     c.send({"id": "probe", "op": "generate", "model": "m", "tokens": [464, 3290], "max_new_tokens": tokens,
             "ignore_eos": True})
-    text = c.read()["result"]["text"]
+    msg = c.read()
+    if msg.get("type") != "result":
+        raise RuntimeError(f"probe generation failed: {msg}")
+    text = msg["text"]
     c.close()
     piece = max(set(text.split(" ")), key=text.split(" ").count) or "the"
     run = (" " + piece) * (stop_bytes // (len(piece) + 1) + 1)
@@ -90,7 +93,7 @@ def streams_b(sock, n, tokens, stops):
             if msg["type"] == "token":
                 continue
             done += 1
-            codes.add(msg.get("error", {}).get("code", msg.get("result", {}).get("finish_reason")))
+            codes.add(msg.get("error", {}).get("code") if msg["type"] == "error" else msg.get("finish_reason"))
         b_done["t0"], b_done["t1"] = t0, time.perf_counter()
         b_done["code"] = ",".join(sorted(codes))
         b.close()
