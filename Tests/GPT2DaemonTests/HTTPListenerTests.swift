@@ -137,6 +137,33 @@ private func texts(_ choices: [JSON]) -> [String] { choices.compactMap { $0["tex
         #expect(usage?.int("completion_tokens") == (try plain.json()["usage"]?.objectValue?.int("completion_tokens")))
     }
 
+    @Test func stopStringCutsPlainAndStreamedCompletionsAlike() async throws {
+        let d = try await HTTPDaemon.sharedHTTP()
+        let body = #"{"model":"tiny","prompt":"The dog ran","max_tokens":16,"temperature":0"#
+        let greedy = try await d.call("POST", "/v1/completions", body: body + "}")
+        let greedyChoices = try #require(try greedy.json()["choices"]?.arrayValue)
+        let free = try #require(texts(greedyChoices).first)
+        let chars = Array(free)
+        try #require(chars.count >= 4)
+        // Two characters from the middle of the text: the completion ends before their first occurrence.
+        let stop = String(chars[(chars.count / 2)..<(chars.count / 2 + 2)])
+        let cut = try #require(free.range(of: stop))
+        let want = String(free[..<cut.lowerBound])
+        let withStop = body + #","stop":["# + JSON.string(stop).serialized() + "]"
+        let stopped = try await d.call("POST", "/v1/completions", body: withStop + "}")
+        let plain = try #require(try stopped.json()["choices"]?.arrayValue)
+        #expect(texts(plain) == [want] && plain[0]["finish_reason"]?.stringValue == "stop")
+        let streamed = try await d.call("POST", "/v1/completions", body: withStop + #","stream":true}"#)
+        var text = "", finished: String? = nil
+        for e in streamed.events.dropLast() {
+            for c in try #require(try JSON.parse(e).objectValue?["choices"]?.arrayValue) {
+                text += c["text"]?.stringValue ?? ""
+                if let f = c["finish_reason"]?.stringValue { finished = f }
+            }
+        }
+        #expect(text == want && finished == "stop")
+    }
+
     @Test func logprobsWithEchoCoverPromptAndCompletion() async throws {
         let d = try await HTTPDaemon.sharedHTTP()
         let r = try await d.call("POST", "/v1/completions", body: #"""

@@ -3,7 +3,9 @@
 // Requests from all connections enter one inbox. Each step picks a model (round robin among models
 // with work), puts the decode token of every generating sequence and chunks of pending prompts
 // (FIFO, up to maxBatchTokens) through ONE forward pass, then samples, emits events and finishes
-// jobs. Socket threads never compute: they submit and receive events. When the KV budget is full,
+// jobs. Socket threads never compute: they submit and receive events. The compute thread makes no
+// text: each request's output stage (Output/: detokenizing, stop strings, building the answer) runs
+// on the request's own serial queue and reports stop strings back (`outputChanged` → `settle`). When the KV budget is full,
 // cached prefixes and then idle sessions' caches are dropped (LRU) and recomputed later; if that is
 // not enough, the newest running job that holds memory is preempted (its cache dropped, its tokens
 // recomputed later) when it is newer than the job in need — otherwise the job in need sits out this
@@ -31,6 +33,9 @@ public final class Engine: @unchecked Sendable {
     private var running = false
     /// Jobs whose text is being tokenized on `prepareQueue` (shutdown waits for them).
     private var preparing = 0
+    /// Set by an output stage that has a verdict the compute thread waits for (a stop string, or
+    /// the last token of a sequence with stop strings checked); taken by the loop.
+    private var outputReady = false
     var counters = Counters()
     /// Each principal's pending requests and in-flight tokens (per-user limits, UserLoad.swift).
     var userLoads = UserLoadLedger()
@@ -166,21 +171,25 @@ public final class Engine: @unchecked Sendable {
     // MARK: - Submission (any thread)
 
     /// Starts a generation; `events` receives its tokens (when streaming) and then one result or
-    /// error, from the compute thread (or the caller's, for an error found at once).
+    /// error, in order, on the request's output queue (or the caller's thread, for an error found at once).
     public func generate(_ r: GenerationRequest, key: JobKey, client: ClientIdentity,
                          events: @escaping @Sendable (EngineEvent) -> Void) {
         guard let m = modelsByName[r.model] else {
             return fail(events, EngineError(.unknownModel, "no model named '\(r.model)'", field: "model"))
         }
+        // The request's output stage runs on its own queue; a verdict wakes the compute loop.
+        let output = OutputQueue()
+        let wake: @Sendable () -> Void = { [weak self] in self?.outputChanged() }
         do throws(EngineError) {
             if r.numBeams > 1 {
-                return submit(Job(key: key, client: client, model: m, work: try BeamWork(request: r, model: m, events: events)))
+                return submit(Job(key: key, client: client, model: m, work: try BeamWork(request: r, model: m, output: output, events: events)))
             }
             if r.numReturnSequences > 1 {
                 let group = SequenceGroup(count: r.numReturnSequences, baseSeed: r.seed ?? UInt64.random(in: 0...UInt64.max), events: events)
                 var members: [(job: Job, work: GenerationWork)] = []
                 for i in 0..<r.numReturnSequences {
-                    let work = try GenerationWork(request: r, model: m, index: i, group: group, events: group.memberEvents(i))
+                    let work = try GenerationWork(request: r, model: m, index: i, group: group, output: output, wake: wake,
+                                                  events: group.memberEvents(i))
                     members.append((Job(key: key, client: client, model: m, work: work, role: i == 0 ? .request : .member), work))
                 }
                 let jobs = members.map(\.job)
@@ -188,14 +197,15 @@ public final class Engine: @unchecked Sendable {
                 members[0].work.followers = Array(members.dropFirst())
                 return submit(jobs, queued: [jobs[0]])
             }
-            submit(Job(key: key, client: client, model: m, work: try GenerationWork(request: r, model: m, events: events)))
+            submit(Job(key: key, client: client, model: m,
+                       work: try GenerationWork(request: r, model: m, output: output, wake: wake, events: events)))
         } catch {
             fail(events, error)  // the works' typed throws: always an EngineError
         }
     }
 
-    /// Starts a scoring; `completion` runs once, on the compute thread (or the caller's, for an
-    /// error found at once).
+    /// Starts a scoring; `completion` runs once, on the request's output queue (or the caller's
+    /// thread, for an error found at once).
     public func score(_ r: ScoringRequest, key: JobKey, client: ClientIdentity,
                       completion: @escaping @Sendable (Result<ScoreResult, EngineError>) -> Void) {
         guard let m = modelsByName[r.model] else {
@@ -228,6 +238,11 @@ public final class Engine: @unchecked Sendable {
     /// `cancel` for a caller that holds `cond`'s lock.
     func cancelLocked(_ jobs: [Job], reason: EngineError) {
         for job in jobs where job.cancelReason == nil { job.cancelReason = reason }
+    }
+
+    /// An output stage has news for the compute thread (any thread): the loop wakes and settles.
+    func outputChanged() {
+        cond.lock(); outputReady = true; cond.broadcast(); cond.unlock()
     }
 
     /// Runs `body` under `cond`'s lock.
@@ -290,16 +305,21 @@ public final class Engine: @unchecked Sendable {
     // MARK: - The compute loop (engine thread)
 
     private func loop() {
+        ComputeThread.markCurrent()
         while true {
             cond.lock()
             lastHeartbeat = Engine.now()
-            while inbox.isEmpty && !active.contains(where: { !$0.pending.isEmpty || $0.cancelReason != nil }) && !stopRequested {
+            // A job with nothing pending waits for its output stage (`outputReady` wakes the loop).
+            while inbox.isEmpty && !outputReady && !active.contains(where: { !$0.pending.isEmpty || $0.cancelReason != nil })
+                    && !(stopRequested && active.isEmpty) {
                 _ = cond.wait(until: Date().addingTimeInterval(1))
                 lastHeartbeat = Engine.now()
                 if Engine.now() - lastExpiry > 1 { break }
             }
             let fresh = inbox
             inbox.removeAll()
+            let settles = outputReady
+            outputReady = false
             let idle = stopRequested && fresh.isEmpty && active.isEmpty
             let stop = idle && preparing == 0
             // Tokenizers broadcast when they finish; the timeout only keeps the heartbeat.
@@ -310,6 +330,7 @@ public final class Engine: @unchecked Sendable {
             if Engine.now() - lastExpiry > 1 { sessions.expireIdle(); lastExpiry = Engine.now() }
             for job in fresh { admit(job) }
             reapCancelled()
+            if settles { settleOutputs() }
             step()
         }
         cond.lock()
@@ -411,6 +432,19 @@ public final class Engine: @unchecked Sendable {
         let victims = active.filter { $0.cancelReason != nil }
         cond.unlock()
         for job in victims { finish(job, error: job.cancelReason!) }
+        compactActive()
+    }
+
+    /// Lets every running work act on what its output stage found (a stop string ends a generation
+    /// at that token, taking back the tokens computed after it).
+    private func settleOutputs() {
+        for job in active where !job.hasEnded {
+            switch job.work.settle(job) {
+            case .continues: break
+            case .complete: complete(job)
+            case .failed(let e): finish(job, error: e)
+            }
+        }
         compactActive()
     }
 

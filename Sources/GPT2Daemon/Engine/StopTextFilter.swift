@@ -1,5 +1,6 @@
 // StopTextFilter — releases generated text to the client only when it can no longer turn out to be
-// part of a stop string, and finds stop strings across token boundaries.
+// part of a stop string, and finds stop strings across token boundaries. Runs in a sequence's output
+// stage (SequenceText) and on a beam result's output queue, never on the compute thread.
 //
 // Works on UTF-8 bytes of complete characters (the StreamingDecoder never yields half a character),
 // so every cut falls on a character boundary: a held-back suffix starts where a stop string starts.
@@ -19,6 +20,9 @@ struct StopTextFilter {
         self.stops = stops.map { Array($0.utf8) }.filter { !$0.isEmpty }
         longest = self.stops.map(\.count).max() ?? 0
     }
+
+    /// Whether there is any stop string to look for.
+    var hasStops: Bool { longest > 0 }
 
     /// Adds a piece of text; returns the text that is now safe to release and whether a stop string ended it.
     mutating func append(_ piece: String) -> (release: String, stopped: Bool) {

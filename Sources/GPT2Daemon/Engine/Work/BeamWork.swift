@@ -3,7 +3,8 @@
 // from the prompt's), and `BeamSearchState` — GPT2Core's search as a step function — picks after
 // each step which beams go on. Results are transformers' generate(num_beams=…), token-identical.
 // Cancellation and preemption work as for any job (a preempted search restarts from its prompt: the
-// search is deterministic, so the result does not change).
+// search is deterministic, so the result does not change). The hypotheses' text (decoding, stop
+// strings) is made on the request's output queue, after the engine handed the token ids over.
 import Foundation
 import GPT2Core
 import GPT2Tokenizer
@@ -12,6 +13,8 @@ final class BeamWork: SequenceWork {
     /// The request, its processors' parameters, stop ids and max_new_tokens.
     let settings: GenerationSettings
     let tokenizer: GPT2Tokenizer
+    /// Where the result's text is made and the answer handed over (never the compute thread).
+    private let output: OutputQueue
     /// Set at admission (they need the prompt length).
     private var parameters: BeamSearchParameters?
     private var search: BeamSearchState?
@@ -21,9 +24,11 @@ final class BeamWork: SequenceWork {
     /// The search's answer, best first (empty with max_new_tokens 0).
     private var hypotheses: [BeamHypothesis] = []
 
-    init(request: GenerationRequest, model: ServedModel, events: @escaping @Sendable (EngineEvent) -> Void) throws(EngineError) {
+    init(request: GenerationRequest, model: ServedModel, output: OutputQueue,
+         events: @escaping @Sendable (EngineEvent) -> Void) throws(EngineError) {
         settings = try GenerationSettings(request: request, model: model, seed: request.seed, events: events)
         tokenizer = model.tokenizer
+        self.output = output
     }
 
     var input: Prompt { settings.request.prompt }
@@ -120,27 +125,38 @@ final class BeamWork: SequenceWork {
 
     func dropCaches() { caches = [] }
 
-    /// Every returned hypothesis as a sequence, the best first.
+    /// Every returned hypothesis as a sequence, the best first: the engine thread hands over token
+    /// ids and scores; their text and stop strings are worked out on the output queue.
     func result(_ job: Job, end: Double) -> WorkResult {
         let a = settings.request
-        let sequences = hypotheses.map { h -> SequenceOutput in
-            let new = Array(h.generated)
-            var filter = StopTextFilter(stops: a.stop, includeStop: a.includeStopInOutput)
-            let body = h.endedWithEOS ? Array(new.dropLast()) : new
-            let stopped = filter.append(tokenizer.decode(body.map(Int.init))).stopped
-            let reason: FinishReason = stopped ? .stop : (h.endedWithEOS ? .eos : .length)
-            return SequenceOutput(text: filter.text, tokens: new.map(Int.init), finishReason: reason, logprobs: nil, score: Double(h.score))
+        let found = hypotheses.map { (tokens: Array($0.generated), endedWithEOS: $0.endedWithEOS, score: Double($0.score)) }
+        let usage = GenerationUsage(promptTokens: job.promptTokens, completionTokens: found.reduce(0) { $0 + $1.tokens.count }, cachedTokens: 0)
+        let timing = GenerationTiming(queueMs: (job.startedAt - job.submittedAt) * 1000, promptMs: 0,
+                                      completionMs: (end - job.startedAt) * 1000, totalMs: (end - job.submittedAt) * 1000)
+        let (events, tokenizer, output) = (settings.events, tokenizer, output)
+        let (stops, includeStop) = (a.stop, a.includeStopInOutput)
+        return WorkResult(completionTokens: usage.completionTokens) {
+            output.async {
+                let sequences = found.map { h -> SequenceOutput in
+                    var filter = StopTextFilter(stops: stops, includeStop: includeStop)
+                    let body = h.endedWithEOS ? Array(h.tokens.dropLast()) : h.tokens
+                    #if DEBUG
+                    TextWorkProbe.record()
+                    #endif
+                    let stopped = filter.append(tokenizer.decode(body.map(Int.init))).stopped
+                    let reason: FinishReason = stopped ? .stop : (h.endedWithEOS ? .eos : .length)
+                    return SequenceOutput(text: filter.text, tokens: h.tokens.map(Int.init), finishReason: reason, logprobs: nil, score: h.score)
+                }
+                let best = sequences.first
+                events(.result(GenerationResult(
+                    text: best?.text ?? "", tokens: best?.tokens ?? [], finishReason: best?.finishReason ?? .length,
+                    usage: usage, timing: timing, logprobs: nil, topLogprobs: nil, sequences: sequences)))
+            }
         }
-        let best = sequences.first
-        let response = GenerationResult(
-            text: best?.text ?? "", tokens: best?.tokens ?? [], finishReason: best?.finishReason ?? .length,
-            usage: .init(promptTokens: job.promptTokens, completionTokens: sequences.reduce(0) { $0 + $1.tokens.count }, cachedTokens: 0),
-            timing: .init(queueMs: (job.startedAt - job.submittedAt) * 1000, promptMs: 0,
-                          completionMs: (end - job.startedAt) * 1000, totalMs: (end - job.submittedAt) * 1000),
-            logprobs: nil, topLogprobs: nil, sequences: sequences)
-        let events = settings.events
-        return WorkResult(completionTokens: response.usage.completionTokens) { events(.result(response)) }
     }
 
-    func deliver(_ error: EngineError) { settings.events(.error(error)) }
+    func deliver(_ error: EngineError) {
+        let events = settings.events
+        output.async { events(.error(error)) }
+    }
 }

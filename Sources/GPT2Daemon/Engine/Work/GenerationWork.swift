@@ -1,6 +1,9 @@
 // GenerationWork — one sampled (or greedy) sequence: it prefills its prompt, then feeds one token
 // per step; after each step its SequenceStepper (GPT2Core's per-step rule: processors, sampler,
-// eos, max_new_tokens) picks the next token, and the work streams it and checks stop strings. With num_return_sequences n > 1 the leader (sequence 0)
+// eos, max_new_tokens) picks the next token, which the work hands to its output stage
+// (SequenceText: detokenizing, stop strings and streaming, off the compute thread). When the stage
+// finds a stop string the engine calls `settle`, which ends the sequence at that token and takes
+// back any token computed after it. With num_return_sequences n > 1 the leader (sequence 0)
 // prefills the prompt and its n - 1 followers fork its cache and sample their first token from the
 // same logits, each with its own generator (SequenceStepper's seed rule: base + i); they answer as
 // one response (SequenceGroup).
@@ -15,24 +18,31 @@ final class GenerationWork: SequenceWork {
     private var stepper: SequenceStepper?
     var logprobs: [Double?] = []
     var topLogprobs: [[RankedToken]] = []
-    var decoder: StreamingDecoder
-    var filter: StopTextFilter
+    /// The output stage: text, stop strings, streaming and the result's delivery.
+    let text: SequenceText
     var firstTokenAt: Double = 0
     var finishReason: FinishReason?
+    /// Set when the stepper ended the sequence (EOS, max_new_tokens) but the output stage has not
+    /// checked every token for stop strings yet: the sequence waits for it (`settle`).
+    private var tokenLevelEnd: FinishReason?
+    /// Set once a stop string ended the text: the tokens kept (the stepper may hold more).
+    private var kept: Int?
     /// n > 1: the group this sequence belongs to and its index in it.
     let group: SequenceGroup?
     let index: Int
     /// n > 1, leader only: the other sequences, started from a fork of the leader's prompt cache.
     var followers: [(job: Job, work: GenerationWork)] = []
 
+    /// `output` is the request's output queue (shared by a group's sequences); `wake` tells the
+    /// engine the output stage has a verdict for it (`Engine.outputChanged`).
     init(request: GenerationRequest, model: ServedModel, index: Int = 0, group: SequenceGroup? = nil,
+         output: OutputQueue, wake: @escaping @Sendable () -> Void,
          events: @escaping @Sendable (EngineEvent) -> Void) throws(EngineError) {
         let seed = group.map { SamplingParameters.sequenceSeed(base: $0.baseSeed, index: index) } ?? request.seed
         settings = try GenerationSettings(request: request, model: model, seed: seed, events: events)
         self.index = index
         self.group = group
-        decoder = StreamingDecoder(tokenizer: model.tokenizer)
-        filter = StopTextFilter(stops: request.stop, includeStop: request.includeStopInOutput)
+        text = SequenceText(queue: output, tokenizer: model.tokenizer, request: request, events: events, wake: wake)
     }
 
     var input: Prompt { settings.request.prompt }
@@ -46,8 +56,11 @@ final class GenerationWork: SequenceWork {
         return (job.context.count - 1, settings.maxNewTokens > 0)
     }
 
-    /// The tokens generated so far.
-    var generated: [Int32] { stepper?.generated ?? [] }
+    /// The tokens generated so far (after a stop string: those up to it).
+    var generated: [Int32] {
+        let all = stepper?.generated ?? []
+        return kept.map { Array(all.prefix($0)) } ?? all
+    }
 
     /// Sets the stepper up for the fitted prompt length and max_new_tokens.
     private func begin() {
@@ -67,6 +80,8 @@ final class GenerationWork: SequenceWork {
     func advance(_ job: Job, cache: KVCache, taken: Int, results: ArraySlice<ForwardResult>, engine: Engine) -> StepOutcome {
         job.pending.removeFirst(taken)
         guard job.pending.isEmpty else { return .continues }  // still prefilling
+        // Preempted while it waited for its output stage: recomputed, it goes on waiting (`settle`).
+        if tokenLevelEnd != nil { return .continues }
         let logits = results.first!.logits
         if generated.isEmpty && !followers.isEmpty { startFollowers(of: job, cache: cache, logits: logits, engine: engine) }
         return sampleAndEmit(job, logits: logits)
@@ -90,8 +105,10 @@ final class GenerationWork: SequenceWork {
         }
     }
 
-    /// Picks the next token from raw logits (the stepper), records it, streams it, and decides
-    /// whether the sequence goes on (then `job.pending` is the new token).
+    /// Picks the next token from raw logits (the stepper), records it, hands it to the output stage,
+    /// and decides whether the sequence goes on (then `job.pending` is the new token). Ends at once
+    /// on EOS or max_new_tokens, unless stop strings may still cut it earlier: then it waits for
+    /// the output stage (`settle`).
     private func sampleAndEmit(_ job: Job, logits: [Float]) -> StepOutcome {
         let a = settings.request
         // Log-probabilities cost two passes over the vocabulary: only when asked for.
@@ -111,28 +128,51 @@ final class GenerationWork: SequenceWork {
                 topLogprobs.append(tops!)
             }
         }
-        var reason: FinishReason? = nil
-        var text = ""
-        if step.stop == .eos {
-            reason = .eos
-        } else {
-            let (released, stopped) = filter.append(decoder.append(Int(token)))
-            text = released
-            if stopped { reason = .stop } else if step.stop == .length { reason = .length }
+        text.push(GeneratedToken(index: generated.count - 1, token: Int(token), text: "", logprob: lp, topLogprobs: tops), ending: step.stop)
+        guard let end = step.stop else {
+            job.pending = [token]
+            return .continues
         }
-        if reason != nil && reason != .stop {
-            text += filter.append(decoder.flush()).release
-            text += filter.finish()
-        }
-        if a.stream {
-            settings.events(.token(GeneratedToken(index: generated.count - 1, token: Int(token), text: text, logprob: lp, topLogprobs: tops)))
-        }
-        if let reason {
+        let reason: FinishReason = end == .eos ? .eos : .length
+        guard text.hasStops else {
             finishReason = reason
             return .complete
         }
-        job.pending = [token]
+        tokenLevelEnd = reason
+        job.pending = []
         return .continues
+    }
+
+    /// The output stage has news: a stop string ends the sequence at the token that completed it
+    /// (tokens computed after it are taken back out: context, KV positions, log-probabilities), or
+    /// a sequence waiting at its token-level end has had every token checked.
+    func settle(_ job: Job) -> StepOutcome {
+        guard text.hasStops, finishReason == nil, !job.hasEnded else { return .continues }
+        let v = text.verdict
+        if let k = v.stopAfter {
+            discard(after: k, job)
+            finishReason = .stop
+            return .complete
+        }
+        if let end = tokenLevelEnd, v.checked == generated.count {
+            discard(after: generated.count, job)  // keeps every token; a recomputed cache loses its extra row
+            finishReason = end
+            return .complete
+        }
+        return .continues
+    }
+
+    /// Keeps the first `k` generated tokens: the sequence is then what it was when its k-th token
+    /// was sampled (that token in the context, not yet in the KV cache; a cache that lost rows to
+    /// preemption meanwhile stays shorter — it is only a cache).
+    private func discard(after k: Int, _ job: Job) {
+        kept = k
+        let length = settings.promptLength + k
+        if job.context.count > length { job.context.removeSubrange(length...) }
+        job.pending = []
+        if let cache = job.cache, cache.count > length - 1 { cache.truncate(to: length - 1) }
+        if logprobs.count > k { logprobs.removeSubrange(k...) }
+        if topLogprobs.count > k { topLogprobs.removeSubrange(k...) }
     }
 
     func restart() {}  // the context holds prompt and generated tokens; sampling resumes after them
@@ -143,12 +183,16 @@ final class GenerationWork: SequenceWork {
         let timing = GenerationTiming(
             queueMs: (job.startedAt - job.submittedAt) * 1000, promptMs: (first - job.startedAt) * 1000,
             completionMs: (end - first) * 1000, totalMs: (end - job.submittedAt) * 1000)
-        let response = GenerationResult(
-            text: filter.text, tokens: generated.map(Int.init), finishReason: finishReason ?? .length,
-            usage: usage, timing: timing, logprobs: settings.wantsLogprobs ? logprobs : nil,
-            topLogprobs: settings.request.topLogprobs > 0 ? topLogprobs : nil, sequences: nil)
+        let (tokens, reason, lps, tops) = (generated.map(Int.init), finishReason ?? .length,
+                                           settings.wantsLogprobs ? logprobs : nil, settings.request.topLogprobs > 0 ? topLogprobs : nil)
         let events = settings.events
-        return WorkResult(completionTokens: generated.count, timing: timing) { events(.result(response)) }
+        // The value is built on the output queue, with the text the stage made.
+        return WorkResult(completionTokens: tokens.count, timing: timing) { [text] in
+            text.finish { body in
+                events(.result(GenerationResult(text: body, tokens: tokens, finishReason: reason, usage: usage, timing: timing,
+                                                logprobs: lps, topLogprobs: tops, sequences: nil)))
+            }
+        }
     }
 
     /// A group answers once: its other members stop at their next step; members that never
@@ -159,5 +203,6 @@ final class GenerationWork: SequenceWork {
         for f in group.members where f !== job && f.isSubmitted { engine.retire(f, completion: 0, failed: true) }
     }
 
-    func deliver(_ error: EngineError) { settings.events(.error(error)) }
+    /// After the tokens already streamed (the output queue keeps the order).
+    func deliver(_ error: EngineError) { text.send(.error(error)) }
 }

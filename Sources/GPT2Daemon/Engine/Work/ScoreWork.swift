@@ -1,12 +1,14 @@
 // ScoreWork — the log-probability of every input token under the model (and, if asked, the top
 // alternatives per position). All of its positions' logits come back, chunk by chunk; a session's
-// history is context and is not scored.
+// history is context and is not scored. The answer (perplexity, the result value) is built on the
+// request's output queue, off the compute thread.
 import Foundation
 import GPT2Core
 
 final class ScoreWork: SequenceWork {
     let request: ScoringRequest
     private let completion: @Sendable (Result<ScoreResult, EngineError>) -> Void
+    private let output = OutputQueue()
     /// Index in `context` of the first scored token.
     private var scoreStart = 0
     /// Log-probabilities of context[scoreStart...], filled as rows come back.
@@ -56,18 +58,24 @@ final class ScoreWork: SequenceWork {
     func restart() { logprobs = []; top = [] }
 
     func result(_ job: Job, end: Double) -> WorkResult {
-        let scored = Array(job.context[scoreStart...]).map(Int.init)
-        var lps: [Double?] = scoreStart == 0 ? [nil] : []
-        lps += logprobs
-        var tops: [[RankedToken]?]? = nil
-        if request.topLogprobs > 0 { tops = (scoreStart == 0 ? [nil] : []) + top }
-        let finite = lps.compactMap { $0 }.filter { $0.isFinite }
-        let ppl: Double? = finite.isEmpty ? nil : Foundation.exp(-finite.reduce(0, +) / Double(finite.count))
-        let answer = ScoreResult(tokens: scored, logprobs: lps.map { $0.flatMap { $0.isFinite ? $0 : nil } },
-                                 perplexity: ppl.flatMap { $0.isFinite ? $0 : nil }, topLogprobs: tops)
-        let completion = completion
-        return WorkResult(completionTokens: 0) { completion(.success(answer)) }
+        let (scored, logprobs, top, fromStart, wantsTop) = (Array(job.context[scoreStart...]), logprobs, top, scoreStart == 0, request.topLogprobs > 0)
+        let (completion, output) = (completion, output)
+        return WorkResult(completionTokens: 0) {
+            output.async {
+                var lps: [Double?] = fromStart ? [nil] : []
+                lps += logprobs
+                var tops: [[RankedToken]?]? = nil
+                if wantsTop { tops = (fromStart ? [nil] : []) + top }
+                let finite = lps.compactMap { $0 }.filter { $0.isFinite }
+                let ppl: Double? = finite.isEmpty ? nil : Foundation.exp(-finite.reduce(0, +) / Double(finite.count))
+                completion(.success(ScoreResult(tokens: scored.map(Int.init), logprobs: lps.map { $0.flatMap { $0.isFinite ? $0 : nil } },
+                                                perplexity: ppl.flatMap { $0.isFinite ? $0 : nil }, topLogprobs: tops)))
+            }
+        }
     }
 
-    func deliver(_ error: EngineError) { completion(.failure(error)) }
+    func deliver(_ error: EngineError) {
+        let (completion, output) = (completion, output)
+        output.async { completion(.failure(error)) }
+    }
 }

@@ -60,6 +60,10 @@ protocol SequenceWork: AnyObject {
     /// the step's rows; updates `job.pending`.
     func advance(_ job: Job, cache: KVCache, taken: Int, results: ArraySlice<ForwardResult>, engine: Engine) -> StepOutcome
 
+    /// The output stage of this work told the engine it has news (`Engine.outputChanged`): e.g. a
+    /// stop string was found in a generation's text, which ends it at that token. Engine thread.
+    func settle(_ job: Job) -> StepOutcome
+
     /// Preemption dropped the cache: forget what depends on it (partial rows, beams); the engine
     /// feeds `job.context` again.
     func restart()
@@ -86,6 +90,7 @@ extension SequenceWork {
     var generatesAtMost: Int { 0 }
     var parallelSequences: Int { 1 }
     func isDecoding(_ job: Job) -> Bool { false }
+    func settle(_ job: Job) -> StepOutcome { .continues }
     func stopSiblings(of job: Job, cause: EngineError, engine: Engine) {}
     func dropCaches() {}
 }
