@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 need=()
 # systemd provides systemd-analyze and systemd-socket-activate for the unit and activation tests;
 # curl (--unix-socket) is for the HTTP listener's client tests.
-for pkg in libopenblas-dev libsystemd-dev libjson-c-dev libxxhash-dev pkg-config systemd python3 curl; do
+for pkg in libopenblas-dev libsystemd-dev libjson-c-dev libxxhash-dev libhdf5-dev libmsgpack-dev pkg-config systemd python3 curl; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 # python3 may come from elsewhere (pyenv): only install Debian's when none is on PATH.
