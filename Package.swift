@@ -139,5 +139,7 @@ if Context.environment["GPT2D_FUZZ"] == "1" {
         fuzzTarget("FuzzTokenizer", ["GPT2Tokenizer"]),
         fuzzTarget("FuzzSafeTensors", ["GPT2Core"]),
         fuzzTarget("FuzzConfig", ["GPT2Core"]),
+        fuzzTarget("FuzzPickle", ["GPT2Core"]),
+        fuzzTarget("FuzzShardIndex", ["GPT2Core"]),
     ]
 }

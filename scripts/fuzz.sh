@@ -4,12 +4,14 @@
 # Usage: scripts/fuzz.sh [--runs N | SECONDS] [TARGET...]      (from anywhere; default: --runs 2000, all)
 #   --runs N   each target runs its seed corpus, then N fuzzed inputs (the CI mode, bounded in work)
 #   SECONDS    each target fuzzes for that long (the long mode: e.g. 14400 for four hours a target)
-#   TARGET     FuzzJSON FuzzWire FuzzTokenizer FuzzSafeTensors FuzzConfig (default: all of them)
+#   TARGET     FuzzJSON FuzzWire FuzzTokenizer FuzzSafeTensors FuzzConfig FuzzPickle FuzzShardIndex
+#              (default: all of them)
 #
 # Builds in .build-fuzz (debug, -sanitize=fuzzer,address; GPT2D_FUZZ=1 adds the targets to the
 # manifest), so the normal .build is untouched. Seeds: Tests/Fixtures/fuzz/<TARGET> and the inputs of
 # crashes found before, Tests/Fixtures/fuzz/regressions/<TARGET> (both read only), with the tokens of
-# Tests/Fixtures/fuzz/<TARGET>.dict (all written by scripts/make_fuzz_corpus.py but the regressions);
+# Tests/Fixtures/fuzz/<TARGET>.dict (written by scripts/make_fuzz_corpus.py and, for FuzzPickle,
+# scripts/make_pickle_fuzz_seeds.py; the regressions are kept by hand);
 # inputs the fuzzer finds go to .build-fuzz/corpus/<TARGET>, crashes to .build-fuzz/crashes/<TARGET>/.
 # Exit status: 0 when every target ran clean, 1 when any found a crash (its input is printed).
 set -euo pipefail
@@ -22,12 +24,12 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --runs) runs="$2"; shift 2 ;;
         --runs=*) runs="${1#--runs=}"; shift ;;
-        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
         [0-9]*) seconds="$1"; shift ;;
         *) targets+=("$1"); shift ;;
     esac
 done
-[ ${#targets[@]} -gt 0 ] || targets=(FuzzJSON FuzzWire FuzzTokenizer FuzzSafeTensors FuzzConfig)
+[ ${#targets[@]} -gt 0 ] || targets=(FuzzJSON FuzzWire FuzzTokenizer FuzzSafeTensors FuzzConfig FuzzPickle FuzzShardIndex)
 
 scratch=.build-fuzz
 build() {

@@ -5,7 +5,8 @@ also a Swift test); this script leaves it alone.
 
 Sources: the request and response lines of PROTOCOL.md's examples (FuzzWire, FuzzJSON), a few texts
 (FuzzTokenizer), tiny safetensors files (FuzzSafeTensors) and the committed fixtures' config.json
-files (FuzzConfig). Deterministic; standard library only. Usage: scripts/make_fuzz_corpus.py
+files (FuzzConfig), the committed shard indexes and hostile variants of them (FuzzShardIndex).
+FuzzPickle's seeds need torch: scripts/make_pickle_fuzz_seeds.py. Deterministic; standard library only. Usage: scripts/make_fuzz_corpus.py
 """
 import json
 import re
@@ -15,7 +16,7 @@ import struct
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 OUT = ROOT / "Tests" / "Fixtures" / "fuzz"
-TARGETS = ["FuzzJSON", "FuzzWire", "FuzzTokenizer", "FuzzSafeTensors", "FuzzConfig"]
+TARGETS = ["FuzzJSON", "FuzzWire", "FuzzTokenizer", "FuzzSafeTensors", "FuzzConfig", "FuzzShardIndex"]
 
 # Requests PROTOCOL.md has no example of, with the optional fields of each op filled in.
 EXTRA_REQUESTS = [
@@ -159,7 +160,21 @@ def dictionaries():
     write_dict("FuzzWire", wire_keys() + OPS + CHOICES, quoted=True)
     write_dict("FuzzConfig", CONFIG_KEYS, quoted=True)
     write_dict("FuzzSafeTensors", SAFETENSORS_KEYS, quoted=True)
+    write_dict("FuzzShardIndex", ["weight_map", "metadata", "total_size", "..", "/", "model.safetensors"], quoted=True)
     write_dict("FuzzJSON", ["true", "false", "null", "\\\\u0000", "\\\\ud800", "\\\\ud83d\\\\ude00"], quoted=False)
+
+
+def shard_index_seeds():
+    for rel in ("models/tiny-sharded/model.safetensors.index.json",
+                "pytorch/sharded-zip/pytorch_model.bin.index.json"):
+        path = ROOT / "Tests" / "Fixtures" / rel
+        write("FuzzShardIndex", rel.split("/")[0] + "-index", path.read_bytes())
+    # What the reader must refuse: names outside the directory, wrong types, an empty map.
+    for name, weight_map in [("absolute", {"wte.weight": "/etc/passwd"}),
+                             ("dotdot", {"wte.weight": "a/../../model.safetensors"}),
+                             ("not-a-string", {"wte.weight": 3}),
+                             ("empty", {})]:
+        write("FuzzShardIndex", name, compact({"metadata": {"total_size": 12}, "weight_map": weight_map}))
 
 
 def main():
@@ -174,6 +189,7 @@ def main():
     tokenizer_seeds()
     safetensors_seeds()
     config_seeds()
+    shard_index_seeds()
     dictionaries()
     for d in (OUT / t for t in TARGETS):
         files = list(d.iterdir())

@@ -37,6 +37,11 @@ GPT2D_BIN="$(swift build --show-bin-path)/gpt2d" scripts/test-openai-sdk.sh
 echo "==> fault suite"
 GPT2D_BIN="$(swift build --show-bin-path)/gpt2d" python3 scripts/fault_suite.py
 
-# 6. Every Swift test (last, so its summary closes the output).
+# 6. The libFuzzer targets, bounded (issue #12): each on its seeds, its regressions and 2000 fuzzed
+# inputs, built in .build-fuzz with -sanitize=fuzzer,address (README "Fuzzing and sanitizers").
+echo "==> fuzz targets (bounded)"
+scripts/fuzz.sh --runs 2000
+
+# 7. Every Swift test (last, so its summary closes the output).
 echo "==> swift test"
 swift test --skip-build

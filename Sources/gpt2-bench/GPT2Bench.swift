@@ -53,6 +53,22 @@ struct GPT2Bench: ParsableCommand {
     @Option(name: .long, help: "KV cache element type: float32, float16 or bfloat16.")
     var kvDtype: KVDType = .float32
 
+    @Option(name: .long, help: "Decode batch sizes to measure (comma-separated, 1...64; default 1,8; --decode-only: 1).")
+    var decodeBatches: String?
+
+    /// The --decode-batches sizes (sequences decoded together, 32-token prompts each).
+    private var batches: [Int] {
+        get throws {
+            guard let decodeBatches else { return decodeOnly ? [1] : [1, 8] }
+            return try decodeBatches.split(separator: ",").map {
+                guard let b = Int($0.trimmingCharacters(in: .whitespaces)), (1...64).contains(b) else {
+                    throw ValidationError("--decode-batches takes sizes 1...64, comma-separated")
+                }
+                return b
+            }
+        }
+    }
+
     /// The --context depths.
     private var depths: [Int] {
         get throws {
@@ -163,7 +179,7 @@ struct GPT2Bench: ParsableCommand {
         }
 
         let steps = 32
-        for batch in prefillOnly ? [] : decodeOnly ? [1] : [1, 8] {
+        for batch in prefillOnly ? [] : try batches {
             let prompts = (0..<batch).map { _ in ids(32) }
             let t = try timedMedian(setup: { () -> [GeneratingSequence] in
                 try GreedySteps.prefill(runner, pool: pool, prompts: prompts, steps: steps)
@@ -253,8 +269,8 @@ struct GPT2Bench: ParsableCommand {
             ("prefill512_tok_s", "prefill 512 tok, all logits (tok/s)"),
             ("prefill512_last_tok_s", "prefill 512 tok, last logits (tok/s)"),
             ("decode_b1_tok_s", "decode batch 1 (tok/s)"),
-            ("decode_b8_tok_s", "decode batch 8, aggregate (tok/s)"),
-        ] + depthRows + [
+        ] + ((try? batches) ?? []).filter { $0 > 1 }.map { ("decode_b\($0)_tok_s", "decode batch \($0), aggregate (tok/s)") }
+          + depthRows + [
             ("decode_ctx_ratio", "decode, last context ÷ first"),
             ("kv_bytes_per_token", "KV bytes per token (\(kvDtype))"),
             ("rss_mib", "RSS while serving (MiB)"),
