@@ -141,5 +141,6 @@ if Context.environment["GPT2D_FUZZ"] == "1" {
         fuzzTarget("FuzzConfig", ["GPT2Core"]),
         fuzzTarget("FuzzPickle", ["GPT2Core"]),
         fuzzTarget("FuzzShardIndex", ["GPT2Core"]),
+        fuzzTarget("FuzzFlax", ["GPT2Core"]),
     ]
 }

@@ -23,7 +23,7 @@ are exactly what transformers writes. Each fixture has a safetensors "twin" with
     bad-h5-shape     tf-lm with h_._0/ln_1/gamma of 31 values (expected 32)
     bad-h5-dtype     tf-lm with h_._0/attn/c_attn/bias as int32
 tf-lm and flax-lm link GPT-2's vocab.json / merges.txt so the daemon can serve them (token ids < 1000).
-The two head twins are written here (tiny-hub's body + seeded random heads) with safetensors: the
+It also writes FuzzFlax's seeds (Tests/Fixtures/fuzz/FuzzFlax). The two head twins are written here (tiny-hub's body + seeded random heads) with safetensors: the
 committed task fixtures have GPT-2's 50257-token vocabulary, too large to copy into two more formats.
 
 Checks, before anything is kept: every model is loaded back from its directory with
@@ -224,6 +224,25 @@ def sequences(rng, vocab, pad):
     return out
 
 
+# The config FuzzFlax (Fuzz/FuzzFlax/FuzzFlax.swift) loads its inputs with: keep the two equal.
+FUZZ_CONFIG = {"model_type": "gpt2", "vocab_size": 16, "n_embd": 4, "n_layer": 1, "n_head": 1, "n_positions": 8,
+               "n_ctx": 8, "activation_function": "gelu_new", "layer_norm_epsilon": 1e-05, "tie_word_embeddings": True}
+
+
+def fuzz_seeds():
+    """Tests/Fixtures/fuzz/FuzzFlax: flax_model.msgpack files of FUZZ_CONFIG's shape (F32, F16), < 4 KB."""
+    d = os.path.join(FIX, "fuzz", "FuzzFlax")
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    model = FlaxGPT2LMHeadModel(GPT2Config(**FUZZ_CONFIG), seed=0)
+    for name, params in (("tiny-lm", model.params), ("tiny-f16", model.to_fp16(model.params))):
+        tmp = os.path.join(d, name)
+        model.save_pretrained(tmp, params=params)
+        shutil.move(os.path.join(tmp, "flax_model.msgpack"), os.path.join(d, name + ".msgpack"))
+        shutil.rmtree(tmp)
+        assert os.path.getsize(os.path.join(d, name + ".msgpack")) <= 4096
+
+
 def main():
     shutil.rmtree(OUT, ignore_errors=True)
     os.makedirs(OUT)
@@ -288,6 +307,7 @@ def main():
     flax_fixture("flax-sharded", FlaxGPT2Model, "models/tiny-hub", manifest, shard="60KB", hidden=True)
     assert any(f.endswith(".index.json") for f in manifest["fixtures"][-1]["files"]), "flax wrote no shard index"
 
+    fuzz_seeds()
     total = sum(os.lstat(os.path.join(dp, f)).st_size for dp, _, fs in os.walk(OUT) for f in fs
                 if not os.path.islink(os.path.join(dp, f)))
     manifest["total_bytes"] = total
