@@ -34,6 +34,8 @@ let package = Package(
         .systemLibrary(name: "CJSONC", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .systemLibrary(name: "CXXHash", pkgConfig: "libxxhash", providers: [.apt(["libxxhash-dev"])]),
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CMsgPack", pkgConfig: "msgpack", providers: [.apt(["libmsgpack-dev"])]),
 
         // MARK: Libraries
         /// Bounds on what the process takes from its users: regular-file reads with a size cap (no FIFO
@@ -53,10 +55,11 @@ let package = Package(
         /// The allowed values of every generation parameter, declared once: the core's validation and
         /// the wire's decoder both read them. No dependencies (clients link it without the engine).
         .target(name: "GPT2Parameters"),
-        /// Config, mmap'd safetensors / PyTorch weights, kernels, KV cache, batched forward, the quantized-weight
-        /// cache. Only importer of CBLAS, of CXXHash (its digests) and of ZIPFoundation (pytorch_model.bin archives).
+        /// Config, mmap'd safetensors / PyTorch / TF / Flax weights, kernels, KV cache, batched forward, the
+        /// quantized-weight cache. Only importer of CBLAS, of CXXHash (its digests), of ZIPFoundation
+        /// (pytorch_model.bin archives), of CHDF5 (tf_model.h5) and of CMsgPack (flax_model.msgpack).
         .target(name: "GPT2Core", dependencies: [
-            "CBLAS", "CKernels", "CFaultGuard", "CXXHash", "GPT2JSON", "GPT2Bounds", "GPT2Parameters",
+            "CBLAS", "CKernels", "CFaultGuard", "CXXHash", "CHDF5", "CMsgPack", "GPT2JSON", "GPT2Bounds", "GPT2Parameters",
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
         /// Wire protocol v1: request/response types, error codes, line framing. Shared by daemon and clients.
@@ -147,5 +150,6 @@ if Context.environment["GPT2D_FUZZ"] == "1" {
         fuzzTarget("FuzzConfig", ["GPT2Core"]),
         fuzzTarget("FuzzPickle", ["GPT2Core"]),
         fuzzTarget("FuzzShardIndex", ["GPT2Core"]),
+        fuzzTarget("FuzzFlax", ["GPT2Core"]),
     ]
 }

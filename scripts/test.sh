@@ -9,8 +9,8 @@ need=()
 # systemd provides systemd-analyze and systemd-socket-activate for the unit and activation tests;
 # curl (--unix-socket) is for the HTTP listener's client tests; prometheus (promtool and the server)
 # and socat for the metrics' checks (scripts/test-metrics.sh); libsqlite3-dev is SQLite for GRDB (the
-# session database, state_dir).
-for pkg in libopenblas-dev libsystemd-dev libjson-c-dev libxxhash-dev libsqlite3-dev pkg-config systemd python3 curl prometheus socat; do
+# session database, state_dir); libhdf5-dev and libmsgpack-dev read tf_model.h5 and flax_model.msgpack.
+for pkg in libopenblas-dev libsystemd-dev libjson-c-dev libxxhash-dev libsqlite3-dev libhdf5-dev libmsgpack-dev pkg-config systemd python3 curl prometheus socat; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 # python3 may come from elsewhere (pyenv): only install Debian's when none is on PATH.

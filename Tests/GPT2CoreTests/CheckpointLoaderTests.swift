@@ -313,12 +313,13 @@ private func allTensors(_ w: GPT2Weights) -> [Tensor] {
                                                    reason: "wrong magic: neither a zip archive (torch ≥ 1.6) nor the legacy torch.save layout")) {
             try CheckpointLoader.load(directory: dir)
         }
-        // Other weight files are named, with the files that are read.
+        // Other weight files are named, with the files that are read (tf_model.h5 is read now: TFFlaxCheckpointTests).
         try FileManager.default.removeItem(atPath: dir + "/pytorch_model.bin")
-        try writeFile([0x89, 0x48], to: dir + "/tf_model.h5")
-        let expected = CheckpointError.noWeights(directory: dir, found: ["tf_model.h5"])
+        try writeFile([0x08, 0x01], to: dir + "/model.onnx")
+        let expected = CheckpointError.noWeights(directory: dir, found: ["model.onnx"])
         #expect(throws: expected) { try CheckpointLoader.load(directory: dir) }
-        #expect(expected.description.contains("pytorch_model.bin") && expected.description.contains("tf_model.h5"))
+        #expect(expected.description.contains("pytorch_model.bin") && expected.description.contains("model.onnx"))
+        #expect(expected.description.contains("tf_model.h5") && expected.description.contains("flax_model.msgpack"))
     }
 
     @Test func noWeightsAtAll() throws {

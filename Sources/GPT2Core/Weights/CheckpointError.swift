@@ -46,8 +46,15 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     /// The container is not a torch.save file: zip archive or legacy layout damaged, truncated, or
     /// an entry compressed or outside the file.
     case badArchive(file: String, reason: String)
-    /// A tensor's storage is missing, lies about its size, or the tensor indexes past it.
+    /// A tensor's storage is missing, lies about its size, or the tensor indexes past it; for the
+    /// TF / Flax formats: a dataset or array whose bytes, shape or payload are wrong.
     case badStorage(file: String, tensor: String, reason: String)
+
+    // MARK: TensorFlow (tf_model.h5) and Flax (flax_model.msgpack) checkpoints
+    /// Not a readable HDF5 file (wrong magic, truncated, damaged: libhdf5's reason).
+    case badHDF5(file: String, reason: String)
+    /// Not a readable Flax msgpack file (truncated, nesting or sizes out of bounds, not a tree of arrays).
+    case badMsgPack(file: String, reason: String)
 
     // MARK: checkpoint content
     /// A tensor the config requires is in none of the weight files.
@@ -121,6 +128,10 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
             return "\(file): not a readable torch.save file: \(r(reason))"
         case let .badStorage(file, tensor, reason):
             return "\(file): tensor '\(q(tensor))': \(r(reason))"
+        case let .badHDF5(file, reason):
+            return "\(file): not a readable HDF5 (Keras) weight file: \(r(reason))"
+        case let .badMsgPack(file, reason):
+            return "\(file): not a readable Flax msgpack file: \(r(reason))"
         case let .missingTensor(tensor, directory):
             return "\(directory): checkpoint has no tensor '\(q(tensor))' (also tried 'transformer.\(q(tensor))')"
         case let .wrongShape(file, tensor, expected, found):
@@ -138,7 +149,7 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
         case let .missingShard(index, shard):
             return "\(index): weight_map names shard '\(q(shard))', which does not exist"
         case let .noWeights(directory, found):
-            let read = "model.safetensors, model.safetensors.index.json, pytorch_model.bin or pytorch_model.bin.index.json"
+            let read = CheckpointLoader.weightFileKinds.flatMap { [$0.single, $0.index] }.compactMap { $0 }.joined(separator: ", ")
             if found.isEmpty { return "\(directory): no \(read)" }
             return "\(directory): no \(read) (found \(q(found.joined(separator: ", "))); other formats: convert with model.save_pretrained(dir))"
         case let .weightTypeUnavailable(type):

@@ -1,7 +1,8 @@
 // CheckpointLoader — turns a Hugging Face GPT-2 directory (config.json + model.safetensors, or
 // shards listed by model.safetensors.index.json; else pytorch_model.bin or the shards of
-// pytorch_model.bin.index.json, read without executing them: PyTorchCheckpoint) into GPT2Config +
-// GPT2Weights.
+// pytorch_model.bin.index.json, read without executing them: PyTorchCheckpoint; else tf_model.h5:
+// TFCheckpoint; else flax_model.msgpack or the shards of flax_model.msgpack.index.json:
+// FlaxCheckpoint) into GPT2Config + GPT2Weights.
 //
 // Key normalisation (REFERENCE 2.3): a leading `transformer.` is stripped (head-class saves),
 // `h.N.attn.bias` / `h.N.attn.masked_bias` (old causal-mask buffers) are skipped, head tensors
@@ -30,6 +31,10 @@ public enum CheckpointFormat: String, Sendable {
     case safetensors
     /// pytorch_model.bin or its shards (torch.save, zip or legacy layout).
     case pytorch
+    /// tf_model.h5 (Keras weights of transformers' TF classes, HDF5).
+    case tensorflow
+    /// flax_model.msgpack or its shards (flax.serialization of transformers' Flax classes).
+    case flax
 }
 
 /// How to map weight files.
@@ -86,15 +91,28 @@ public enum CheckpointLoader {
     // MARK: finding the files
 
     /// The weight files read, in transformers' `from_pretrained` order: the first one present wins
-    /// (so safetensors is used when a directory also has pytorch_model.bin).
-    static let weightFileKinds: [(single: String, index: String, format: CheckpointFormat)] = [
+    /// (so safetensors is used when a directory also has pytorch_model.bin). A PyTorch class reads
+    /// tf_model.h5 / flax_model.msgpack only when told to (`from_tf` / `from_flax`, which then take
+    /// priority) and otherwise refuses a directory holding only them, naming TF first: gpt2d reads
+    /// them only where no PyTorch weights exist, TF first. Sharded Flax is what FlaxGPT2 classes
+    /// read (a PyTorch class reads one flax_model.msgpack); TF shards are not read.
+    static let weightFileKinds: [(single: String, index: String?, format: CheckpointFormat)] = [
         (weightsFileName, indexFileName, .safetensors),
         ("pytorch_model.bin", "pytorch_model.bin.index.json", .pytorch),
+        ("tf_model.h5", nil, .tensorflow),
+        ("flax_model.msgpack", "flax_model.msgpack.index.json", .flax),
     ]
+
+    /// The table name of a key in a shard index's weight_map (Flax's index lists parameter paths).
+    static func indexKey(_ key: String, format: CheckpointFormat) -> String {
+        format == .flax ? ParameterNames.pytorchKey(key.split(separator: "/").map(String.init)).key : key
+    }
 
     /// Opens the first of `weightFileKinds` present: its single file, or every shard of its index
     /// (validated). A PyTorch file gives one tensor table over its mapping, plus one over the
-    /// strided views it had to copy (PyTorchCheckpoint).
+    /// strided views it had to copy (PyTorchCheckpoint); a Flax file likewise, the second table
+    /// holding its transposed kernels (FlaxCheckpoint); a TF file one table over its datasets read
+    /// into memory (TFCheckpoint). Tensor names are PyTorch keys in every table.
     /// With a weight type chosen, pages are neither preloaded nor locked here: a file may only be
     /// converted and then dropped; the files the served weights view are preloaded/locked after
     /// materialising (`finishLoading`).
@@ -106,19 +124,22 @@ public enum CheckpointLoader {
             switch format {
             case .safetensors: return [try SafeTensorsFile.open(path: path, preload: preload, lockInMemory: lock)]
             case .pytorch: return try PyTorchCheckpoint.open(path: path, preload: preload, lockInMemory: lock)
+            case .tensorflow: return try TFCheckpoint.open(path: path, lockInMemory: lock)
+            case .flax: return try FlaxCheckpoint.open(path: path, preload: preload, lockInMemory: lock)
             }
         }
         for kind in weightFileKinds where fm.fileExists(atPath: dir + "/" + kind.single) {
             return (try open(dir + "/" + kind.single, kind.format), kind.format)
         }
-        guard let kind = weightFileKinds.first(where: { fm.fileExists(atPath: dir + "/" + $0.index) }) else {
+        guard let kind = weightFileKinds.first(where: { $0.index.map { fm.fileExists(atPath: dir + "/" + $0) } ?? false }),
+              let index = kind.index else {
             let listing = (try? fm.contentsOfDirectory(atPath: dir)) ?? []
             let weightLike = listing.filter { name in
                 [".bin", ".pt", ".pth", ".h5", ".msgpack", ".ckpt", ".gguf", ".safetensors", ".onnx"].contains { name.hasSuffix($0) }
             }.sorted()
             throw CheckpointError.noWeights(directory: dir, found: weightLike)
         }
-        let indexPath = dir + "/" + kind.index
+        let indexPath = dir + "/" + index
         let weightMap = try readIndex(path: indexPath)
         let shardNames = Set(weightMap.values).sorted()
         var files: [String: [SafeTensorsFile]] = [:]
@@ -127,7 +148,8 @@ public enum CheckpointLoader {
             guard fm.fileExists(atPath: p) else { throw CheckpointError.missingShard(index: indexPath, shard: shard) }
             files[shard] = try open(p, kind.format)
         }
-        for (tensor, shard) in weightMap.sorted(by: { $0.key < $1.key }) where !(files[shard] ?? []).contains(where: { $0.info(tensor) != nil }) {
+        for (tensor, shard) in weightMap.sorted(by: { $0.key < $1.key })
+        where !(files[shard] ?? []).contains(where: { $0.info(indexKey(tensor, format: kind.format)) != nil }) {
             throw CheckpointError.badIndex(file: indexPath, reason: "weight_map puts '\(tensor)' in \(shard), which has no such tensor")
         }
         return (shardNames.flatMap { files[$0] ?? [] }, kind.format)
