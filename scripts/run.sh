@@ -33,7 +33,7 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 # 1. Debian packages the build links against — installed only when missing.
 if command -v dpkg-query >/dev/null 2>&1; then
     need=()
-    for pkg in libopenblas-dev libsystemd-dev libjson-c-dev libxxhash-dev libhdf5-dev libmsgpack-dev pkg-config; do
+    for pkg in libopenblas-dev libsystemd-dev libjson-c-dev libxxhash-dev libsqlite3-dev libhdf5-dev libmsgpack-dev pkg-config; do
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
     done
     if [ ${#need[@]} -gt 0 ]; then
