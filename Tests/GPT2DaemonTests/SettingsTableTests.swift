@@ -40,6 +40,8 @@ private func everythingChanged() -> DaemonConfig {
     c.drainTimeoutSeconds = 2
     c.metricsTextfile = "/var/lib/prometheus/node-exporter/other.prom"
     c.metricsTextfileIntervalSeconds = 30
+    c.httpTCP = LoopbackAddress(host: "127.0.0.1", port: 8000)
+    c.httpTokensFile = "/etc/gpt2d/other-tokens"
     return c
 }
 
