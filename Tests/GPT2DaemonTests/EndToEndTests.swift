@@ -189,38 +189,50 @@ import Testing
         defer { Task { await h.stop() } }
         let prompt = try Golden.ints("greedy.prompt")
         let expected = Array(try Golden.ints("greedy.output")[prompt.count...])
-        let before = h.daemon.engine.stats().completionTokensTotal
 
-        let victim = try await h.connect()
-        try await victim.send(#"{"id":"long","op":"generate","model":"tiny","prompt":"Once upon a time","max_new_tokens":100,"stream":true}"#)
-        let first = try await victim.readResponse()
-        guard case .token = first.kind else { Issue.record("expected a token line, got \(first)"); return }
-        victim.close()
+        // The victim asks for 100 tokens, reads one and dies. A tiny-model step takes well under a
+        // millisecond, so on a machine loaded by the whole suite the job can occasionally finish before
+        // the dead connection is noticed — that is no bug, so the scenario gets three attempts; a daemon
+        // that does not cancel on disconnect finishes all three.
+        var cancelledEarly = false
+        var produced = -1
+        for attempt in 0..<3 where !cancelledEarly {
+            let before = h.daemon.engine.stats().completionTokensTotal
+            let victim = try await h.connect()
+            try await victim.send(#"{"id":"long","op":"generate","model":"tiny","prompt":"Once upon a time","max_new_tokens":100,"stream":true}"#)
+            let first = try await victim.readResponse()
+            guard case .token = first.kind else { Issue.record("expected a token line, got \(first)"); return }
+            victim.close()
 
-        let bystander = try await h.connect()
-        let r = try GenerateResponse(from: try await bystander.call("generate", id: "b", [
-            "model": "tiny", "tokens": prompt.jsonArray, "max_new_tokens": 64,
-        ]))
-        #expect(r.tokens == expected)
+            if attempt == 0 {
+                let bystander = try await h.connect()
+                let r = try GenerateResponse(from: try await bystander.call("generate", id: "b", [
+                    "model": "tiny", "tokens": prompt.jsonArray, "max_new_tokens": 64,
+                ]))
+                #expect(r.tokens == expected)
+                bystander.close()
+            }
 
-        // The victim's job is gone within a short bounded wait, having produced fewer than its 100 tokens.
-        var active = -1
-        for _ in 0..<100 {
-            active = h.daemon.engine.stats().requestsActive
-            if active == 0 { break }
-            try await Task.sleep(nanoseconds: 20_000_000)
+            // The victim's job is gone within a short bounded wait.
+            var active = -1
+            for _ in 0..<500 {
+                active = h.daemon.engine.stats().requestsActive
+                if active == 0 { break }
+                try await Task.sleep(nanoseconds: 20_000_000)
+            }
+            #expect(active == 0)
+            produced = h.daemon.engine.stats().completionTokensTotal - before - (attempt == 0 ? 64 : 0)
+            cancelledEarly = produced < 100
         }
-        #expect(active == 0)
-        let produced = h.daemon.engine.stats().completionTokensTotal - before - 64
-        #expect(produced < 100, "the killed client's job produced \(produced) tokens")
-        // Its connection is gone from the count too.
+        #expect(cancelledEarly, "the killed client's job produced \(produced) tokens in each of three attempts")
+        // The connections are gone from the count too.
         var open = -1
         for _ in 0..<100 {
             open = h.daemon.server.openConnections
-            if open <= 1 { break }
+            if open == 0 { break }
             try await Task.sleep(nanoseconds: 20_000_000)
         }
-        #expect(open <= 1)
+        #expect(open == 0)
     }
 
     /// `cancel` stops an in-flight generation of the same connection; it ends with `cancelled`.
