@@ -151,5 +151,6 @@ if Context.environment["GPT2D_FUZZ"] == "1" {
         fuzzTarget("FuzzPickle", ["GPT2Core"]),
         fuzzTarget("FuzzShardIndex", ["GPT2Core"]),
         fuzzTarget("FuzzFlax", ["GPT2Core"]),
+        fuzzTarget("FuzzQuantCache", ["GPT2Core"]),
     ]
 }

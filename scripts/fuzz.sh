@@ -5,7 +5,7 @@
 #   --runs N   each target runs its seed corpus, then N fuzzed inputs (the CI mode, bounded in work)
 #   SECONDS    each target fuzzes for that long (the long mode: e.g. 14400 for four hours a target)
 #   TARGET     FuzzJSON FuzzWire FuzzTokenizer FuzzSafeTensors FuzzConfig FuzzPickle FuzzShardIndex FuzzFlax
-#              (default: all of them)
+#              FuzzQuantCache (default: all of them)
 #
 # Builds in .build-fuzz (debug, -sanitize=fuzzer,address; GPT2D_FUZZ=1 adds the targets to the
 # manifest), so the normal .build is untouched. Seeds: Tests/Fixtures/fuzz/<TARGET> and the inputs of
@@ -29,7 +29,7 @@ while [ $# -gt 0 ]; do
         *) targets+=("$1"); shift ;;
     esac
 done
-[ ${#targets[@]} -gt 0 ] || targets=(FuzzJSON FuzzWire FuzzTokenizer FuzzSafeTensors FuzzConfig FuzzPickle FuzzShardIndex FuzzFlax)
+[ ${#targets[@]} -gt 0 ] || targets=(FuzzJSON FuzzWire FuzzTokenizer FuzzSafeTensors FuzzConfig FuzzPickle FuzzShardIndex FuzzFlax FuzzQuantCache)
 
 scratch=.build-fuzz
 build() {

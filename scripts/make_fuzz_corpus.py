@@ -5,7 +5,8 @@ also a Swift test); this script leaves it alone.
 
 Sources: the request and response lines of PROTOCOL.md's examples (FuzzWire, FuzzJSON), a few texts
 (FuzzTokenizer), tiny safetensors files (FuzzSafeTensors) and the committed fixtures' config.json
-files (FuzzConfig), the committed shard indexes and hostile variants of them (FuzzShardIndex).
+files (FuzzConfig), the committed shard indexes and hostile variants of them (FuzzShardIndex), small quantized-cache
+headers with FuzzQuantCache's key (FuzzQuantCache).
 FuzzPickle's seeds need torch: scripts/make_pickle_fuzz_seeds.py. Deterministic; standard library only. Usage: scripts/make_fuzz_corpus.py
 """
 import json
@@ -16,7 +17,7 @@ import struct
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 OUT = ROOT / "Tests" / "Fixtures" / "fuzz"
-TARGETS = ["FuzzJSON", "FuzzWire", "FuzzTokenizer", "FuzzSafeTensors", "FuzzConfig", "FuzzShardIndex"]
+TARGETS = ["FuzzJSON", "FuzzWire", "FuzzTokenizer", "FuzzSafeTensors", "FuzzConfig", "FuzzShardIndex", "FuzzQuantCache"]
 
 # Requests PROTOCOL.md has no example of, with the optional fields of each op filled in.
 EXTRA_REQUESTS = [
@@ -160,6 +161,8 @@ def dictionaries():
     write_dict("FuzzWire", wire_keys() + OPS + CHOICES, quoted=True)
     write_dict("FuzzConfig", CONFIG_KEYS, quoted=True)
     write_dict("FuzzSafeTensors", SAFETENSORS_KEYS, quoted=True)
+    write_dict("FuzzQuantCache", list(QUANT_KEY) + ["gpt2d.header_xxh3", "gpt2d.xxh3.", "gpt2d.pad.", "U8", "data_offsets",
+                                 "__metadata__", ".q4.0", ".q4.1"], quoted=True)
     write_dict("FuzzShardIndex", ["weight_map", "metadata", "total_size", "..", "/", "model.safetensors"], quoted=True)
     write_dict("FuzzJSON", ["true", "false", "null", "\\\\u0000", "\\\\ud800", "\\\\ud83d\\\\ude00"], quoted=False)
 
@@ -177,6 +180,31 @@ def shard_index_seeds():
         write("FuzzShardIndex", name, compact({"metadata": {"total_size": 12}, "weight_map": weight_map}))
 
 
+# FuzzQuantCache opens every input against this key (Fuzz/FuzzQuantCache/FuzzQuantCache.swift).
+QUANT_KEY = {"format": "gpt2d-quantized-cache", "gpt2d.cache_format": "1", "gpt2d.weight_type": "q4",
+             "gpt2d.quantizer": "Q4Matrix/1", "gpt2d.checkpoint_xxh3_128": "ab" * 16}
+
+
+def quant_cache_seeds():
+    """Mode 1: `header JSON` 0x00 `data`; the target pads the header and fills in the checksums."""
+    zeros = "0" * 16
+
+    def seed(name, metadata, tensors, data):
+        header = {"__metadata__": dict(metadata, **{"gpt2d.header_xxh3": zeros})}
+        for t, (lo, hi) in tensors:
+            header[t] = {"dtype": "U8", "shape": [hi - lo], "data_offsets": [lo, hi]}
+            if not t.startswith("gpt2d.pad."):
+                header["__metadata__"]["gpt2d.xxh3." + t] = zeros
+        write("FuzzQuantCache", name, b"\x01" + compact(header) + b"\x00" + data)
+
+    two = [("h.0.attn.c_attn.weight.q4.0", (0, 32)), ("h.0.attn.c_attn.weight.q4.1", (32, 40))]
+    seed("two-segments", QUANT_KEY, two, bytes(range(40)))
+    seed("with-pad", QUANT_KEY, [two[0], ("gpt2d.pad.0", (32, 64)), ("h.0.attn.c_attn.weight.q4.1", (64, 72))], bytes(72))
+    seed("stale-type", dict(QUANT_KEY, **{"gpt2d.weight_type": "int8"}), two, bytes(40))
+    seed("empty", QUANT_KEY, [], b"")
+    write("FuzzQuantCache", "raw", b"\x00" + b"\x08\x00\x00\x00\x00\x00\x00\x00{}      ")
+
+
 def main():
     # Only the seed folders are rewritten; OUT/regressions (crash inputs kept by hand) stays.
     for target in TARGETS:
@@ -190,6 +218,7 @@ def main():
     safetensors_seeds()
     config_seeds()
     shard_index_seeds()
+    quant_cache_seeds()
     dictionaries()
     for d in (OUT / t for t in TARGETS):
         files = list(d.iterdir())
