@@ -15,10 +15,7 @@ import Foundation
 import CFuzzerDriver
 import GPT2FuzzSupport
 
-private let scratchPath: String = {
-    let dir = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
-    return "\(dir)/gpt2d-fuzz-\(getpid())-pytorch_model.bin"
-}()
+private let scratch = FuzzScratchFile(suffix: "-pytorch_model.bin")
 
 /// The entry point SwiftPM links the executable with (see Package.swift): starts libFuzzer.
 @_cdecl("FuzzPickle_main")
@@ -59,13 +56,11 @@ private func unpickle(_ bytes: [UInt8]) {
 
 /// A whole file through PyTorchCheckpoint.open, then every tensor it yields read back.
 private func openFile(_ bytes: [UInt8]) {
-    guard FileManager.default.createFile(atPath: scratchPath, contents: Data(bytes)) else {
-        fatalError("FuzzPickle: cannot write \(scratchPath)")
-    }
-    defer { unlink(scratchPath) }
+    scratch.write(bytes)
+    defer { scratch.remove() }
     let files: [SafeTensorsFile]
     do {
-        files = try PyTorchCheckpoint.open(path: scratchPath)
+        files = try PyTorchCheckpoint.open(path: scratch.path)
     } catch {
         fuzzExpect(error is CheckpointError, "opening threw a \(type(of: error)), not a CheckpointError: \(error)")
         return

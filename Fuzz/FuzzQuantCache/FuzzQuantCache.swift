@@ -18,10 +18,7 @@ import Foundation
 import CFuzzerDriver
 import GPT2FuzzSupport
 
-private let scratchPath: String = {
-    let dir = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
-    return "\(dir)/gpt2d-fuzz-\(getpid()).quant-cache"
-}()
+private let scratch = FuzzScratchFile(suffix: ".quant-cache")
 
 /// The key every input is opened against (make_fuzz_corpus.py writes the seeds' metadata to match).
 private let key = QuantizedCacheKey(checkpointDigest: String(repeating: "ab", count: 16), weightType: .q4, format: Q4Matrix.self)
@@ -37,18 +34,16 @@ public func fuzzQuantCache(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let input = FuzzInput.bytes(data, size)
     guard let mode = input.first else { return 0 }
     let file = mode & 1 == 0 ? Array(input.dropFirst()) : assemble(Array(input.dropFirst()))
-    guard FileManager.default.createFile(atPath: scratchPath, contents: Data(file)) else {
-        fatalError("FuzzQuantCache: cannot write \(scratchPath)")
-    }
-    defer { unlink(scratchPath) }
+    scratch.write(file)
+    defer { scratch.remove() }
     let opened: QuantizedCacheFile.Opened?
     do {
-        opened = try QuantizedCacheFile.open(path: scratchPath, key: key, preload: false)
+        opened = try QuantizedCacheFile.open(path: scratch.path, key: key, preload: false)
     } catch {
         fuzzExpect(error is QuantizedCacheRejection, "open threw a \(type(of: error)), not a rejection: \(error)")
         return 0
     }
-    guard let opened else { fuzzExpect(false, "open found no file at \(scratchPath)"); return 0 }
+    guard let opened else { fuzzExpect(false, "open found no file at \(scratch.path)"); return 0 }
     let f = opened.file
     for name in f.names where !name.hasPrefix(QuantizedCacheFile.padPrefix) {
         guard let info = f.info(name), let want = f.metadata[QuantizedCacheFile.checksumPrefix + name] else {

@@ -16,10 +16,7 @@ import GPT2Core
 import CFuzzerDriver
 import GPT2FuzzSupport
 
-private let scratchPath: String = {
-    let dir = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
-    return "\(dir)/gpt2d-fuzz-\(getpid()).safetensors"
-}()
+private let scratch = FuzzScratchFile(suffix: ".safetensors")
 
 /// The entry point SwiftPM links the executable with (see Package.swift): starts libFuzzer.
 @_cdecl("FuzzSafeTensors_main")
@@ -42,11 +39,9 @@ public func fuzzSafeTensors(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt 
         file += header
         file += rest
     }
-    guard FileManager.default.createFile(atPath: scratchPath, contents: Data(file)) else {
-        fatalError("FuzzSafeTensors: cannot write \(scratchPath)")
-    }
-    defer { unlink(scratchPath) }
-    guard let st = try? SafeTensorsFile.open(path: scratchPath) else { return 0 }
+    scratch.write(file)
+    defer { scratch.remove() }
+    guard let st = try? SafeTensorsFile.open(path: scratch.path) else { return 0 }
     check(st, fileSize: file.count)
     return 0
 }

@@ -11,10 +11,7 @@ import Foundation
 import CFuzzerDriver
 import GPT2FuzzSupport
 
-private let scratchPath: String = {
-    let dir = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
-    return "\(dir)/gpt2d-fuzz-\(getpid()).index.json"
-}()
+private let scratch = FuzzScratchFile(suffix: ".index.json")
 
 /// The entry point SwiftPM links the executable with (see Package.swift): starts libFuzzer.
 @_cdecl("FuzzShardIndex_main")
@@ -25,13 +22,11 @@ public func fuzzShardIndexMain(_ argc: CInt, _ argv: UnsafeMutablePointer<Unsafe
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzShardIndex(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let input = FuzzInput.bytes(data, size)
-    guard FileManager.default.createFile(atPath: scratchPath, contents: Data(input)) else {
-        fatalError("FuzzShardIndex: cannot write \(scratchPath)")
-    }
-    defer { unlink(scratchPath) }
+    scratch.write(input)
+    defer { scratch.remove() }
     let map: [String: String]
     do {
-        map = try CheckpointLoader.readIndex(path: scratchPath)
+        map = try CheckpointLoader.readIndex(path: scratch.path)
     } catch {
         fuzzExpect(error is CheckpointError, "readIndex threw a \(type(of: error)), not a CheckpointError: \(error)")
         return 0
