@@ -56,9 +56,12 @@ class Conn:
         self.sock.close()
 
 
-def stream_times(path, tokens, max_new, rid="g"):
-    """Sends one streaming generate; returns (send time, [arrival time of each token line])."""
+def stream_times(path, tokens, max_new, rid="g", barrier=None):
+    """Sends one streaming generate (after `barrier`, when given, once connected); returns (send time,
+    [arrival time of each token line])."""
     c = Conn(path)
+    if barrier is not None:
+        barrier.wait()
     t0 = time.perf_counter()
     c.send({"id": rid, "op": "generate", "model": "m", "tokens": tokens, "max_new_tokens": max_new,
             "stream": True, "ignore_eos": True})

@@ -32,7 +32,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_daemon import Conn  # noqa: E402
+from bench_daemon import Conn, stream_times  # noqa: E402
 
 
 def start(gpt2d, model_dir, threads):
@@ -56,22 +56,7 @@ def start(gpt2d, model_dir, threads):
 
 
 def jsonl_stream(path, prompt, n, out, i, barrier):
-    c = Conn(path)
-    barrier.wait()
-    t0 = time.perf_counter()
-    c.send({"id": i, "op": "generate", "model": "m", "tokens": prompt, "max_new_tokens": n, "stream": True,
-            "ignore_eos": True})
-    arrivals = []
-    while True:
-        msg = c.read()
-        if msg["type"] == "token":
-            arrivals.append(time.perf_counter())
-        elif msg["type"] == "result":
-            break
-        else:
-            raise RuntimeError(msg)
-    c.close()
-    out[i] = (t0, arrivals)
+    out[i] = stream_times(path, prompt, n, rid=i, barrier=barrier)
 
 
 def http_stream(path, prompt, n, out, i, barrier):
