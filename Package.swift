@@ -152,5 +152,7 @@ if Context.environment["GPT2D_FUZZ"] == "1" {
         fuzzTarget("FuzzShardIndex", ["GPT2Core"]),
         fuzzTarget("FuzzFlax", ["GPT2Core"]),
         fuzzTarget("FuzzQuantCache", ["GPT2Core"]),
+        fuzzTarget("FuzzGGUF", ["GPT2Core"]),
+        fuzzTarget("FuzzQuantState", ["GPT2Core"]),
     ]
 }

@@ -52,6 +52,14 @@ class Conn:
         line, self.buf = self.buf.split(b"\n", 1)
         return json.loads(line)
 
+    def call(self, obj):
+        """Sends one request and returns its final line (result or error), skipping token lines."""
+        self.send(obj)
+        while True:
+            m = self.read()
+            if m["type"] in ("result", "error"):
+                return m
+
     def close(self):
         self.sock.close()
 

@@ -29,14 +29,6 @@ from bench_daemon import Conn  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def call(c, obj):
-    c.send(obj)
-    while True:
-        m = c.read()
-        if m["type"] in ("result", "error"):
-            return m
-
-
 class Daemon:
     def __init__(self, binary, model, state, threads):
         self.dir = tempfile.mkdtemp(prefix="gpt2d-bs-")
@@ -53,7 +45,7 @@ class Daemon:
                 raise RuntimeError(open(self.log_path).read())
             try:
                 c = Conn(self.socket)
-                call(c, {"id": 0, "op": "health"})
+                c.call({"id": 0, "op": "health"})
                 c.close()
                 break
             except OSError:
@@ -77,7 +69,7 @@ def round_latencies(d, sessions, prompt_seed):
         c = Conn(d.socket)
         barrier.wait()
         t = time.perf_counter()
-        r = call(c, {"id": i, "op": "generate", "model": "lm", "session": sessions[i],
+        r = c.call({"id": i, "op": "generate", "model": "lm", "session": sessions[i],
                      "tokens": [(prompt_seed * 31 + i * 7 + k) % 50000 for k in range(4)], "max_new_tokens": 8})
         out[i] = (time.perf_counter() - t) * 1000
         assert r["type"] == "result", r
@@ -93,7 +85,7 @@ def round_latencies(d, sessions, prompt_seed):
 
 def open_sessions(d, n):
     c = Conn(d.socket)
-    ids = [call(c, {"id": i, "op": "session.open", "model": "lm"})["session"] for i in range(n)]
+    ids = [c.call({"id": i, "op": "session.open", "model": "lm"})["session"] for i in range(n)]
     c.close()
     return ids
 
@@ -101,7 +93,7 @@ def open_sessions(d, n):
 def close_all(d, ids):
     c = Conn(d.socket)
     for s in ids:
-        call(c, {"id": "x", "op": "session.close", "session": s})
+        c.call({"id": "x", "op": "session.close", "session": s})
     c.close()
 
 
@@ -140,8 +132,8 @@ def main():
         c = Conn(d.socket)
         t = time.perf_counter()
         for i in range(a.restore_sessions):
-            s = call(c, {"id": i, "op": "session.open", "model": "lm"})["session"]
-            r = call(c, {"id": i, "op": "generate", "model": "lm", "session": s, "tokens": [(i * 13 + k) % 50000 for k in range(56)],
+            s = c.call({"id": i, "op": "session.open", "model": "lm"})["session"]
+            r = c.call({"id": i, "op": "generate", "model": "lm", "session": s, "tokens": [(i * 13 + k) % 50000 for k in range(56)],
                          "max_new_tokens": 4})
             assert r["type"] == "result", r
         result["create_1000_s"] = round(time.perf_counter() - t, 2)

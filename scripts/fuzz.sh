@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Builds and runs the libFuzzer targets (Fuzz/, README "Fuzzing and sanitizers").
 #
-# Usage: scripts/fuzz.sh [--runs N | SECONDS] [TARGET...]      (from anywhere; default: --runs 2000, all)
-#   --runs N   each target runs its seed corpus, then N fuzzed inputs (the CI mode, bounded in work)
-#   SECONDS    each target fuzzes for that long (the long mode: e.g. 14400 for four hours a target)
+# Usage: scripts/fuzz.sh [--build-only | --no-build] [--runs N | SECONDS] [TARGET...]
+#                                                          (from anywhere; default: --runs 2000, all)
+#   --runs N      each target runs its seed corpus, then N fuzzed inputs (the CI mode, bounded in work)
+#   SECONDS       each target fuzzes for that long (the long mode: e.g. 14400 for four hours a target)
+#   --build-only  build the targets and stop; --no-build: run what an earlier --build-only built
+#                 (scripts/test.sh builds while the Python suites run, then fuzzes)
 #   TARGET     FuzzJSON FuzzWire FuzzTokenizer FuzzSafeTensors FuzzConfig FuzzPickle FuzzShardIndex FuzzFlax
-#              FuzzQuantCache (default: all of them)
+#              FuzzQuantCache FuzzGGUF FuzzQuantState (default: all of them)
 #
 # Builds in .build-fuzz (debug, -sanitize=fuzzer,address; GPT2D_FUZZ=1 adds the targets to the
 # manifest), so the normal .build is untouched. Seeds: Tests/Fixtures/fuzz/<TARGET> and the inputs of
@@ -19,17 +22,20 @@ cd "$(dirname "$0")/.."
 
 runs=2000
 seconds=""
+mode=all
 targets=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --runs) runs="$2"; shift 2 ;;
+        --build-only) mode=build; shift ;;
+        --no-build) mode=run; shift ;;
         --runs=*) runs="${1#--runs=}"; shift ;;
-        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
         [0-9]*) seconds="$1"; shift ;;
         *) targets+=("$1"); shift ;;
     esac
 done
-[ ${#targets[@]} -gt 0 ] || targets=(FuzzJSON FuzzWire FuzzTokenizer FuzzSafeTensors FuzzConfig FuzzPickle FuzzShardIndex FuzzFlax FuzzQuantCache)
+[ ${#targets[@]} -gt 0 ] || targets=(FuzzJSON FuzzWire FuzzTokenizer FuzzSafeTensors FuzzConfig FuzzPickle FuzzShardIndex FuzzFlax FuzzQuantCache FuzzGGUF FuzzQuantState)
 
 scratch=.build-fuzz
 build() {
@@ -38,6 +44,7 @@ build() {
 
 start=$(date +%s)
 for t in "${targets[@]}"; do
+    [ "$mode" = run ] && break
     echo "==> building $t"
     # ld.gold warns once per ASan helper symbol ("Cannot export local symbol"): noise, not a problem.
     if ! build --product "$t" 2>&1 | { grep -v "Cannot export local symbol" || true; }; then
@@ -47,7 +54,11 @@ for t in "${targets[@]}"; do
 done
 bin="$(build --show-bin-path)"
 built=$(date +%s)
-echo "==> built ${#targets[@]} targets in $((built - start)) s"
+if [ "$mode" != run ]; then echo "==> built ${#targets[@]} targets in $((built - start)) s"; fi
+[ "$mode" = build ] && exit 0
+for t in "${targets[@]}"; do
+    [ -x "$bin/$t" ] || { echo "fuzz: $bin/$t is not built (run with --build-only first)"; exit 1; }
+done
 
 # Reports of leaks at exit are off: the tokenizer and Swift's runtime keep process-lifetime caches.
 # Symbolizing a crash in these debug binaries takes minutes on a loaded machine: the stack is printed
@@ -68,7 +79,10 @@ for t in "${targets[@]}"; do
     echo "==> $t (${limit[*]})"
     t0=$(date +%s)
     # -timeout: one input taking 10 s is a bug (unbounded work); -rss_limit_mb: so is 2 GB of memory.
-    if "$bin/$t" "${limit[@]}" "${dict[@]}" -max_len=4096 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    # Inputs up to 4 KiB, but FuzzGGUF's: a GGUF of whole 32-value quant blocks is ~7 KiB at least.
+    maxlen=4096
+    [ "$t" = FuzzGGUF ] && maxlen=16384
+    if "$bin/$t" "${limit[@]}" "${dict[@]}" -max_len="$maxlen" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$crashes/" "$corpus" "Tests/Fixtures/fuzz/$t" "${regressions[@]}" > "$scratch/$t.log" 2>&1; then
         passed=$((passed + 1))
         echo "    ok in $(( $(date +%s) - t0 )) s: $(grep -E '^stat::number_of_executed_units' "$scratch/$t.log" | awk '{print $2}') inputs"

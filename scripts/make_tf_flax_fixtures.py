@@ -14,6 +14,10 @@ are exactly what transformers writes. Each fixture has a safetensors "twin" with
     tf-base          models/tiny-hub             TFGPT2Model
     tf-seqcls        tfflax/seqcls-twin          TFGPT2ForSequenceClassification (3 labels, pad 998)
     tf-double-heads  tfflax/double-heads-twin    TFGPT2DoubleHeadsModel (summary: cls_index, proj, tanh)
+    tf-sharded       models/tiny-hub             TFGPT2LMHeadModel, max_shard_size 100KB:
+                                                 tf_model-0000K-of-0000N.h5 + tf_model.h5.index.json
+                                                 (the first shard is empty: wte alone exceeds 100KB)
+    tf-seqcls-sharded tfflax/seqcls-twin         TFGPT2ForSequenceClassification, max_shard_size 100KB
     flax-lm          models/tiny-hub             FlaxGPT2LMHeadModel, flax_model.msgpack (F32)
     flax-untied      tfflax/untied-twin          FlaxGPT2LMHeadModel, untied lm_head/kernel (golden: Flax's own)
     flax-f16         models/tiny-f16             FlaxGPT2LMHeadModel, params to_fp16 (F16 leaves)
@@ -36,8 +40,10 @@ Usage (from the repository root):  python3 scripts/make_tf_flax_fixtures.py
 import json
 import os
 import shutil
-import subprocess
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fixture_venv import reexec_in_venv, fresh_dir, link_vocab  # noqa: E402
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 FIX = os.path.join(ROOT, "Tests", "Fixtures")
@@ -48,20 +54,8 @@ PINS = ["transformers==4.57.1", "tensorflow-cpu==2.15.1", "jax==0.4.13", "jaxlib
 TOL = 1e-4
 
 
-def ensure_venv():
-    """Re-runs this script inside the venv (created and filled when missing)."""
-    python = os.path.join(VENV, "bin", "python")
-    if os.path.realpath(sys.prefix) == os.path.realpath(VENV):
-        return
-    if not os.path.exists(python):
-        subprocess.check_call([sys.executable, "-m", "venv", VENV])
-    probe = "import transformers, tensorflow, flax; assert transformers.__version__ == '4.57.1'"
-    if subprocess.call([python, "-c", probe], stderr=subprocess.DEVNULL) != 0:
-        subprocess.check_call([python, "-m", "pip", "install", "-q"] + PINS)
-    os.execv(python, [python, os.path.abspath(__file__)] + sys.argv[1:])
 
-
-ensure_venv()
+reexec_in_venv(VENV, PINS, probe="import transformers, tensorflow, flax; assert transformers.__version__ == '4.57.1'")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
@@ -114,23 +108,12 @@ def golden(twin):
     return read_safetensors(os.path.join(FIX, twin, "golden.safetensors"))
 
 
-def fresh(name):
-    d = os.path.join(OUT, name)
-    shutil.rmtree(d, ignore_errors=True)
-    os.makedirs(d)
-    return d
-
-
-def link_vocab(d):
-    """GPT-2's tokenizer files (symlinks), so the daemon can serve the directory (token-id requests)."""
-    for tok in ("vocab.json", "merges.txt"):
-        os.symlink(os.path.join("..", "..", "vocab", "gpt2", tok), os.path.join(d, tok))
 
 
 def damaged_h5(name, source, suffix, replace, manifest):
     """A copy of `source` (a fixture directory) whose dataset ending in `suffix` is `replace(old)`."""
     import h5py
-    d = fresh(name)
+    d = fresh_dir(OUT, name)
     for f in os.listdir(source):
         if not os.path.islink(os.path.join(source, f)):
             shutil.copy(os.path.join(source, f), d)
@@ -162,21 +145,27 @@ def check_lm(model, twin, what, hidden=False):
             close(np.asarray(out.logits)[0], g["logits.%d" % i], "%s logits.%d" % (what, i))
 
 
-def tf_fixture(name, cls, twin, manifest):
-    d = fresh(name)
+def tf_fixture(name, cls, twin, manifest, shard=None):
+    d = fresh_dir(OUT, name)
     model = cls(config_of(twin))
     load_pytorch_state_dict_in_tf2_model(model, pt_state(twin))
-    model.save_pretrained(d)
+    model.save_pretrained(d, **({"max_shard_size": shard} if shard else {}))
     back = cls.from_pretrained(d)
     files = sorted(os.listdir(d))
-    assert "tf_model.h5" in files and not any(f.endswith((".safetensors", ".bin", ".msgpack")) for f in files), files
-    manifest["fixtures"].append(dict(name=name, twin=twin, format="tensorflow", model_class=cls.__name__,
-                                     files=files, dtype="F32"))
+    weights = ["tf_model.h5.index.json"] if shard else ["tf_model.h5"]
+    assert all(f in files for f in weights) and not any(f.endswith((".safetensors", ".bin", ".msgpack")) for f in files), files
+    if shard:
+        index = json.load(open(os.path.join(d, "tf_model.h5.index.json")))
+        assert "tf_model.h5" not in files and len(set(index["weight_map"].values())) >= 2, files
+    entry = dict(name=name, twin=twin, format="tensorflow", model_class=cls.__name__, files=files, dtype="F32")
+    if shard:
+        entry["sharded"] = True
+    manifest["fixtures"].append(entry)
     return d, back
 
 
 def flax_fixture(name, cls, twin, manifest, dtype="F32", shard=None, hidden=False, golden_from_model=False):
-    d = fresh(name)
+    d = fresh_dir(OUT, name)
     config = config_of(twin)
     model = cls(config, seed=0)
     params = convert_pytorch_state_dict_to_flax(pt_state(twin, prefix=cls is not FlaxGPT2Model), model)
@@ -204,7 +193,7 @@ def flax_fixture(name, cls, twin, manifest, dtype="F32", shard=None, hidden=Fals
 
 def head_twin(name, base, update, heads):
     """A safetensors twin: `base`'s body under `transformer.` + `heads`, config `base` + `update`."""
-    d = fresh(name)
+    d = fresh_dir(OUT, name)
     config = json.load(open(os.path.join(FIX, base, "config.json")))
     config.update(update)
     with open(os.path.join(d, "config.json"), "w") as f:
@@ -276,6 +265,7 @@ def main():
         logits = np.asarray(back(np.array([ids], np.int32)).logits)[0]
         cases.append({"ids": ids, "logits": [float(x) for x in logits]})
     json.dump({"cases": cases}, open(os.path.join(d, "golden.json"), "w"), indent=1)
+    seqcls_twin, seqcls_cases = twin, cases
 
     twin = head_twin("double-heads-twin", "models/tiny-hub", {
         "architectures": ["GPT2DoubleHeadsModel"], "summary_type": "cls_index", "summary_use_proj": True,
@@ -293,6 +283,15 @@ def main():
         out = back(np.array([choices], np.int32), mc_token_ids=np.array([mc], np.int32))
         cases.append({"choices": choices, "mc_token_ids": mc, "mc_logits": [float(x) for x in np.asarray(out.mc_logits)[0]]})
     json.dump({"cases": cases}, open(os.path.join(d, "golden.json"), "w"), indent=1)
+
+    # Sharded TensorFlow (tf_model.h5.index.json): the LM head and a head class, each loaded back with
+    # from_pretrained and checked against its twin's goldens (no random draws here: the fixtures
+    # after these come from the same random stream as before).
+    _, back = tf_fixture("tf-sharded", TFGPT2LMHeadModel, "models/tiny-hub", manifest, shard="100KB")
+    check_lm(back, "models/tiny-hub", "tf-sharded")
+    _, back = tf_fixture("tf-seqcls-sharded", TFGPT2ForSequenceClassification, seqcls_twin, manifest, shard="100KB")
+    for c in seqcls_cases:
+        close(np.asarray(back(np.array([c["ids"]], np.int32)).logits)[0], c["logits"], "tf-seqcls-sharded %s" % c["ids"])
 
     # Flax.
     flax_fixture("flax-lm", FlaxGPT2LMHeadModel, "models/tiny-hub", manifest)

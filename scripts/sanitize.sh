@@ -30,6 +30,8 @@ start=$(date +%s)
 swift build --build-tests --sanitize="$kind" --scratch-path "$scratch"
 echo "==> built in $(( $(date +%s) - start )) s"
 
+# The pool-size suites after the rest, at most 8 tests at once, as in scripts/test.sh.
+. scripts/swift-test-groups.sh
 integration="EndToEndTests|ServerTests|FakeServerTests|EndToEndBinaryTests|GPT2CtlTaskTests|TaskClientTests|KernelBackendTests|GPT2CtlTests|BinaryLifecycleTests"
 t0=$(date +%s)
 status=0
@@ -38,9 +40,15 @@ if [ $# -gt 0 ]; then
     echo "==> swift test --sanitize=$kind $*"
     run "$@"
 else
-    echo "==> swift test --sanitize=$kind: the integration suites serially, then ${rest[*]:-the rest} in parallel"
+    echo "==> swift test --sanitize=$kind: the integration suites serially, then ${rest[*]:-the rest} in parallel, then the pool-size suites"
     run --no-parallel --filter "$integration"
-    run --skip "$integration" "${rest[@]}"
+    if [ "$kind" = thread ]; then
+        run --skip "$integration|$pool_size_suites" "${rest[@]}"
+        run --filter "PoolTests|ComputePoolTests"
+    else
+        run --skip "$integration|$pool_size_suites"
+        run --filter "$pool_size_suites"
+    fi
 fi
 echo "==> tests under the $kind sanitizer took $(( $(date +%s) - t0 )) s (status $status)"
 exit $status

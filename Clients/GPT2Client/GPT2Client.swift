@@ -197,7 +197,7 @@ public actor GPT2Client {
         try await send(HealthRequest(), timeout: timeout)
     }
 
-    /// `models`: the loaded models.
+    /// `models`: the served models, and those keep_alive unloaded (`loaded == false`).
     public func models(timeout: Duration? = nil) async throws -> ModelsResponse {
         try await send(ModelsRequest(), timeout: timeout)
     }
@@ -226,9 +226,19 @@ public actor GPT2Client {
         try await send(request, timeout: timeout)
     }
 
-    /// `session.open`: a new session on `model`.
-    public func sessionOpen(model: String, timeout: Duration? = nil) async throws -> SessionInfo {
-        try await send(SessionOpenRequest(model: model), timeout: timeout)
+    /// `session.open`: a new session on `model`. With `name`, the caller's session of that name if it
+    /// exists (`created == false`), else a new one with that name (unique per owner).
+    /// - Parameter idleTimeoutSeconds: seconds unused before it is closed (nil: the daemon's
+    ///   `session_idle_timeout_s`, which is also the most it accepts).
+    public func sessionOpen(model: String, name: String? = nil, idleTimeoutSeconds: Double? = nil,
+                            timeout: Duration? = nil) async throws -> SessionInfo {
+        try await send(SessionOpenRequest(model: model, name: name, idleTimeoutSeconds: idleTimeoutSeconds), timeout: timeout)
+    }
+
+    /// `session.fork`: a new session holding a copy of `session`'s history (its KV cache shared
+    /// copy-on-write), optionally named.
+    public func sessionFork(_ session: String, name: String? = nil, timeout: Duration? = nil) async throws -> SessionInfo {
+        try await send(SessionForkRequest(session: session, name: name), timeout: timeout)
     }
 
     /// `session.close`.
@@ -236,7 +246,7 @@ public actor GPT2Client {
         try await send(SessionCloseRequest(session: session), timeout: timeout)
     }
 
-    /// `session.list`: this Unix user's sessions.
+    /// `session.list`: this Unix user's sessions (sizes, last use) and `totals` against the quotas.
     public func sessionList(timeout: Duration? = nil) async throws -> SessionListResponse {
         try await send(SessionListRequest(), timeout: timeout)
     }

@@ -88,7 +88,8 @@ enum Status: Int32 {
     /// The model or session named does not exist.
     case notFound = 4
     /// Any other daemon error (overloaded, context_overflow, session_busy, shutting_down, cancelled,
-    /// internal_error, …), a timeout, or an unreadable answer.
+    /// internal_error, forbidden, quota_exceeded, model_exists, model_load_failed, …), a timeout, or an
+    /// unreadable answer.
     case daemonError = 5
     /// Interrupted by SIGINT (the daemon is told to cancel the request).
     case interrupted = 130
@@ -110,7 +111,8 @@ enum Status: Int32 {
         case .unknownModel, .unknownSession:
             self = .notFound
         case .sessionForbidden, .sessionBusy, .contextOverflow, .unsupportedTask, .overloaded, .cancelled,
-             .shuttingDown, .internalError, .modelUnavailable, .forbidden, .storageUnavailable:
+             .shuttingDown, .internalError, .modelUnavailable, .forbidden, .storageUnavailable, .quotaExceeded,
+             .modelExists, .modelLoadFailed:
             self = .daemonError
         }
     }
@@ -128,8 +130,8 @@ enum Status: Int32 {
           5    other daemon error: context_overflow, overloaded, session_busy,
                session_forbidden, forbidden, unsupported_task, cancelled,
                shutting_down, internal_error, model_unavailable,
-               storage_unavailable; also a timeout or an
-               unreadable answer
+               storage_unavailable, quota_exceeded, model_exists,
+               model_load_failed; also a timeout or an unreadable answer
           130  interrupted (SIGINT)
         """
 }

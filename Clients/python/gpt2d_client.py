@@ -231,8 +231,22 @@ class Client:
         return self.request("health", timeout)
 
     def models(self, timeout=None):
-        """The list of model dicts."""
+        """The list of model dicts (with "loaded": False for a model keep_alive unloaded, "keep_alive_s"
+        when it has one, "last_used_at")."""
         return self.request("models", timeout)["models"]
+
+    def models_load(self, name, directory, weight_type=None, keep_alive_s=None, timeout=None):
+        """Serves the checkpoint `directory` (a path on the daemon's machine) as `name`; returns
+        {"model": <its models entry>, "load_seconds"} once it serves. Root and admin_group only
+        (else DaemonError "forbidden"); "model_exists", "model_load_failed" (field "directory")."""
+        return self.request("models.load", timeout, name=name, directory=directory, weight_type=weight_type,
+                            keep_alive_s=keep_alive_s)
+
+    def models_unload(self, name, drain_timeout_s=None, timeout=None):
+        """Stops serving `name` (its running requests may run `drain_timeout_s`, 0..3600; default the
+        daemon's drain_timeout_s); returns {"name", "unloaded", "stopped_requests", "freed_kv_blocks"}
+        once its memory is given back. Root and admin_group only."""
+        return self.request("models.unload", timeout, name=name, drain_timeout_s=drain_timeout_s)
 
     def tokenize(self, model, text, timeout=None):
         """{"tokens": [...], "offsets": [[start, end], ...]} (code points of `text`)."""
@@ -267,16 +281,28 @@ class Client:
                             tokens=list(tokens) if tokens is not None else None,
                             session=session, top_logprobs=top_logprobs)
 
-    def session_open(self, model, timeout=None):
-        """The new session dict; its id is ["session"]."""
-        return self.request("session.open", timeout, model=model)
+    def session_open(self, model, name=None, idle_timeout_s=None, timeout=None):
+        """The new session dict; its id is ["session"]. With `name`: the caller's session of that name
+        if it exists (["created"] is False), else a new one with that name (unique per owner).
+        `idle_timeout_s`: seconds unused before it is closed (at most the daemon's session_idle_timeout_s)."""
+        return self.request("session.open", timeout, model=model, name=name, idle_timeout_s=idle_timeout_s)
+
+    def session_fork(self, session, name=None, timeout=None):
+        """A new session dict holding a copy of `session`'s history (its KV cache shared copy-on-write)."""
+        return self.request("session.fork", timeout, session=session, name=name)
 
     def session_close(self, session, timeout=None):
         return self.request("session.close", timeout, session=session)
 
     def session_list(self, timeout=None):
-        """The caller's sessions (a list of dicts)."""
+        """The caller's sessions (a list of dicts: session, model, n_tokens, busy, created_at,
+        last_used_at, bytes, kv_bytes, idle_timeout_s and, when named, name)."""
         return self.request("session.list", timeout)["sessions"]
+
+    def session_totals(self, timeout=None):
+        """The caller's totals next to the per-user quotas: {"sessions", "max_sessions_per_user",
+        "n_tokens", "max_session_tokens_per_user", "bytes", "kv_bytes"} (session.list's "totals")."""
+        return self.request("session.list", timeout)["totals"]
 
     def session_info(self, session, timeout=None):
         return self.request("session.info", timeout, session=session)

@@ -324,6 +324,66 @@ def load_golden(name):
         return json.load(f)
 
 
+class LifecycleTests(unittest.TestCase):
+    """Named sessions, idle time-outs, forks, session.list's sizes and totals; models.load / unload and
+    the listing's loaded / keep_alive_s (the tests run as root, the daemon's admin). Leaves the module daemon as it found it."""
+
+    def setUp(self):
+        self.c = Client(_socket, timeout=60)
+        self.addCleanup(self.c.close)  # cleanups run last-in first-out: after the ones the tests add
+
+    def test_named_sessions_fork_and_sizes(self):
+        s = self.c.session_open(MODEL, name="py-chat", idle_timeout_s=45)
+        self.addCleanup(self.c.session_close, s["session"])
+        self.assertEqual((s["name"], s["idle_timeout_s"], s["created"]), ("py-chat", 45, True))
+        again = self.c.session_open(MODEL, name="py-chat")
+        self.assertEqual((again["session"], again["created"]), (s["session"], False))
+        g = self.c.generate(MODEL, "Hello there", session=s["session"], max_new_tokens=3)
+        n = g["usage"]["prompt_tokens"] + len(g["tokens"])
+        fork = self.c.session_fork(s["session"], name="py-branch")
+        self.addCleanup(self.c.session_close, fork["session"])
+        self.assertNotEqual(fork["session"], s["session"])
+        self.assertEqual((fork["name"], fork["n_tokens"], fork["model"]), ("py-branch", n, MODEL))
+        mine = {x["session"]: x for x in self.c.session_list()}
+        self.assertEqual(mine[s["session"]]["bytes"], 4 * n)
+        self.assertGreaterEqual(mine[s["session"]]["kv_bytes"], 0)
+        self.assertGreaterEqual(mine[s["session"]]["last_used_at"], mine[s["session"]]["created_at"])
+        totals = self.c.session_totals()
+        self.assertEqual(totals["sessions"], len(mine))
+        self.assertEqual(totals["bytes"], sum(x["bytes"] for x in mine.values()))
+        self.assertGreater(totals["max_sessions_per_user"], 0)
+        with self.assertRaises(DaemonError) as cm:
+            self.c.session_open(MODEL, idle_timeout_s=1e9)
+        self.assertEqual((cm.exception.code, cm.exception.field), ("invalid_field", "idle_timeout_s"))
+
+    def test_models_load_list_and_unload(self):
+        r = self.c.models_load("py-extra", TINY, keep_alive_s=300)
+        self.addCleanup(lambda: self.c.models_unload("py-extra") if any(
+            m["name"] == "py-extra" for m in self.c.models()) else None)
+        self.assertEqual((r["model"]["name"], r["model"]["loaded"], r["model"]["keep_alive_s"]), ("py-extra", True, 300))
+        self.assertGreater(r["load_seconds"], 0)
+        with self.assertRaises(DaemonError) as cm:
+            self.c.models_load("py-extra", TINY)
+        self.assertEqual(cm.exception.code, "model_exists")
+        with self.assertRaises(DaemonError) as cm:
+            self.c.models_load("py-bad", "/nonexistent/gpt2d-model")
+        self.assertEqual((cm.exception.code, cm.exception.field), ("model_load_failed", "directory"))
+
+        # Listed with loaded / keep_alive_s / last_used_at; it serves. (The wait of a request for a model
+        # keep_alive unloaded is tested in the Swift suites: ModelLoadUnloadTests.)
+        extra = next(m for m in self.c.models() if m["name"] == "py-extra")
+        self.assertEqual((extra["loaded"], extra["keep_alive_s"]), (True, 300))
+        self.assertGreater(extra["last_used_at"], 0)
+        self.assertEqual(self.c.tokenize("py-extra", "Hello world")["tokens"], [15496, 995])
+
+        u = self.c.models_unload("py-extra", drain_timeout_s=5)
+        self.assertEqual((u["name"], u["unloaded"], u["stopped_requests"]), ("py-extra", True, 0))
+        self.assertNotIn("py-extra", [m["name"] for m in self.c.models()])
+        with self.assertRaises(DaemonError) as cm:
+            self.c.models_unload("py-extra")
+        self.assertEqual(cm.exception.code, "unknown_model")
+
+
 def as_list(expected):
     """A golden's expected value as a list (the pipeline answers a single dict without top_k)."""
     return expected if isinstance(expected, list) else [expected]

@@ -1,7 +1,8 @@
 // Shared parts of the quantized-weight kernels: activation quantization to int8 per block, the ISA
-// choice (AVX2 bodies when ck_isa() allows them, else the portable C ones, which a test can force), the compute-pool driver that
+// choice (AVX2 bodies when ck_isa() allows them, else the portable C ones, which a test can force for the products its thread starts), the compute-pool driver that
 // splits a product's output columns, and binary16 conversions. See quant_internal.h.
 #include "quant_internal.h"
+#include <immintrin.h>
 #include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -9,12 +10,66 @@
 
 #pragma STDC FP_CONTRACT OFF
 
-static _Atomic int force_portable = 0;
+/// Process-wide (GPT2D_CPU=generic, set once at start) and per calling thread (a test comparing the
+/// bodies): a product's body is chosen by the thread that starts it, before any pool worker runs, so
+/// a thread's choice never reaches products other threads start.
+static _Atomic int portable_everywhere = 0;
+static _Thread_local int portable_here = 0;
 
-void ck_quant_set_portable(int on) { atomic_store(&force_portable, on ? 1 : 0); }
+void ck_quant_set_portable(int on) { portable_here = on ? 1 : 0; }
+
+void ck_quant_set_portable_process(int on) { atomic_store(&portable_everywhere, on ? 1 : 0); }
 
 int ck_quant_use_avx2(void) {
-    return ck_isa() >= CK_ISA_AVX2 && !atomic_load_explicit(&force_portable, memory_order_relaxed);
+    return ck_isa() >= CK_ISA_AVX2 && !portable_here && !atomic_load_explicit(&portable_everywhere, memory_order_relaxed);
+}
+
+/// One block of `len` values (≤ block) of row xr quantized into qr[0, block) (zeros past len); returns
+/// Σ q and sets *scale. The portable arithmetic every body follows: scale = amax/127, q = lrint(x·(127/amax)).
+static int32_t quantize_block(const float *xr, long len, long block, int8_t *qr, float *scale) {
+    float amax = 0.0f;
+    for (long p = 0; p < len; p++) amax = fmaxf(amax, fabsf(xr[p]));
+    const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+    int32_t s = 0;
+    for (long p = 0; p < len; p++) {
+        const int v = (int)lrintf(xr[p] * inv);
+        const int c = v > 127 ? 127 : v < -127 ? -127 : v;
+        qr[p] = (int8_t)c;
+        s += c;
+    }
+    for (long p = len; p < block; p++) qr[p] = 0;
+    *scale = amax / 127.0f;
+    return s;
+}
+
+/// The same for a whole block (block a multiple of 8) in AVX2, with equal results: max is exact in any
+/// order (NaN skipped, as fmaxf does), x·inv is the same F32 product, vcvtps2dq rounds to nearest
+/// even as lrintf does (a NaN product gives 0, as lrintf's value cast to int does here), and the clamp
+/// and the integer sum do not depend on order.
+CK_AVX2 static int32_t quantize_block_avx2(const float *xr, long block, int8_t *qr, float *scale) {
+    const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
+    __m256 mx = _mm256_setzero_ps();
+    for (long p = 0; p < block; p += 8) mx = _mm256_max_ps(_mm256_and_ps(_mm256_loadu_ps(xr + p), absmask), mx);
+    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(mx), _mm256_extractf128_ps(mx, 1));
+    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+    m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+    const float amax = _mm_cvtss_f32(m4);
+    const __m256 inv = _mm256_set1_ps(amax > 0.0f ? 127.0f / amax : 0.0f);
+    const __m256i hi = _mm256_set1_epi32(127), lo = _mm256_set1_epi32(-127);
+    __m256i sum = _mm256_setzero_si256();
+    for (long p = 0; p < block; p += 8) {
+        const __m256 t = _mm256_mul_ps(_mm256_loadu_ps(xr + p), inv);
+        __m256i v = _mm256_max_epi32(_mm256_min_epi32(_mm256_cvtps_epi32(t), hi), lo);
+        v = _mm256_andnot_si256(_mm256_castps_si256(_mm256_cmp_ps(t, t, _CMP_UNORD_Q)), v);  // NaN → 0
+        sum = _mm256_add_epi32(sum, v);
+        const __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+        _mm_storel_epi64((__m128i *)(qr + p), _mm_packs_epi16(w16, w16));
+    }
+    __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
+    s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
+    s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
+    *scale = amax / 127.0f;
+    return _mm_cvtsi128_si32(s4);
 }
 
 int ck_qact_make(ck_qact *a, const float *x, long m, long k, long ldx, long block) {
@@ -25,24 +80,15 @@ int ck_qact_make(ck_qact *a, const float *x, long m, long k, long ldx, long bloc
     a->scale = malloc(sizeof(float) * (size_t)(m * a->nb) + 64);
     a->sum = malloc(sizeof(int32_t) * (size_t)(m * a->nb) + 64);
     if (!a->q || !a->scale || !a->sum) { ck_qact_free(a); return 0; }
+    const int avx2 = ck_quant_use_avx2() && block % 8 == 0;
     for (long i = 0; i < m; i++) {
         const float *xr = x + i * ldx;
         int8_t *qr = a->q + i * a->kp;
         for (long b = 0; b < a->nb; b++) {
-            const long p0 = b * block, p1 = p0 + block < k ? p0 + block : k;
-            float amax = 0.0f;
-            for (long p = p0; p < p1; p++) amax = fmaxf(amax, fabsf(xr[p]));
-            const float d = amax / 127.0f, inv = amax > 0.0f ? 127.0f / amax : 0.0f;
-            int32_t s = 0;
-            for (long p = p0; p < p1; p++) {
-                const int v = (int)lrintf(xr[p] * inv);
-                const int c = v > 127 ? 127 : v < -127 ? -127 : v;
-                qr[p] = (int8_t)c;
-                s += c;
-            }
-            for (long p = p1; p < p0 + block; p++) qr[p] = 0;
-            a->scale[i * a->nb + b] = d;
-            a->sum[i * a->nb + b] = s;
+            const long p0 = b * block, len = p0 + block < k ? block : k - p0;
+            float *sc = a->scale + i * a->nb + b;
+            a->sum[i * a->nb + b] = avx2 && len == block ? quantize_block_avx2(xr + p0, block, qr + p0, sc)
+                                                         : quantize_block(xr + p0, len, block, qr + p0, sc);
         }
     }
     return 1;
@@ -69,10 +115,10 @@ static void run_task(void *ctx, long task, int thread) {
     (void)thread;
     const run_ctx *c = ctx;
     const long j0 = task * c->chunk, j1 = j0 + c->chunk < c->n ? j0 + c->chunk : c->n;
-    float out[4];
+    float out[CK_QUANT_MR];
     for (long j = j0; j < j1; j++) {
-        for (long i0 = 0; i0 < c->a->m; i0 += 4) {
-            const int mr = c->a->m - i0 < 4 ? (int)(c->a->m - i0) : 4;
+        for (long i0 = 0; i0 < c->a->m; i0 += CK_QUANT_MR) {
+            const int mr = c->a->m - i0 < CK_QUANT_MR ? (int)(c->a->m - i0) : CK_QUANT_MR;
             c->fn(c->w, c->a, i0, mr, j, out);
             for (int i = 0; i < mr; i++) {
                 float *yy = c->y + (i0 + i) * c->ldy + j;

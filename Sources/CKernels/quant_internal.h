@@ -23,12 +23,18 @@ void ck_qact_free(ck_qact *a);
 /// GPT2D_ISA=plain) and ck_quant_set_portable(0).
 int ck_quant_use_avx2(void);
 
-/// out[i] = Σ_p dequantized activation (i0 + i, p) · dequantized weight (j, p) for i < mr (1...4):
-/// one weight row against up to 4 activation rows, so the row is unpacked once for all of them.
-typedef void (*ck_quant_rows_fn)(const void *w, const ck_qact *a, long i0, int mr, long j, float out[4]);
+/// Activation rows one call of a ck_quant_rows_fn takes: the weight row's blocks are unpacked once
+/// for all of them.
+enum { CK_QUANT_MR = 8 };
+
+/// out[i] = Σ_p dequantized activation (i0 + i, p) · dequantized weight (j, p) for i < mr
+/// (1...CK_QUANT_MR): one weight row against up to 8 activation rows. Every body computes row i's
+/// value with the same operations in the same order whatever mr and i0 are, so a row's result does
+/// not depend on how many rows the product has (QuantizedBatchInvarianceTests).
+typedef void (*ck_quant_rows_fn)(const void *w, const ck_qact *a, long i0, int mr, long j, float out[CK_QUANT_MR]);
 
 /// y[i, j] = beta·y[i, j] + dot(i, j) for i < a->m, j < n, where dot(i, j) = fn(w, a, i0, mr, j)
-/// for rows i in groups of up to 4; output columns are split over the compute pool.
+/// for rows i in groups of up to CK_QUANT_MR; output columns are split over the compute pool.
 void ck_quant_run(const void *w, const ck_qact *a, long n, ck_quant_rows_fn fn, float *y, long ldy, float beta);
 
 /// Rows [j0, j1) of a weight matrix widened to F32: row j at out + (j − j0)·ldo.

@@ -1,6 +1,8 @@
 // nf4 weights as bitsandbytes defines them (quantize_4bit with quant_type "nf4", blocksize 64; see
 // ckernels.h): quantization with the same arithmetic (so the bytes match), bitsandbytes' optional
-// double quantization of the absmax values, dequantization, and the small-M product.
+// double quantization of the absmax values, dequantization, and the small-M product. bitsandbytes'
+// fp4 (quant_type "fp4") has the same layout with another 16-value code book; every function here
+// reads the matrix's `codebook`.
 //
 // The product turns each 4-bit index into a 16-bit integer code, c16 = round(32767·code), so its
 // weight is absmax·c16/32767 (within 2^-16·absmax of bitsandbytes' absmax·code, far below the
@@ -23,6 +25,18 @@ const float ck_nf4_code[16] = {
     (float)0.33791524171829224, (float)0.44070982933044434, (float)0.5626170039176941,
     (float)0.7229568362236023, (float)1.0,
 };
+
+/// bitsandbytes' FP4 code book (get_4bit_type("fp4")): 1 sign, 2 exponent and 1 mantissa bit in
+/// index order — 0, 0.0625, 8, 12, 4, 6, 2, 3 and their negatives — divided by 12 in F32 as torch's
+/// div_ does (a test checks it against bitsandbytes' own table). Index 8 is +0: bitsandbytes' list
+/// writes it as the Python integer -0, which is 0.
+const float ck_fp4_code[16] = {
+    0.0f, 0.0625f / 12.0f, 8.0f / 12.0f, 1.0f, 4.0f / 12.0f, 6.0f / 12.0f, 2.0f / 12.0f, 3.0f / 12.0f,
+    0.0f, -0.0625f / 12.0f, -8.0f / 12.0f, -1.0f, -4.0f / 12.0f, -6.0f / 12.0f, -2.0f / 12.0f, -3.0f / 12.0f,
+};
+
+/// The code book of `codebook` (CK_4BIT_NF4 or CK_4BIT_FP4).
+CK_INLINE const float *code_book(int codebook) { return codebook == CK_4BIT_FP4 ? ck_fp4_code : ck_nf4_code; }
 
 /// bitsandbytes' signed 8-bit dynamic map (create_dynamic_map(), sorted), the code book of the
 /// double-quantized absmax values, as torch 2.13 computes it on x86 CPUs (its linspace rounds a
@@ -107,7 +121,19 @@ static unsigned nf4_index(float v) {
     return q;
 }
 
-void ck_nf4_quantize(const float *w, long n, long k, unsigned char *packed, float *absmax) {
+/// FP4's code book sorted ascending (torch.argsort, the tie of indices 0 and 8 in index order) as indices,
+/// and the midpoints between neighbours: a value's index is fp4_order[number of midpoints below it].
+static const unsigned char fp4_order[16] = {11, 10, 13, 12, 15, 14, 9, 0, 8, 1, 6, 7, 4, 5, 2, 3};
+
+static unsigned fp4_index(float v) {
+    unsigned q = 0;
+    for (int i = 0; i < 15; i++) q += ((ck_fp4_code[fp4_order[i]] + ck_fp4_code[fp4_order[i + 1]]) / 2.0f) < v;
+    return fp4_order[q];
+}
+
+/// Blockwise absmax scaling as bitsandbytes does it, each scaled value given an index by `index`.
+static void quantize_4bit(const float *w, long n, long k, unsigned char *packed, float *absmax,
+                          unsigned (*index)(float)) {
     const long kp = padded(k), nb = kp / B;
     for (long j = 0; j < n; j++) {
         const float *wr = w + j * k;
@@ -122,10 +148,18 @@ void ck_nf4_quantize(const float *w, long n, long k, unsigned char *packed, floa
                 float s0 = p < p1 ? wr[p] * inv : 0.0f, s1 = p + 1 < p1 ? wr[p + 1] * inv : 0.0f;
                 s0 = fminf(fmaxf(s0, -1.0f), 1.0f);
                 s1 = fminf(fmaxf(s1, -1.0f), 1.0f);
-                pr[p / 2] = (unsigned char)(nf4_index(s0) << 4 | nf4_index(s1));
+                pr[p / 2] = (unsigned char)(index(s0) << 4 | index(s1));
             }
         }
     }
+}
+
+void ck_nf4_quantize(const float *w, long n, long k, unsigned char *packed, float *absmax) {
+    quantize_4bit(w, n, k, packed, absmax, nf4_index);
+}
+
+void ck_fp4_quantize(const float *w, long n, long k, unsigned char *packed, float *absmax) {
+    quantize_4bit(w, n, k, packed, absmax, fp4_index);
 }
 
 /// Index into the dynamic map for a value already scaled to [-1, 1], as bitsandbytes' CPU
@@ -169,6 +203,7 @@ CK_INLINE float block_absmax(const ck_nf4_matrix *w, long idx) {
 
 void ck_nf4_dequantize_rows(const ck_nf4_matrix *w, long j0, long j1, float *out, long ldo) {
     const long kp = padded(w->k), nb = kp / B;
+    const float *code = code_book(w->codebook);
     for (long j = j0; j < j1; j++) {
         const unsigned char *pr = w->packed + j * (kp / 2);
         for (long b = 0; b < nb; b++) {
@@ -176,7 +211,7 @@ void ck_nf4_dequantize_rows(const ck_nf4_matrix *w, long j0, long j1, float *out
             const long p1 = (b + 1) * B < w->k ? (b + 1) * B : w->k;
             for (long p = b * B; p < p1; p++) {
                 const unsigned q = p & 1 ? pr[p / 2] & 15u : pr[p / 2] >> 4;
-                out[(j - j0) * ldo + p] = ck_nf4_code[q] * am;
+                out[(j - j0) * ldo + p] = code[q] * am;
             }
         }
     }
@@ -192,25 +227,33 @@ void ck_nf4_dequantize_rows_parallel(const ck_nf4_matrix *w, long j0, long j1, f
 
 // ---- Product ----------------------------------------------------------------------------------
 
-/// The product's 16-bit code of NF4 index q: round(32767·code[q]) (-32767 for q = 0, 32767 for 15).
-CK_INLINE int16_t c16(unsigned q) {
-    static const int16_t t[16] = {
-        -32767, -22812, -17205, -12940, -9320, -6054, -2983, 0,
-        2608, 5273, 8064, 11072, 14441, 18435, 23689, 32767,
-    };
-    return t[q];
-}
+/// The product's 16-bit codes, round(32767·code[q]) (halves away from zero): NF4 (-32767 for
+/// q = 0, 32767 for 15) and FP4 (index order, as ck_fp4_code).
+static const int16_t nf4_c16[16] = {
+    -32767, -22812, -17205, -12940, -9320, -6054, -2983, 0,
+    2608, 5273, 8064, 11072, 14441, 18435, 23689, 32767,
+};
+static const int16_t fp4_c16[16] = {
+    0, 171, 21845, 32767, 10922, 16384, 5461, 8192,
+    0, -171, -21845, -32767, -10922, -16384, -5461, -8192,
+};
 
-int16_t ck_nf4_product_code(unsigned q) { return c16(q & 15u); }
+CK_INLINE const int16_t *product_codes(int codebook) { return codebook == CK_4BIT_FP4 ? fp4_c16 : nf4_c16; }
+
+int16_t ck_nf4_product_code(unsigned q) { return nf4_c16[q & 15u]; }
+
+int16_t ck_4bit_product_code(int codebook, unsigned q) { return product_codes(codebook)[q & 15u]; }
 
 typedef struct {
     const ck_nf4_matrix *w;
+    const int16_t *t16;        // the product codes of w's code book
     const int16_t *a16;        // AVX2 only: activations widened to int16, permuted per block (see perm_index)
     unsigned char lo[16], hi[16];  // AVX2 only: low and high bytes of c16(q), for vpshufb
 } nf4_ctx;
 
-static void dot_c(const void *cv, const ck_qact *a, long i0, int mr, long j, float out[4]) {
+static void dot_c(const void *cv, const ck_qact *a, long i0, int mr, long j, float out[CK_QUANT_MR]) {
     const ck_nf4_matrix *w = ((const nf4_ctx *)cv)->w;
+    const int16_t *t16 = ((const nf4_ctx *)cv)->t16;
     const long kp = a->kp, nb = a->nb;
     const unsigned char *pr = w->packed + j * (kp / 2);
     for (int i = 0; i < mr; i++) {
@@ -219,7 +262,7 @@ static void dot_c(const void *cv, const ck_qact *a, long i0, int mr, long j, flo
         for (long b = 0; b < nb; b++) {
             int32_t s = 0;
             for (long p = b * B; p < b * B + B; p += 2)
-                s += c16(pr[p / 2] >> 4) * aq[p] + c16(pr[p / 2] & 15u) * aq[p + 1];
+                s += t16[pr[p / 2] >> 4] * aq[p] + t16[pr[p / 2] & 15u] * aq[p + 1];
             acc += (float)s * (block_absmax(w, j * nb + b) / 32767.0f * a->scale[(i0 + i) * nb + b]);
         }
         out[i] = acc;
@@ -236,14 +279,14 @@ static long perm_index(long p) {
     return 2 * t + (v < 2 ? 1 : 0);
 }
 
-CK_INLINE CK_AVX2 void dot_avx2_m(const int MR, const nf4_ctx *c, const ck_qact *a, long i0, long j, float out[4]) {
+CK_INLINE CK_AVX2 void dot_avx2_m(const int MR, const nf4_ctx *c, const ck_qact *a, long i0, long j, float out[CK_QUANT_MR]) {
     const ck_nf4_matrix *w = c->w;
     const long kp = a->kp, nb = a->nb;
     const unsigned char *pr = w->packed + j * (kp / 2);
     const __m256i mask = _mm256_set1_epi8(15);
     const __m256i TL = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)c->lo));
     const __m256i TH = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)c->hi));
-    __m256 acc[4];
+    __m256 acc[CK_QUANT_MR];
     for (int i = 0; i < MR; i++) acc[i] = _mm256_setzero_ps();
     for (long b = 0; b < nb; b++) {
         const __m256i bytes = _mm256_loadu_si256((const __m256i *)(pr + b * (B / 2)));
@@ -252,14 +295,14 @@ CK_INLINE CK_AVX2 void dot_avx2_m(const int MR, const nf4_ctx *c, const ck_qact 
         const __m256i hl = _mm256_shuffle_epi8(TL, ih), hh = _mm256_shuffle_epi8(TH, ih);
         const __m256i v0 = _mm256_unpacklo_epi8(ll, lh), v1 = _mm256_unpackhi_epi8(ll, lh);
         const __m256i v2 = _mm256_unpacklo_epi8(hl, hh), v3 = _mm256_unpackhi_epi8(hl, hh);
-        const float ws = block_absmax(w, j * nb + b) / 32767.0f;
+        const __m256 ws = _mm256_set1_ps(block_absmax(w, j * nb + b) / 32767.0f);
         for (int i = 0; i < MR; i++) {
             const __m256i *ap = (const __m256i *)(c->a16 + (i0 + i) * kp + b * B);
             __m256i s = _mm256_madd_epi16(v0, _mm256_loadu_si256(ap));
             s = _mm256_add_epi32(s, _mm256_madd_epi16(v1, _mm256_loadu_si256(ap + 1)));
             s = _mm256_add_epi32(s, _mm256_madd_epi16(v2, _mm256_loadu_si256(ap + 2)));
             s = _mm256_add_epi32(s, _mm256_madd_epi16(v3, _mm256_loadu_si256(ap + 3)));
-            const __m256 d = _mm256_set1_ps(ws * a->scale[(i0 + i) * nb + b]);
+            const __m256 d = _mm256_mul_ps(ws, _mm256_broadcast_ss(a->scale + (i0 + i) * nb + b));
             acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), d, acc[i]);
         }
     }
@@ -271,30 +314,40 @@ CK_INLINE CK_AVX2 void dot_avx2_m(const int MR, const nf4_ctx *c, const ck_qact 
     }
 }
 
-CK_AVX2 static void dot_avx2(const void *c, const ck_qact *a, long i0, int mr, long j, float out[4]) {
+CK_AVX2 static void dot_avx2(const void *c, const ck_qact *a, long i0, int mr, long j, float out[CK_QUANT_MR]) {
     switch (mr) {
     case 1: dot_avx2_m(1, c, a, i0, j, out); break;
     case 2: dot_avx2_m(2, c, a, i0, j, out); break;
     case 3: dot_avx2_m(3, c, a, i0, j, out); break;
-    default: dot_avx2_m(4, c, a, i0, j, out); break;
+    case 4: dot_avx2_m(4, c, a, i0, j, out); break;
+    case 5: dot_avx2_m(5, c, a, i0, j, out); break;
+    case 6: dot_avx2_m(6, c, a, i0, j, out); break;
+    case 7: dot_avx2_m(7, c, a, i0, j, out); break;
+    default: dot_avx2_m(8, c, a, i0, j, out); break;
     }
 }
 
 int ck_nf4_multiply(const ck_nf4_matrix *w, const float *x, long m, long ldx, float *y, long ldy, float beta) {
     ck_qact a;
     if (!ck_qact_make(&a, x, m, w->k, ldx, B)) return 0;
-    nf4_ctx c = {w, NULL, {0}, {0}};
+    nf4_ctx c = {w, product_codes(w->codebook), NULL, {0}, {0}};
     const int avx2 = ck_quant_use_avx2();
     int16_t *a16 = NULL;
     if (avx2) {
         for (unsigned q = 0; q < 16; q++) {
-            c.lo[q] = (unsigned char)((uint16_t)c16(q) & 0xFF);
-            c.hi[q] = (unsigned char)((uint16_t)c16(q) >> 8);
+            c.lo[q] = (unsigned char)((uint16_t)c.t16[q] & 0xFF);
+            c.hi[q] = (unsigned char)((uint16_t)c.t16[q] >> 8);
         }
         a16 = malloc(sizeof(int16_t) * (size_t)(m * a.kp) + 64);
         if (!a16) { ck_qact_free(&a); return 0; }
+        unsigned char perm[B];
+        for (long p = 0; p < B; p++) perm[p] = (unsigned char)perm_index(p);
         for (long i = 0; i < m; i++)
-            for (long p = 0; p < a.kp; p++) a16[i * a.kp + p] = a.q[i * a.kp + (p / B) * B + perm_index(p % B)];
+            for (long p0 = 0; p0 < a.kp; p0 += B) {
+                const int8_t *src = a.q + i * a.kp + p0;
+                int16_t *dst = a16 + i * a.kp + p0;
+                for (long p = 0; p < B; p++) dst[p] = src[perm[p]];
+            }
         c.a16 = a16;
     }
     ck_quant_run(&c, &a, w->n, avx2 ? dot_avx2 : dot_c, y, ldy, beta);

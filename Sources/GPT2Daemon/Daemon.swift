@@ -2,20 +2,23 @@
 //
 //   start-up   every model is loaded (one shared KVMemoryBudget; EXTEND_TIMEOUT_USEC=30 s now and every 5 s
 //              while loading) → with state_dir, the session database is opened and its sessions restored
-//              (Persistence/SessionState) → engine.start() → bind or adopt the socket → the ServiceGroup of
+//              (Persistence/SessionState), and their saved KV caches loaded → engine.start() → bind or adopt the socket → the ServiceGroup of
 //              Lifecycle/DaemonServices.swift starts (watchdog: WATCHDOG=1 at WATCHDOG_USEC/2 while
 //              engine.isHealthy; STATUS= every 5 s) → READY=1 + STATUS=.
 //   SIGHUP     RELOADING=1 + MONOTONIC_USEC= → re-read the config file (same command-line overrides) →
 //              apply the settings DaemonSettings marks `live` (log_level, max_line_bytes for new
-//              connections, drain_timeout_s). A changed `restart` setting (models, socket, engine limits)
-//              is not applied; a warning names it. A broken file is logged and the old settings stay.
+//              connections, drain_timeout_s, the model list: added models load, removed ones drain and
+//              unload, changed ones are replaced — Daemon+Models.swift). A changed `restart` setting
+//              (socket, engine limits) is not applied; a warning names it. A broken file is logged and
+//              the old settings stay.
 //              A model unavailable since its weight file changed in place is mapped again if whole.
 //              → READY=1.
 //   SIGTERM/   the group's graceful shutdown, service by service: STOPPING=1 → `health` says shutting_down
 //   SIGINT     and the listening socket closes (never shutdown(2) an activated one) → new engine work gets
 //              `shutting_down`, in-flight requests run to their final line for up to drain_timeout_s, then
 //              the rest is stopped → each connection closes once its answers are written (bounded) → the
-//              watchdog stops → the session journal writes what is queued and closes the database → exit 0.
+//              watchdog stops → the session journal writes what is queued and closes the database → idle
+//              sessions' KV caches are saved to cache_dir (Sessions/KVSnapshots.swift) → exit 0.
 //
 // Tests run a `Daemon` in-process (`init` + `start(listen:)` + `shutdown()`); the gpt2d executable
 // calls `Daemon.main(configPath:overrides:)`, which adds config loading, signals and exit codes.
@@ -52,10 +55,12 @@ public final class Daemon: @unchecked Sendable {
     /// The daemon's metrics registry (Metrics/DaemonMetrics.swift), also `server.metrics`.
     public let metrics: DaemonMetrics
     private let settings: Locked<DaemonConfig>
+    /// Sessions' KV caches saved at shutdown and restored at start; nil without state_dir, cache_dir or kv_snapshot_mib.
+    let kvSnapshots: KVSnapshots?
     /// The service group once `start` ran it, and the task that runs it to its end.
     private let running = Locked<(group: ServiceGroup, task: Task<Void, Never>)?>(nil)
 
-    /// The settings in effect (models and engine limits as loaded; live keys as last reloaded).
+    /// The settings in effect (engine limits as loaded; the model list as served; live keys as last reloaded).
     public var config: DaemonConfig { settings.current }
 
     /// Loads every model of `config` and builds the engine (not started yet).
@@ -71,7 +76,11 @@ public final class Daemon: @unchecked Sendable {
         metrics: DaemonMetrics = DaemonMetrics()
     ) throws {
         let options = config.engineOptions(availableProcessors: ProcessInfo.processInfo.activeProcessorCount)
-        let budget = KVMemoryBudget(limitBytes: options.kvCacheBytes)
+        var base = config.loadOptions
+        base.weightType = config.weightType
+        // How every model loads, now and later (models.load, SIGHUP): one KV budget for all.
+        let loading = ModelLoading(budget: KVMemoryBudget(limitBytes: options.kvCacheBytes), blockTokens: options.kvBlockTokens,
+                                   kvDType: config.kvDType, options: base)
         var models: [ServedModel] = []
         let extender = Self.startTimeoutExtender(notifier)
         defer { extender?.cancel() }
@@ -80,9 +89,9 @@ public final class Daemon: @unchecked Sendable {
             let started = DispatchTime.now().uptimeNanoseconds
             notifier.status("loading model \(spec.name) from \(spec.directory)")
             do {
-                models.append(try ServedModel.load(name: spec.name, directory: spec.directory, budget: budget,
-                                                   blockTokens: options.kvBlockTokens, kvDType: config.kvDType,
-                                                   options: config.loadOptions(for: spec)))
+                let m = try loading.load(name: spec.name, directory: spec.directory, weightType: spec.weightType)
+                m.keepAliveSeconds = spec.keepAliveSeconds
+                models.append(m)
             } catch {
                 throw ModelLoadError(model: spec, underlying: error)
             }
@@ -105,8 +114,14 @@ public final class Daemon: @unchecked Sendable {
         // state_dir: sessions from the last run are loaded before anything is served (SessionState).
         let stateDir = config.stateDir.stateDirectory(environment: ProcessInfo.processInfo.environment)
         let state = stateDir.map { SessionState.open(directory: $0, logger: logger) }
-        self.engine = Engine(models: models, options: options, metricsFactory: metrics.factory, journal: state?.journal)
+        self.engine = Engine(models: models, options: options, metricsFactory: metrics.factory, journal: state?.journal,
+                             loading: loading)
         if let state, let stateDir { SessionState.restore(state.records, into: engine, directory: stateDir, logger: logger) }
+        // Saved KV caches of those sessions (cache_dir, kv_snapshot_mib; Sessions/KVSnapshots.swift).
+        let snapshots = state == nil ? nil : KVSnapshots(cacheDirectory: config.loadOptions.cacheDirectory,
+                                                         limitBytes: config.kvSnapshotMiB << 20, logger: logger)
+        snapshots?.restore(into: engine)
+        kvSnapshots = snapshots
         self.notifier = notifier
         self.logger = logger
         let serving = ServingState()
@@ -170,13 +185,17 @@ public final class Daemon: @unchecked Sendable {
             statusLine: { [engine, server] in Daemon.statusLine(engine: engine, server: server) },
             drainTimeoutSeconds: { [settings] in settings.current.drainTimeoutSeconds },
             signals: signals, logger: logger, textfile: textfileService())
-        let task = Task { [logger, engine] in
+        let task = Task { [logger, engine, kvSnapshots] in
             do {
                 try await group.run()
             } catch {
                 logger.error("service group ended with an error", metadata: ["error": "\(error)"])
             }
             engine.sessions.journal?.close()  // every reply is out: write what is queued, close the file
+            if let kvSnapshots {
+                await engine.shutdown(drain: false)  // returns at once: the compute thread has stopped, no block changes
+                kvSnapshots.save(from: engine)
+            }
             logger.info("stopped")
         }
         running.withLock { $0 = (group, task) }
@@ -220,7 +239,8 @@ public final class Daemon: @unchecked Sendable {
     // MARK: reload
 
     /// Applies a re-read configuration (SIGHUP): RELOADING=1 … READY=1. Returns the keys that changed
-    /// but need a restart (models, engine limits); they are logged and not applied.
+    /// but need a restart (socket, engine limits); they are logged and not applied. Model-list changes
+    /// are applied (models loaded before this returns; removed ones drain in the background).
     @discardableResult
     public func reload(_ new: DaemonConfig) -> [String] {
         notifier.reloading()
@@ -228,12 +248,15 @@ public final class Daemon: @unchecked Sendable {
             notifier.ready()
             notifier.status(statusLine())
         }
-        let (needsRestart, applied) = settings.withLock { current -> ([String], DaemonConfig) in
+        let (needsRestart, applied, served) = settings.withLock { current -> ([String], DaemonConfig, [ModelSpec]) in
             let needsRestart = DaemonSettings.restartNeeded(old: current, new: new)
+            let served = current.models
             current = DaemonSettings.applyingLive(new, to: current)
-            return (needsRestart, current)
+            return (needsRestart, current, served)
         }
         applyLiveSettings(applied)
+        let serving = applyModelList(from: served, to: new.models, drainTimeout: applied.drainTimeoutSeconds)
+        settings.withLock { $0.models = serving }
         // A model made unavailable by a weight file changed in place serves again if the file is whole.
         engine.restoreUnavailableModels()
         if needsRestart.isEmpty {

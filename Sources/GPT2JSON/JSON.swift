@@ -1,8 +1,8 @@
 // GPT2JSON — a Swift JSON value over json-c. This module is the only importer of CJSONC.
 //
 // `JSON` is a plain value: parsing (JSONParser.swift) turns json-c objects into it and frees them at
-// once; serialization (JSONSerializer.swift) builds json-c objects from it, prints one line, frees them.
-// Nothing outside this module sees a json-c pointer.
+// once; serialization (JSONSerializer.swift) prints it in one pass into a byte array, in json-c's
+// exact output format, without a json-c tree. Nothing outside this module sees a json-c pointer.
 
 /// A JSON value.
 ///

@@ -1,15 +1,17 @@
-// JSONSerializer — JSON → one line of text, written by json-c.
+// JSONSerializer — JSON → one line of UTF-8 text, written straight into a byte array.
 //
-// The value is rebuilt as a json-c object tree and printed with JSON_C_TO_STRING_PLAIN (no spaces or
-// newlines) | JSON_C_TO_STRING_NOSLASHESCAPE (`/` stays `/`). json-c keeps non-ASCII as raw UTF-8 and
-// escapes `"`, `\`, and control characters (\n \r \t \b \f, others as \u00XX).
+// Reading goes through json-c (JSONParser.swift); writing does not: building a json-c tree for every
+// reply held a second copy of the whole value (a json-c object per array element) and json-c's print
+// buffer a third, copied out once more. Here the value is printed in one pass into one growing
+// buffer, which is all a reply costs besides the value itself (a 1 MiB `tokenize`, 5.5 MB of reply:
+// the debug daemon's peak RSS +158 MB before, +56 MB after).
 //
-// Doubles: json-c's default is %.17g (0.1 → 0.10000000000000001) and NaN/Infinity as bare words. So every
-// double goes in through json_object_new_double_s with Swift's shortest round-trip text (0.1 → "0.1",
-// 1e20 → "1e+20"), and a non-finite double becomes `null` — it never reaches the output.
-// Object keys are C strings in json-c: a key containing U+0000 is cut at the NUL.
-
-import CJSONC
+// The text is what json-c prints with JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, byte for
+// byte (checked in JSONSerializeTests): no spaces or newlines; `/` stays `/`; non-ASCII stays raw UTF-8;
+// `"` and `\` are escaped, and the control characters U+0000…U+001F as \b \t \n \f \r or \u00xx
+// (lower-case hex). Doubles use Swift's shortest round-trip text (0.1 → "0.1", 1e20 → "1e+20"; json-c's
+// own %.17g would print 0.10000000000000001), and a non-finite double becomes `null`. Object keys are
+// escaped like strings (json-c's C-string keys cut a key at U+0000; here it is written as \u0000).
 
 extension JSON {
     /// The value as one line of JSON text (no trailing newline).
@@ -19,45 +21,91 @@ extension JSON {
 
     /// The value as one line of UTF-8 JSON (no trailing newline).
     public func serializedBytes() -> [UInt8] {
-        let obj = makeJSONC()
-        defer { json_object_put(obj) }
-        var length = 0
-        let flags = Int32(JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
-        guard let p = json_object_to_json_string_length(obj, flags, &length) else { return Array("null".utf8) }
-        return Array(UnsafeRawBufferPointer(start: p, count: length))
+        var out: [UInt8] = []
+        write(into: &out)
+        return out
     }
 
-    /// A new json-c object (owned by the caller); nil is json-c's null.
-    private func makeJSONC() -> OpaquePointer? {
+    /// Appends the value as one line of UTF-8 JSON (no newline) to `out`.
+    public func write(into out: inout [UInt8]) {
         switch self {
         case .null:
-            return nil
+            out.append(contentsOf: Self.nullText)
         case .bool(let b):
-            return json_object_new_boolean(b ? 1 : 0)
+            out.append(contentsOf: b ? Self.trueText : Self.falseText)
         case .int(let i):
-            return json_object_new_int64(i)
+            Self.writeInteger(i, into: &out)
         case .double(let d):
-            guard d.isFinite else { return nil }
-            return json_object_new_double_s(d, Self.shortest(d))
+            if d.isFinite { out.append(contentsOf: Self.shortest(d).utf8) } else { out.append(contentsOf: Self.nullText) }
         case .string(let s):
-            var s = s
-            return s.withUTF8 { u in
-                guard let base = u.baseAddress, u.count > 0 else { return json_object_new_string("") }
-                return base.withMemoryRebound(to: CChar.self, capacity: u.count) { c in
-                    json_object_new_string_len(c, Int32(clamping: u.count))
-                }
-            }
+            Self.writeString(s, into: &out)
         case .array(let items):
-            let a = json_object_new_array_ext(Int32(clamping: items.count))
-            for item in items { json_object_array_add(a, item.makeJSONC()) }
-            return a
+            out.append(UInt8(ascii: "["))
+            for (n, item) in items.enumerated() {
+                if n > 0 { out.append(UInt8(ascii: ",")) }
+                item.write(into: &out)
+            }
+            out.append(UInt8(ascii: "]"))
         case .object(let members):
-            let o = json_object_new_object()
-            for (k, v) in members { json_object_object_add(o, k, v.makeJSONC()) }
-            return o
+            out.append(UInt8(ascii: "{"))
+            for (n, member) in members.entries.enumerated() {
+                if n > 0 { out.append(UInt8(ascii: ",")) }
+                Self.writeString(member.key, into: &out)
+                out.append(UInt8(ascii: ":"))
+                member.value.write(into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
         }
     }
 
     /// Swift's shortest round-trip form; always valid JSON for finite values ("1.0", "1e-05", "5e-324").
     static func shortest(_ d: Double) -> String { d.description }
+
+    private static let nullText = Array("null".utf8), trueText = Array("true".utf8), falseText = Array("false".utf8)
+
+    /// Decimal digits, with a leading `-` for negatives (Int64.min included).
+    private static func writeInteger(_ i: Int64, into out: inout [UInt8]) {
+        if i < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = i.magnitude
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // up to 20 digits, last first, one byte each
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            for n in stride(from: count - 1, through: 0, by: -1) { out.append(buffer[n]) }
+        }
+    }
+
+    /// `"…"` with json-c's escapes; runs of bytes that need none are appended whole.
+    private static func writeString(_ s: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var s = s
+        s.withUTF8 { bytes in
+            var runStart = 0
+            for (n, b) in bytes.enumerated() where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<n]))
+                runStart = n + 1
+                out.append(UInt8(ascii: "\\"))
+                switch b {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(b)
+                case 0x08: out.append(UInt8(ascii: "b"))
+                case 0x09: out.append(UInt8(ascii: "t"))
+                case 0x0A: out.append(UInt8(ascii: "n"))
+                case 0x0C: out.append(UInt8(ascii: "f"))
+                case 0x0D: out.append(UInt8(ascii: "r"))
+                default:
+                    out.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
+                    out.append(hexDigits[Int(b >> 4)])
+                    out.append(hexDigits[Int(b & 0xF)])
+                }
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 }

@@ -28,7 +28,8 @@ public enum ResponseLine {
     private static func line(_ id: RequestID?, _ type: String, _ body: JSONObject) -> [UInt8] {
         var o: JSONObject = ["id": id?.json ?? .null, "type": .string(type)]
         for (k, v) in body where k != "id" && k != "type" { o[k] = v }
-        var bytes = JSON.object(o).serializedBytes()
+        var bytes: [UInt8] = []
+        JSON.object(o).write(into: &bytes)
         bytes.append(0x0A)
         return bytes
     }

@@ -40,17 +40,29 @@ public enum WireErrorCode: String, Sendable, Equatable, CaseIterable {
     /// A bug or an unexpected failure inside the daemon.
     case internalError = "internal_error"
     /// The model's weight file was truncated or overwritten in place; the model serves again once the
-    /// file is whole (or after a SIGHUP that finds it whole). Other models are unaffected.
+    /// file is whole (or after a SIGHUP that finds it whole). Also while a model is being loaded or
+    /// unloaded (`models.load`, `models.unload`, SIGHUP), and for a request still running when its
+    /// model's unload drain time ran out. Other models are unaffected.
     case modelUnavailable = "model_unavailable"
     /// The request's total work (forward rows over all its windows and sequences) exceeds the
     /// per-request limit (`max_request_rows`); `field` names the input that makes it that large.
     case tooLarge = "too_large"
     /// The asking Unix user may not see what the op answers (`metrics`: the daemon's totals, for root
-    /// and members of `admin_group` only, as in `stats`).
+    /// and members of `admin_group` only, as in `stats`), or may not do what it asks (`models.load`,
+    /// `models.unload`: root and `admin_group` only).
     case forbidden = "forbidden"
     /// The session change could not be written to the state folder (full, read-only, unusable), so it
     /// was not made; requests that change no session are unaffected. Retry once there is room.
     case storageUnavailable = "storage_unavailable"
+    /// The request would take the asking user's sessions past one of its quotas (stored tokens:
+    /// `max_session_tokens_per_user`); nothing was changed. Waiting does not help: close or shorten
+    /// sessions first.
+    case quotaExceeded = "quota_exceeded"
+    /// `models.load`: a model of that name is already served (or being loaded or unloaded).
+    case modelExists = "model_exists"
+    /// `models.load`: the directory could not be loaded as a model (the checkpoint loader's or
+    /// tokenizer's error is the message; `field` is "directory").
+    case modelLoadFailed = "model_load_failed"
 }
 
 /// An error as it travels on the wire: `{"code": "...", "message": "...", "field": "..."}`.

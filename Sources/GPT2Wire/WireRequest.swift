@@ -31,7 +31,7 @@ public enum WireOps {
         GenerateRequest.self, ScoreRequest.self, SessionOpenRequest.self, SessionCloseRequest.self,
         SessionListRequest.self, SessionInfoRequest.self, CancelRequest.self, StatsRequest.self,
         ClassifyRequest.self, TagRequest.self, QARequest.self, ChooseRequest.self, EmbedRequest.self,
-        MetricsRequest.self,
+        MetricsRequest.self, SessionForkRequest.self, ModelsLoadRequest.self, ModelsUnloadRequest.self,
     ]
 
     /// The request type for an op name, or nil (→ `unknown_op`).

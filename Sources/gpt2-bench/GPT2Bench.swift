@@ -81,7 +81,7 @@ struct GPT2Bench: ParsableCommand {
             }
         }
     }
-    @Option(name: .long, help: "Serve the weights as this type (float32, bfloat16, float16, int8, nf4, q4); default: the checkpoint's own.")
+    @Option(name: .long, help: "Serve the weights as this type (float32, bfloat16, float16, int8, nf4, q4, fp4); default: the checkpoint's own.")
     var weightType: String?
 
     @Flag(name: .long, help: "Print only the model pages' per-token latency table (batch 1, 2, 4 × prompt 128, 256, 512, 768; 16 decode steps).")

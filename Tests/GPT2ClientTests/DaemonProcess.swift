@@ -38,15 +38,6 @@ enum Paths {
     }
 }
 
-/// Runs blocking work on its own thread (never on the cooperative pool) and awaits it.
-func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { c in
-        Thread {
-            do { c.resume(returning: try body()) } catch { c.resume(throwing: error) }
-        }.start()
-    }
-}
-
 struct HarnessError: Error, CustomStringConvertible {
     var description: String
 }
@@ -146,15 +137,6 @@ func withDaemon<T>(extraArguments: [String] = [], threads: Int = 1, environment:
     }
 }
 
-/// Polls `condition` every 20 ms until it holds or `seconds` pass; returns whether it held.
-func eventually(within seconds: Double, _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    repeat {
-        if try await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    } while Date() < deadline
-    return try await condition()
-}
 
 // MARK: Goldens
 

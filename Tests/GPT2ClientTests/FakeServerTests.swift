@@ -4,6 +4,7 @@
 import Foundation
 import GPT2Client
 import GPT2Wire
+import GPT2TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -211,7 +212,7 @@ struct FakeServerTests {
         for try await u in c.generateStream(GenerateRequest(model: "m", input: .text("p")), id: "g1") {
             if case .token = u { break }
         }
-        let got = await eventually(within: 5) { cancelTarget.get() != nil }
+        let got = try await eventually(timeout: 5) { cancelTarget.get() != nil }
         #expect(got)
         #expect(cancelTarget.get() == "g1")
         await c.close()

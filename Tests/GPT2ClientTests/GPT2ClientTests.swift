@@ -3,6 +3,7 @@
 import Foundation
 import GPT2Client
 import GPT2Wire
+import GPT2TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -17,7 +18,7 @@ private let longRun = 64
 
 /// Expects `body` to throw `GPT2ClientError.daemon` with `code`; returns the error.
 @discardableResult
-private func expectDaemonError<T>(_ code: WireErrorCode, _ body: () async throws -> T,
+func expectDaemonError<T>(_ code: WireErrorCode, _ body: () async throws -> T,
                                   sourceLocation: SourceLocation = #_sourceLocation) async -> WireError? {
     do {
         _ = try await body()
@@ -250,7 +251,7 @@ struct GPT2ClientDaemonTests {
                 }
                 try await group.waitForAll()
             }
-            let idle = try await eventually(within: 10) {
+            let idle = try await eventually(timeout: 10) {
                 let s = try await c.stats()
                 return s.requestsActive == 1  // only this stats request
                     || s.requestsActive == 0
@@ -284,7 +285,7 @@ struct GPT2ClientDaemonTests {
             if case .success(let count) = result {
                 #expect(count < longRun, "the generation ran to the end despite cancellation")
             }
-            let idle = try await eventually(within: 10) { try await c.stats().requestsActive <= 1 }
+            let idle = try await eventually(timeout: 10) { try await c.stats().requestsActive <= 1 }
             #expect(idle)
         }
     }
@@ -353,7 +354,7 @@ struct GPT2ClientDaemonTests {
             } catch let e as GPT2ClientError {
                 #expect(e == .timeout)
             }
-            #expect(try await eventually(within: 10) { try await c.stats().requestsActive <= 1 })
+            #expect(try await eventually(timeout: 10) { try await c.stats().requestsActive <= 1 })
         }
     }
 

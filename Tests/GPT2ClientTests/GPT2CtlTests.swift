@@ -204,11 +204,17 @@ struct GPT2CtlTests {
         #expect(generate.stdout.contains("standard input"))
 
         for sub in [["score"], ["tokenize"], ["detokenize"], ["models"], ["health"], ["stats"], ["session"],
-                    ["session", "open"], ["session", "close"], ["session", "list"], ["session", "info"]] {
+                    ["session", "open"], ["session", "close"], ["session", "list"], ["session", "info"],
+                    ["session", "fork"], ["models", "list"], ["models", "load"], ["models", "unload"]] {
             let h = try await runCtl(sub + ["--help"])
             #expect(h.status == 0)
             #expect(h.stdout.hasPrefix("OVERVIEW: "), "\(sub) has no abstract")
         }
+        let sessionOpen = try await runCtl(["session", "open", "--help"])
+        #expect(sessionOpen.stdout.contains("--name") && sessionOpen.stdout.contains("--idle-timeout"))
+        let load = try await runCtl(["models", "load", "--help"])
+        #expect(load.stdout.contains("--weight-type") && load.stdout.contains("--keep-alive"))
+        #expect(try await runCtl(["models", "unload", "--help"]).stdout.contains("--drain-timeout"))
         let version = try await runCtl(["--version"])
         #expect(version.stdout.hasPrefix("gpt2ctl "))
     }

@@ -82,7 +82,7 @@ private struct AttentionCase {
 
 @Suite struct DecodeAttentionKernelTests {
     /// Several threads, so the spans of one sequence run as parallel tasks.
-    init() { if ComputeThreads.count < 2 { ComputeThreads.configure(2) } }
+    init() { TestThreads.configure() }
 
     /// (heads, head dim, block tokens, length): ragged head dims, blocks not dividing 16 or the
     /// 128-position span, up to 700 positions (6 spans, 88 blocks).

@@ -10,7 +10,7 @@ import Testing
 import GPT2TestSupport
 
 @Suite struct HalfProductTests {
-    init() { if ComputeThreads.count < 2 { ComputeThreads.configure(2) } }
+    init() { TestThreads.configure() }
 
     /// Largest |a − b|: logits compare absolutely, as the goldens do (MANIFEST tolerance 1e-4).
     static func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {

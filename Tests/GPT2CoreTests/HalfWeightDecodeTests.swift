@@ -8,7 +8,7 @@ import Testing
 import GPT2TestSupport
 
 @Suite struct HalfWeightDecodeTests {
-    init() { if ComputeThreads.count < 2 { ComputeThreads.configure(2) } }
+    init() { TestThreads.configure() }
 
     static func maxRelDiff(_ a: [Float], _ b: [Float]) -> Float {
         precondition(a.count == b.count)

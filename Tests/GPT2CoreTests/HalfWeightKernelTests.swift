@@ -12,7 +12,7 @@ import Testing
 
 @Suite struct HalfWeightKernelTests {
     /// More than one thread, so the threaded splits run (K split when k ≥ 256·threads).
-    init() { if ComputeThreads.count < 2 { ComputeThreads.configure(2) } }
+    init() { TestThreads.configure() }
 
     /// Random finite 16-bit patterns of `kind`, magnitudes about 2^-14...2 (F16 includes subnormals).
     static func randomBits(_ count: Int, kind: HalfView.Kind, _ rng: inout some RandomNumberGenerator) -> [UInt16] {

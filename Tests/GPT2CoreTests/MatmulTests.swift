@@ -4,12 +4,13 @@
 // alpha and beta, and every row count the small-M path serves.
 import CKernels
 import Foundation
+import GPT2TestSupport
 import Testing
 @testable import GPT2Core
 
 @Suite struct MatmulTests {
     /// More than one thread, so the threaded splits run (decode products split K when k ≥ 256·threads).
-    init() { if ComputeThreads.count < 2 { ComputeThreads.configure(2) } }
+    init() { TestThreads.configure() }
 
     /// c = alpha·a·op(b) + beta·c in Double; a is [m, k] (row stride lda), b is [k, n] or [n, k].
     static func reference(m: Int, n: Int, k: Int, alpha: Float, _ a: [Float], lda: Int,

@@ -125,6 +125,10 @@ enum QualityModel {
 
     /// Measured once, shared by the tests below (it is the expensive part).
     static let measured: Result<Measurement, Error> = Result { try measure() }
+
+    /// `measured`, computed (or waited for) off the cooperative pool (GPT2TestSupport/OnThread.swift):
+    /// about a minute in a debug build, during which the pool's threads stay free for other tests.
+    static func measurement() async throws -> Measurement { try await onThread { try measured.get() } }
 }
 
 enum QualityError: Error, CustomStringConvertible {
@@ -143,8 +147,8 @@ enum QualityError: Error, CustomStringConvertible {
         #expect(windows.count >= 8, "the held-out sample should give at least 8 windows")
     }
 
-    @Test func float32PerplexityMatchesTransformers() throws {
-        let m = try QualityModel.measured.get()
+    @Test func float32PerplexityMatchesTransformers() async throws {
+        let m = try await QualityModel.measurement()
         // transformers (fp32, eager) on the same widened F16 weights, window by window: the
         // perplexity over the same first windows must agree.
         let perWindow = try #require(try QualityModel.transformersSample()["window_mean_nll"] as? [NSNumber])
@@ -157,9 +161,9 @@ enum QualityError: Error, CustomStringConvertible {
     }
 
     @Test(arguments: QualityModel.bounds)
-    func typeMeetsItsBounds(_ bound: QualityBound) throws {
+    func typeMeetsItsBounds(_ bound: QualityBound) async throws {
         let index = try #require(QualityModel.bounds.firstIndex { $0.type == bound.type })
-        let s = try QualityModel.measured.get().summaries[index]
+        let s = try await QualityModel.measurement().summaries[index]
         #expect(s.top1Agreement >= bound.minTop1, "\(bound): \(s)")
         #expect(s.klMean <= bound.maxKLMean, "\(bound): \(s)")
         #expect(s.klMean >= 0, "\(bound): \(s)")

@@ -14,7 +14,7 @@ import Testing
 @testable import GPT2Core
 
 @Suite struct QuantizedCacheTests {
-    init() { if ComputeThreads.count < 2 { ComputeThreads.configure(2) } }
+    init() { TestThreads.configure() }
 
     static let types: [WeightType] = [.int8, .nf4, .q4]
 

@@ -1,11 +1,11 @@
-// Helpers for the quantized-format tests: the three formats behind one type, seeded random data,
+// Helpers for the quantized-format tests: the formats behind one type, seeded random data,
 // and the products' error bound.
 import CKernels
 import Foundation
 @testable import GPT2Core
 
 enum QuantFormat: String, CaseIterable, CustomStringConvertible, Sendable {
-    case int8, nf4, nf4Single, q4
+    case int8, nf4, nf4Single, q4, fp4
 
     var description: String { rawValue }
 
@@ -15,6 +15,7 @@ enum QuantFormat: String, CaseIterable, CustomStringConvertible, Sendable {
         case .int8: return Int8Matrix.block
         case .nf4, .nf4Single: return NF4Matrix.block
         case .q4: return Q4Matrix.group
+        case .fp4: return FP4Matrix.block
         }
     }
 
@@ -24,6 +25,7 @@ enum QuantFormat: String, CaseIterable, CustomStringConvertible, Sendable {
         case .nf4: return NF4Matrix(quantizing: w, outputs: outputs, inputs: inputs)
         case .nf4Single: return NF4Matrix(quantizing: w, outputs: outputs, inputs: inputs, doubleQuantization: false)
         case .q4: return Q4Matrix(quantizing: w, outputs: outputs, inputs: inputs)
+        case .fp4: return FP4Matrix(quantizing: w, outputs: outputs, inputs: inputs)
         }
     }
 
@@ -32,12 +34,13 @@ enum QuantFormat: String, CaseIterable, CustomStringConvertible, Sendable {
         case .int8: return try Int8Matrix(outputs: outputs, inputs: inputs, segments: segments, owner: owner)
         case .nf4, .nf4Single: return try NF4Matrix(outputs: outputs, inputs: inputs, segments: segments, owner: owner)
         case .q4: return try Q4Matrix(outputs: outputs, inputs: inputs, segments: segments, owner: owner)
+        case .fp4: return try FP4Matrix(outputs: outputs, inputs: inputs, segments: segments, owner: owner)
         }
     }
 
     /// Largest |weight error| of one product weight beyond dequantizeRow's value, relative to the
-    /// block's largest |dequantized weight|: nf4's products use round(32767·code)/32767 (≤ 2^-16).
-    var productCodeError: Double { self == .nf4 || self == .nf4Single ? 1.0 / 65534 : 0 }
+    /// block's largest |dequantized weight|: nf4's and fp4's products use round(32767·code)/32767 (≤ 2^-16).
+    var productCodeError: Double { self == .nf4 || self == .nf4Single || self == .fp4 ? 1.0 / 65534 : 0 }
 }
 
 /// A small seeded generator (SplitMix64) so failures reproduce.

@@ -1,4 +1,4 @@
-// The quantized weight formats (Int8Matrix, NF4Matrix single and double, Q4Matrix):
+// The quantized weight formats (Int8Matrix, NF4Matrix single and double, Q4Matrix, FP4Matrix):
 // quantize → dequantizeRow round-trip error bounds, the products against a double-precision
 // product on the dequantized weights (bound from the int8 activations, QuantTestData.bound),
 // odd shapes (K not a multiple of the block, odd N, m = 1...33: the small-M kernels and the tiled
@@ -6,12 +6,13 @@
 // matrix that computes identically.
 import CKernels
 import Foundation
+import GPT2TestSupport
 import Testing
 @testable import GPT2Core
 
-@Suite(.serialized) struct QuantizedFormatTests {
-    /// More than one thread, so the column split over the pool runs.
-    init() { if ComputeThreads.count < 2 { ComputeThreads.configure(2) } }
+@Suite struct QuantizedFormatTests {
+    /// More than one thread (the run's one pool size), so the column split over the pool runs.
+    init() { TestThreads.configure() }
 
     @Test(arguments: QuantFormat.allCases)
     func roundTripErrorIsWithinTheFormatsStep(_ format: QuantFormat) {
@@ -47,6 +48,10 @@ import Testing
                     case .nf4:
                         let da = absmaxError[j * ((k + 63) / 64) + b / 64]
                         #expect(err <= amax * maxGapNF4 / 2 * 1.0001 + da + 1e-12, "nf4 double [\(j), \(p - j * k)]")
+                    case .fp4:  // half FP4's largest gap between neighbouring values (2/3 … 1)
+                        let fp4 = withUnsafeBytes(of: ck_fp4_code) { Array($0.bindMemory(to: Float.self)) }.sorted()
+                        let maxGap = zip(fp4, fp4.dropFirst()).map { $1 - $0 }.max()!
+                        #expect(err <= amax * maxGap / 2 * 1.0001 + 1e-12, "fp4 [\(j), \(p - j * k)]")
                     case .q4:   // half a step, plus the binary16 rounding of d (×15) and of m
                         let d = (hi - lo) / 15
                         #expect(err <= d * 0.51 + abs(lo) * 0.001 + 1e-12, "q4 [\(j), \(p - j * k)]")

@@ -17,7 +17,7 @@ import Testing
 @testable import GPT2Core
 
 @Suite struct QuantizedModelTests {
-    init() { if ComputeThreads.count < 2 { ComputeThreads.configure(2) } }
+    init() { TestThreads.configure() }
 
     /// The fixture loaded with `format`'s weight type (LoadOptions.weightType: every matrix, the
     /// tied wte / LM head included, quantized at load through PackedFormats), and its twin: the
@@ -112,6 +112,7 @@ extension QuantFormat {
         case .int8: return .int8
         case .nf4, .nf4Single: return .nf4
         case .q4: return .q4
+        case .fp4: return .fp4
         }
     }
 }

@@ -4,21 +4,13 @@
 
 import Foundation
 import GPT2Wire
+import GPT2TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
 
 @Suite struct BinaryLifecycleTests {
-    /// Polls `condition` every 20 ms until it holds or `timeout` seconds pass.
-    private func eventually(timeout: Double, _ condition: () -> Bool) async throws -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if condition() { return true }
-            try await Task.sleep(nanoseconds: 20_000_000)
-        }
-        return condition()
-    }
 
     @Test func sighupReloadsAndSigtermDrainsTheRealBinary() async throws {
         let conf = TestPaths.tempSocket("conf") + ".conf"

@@ -4,6 +4,7 @@
 import Foundation
 import GPT2Core
 import Logging
+import GPT2TestSupport
 import Testing
 @testable import GPT2Daemon
 
@@ -41,7 +42,7 @@ import Testing
         var c = DaemonConfig()
         c.models = [ModelSpec(name: "a", directory: TestPaths.tinyModel, weightType: .int8),
                     ModelSpec(name: "b", directory: TestPaths.tinyModel, weightType: .q4)]
-        c.threads = 1
+        c.threads = TestThreads.count  // one pool size for the whole run (GPT2TestSupport/TestThreads.swift)
         c.kvCacheMiB = 64
         c.cacheDir = .path("/proc/gpt2d-cache")  // /proc takes no new folders, even from root
         let daemon = try Daemon(config: c, logger: Logger(label: "test", factory: { _ in log }))

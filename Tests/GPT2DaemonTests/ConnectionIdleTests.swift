@@ -2,6 +2,7 @@
 // daemon; 0 never closes; the setting is live (applies to new connections). (That activity restarts
 // the clock is not tested here: any real-time margin can be lost on a loaded machine.)
 import Foundation
+import GPT2TestSupport
 import Testing
 import GPT2Wire
 @testable import GPT2Daemon

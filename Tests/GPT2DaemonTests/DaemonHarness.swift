@@ -29,17 +29,6 @@ enum TestError: Error, CustomStringConvertible {
     }
 }
 
-/// Runs blocking work on a fresh thread and awaits it.
-func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { c in
-        let t = Thread {
-            do { c.resume(returning: try body()) } catch { c.resume(throwing: error) }
-        }
-        t.stackSize = 8 << 20
-        t.start()
-    }
-}
-
 /// Fixture locations.
 enum TestPaths {
     static let tinyModel = Fixtures.model("tiny-gpt2")
@@ -77,11 +66,11 @@ final class DaemonHarness: @unchecked Sendable {
         self.httpPath = httpPath
     }
 
-    /// The default test configuration: the tiny model as "tiny", one compute thread.
+    /// The default test configuration: the tiny model as "tiny", TestThreads.count compute threads.
     static func config(_ tweak: (inout DaemonConfig) -> Void = { _ in }) -> DaemonConfig {
         var c = DaemonConfig()
         c.models = [ModelSpec(name: "tiny", directory: TestPaths.tinyModel)]
-        c.threads = 1
+        c.threads = TestThreads.count  // one pool size for the whole run (GPT2TestSupport/TestThreads.swift)
         // The whole suite runs its tests at once on two cores: a session opened early may wait longer
         // than the default 600 s idle time-out before its test uses it. Expiry has its own tests.
         c.sessionIdleTimeoutSeconds = 86400

@@ -5,6 +5,7 @@ import Foundation
 @testable import GPT2Daemon
 import GPT2JSON
 import GPT2Wire
+import GPT2TestSupport
 import Testing
 
 @Suite struct EndToEndTests {
@@ -310,6 +311,15 @@ import Testing
         let first = try await a.readResponse()
         guard case .token = first.kind else { Issue.record("expected a token line, got \(first)"); return }
 
+        // The compute thread waits at its next chore until the checks below are done: otherwise, on a
+        // loaded machine, the stream could end (and the daemon close the idle connection b) before
+        // this test's thread got to ask b anything. Refusing new work needs no compute thread.
+        let gate = DispatchSemaphore(value: 0)
+        let engine = h.daemon.engine
+        engine.withLock { engine.chores.append { gate.wait() }; engine.cond.broadcast() }
+        var released = false
+        defer { if !released { gate.signal() } }
+
         let stopping = Task { await h.stop() }
         var status = "ok"
         for _ in 0..<200 where status == "ok" {
@@ -318,6 +328,8 @@ import Testing
         #expect(status == "shutting_down")
         let refused = try await b.callError("generate", id: 2, ["model": "tiny", "prompt": "Hi", "max_new_tokens": 2])
         #expect(refused.code == .shuttingDown)
+        released = true
+        gate.signal()
 
         let rest = try await a.readUntilFinal(id: "long")
         guard case .result(let body) = rest.last!.kind else { Issue.record("in-flight request not finished: \(rest.last!)"); return }

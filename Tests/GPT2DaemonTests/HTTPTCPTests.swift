@@ -26,6 +26,7 @@ private actor TCPDaemon {
         let config = DaemonHarness.config {
             $0.httpTCP = LoopbackAddress(host: "127.0.0.1", port: 0)
             $0.httpTokensFile = tokens
+            $0.adminTokens = ["bob"]
         }
         let tcp = HTTPTCPSettings(address: config.httpTCP!, tokens: try BearerTokens(path: tokens, logger: .init(label: "test")))
         let h = try await DaemonHarness.start(config, httpRequestTimeout: DaemonHarness.httpTestTimeout, tcp: tcp)
@@ -58,6 +59,16 @@ private func tcpCall(_ port: Int, _ method: String, _ path: String, body: String
         let c = try await HTTPTestClient.connectTCP(port: port)
         defer { c.close() }
         #expect(try await c.call("GET", "/v1/models", headers: ["Authorization: Basic \(aliceToken)"]).status == 401)
+    }
+
+    @Test func metricsAreForAdminTokensOnly() async throws {
+        let (_, port) = try await TCPDaemon.shared.get()
+        let asBob = try await tcpCall(port, "GET", "/metrics", token: bobToken)  // bob is in admin_tokens
+        #expect(asBob.status == 200)
+        #expect(String(decoding: asBob.body, as: UTF8.self).contains("gpt2d_build_info"))
+        let asAlice = try await tcpCall(port, "GET", "/metrics", token: aliceToken)
+        #expect(asAlice.status == 403)
+        #expect(try asAlice.error()["code"] == "forbidden")
     }
 
     @Test func healthNeedsNoToken() async throws {

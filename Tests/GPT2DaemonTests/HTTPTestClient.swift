@@ -3,6 +3,7 @@
 // (Content-Length or chunked bodies; 1xx interim responses are returned as their own response).
 import Foundation
 import GPT2JSON
+import GPT2TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -13,7 +13,8 @@ import GPT2Wire
             .sessionForbidden: "session_forbidden", .sessionBusy: "session_busy", .contextOverflow: "context_overflow",
             .unsupportedTask: "unsupported_task", .overloaded: "overloaded", .cancelled: "cancelled",
             .modelUnavailable: "model_unavailable", .tooLarge: "too_large", .shuttingDown: "shutting_down", .internalError: "internal_error",
-            .storageUnavailable: "storage_unavailable",
+            .storageUnavailable: "storage_unavailable", .quotaExceeded: "quota_exceeded", .modelExists: "model_exists",
+            .modelLoadFailed: "model_load_failed",
         ]
         #expect(names.count == EngineError.Code.allCases.count)
         for code in EngineError.Code.allCases {

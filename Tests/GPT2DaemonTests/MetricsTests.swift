@@ -15,7 +15,7 @@ import Glibc
 /// An engine over the tiny fixture ("tiny") recording into `metrics`.
 private func metricsEngine(_ metrics: DaemonMetrics, kvBytes: Int? = nil, blockTokens: Int = 8) throws -> Engine {
     var o = EngineOptions()
-    o.threads = 1
+    o.threads = TestThreads.count  // one pool size for the whole run (GPT2TestSupport/TestThreads.swift)
     o.sessionIdleTimeout = 86400
     o.kvCacheBytes = kvBytes
     o.kvBlockTokens = blockTokens

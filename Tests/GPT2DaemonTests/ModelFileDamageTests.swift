@@ -9,21 +9,13 @@ import Foundation
 @testable import GPT2Daemon
 import GPT2JSON
 import GPT2Wire
+import GPT2TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
 
 @Suite struct ModelFileDamageTests {
-    /// Polls `condition` every 50 ms until it holds or `timeout` seconds pass.
-    private func eventually(timeout: Double, _ condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(nanoseconds: 50_000_000)
-        }
-        return try await condition()
-    }
 
     /// A fresh directory with real copies of the tiny checkpoint's files.
     private func copyOfTinyModel() throws -> String {
@@ -67,7 +59,7 @@ import Glibc
         if mlock { args += ["--mlock", "true"] }
         let p = try ChildProcess(TestPaths.gpt2dBinary, args)
         defer { p.killAndReap() }
-        #expect(try await eventually(timeout: 60) { FileManager.default.fileExists(atPath: sock) })
+        #expect(try await eventually(timeout: 60, interval: 0.05) { FileManager.default.fileExists(atPath: sock) })
         let c = try await TestClient.connect(sock)
         guard case .success = try await generate(c, "copy", id: 1) else {
             Issue.record("the copy does not serve: \(p.output.1)"); return
@@ -100,7 +92,7 @@ import Glibc
         // Restored in place (same size and header): the copy serves again at a later request.
         try overwriteInPlace(weights, with: original)
         var n = 10
-        #expect(try await eventually(timeout: 20) {
+        #expect(try await eventually(timeout: 20, interval: 0.05) {
             n += 1
             if case .success = try await generate(c, "copy", id: RequestID(integerLiteral: Int64(n))) { return true }
             return false

@@ -6,6 +6,7 @@
 import Foundation
 import GPT2JSON
 import GPT2Wire
+import GPT2TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc

@@ -5,6 +5,7 @@ import Foundation
 import GPT2JSON
 import GPT2Systemd
 import GPT2Wire
+import GPT2TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc

@@ -26,9 +26,11 @@ private func everythingChanged() -> DaemonConfig {
     c.maxSessionsPerUser = 4
     c.maxPendingPerUser = 3
     c.maxInflightTokensPerUser = 555
+    c.maxSessionTokensPerUser = 4444
     c.maxLineBytes = 4096
     c.connectionIdleTimeoutSeconds = 7
     c.adminGroup = "wheel"
+    c.adminTokens = ["ops-bot", "grafana"]
     c.maxConnectionReplyMiB = 3
     c.maxReplyMiB = 9
     c.logLevel = .error
@@ -36,6 +38,7 @@ private func everythingChanged() -> DaemonConfig {
     c.weightType = .int8
     c.cacheDir = .path("/var/cache/other")
     c.stateDir = .path("/var/lib/other")
+    c.kvSnapshotMiB = 64
     c.kvDType = .float16
     c.drainTimeoutSeconds = 2
     c.metricsTextfile = "/var/lib/prometheus/node-exporter/other.prom"
@@ -54,8 +57,8 @@ private func everythingChanged() -> DaemonConfig {
             #expect(s.option == "--" + s.key.replacingOccurrences(of: "_", with: "-"))
             #expect(DaemonSettings.setting(forKey: s.key)?.option == s.option)
         }
-        #expect(DaemonSettings.liveKeys == ["max_line_bytes", "connection_idle_timeout_s", "max_connection_reply_mib", "max_reply_mib",
-                                            "admin_group", "log_level", "drain_timeout_s"])
+        #expect(DaemonSettings.liveKeys == ["model", "max_line_bytes", "connection_idle_timeout_s", "max_connection_reply_mib", "max_reply_mib",
+                                            "admin_group", "admin_tokens", "log_level", "drain_timeout_s"])
     }
 
     @Test func helpListsEverySettingWithItsDefaultAndReloadBehaviour() {
@@ -72,8 +75,8 @@ private func everythingChanged() -> DaemonConfig {
         let names = optionLines.map { String($0.dropFirst(2).prefix { $0 != " " }) }
         #expect(names == ["--config"] + DaemonSettings.all.map(\.option) + ["--version", "-h,"])
         #expect(words.components(separatedBy: "SIGHUP applies it").count - 1 == DaemonSettings.liveKeys.count)
-        #expect(words.contains("SIGHUP re-reads the config file (max_line_bytes, connection_idle_timeout_s, max_connection_reply_mib, "
-            + "max_reply_mib, admin_group, log_level, drain_timeout_s apply live"))
+        #expect(words.contains("SIGHUP re-reads the config file (model, max_line_bytes, connection_idle_timeout_s, max_connection_reply_mib, "
+            + "max_reply_mib, admin_group, admin_tokens, log_level, drain_timeout_s apply live"))
         #expect(help.contains("EXIT STATUS"))
         #expect(optionLines.allSatisfy { $0.count <= DaemonHelp.width })
     }
@@ -178,6 +181,7 @@ private func everythingChanged() -> DaemonConfig {
         #expect(library.maxSessionsPerUser == daemon.maxSessionsPerUser)
         #expect(library.maxPendingPerUser == daemon.maxPendingPerUser)
         #expect(library.maxInflightTokensPerUser == daemon.maxInflightTokensPerUser)
+        #expect(library.maxSessionTokensPerUser == daemon.maxSessionTokensPerUser)
         #expect(KVBlockPool.defaultBlockTokens == DaemonSettings.kvBlockTokens.defaultValue)
         let config = try GPT2Model.load(directory: Fixtures.model("tiny-gpt2")).config
         #expect(KVBlockPool(config: config).blockTokens == c.kvBlockTokens)
@@ -205,7 +209,7 @@ private func everythingChanged() -> DaemonConfig {
         #expect(try weights.parse("BFloat16") == .bfloat16)
         #expect(weights.format(nil) == "checkpoint")
         #expect(weights.format(.nf4) == "nf4")
-        #expect(throws: SettingValueError("expected float32, bfloat16, float16, int8, nf4 or q4 or checkpoint")) {
+        #expect(throws: SettingValueError("expected float32, bfloat16, float16, int8, nf4, q4 or fp4 or checkpoint")) {
             try weights.parse("fp8")
         }
     }

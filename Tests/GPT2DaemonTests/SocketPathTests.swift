@@ -4,6 +4,7 @@
 
 import Foundation
 @testable import GPT2Daemon
+import GPT2TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -88,15 +89,6 @@ private func makeSocket(at path: String, listening: Bool) throws -> Int32? {
         #expect(!FileManager.default.fileExists(atPath: path))
     }
 
-    /// Polls `condition` every 20 ms until it holds or `timeout` seconds pass.
-    private func eventually(timeout: Double, _ condition: () -> Bool) async throws -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if condition() { return true }
-            try await Task.sleep(nanoseconds: 20_000_000)
-        }
-        return condition()
-    }
 
     @Test func aSecondDaemonOnALiveSocketExits3AndTheFirstStillAnswers() async throws {
         let sock = TestPaths.tempSocket("two")

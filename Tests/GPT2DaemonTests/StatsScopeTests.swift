@@ -24,13 +24,30 @@ import GPT2Wire
         #expect(!sees(4242, "ops"))                    // no passwd entry: member of nothing
     }
 
+    @Test func tokenPrincipalsSeeTotalsOnlyWhenListedInAdminTokens() throws {
+        let policy = ConnectionPolicy(adminGroup: "root", adminTokens: ["ops-bot"])
+        #expect(StatsAccess.seesTotals(.token(name: "ops-bot"), policy: policy))
+        #expect(!StatsAccess.seesTotals(.token(name: "alice"), policy: policy))
+        #expect(!StatsAccess.seesTotals(.token(name: "ops-bot"), policy: ConnectionPolicy(adminGroup: "root")))
+        // A token principal named like a group or a user is still only a token principal.
+        #expect(!StatsAccess.seesTotals(.token(name: "root"), policy: policy))
+        // The setting: comma-separated names, `none` for the empty list; bad names and repeats refused.
+        let type = DaemonSettings.adminTokens.type
+        #expect(try type.parse("ops-bot, grafana@host") == ["ops-bot", "grafana@host"])
+        #expect(try type.parse("none") == [] && (try type.parse("")) == [])
+        #expect(throws: SettingValueError.self) { try type.parse("a,,b") }
+        #expect(throws: SettingValueError.self) { try type.parse("a b") }
+        #expect(throws: SettingValueError.self) { try type.parse("a,a") }
+        #expect(type.format(["a", "b"]) == "a,b" && type.format([]) == "none")
+    }
+
     @Test func theSystemsUserDatabaseIsRead() throws {
         // Debian's `daemon` user (uid 1) has the `daemon` group (gid 1) as its primary group.
         let daemon = try #require(StatsAccess.systemAccount(1))
         #expect(daemon.name == "daemon")
         #expect(try #require(StatsAccess.systemGroup("daemon")).gid == daemon.primaryGroup)
-        #expect(StatsAccess.seesTotals(.unixUser(uid: 1), adminGroup: "daemon"))
-        #expect(!StatsAccess.seesTotals(.unixUser(uid: 1), adminGroup: "root"))
+        #expect(StatsAccess.seesTotals(.unixUser(uid: 1), policy: ConnectionPolicy(adminGroup: "daemon")))
+        #expect(!StatsAccess.seesTotals(.unixUser(uid: 1), policy: ConnectionPolicy(adminGroup: "root")))
         #expect(StatsAccess.systemGroup("no-such-group-gpt2d") == nil)
     }
 

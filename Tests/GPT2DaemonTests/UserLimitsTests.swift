@@ -11,7 +11,7 @@ import GPT2TestSupport
 /// requests submitted before `start()` wait in the inbox, so a test fixes what is in flight.
 func makeIdleEngine(_ configure: (inout EngineOptions) -> Void) throws -> Engine {
     var o = EngineOptions()
-    o.threads = 1
+    o.threads = TestThreads.count  // one pool size for the whole run (GPT2TestSupport/TestThreads.swift)
     o.kvCacheBytes = nil
     o.kvBlockTokens = 8
     o.maxBatchTokens = 64

@@ -79,3 +79,42 @@ import Testing
         #expect(JSONObject([("a", 1), ("a", 2)]) == ["a": 2])
     }
 }
+
+/// The writer against json-c's own output (libjson-c 0.16, JSON_C_TO_STRING_PLAIN |
+/// JSON_C_TO_STRING_NOSLASHESCAPE, recorded from it): every ASCII byte alone in a string, keys escaped
+/// like strings, and the shapes json-c prints without spaces.
+@Suite struct JSONWriterMatchesJSONCTests {
+    /// What json-c printed for each of the bytes 0…127 alone in a string (the rest: the byte itself).
+    static func jsoncEscape(_ b: UInt8) -> String {
+        switch b {
+        case 0x08: return #"\b"#
+        case 0x09: return #"\t"#
+        case 0x0A: return #"\n"#
+        case 0x0C: return #"\f"#
+        case 0x0D: return #"\r"#
+        case 0x22: return #"\""#
+        case 0x5C: return #"\\"#
+        case 0..<0x20: return "\\u00" + String(b >> 4, radix: 16) + String(b & 0xF, radix: 16)
+        default: return String(UnicodeScalar(b))
+        }
+    }
+
+    @Test func everyASCIIByteIsWrittenAsJSONCWritesIt() {
+        for b in UInt8(0)...0x7F {
+            let s = String(UnicodeScalar(b))
+            #expect(JSON.string(s).serialized() == "\"" + Self.jsoncEscape(b) + "\"", "byte \(b)")
+            #expect(JSON.object(JSONObject([(s, JSON.int(1))])).serialized() == "{\"" + Self.jsoncEscape(b) + "\":1}", "key byte \(b)")
+        }
+        let all = String(decoding: Array(UInt8(0)...0x7F), as: UTF8.self)
+        #expect(JSON.string(all).serialized() == "\"" + (UInt8(0)...0x7F).map(Self.jsoncEscape).joined() + "\"")
+    }
+
+    @Test func largeValuesAreOneLineInOrder() throws {
+        let tokens = JSON.array((0..<50_000).map { .int(Int64($0 * 7 - 1000)) })
+        let body: JSON = ["tokens": tokens, "text": .string(String(repeating: "ab\"c\n", count: 10_000))]
+        var out: [UInt8] = Array("x".utf8)
+        body.write(into: &out)
+        #expect(out.first == UInt8(ascii: "x") && !out.contains(0x0A))
+        #expect(try JSON.parse(out.dropFirst()) == body)
+    }
+}

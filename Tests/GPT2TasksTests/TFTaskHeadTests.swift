@@ -1,6 +1,7 @@
 // Task heads read from tf_model.h5 (Tests/Fixtures/tfflax/tf-seqcls and tf-double-heads, written by
-// TFGPT2ForSequenceClassification / TFGPT2DoubleHeadsModel.save_pretrained) give exactly their
-// safetensors twin's outputs and what transformers' TF classes computed (golden.json) within 1e-4.
+// TFGPT2ForSequenceClassification / TFGPT2DoubleHeadsModel.save_pretrained; tf-seqcls-sharded, the
+// same classifier saved in shards) give exactly their safetensors twin's outputs and what
+// transformers' TF classes computed (tf-seqcls's golden.json) within 1e-4.
 import Foundation
 import GPT2Core
 import GPT2Tasks
@@ -13,8 +14,9 @@ private func hidden(_ model: GPT2Model, _ requests: [HiddenRequest]) throws -> [
 }
 
 @Suite struct TFTaskHeadTests {
-    @Test func sequenceClassifierFromTensorflowEqualsTwinAndTransformers() throws {
-        let fixture = TFFlaxFixtures.fixture("tf-seqcls")
+    @Test(arguments: ["tf-seqcls", "tf-seqcls-sharded"])
+    func sequenceClassifierFromTensorflowEqualsTwinAndTransformers(_ name: String) throws {
+        let fixture = TFFlaxFixtures.fixture(name)
         let tf = try GPT2Model.load(directory: fixture.directory), st = try GPT2Model.load(directory: fixture.twinDirectory)
         #expect(tf.weights.format == .tensorflow)
         let a = try SequenceClassifier(config: tf.config, weights: tf.weights)

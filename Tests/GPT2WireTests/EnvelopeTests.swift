@@ -86,7 +86,7 @@ import GPT2JSON
         let ops = WireOps.v1.map { $0.op }
         #expect(ops == ["health", "models", "tokenize", "detokenize", "generate", "score", "session.open",
                         "session.close", "session.list", "session.info", "cancel", "stats",
-                        "classify", "tag", "qa", "choose", "embed", "metrics"])
+                        "classify", "tag", "qa", "choose", "embed", "metrics", "session.fork", "models.load", "models.unload"])
         #expect(Set(ops).count == ops.count)
         for op in ops { #expect(WireOps.requestType(for: op)?.op == op) }
     }
@@ -96,7 +96,7 @@ import GPT2JSON
             "parse_error", "invalid_utf8", "line_too_long", "invalid_request", "unknown_op", "invalid_field",
             "missing_field", "unknown_model", "unknown_session", "session_forbidden", "session_busy",
             "context_overflow", "unsupported_task", "overloaded", "cancelled", "shutting_down", "internal_error",
-            "model_unavailable", "too_large", "forbidden", "storage_unavailable",
+            "model_unavailable", "too_large", "forbidden", "storage_unavailable", "quota_exceeded", "model_exists", "model_load_failed",
         ])
     }
 }

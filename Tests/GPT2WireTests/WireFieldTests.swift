@@ -98,3 +98,21 @@ struct WireFieldSample: WireObject {
         #expect(throws: WireError.invalidField("pooling", expected: "a string", got: 1)) { try pooling.read(1, "pooling") }
     }
 }
+
+/// A constant field: written in every object, checked on reading, stored nowhere.
+@Suite struct WireConstantFieldTests {
+    @Test func aConstantIsWrittenAndCheckedOnReading() throws {
+        let line = JSON.object(MetricsResponse(text: "a 1\n").json()).serialized()
+        #expect(line == #"{"content_type":"text/plain; version=0.0.4; charset=utf-8","text":"a 1\n"}"#)
+        guard case .object(let o) = try JSON.parse(line) else { Issue.record("not an object"); return }
+        #expect(try MetricsResponse(from: o).text == "a 1\n")
+
+        func error(_ text: String) throws -> WireError? {
+            guard case .object(let o) = try JSON.parse(text) else { return nil }
+            do { _ = try MetricsResponse(from: o); return nil } catch { return error as? WireError }
+        }
+        #expect(try error(#"{"text":"x"}"#) == .missingField("content_type"))
+        let other = try error(#"{"content_type":"application/openmetrics-text","text":"x"}"#)
+        #expect(other?.code == .invalidField && other?.field == "content_type")
+    }
+}

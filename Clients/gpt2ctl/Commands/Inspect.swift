@@ -1,33 +1,8 @@
-// gpt2ctl models / health / stats — what the daemon serves and how it is doing.
+// gpt2ctl health / stats — whether the daemon is up and how it is doing (models: Models.swift).
 
 import ArgumentParser
 import GPT2Client
 import GPT2Wire
-
-struct Models: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "List the models the daemon serves.",
-        discussion: """
-        One row per model: the name to pass as --model, the checkpoint architecture, layers, embedding \
-        size, heads, context length (n_positions), vocabulary size, weight dtype, the checkpoint format it was \
-        read from (safetensors, pytorch) and the ops it serves.
-        """
-    )
-
-    @OptionGroup var connection: ConnectionOptions
-    @OptionGroup var output: OutputOptions
-
-    func run() async throws {
-        let id: RequestID = 1
-        let r = try await connection.makeClient().send(ModelsRequest(), id: id)
-        if output.json { return Output.resultLine(id: id, r) }
-        Output.table(["NAME", "ARCHITECTURE", "LAYERS", "EMBD", "HEADS", "CTX", "VOCAB", "DTYPE", "FORMAT", "TASKS"],
-                     r.models.map { m in
-            [m.name, m.architecture, String(m.nLayer), String(m.nEmbd), String(m.nHead), String(m.nPositions),
-             String(m.vocabSize), m.dtype, m.format ?? "-", m.tasks.joined(separator: ",")]
-        })
-    }
-}
 
 struct Health: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -516,6 +516,29 @@ _gpt2ctl_embed() {
 
 _gpt2ctl_models() {
     repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __gpt2ctl_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    list|load|unload)
+        # Offer subcommand argument completions
+        "_gpt2ctl_models_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'list load unload' -- "${cur}"))
+        ;;
+    esac
+}
+
+_gpt2ctl_models_list() {
+    repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=()
     non_repeating_options=(--socket --timeout)
@@ -528,6 +551,61 @@ _gpt2ctl_models() {
         return
         ;;
     '--timeout')
+        return
+        ;;
+    esac
+}
+
+_gpt2ctl_models_load() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--socket --timeout --weight-type --keep-alive)
+    __gpt2ctl_offer_flags_options 2
+
+    # Offer option value completions
+    case "${prev}" in
+    '--socket')
+        __gpt2ctl_add_completions -f
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--weight-type')
+        return
+        ;;
+    '--keep-alive')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    2)
+        __gpt2ctl_add_completions -d
+        return
+        ;;
+    esac
+}
+
+_gpt2ctl_models_unload() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--socket --timeout --drain-timeout)
+    __gpt2ctl_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--socket')
+        __gpt2ctl_add_completions -f
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--drain-timeout')
         return
         ;;
     esac
@@ -583,13 +661,13 @@ _gpt2ctl_session() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    open|close|list|info)
+    open|fork|close|list|info)
         # Offer subcommand argument completions
         "_gpt2ctl_session_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'open close list info' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'open fork close list info' -- "${cur}"))
         ;;
     esac
 }
@@ -598,7 +676,7 @@ _gpt2ctl_session_open() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--socket --timeout --model)
+    non_repeating_options=(--socket --timeout --model --name --idle-timeout)
     __gpt2ctl_offer_flags_options 0
 
     # Offer option value completions
@@ -611,6 +689,34 @@ _gpt2ctl_session_open() {
         return
         ;;
     '--model')
+        return
+        ;;
+    '--name')
+        return
+        ;;
+    '--idle-timeout')
+        return
+        ;;
+    esac
+}
+
+_gpt2ctl_session_fork() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--socket --timeout --name)
+    __gpt2ctl_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--socket')
+        __gpt2ctl_add_completions -f
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--name')
         return
         ;;
     esac

@@ -59,7 +59,7 @@ _gpt2ctl() {
             'qa:Answer a question from a context (extractive question-answering pipeline).'
             'choose:Score multiple choices with a double-heads model'\''s multiple-choice head.'
             'embed:Embed texts: pooled final hidden states (any model).'
-            'models:List the models the daemon serves.'
+            'models:List, load or unload the daemon'\''s models.'
             'health:Check that the daemon is up.'
             'stats:Show the daemon'\''s counters.'
             'session:Manage sessions (a KV cache kept between requests).'
@@ -284,9 +284,73 @@ _gpt2ctl_embed() {
 _gpt2ctl_models() {
     local -i ret=1
     local -ar arg_specs=(
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+        '(-): :->command'
+        '(-)*:: :->arg'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+    case "${state}" in
+    command)
+        local -ar subcommands=(
+            'list:List the models the daemon serves.'
+            'load:Serve one more model without a restart.'
+            'unload:Stop serving a model without a restart.'
+        )
+        _describe -V subcommand subcommands && ret=0
+        ;;
+    arg)
+        case "${words[1]}" in
+        list|load|unload)
+            "_gpt2ctl_models_${words[1]}" && ret=0
+            ;;
+        esac
+        ;;
+    esac
+
+    return "${ret}"
+}
+
+_gpt2ctl_models_list() {
+    local -i ret=1
+    local -ar arg_specs=(
         '--socket[The daemon'\''s Unix socket (default\: $GPT2D_SOCKET, else /run/gpt2d/gpt2d.sock).]:path:_files'
         '--timeout[Give up after this many seconds (default\: wait).]:seconds:'
         '--json[Print the daemon'\''s raw JSON response lines (also an error line) instead of human output.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_gpt2ctl_models_load() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--socket[The daemon'\''s Unix socket (default\: $GPT2D_SOCKET, else /run/gpt2d/gpt2d.sock).]:path:_files'
+        '--timeout[Give up after this many seconds (default\: wait).]:seconds:'
+        '--json[Print the daemon'\''s raw JSON response lines (also an error line) instead of human output.]'
+        ':name:'
+        ':directory:_files -/'
+        '--weight-type[Serve the weights as float32, bfloat16, float16, int8, nf4, q4 or checkpoint (default\: the daemon'\''s weight_type).]:type:'
+        '--keep-alive[Unload it after this many seconds unused; the next request loads it again (default\: served until unloaded).]:seconds:'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_gpt2ctl_models_unload() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--socket[The daemon'\''s Unix socket (default\: $GPT2D_SOCKET, else /run/gpt2d/gpt2d.sock).]:path:_files'
+        '--timeout[Give up after this many seconds (default\: wait).]:seconds:'
+        '--json[Print the daemon'\''s raw JSON response lines (also an error line) instead of human output.]'
+        ':name:'
+        '--drain-timeout[Seconds its running requests may still run, 0 to 3600 (default\: the daemon'\''s drain_timeout_s).]:seconds:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
@@ -336,6 +400,7 @@ _gpt2ctl_session() {
     command)
         local -ar subcommands=(
             'open:Open a new session on a model and print its id.'
+            'fork:Copy a session into a new one and print the new id.'
             'close:Close a session and free its KV cache.'
             'list:List your open sessions.'
             'info:Show one session.'
@@ -344,7 +409,7 @@ _gpt2ctl_session() {
         ;;
     arg)
         case "${words[1]}" in
-        open|close|list|info)
+        open|fork|close|list|info)
             "_gpt2ctl_session_${words[1]}" && ret=0
             ;;
         esac
@@ -361,6 +426,24 @@ _gpt2ctl_session_open() {
         '--timeout[Give up after this many seconds (default\: wait).]:seconds:'
         '--json[Print the daemon'\''s raw JSON response lines (also an error line) instead of human output.]'
         '--model[The model (default\: the daemon'\''s only model).]:model:'
+        '--name[Name it (1 to 128 bytes, unique among your sessions); an existing session of that name is returned.]:name:'
+        '--idle-timeout[Close it after this many seconds unused (at most the daemon'\''s session_idle_timeout_s).]:seconds:'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_gpt2ctl_session_fork() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--socket[The daemon'\''s Unix socket (default\: $GPT2D_SOCKET, else /run/gpt2d/gpt2d.sock).]:path:_files'
+        '--timeout[Give up after this many seconds (default\: wait).]:seconds:'
+        '--json[Print the daemon'\''s raw JSON response lines (also an error line) instead of human output.]'
+        ':session:'
+        '--name[Name the copy (unique among your sessions).]:name:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )

@@ -205,13 +205,17 @@ void ck_attend_merge(const ck_attn_query *q, const float *states, long parts, fl
 // rows are padded with zero weights to a whole number of blocks (kp values). The products
 // quantize the activations per row and per block (the weights' block size) to int8 with an F32
 // absmax/127 scale, and sum each block's products exactly in int32 before scaling: with AVX2 (+FMA,
-// F16C) when ck_isa() allows it, else in portable C (ck_quant_set_portable forces that, for tests). The
+// F16C) when ck_isa() allows it, else in portable C (ck_quant_set_portable forces that for the calling
+// thread, for tests; ck_quant_set_portable_process for every thread, for GPT2D_CPU=generic). The
 // two agree to F32 rounding (their F32 sums over blocks run in different orders). Products split
 // their output columns over the compute pool; they return 0 only when scratch allocation failed.
 
-/// on ≠ 0: the quantized products use their portable C bodies even where AVX2 is available
-/// (they also do when ck_isa() is below CK_ISA_AVX2, e.g. GPT2D_ISA=plain).
+/// on ≠ 0: the quantized products the calling thread starts use their portable C bodies even where
+/// AVX2 is available (they also do when ck_isa() is below CK_ISA_AVX2, e.g. GPT2D_ISA=plain). Other
+/// threads' products are not affected: the body is chosen by the thread that starts a product.
 void ck_quant_set_portable(int on);
+/// on ≠ 0: every thread's quantized products use the portable C bodies (GPT2D_CPU=generic).
+void ck_quant_set_portable_process(int on);
 
 /// int8: blocks of CK_I8_BLOCK values, w ≈ q·scale, q in [-127, 127], scale = absmax / 127 (F32).
 #define CK_I8_BLOCK 64
@@ -233,8 +237,12 @@ int ck_i8_multiply(const ck_i8_matrix *w, const float *x, long m, long ldx, floa
 /// values are stored as qabsmax (indices into ck_nf4_dynamic_code) with one F32 absmax2 per
 /// CK_NF4_BLOCK2 of them and one mean offset: absmax = dynamic_code[qabsmax]·absmax2 + offset.
 /// For k a multiple of CK_NF4_BLOCK the bytes equal bitsandbytes' for the flattened (n, k) tensor.
+/// The same layout and kernels serve bitsandbytes' FP4 (quant_type "fp4"): only the 16-value code
+/// book differs (`codebook`: CK_4BIT_NF4 → ck_nf4_code, CK_4BIT_FP4 → ck_fp4_code).
 #define CK_NF4_BLOCK 64
 #define CK_NF4_BLOCK2 256
+#define CK_4BIT_NF4 0
+#define CK_4BIT_FP4 1
 typedef struct {
     const unsigned char *packed;   // [n, kp / 2]
     const float *absmax;           // [n · kp / CK_NF4_BLOCK], or NULL when double-quantized:
@@ -242,18 +250,26 @@ typedef struct {
     const float *absmax2;          // [ceil(count / CK_NF4_BLOCK2)]
     float offset;
     long n, k;
+    int codebook;                  // CK_4BIT_NF4 or CK_4BIT_FP4
 } ck_nf4_matrix;
 extern const float ck_nf4_code[16];
+/// bitsandbytes' FP4 code book (get_4bit_type("fp4")), in index (bit-pattern) order, not sorted.
+extern const float ck_fp4_code[16];
 extern const float ck_nf4_dynamic_code[256];
 /// The product's 16-bit integer code for index q: round(32767·ck_nf4_code[q]).
 short ck_nf4_product_code(unsigned q);
+/// The same for either code book: round(32767·code[q]) (halves away from zero).
+short ck_4bit_product_code(int codebook, unsigned q);
 /// Quantizes w (n, k) into packed [n, kp / 2] and absmax [n · kp / CK_NF4_BLOCK].
 void ck_nf4_quantize(const float *w, long n, long k, unsigned char *packed, float *absmax);
+/// The same with the FP4 code book, as bitsandbytes' quantize_4bit(quant_type="fp4") picks indices:
+/// torch.bucketize over the midpoints of the sorted code book, then back to bit-pattern order.
+void ck_fp4_quantize(const float *w, long n, long k, unsigned char *packed, float *absmax);
 /// Double quantization of `count` absmax values: qabsmax [count], absmax2 [ceil(count / CK_NF4_BLOCK2)], offset.
 void ck_nf4_compress_absmax(const float *absmax, long count, unsigned char *qabsmax, float *absmax2, float *offset);
 void ck_nf4_dequantize_rows(const ck_nf4_matrix *w, long j0, long j1, float *out, long ldo);
 void ck_nf4_dequantize_rows_parallel(const ck_nf4_matrix *w, long j0, long j1, float *out, long ldo);
-/// As ck_i8_multiply; the weights it multiplies are absmax·ck_nf4_product_code(q)/32767.
+/// As ck_i8_multiply; the weights it multiplies are absmax·ck_4bit_product_code(w->codebook, q)/32767.
 int ck_nf4_multiply(const ck_nf4_matrix *w, const float *x, long m, long ldx, float *y, long ldy, float beta);
 
 /// q4: groups of CK_Q4_GROUP values, w = d·q + m, q in 0...15, d and m binary16 per group; a group's

@@ -2,7 +2,8 @@
 // only importer) the quantized-weight cache is keyed and checked by:
 //   * a 128-bit XXH3 digest of a checkpoint's bytes (config.json and every weight file, whole): the
 //     cache key's content part, so a changed checkpoint never meets an old cache file;
-//   * 64-bit XXH3 checksums of the cache file's header and of each of its tensors.
+//   * 64-bit XXH3 checksums of the cache file's header and of each of its tensors (and, streamed,
+//     of a KV snapshot's data: KVSnapshotFile).
 // XXH3 is not cryptographic: it catches accidental change (another checkpoint, a torn, truncated or
 // bit-flipped file) with a collision chance of about 2^-128 (2^-64 per checksum), not a forger who can
 // write the cache folder — whoever can write there can write the checkpoint's copy too (the unit's
@@ -11,14 +12,23 @@
 
 import CXXHash
 
-/// A streaming 128-bit XXH3 digest (public for `checksum`: the daemon's session records use it).
+/// A streaming XXH3 digest, 128-bit (checkpoint contents) or 64-bit (the KV snapshots' data checksum,
+/// KVSnapshotFile), seed 0 (public for `checksum`: the daemon's session records use it).
 public final class ContentDigest {
-    private let state: OpaquePointer
+    /// Which XXH3 the digest computes.
+    enum Width { case bits64, bits128 }
 
-    init() {
+    private let state: OpaquePointer
+    let width: Width
+
+    init(_ width: Width = .bits128) {
         guard let s = XXH3_createState() else { preconditionFailure("XXH3_createState: out of memory") }
         state = s
-        XXH3_128bits_reset(state)
+        self.width = width
+        switch width {
+        case .bits64: XXH3_64bits_reset(state)
+        case .bits128: XXH3_128bits_reset(state)
+        }
     }
 
     deinit { XXH3_freeState(state) }
@@ -26,7 +36,10 @@ public final class ContentDigest {
     /// Adds `bytes`.
     func update(_ bytes: UnsafeRawBufferPointer) {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
-        XXH3_128bits_update(state, base, bytes.count)
+        switch width {
+        case .bits64: XXH3_64bits_update(state, base, bytes.count)
+        case .bits128: XXH3_128bits_update(state, base, bytes.count)
+        }
     }
 
     /// Adds `value` as 8 little-endian bytes (lengths and counts, so concatenations stay unambiguous).
@@ -57,10 +70,17 @@ public final class ContentDigest {
         }
     }
 
-    /// The digest so far as 32 lowercase hex digits (high 64 bits first).
+    /// The 128-bit digest so far as 32 lowercase hex digits (high 64 bits first).
     func hex() -> String {
+        precondition(width == .bits128, "hex() is the 128-bit digest's")
         let h = XXH3_128bits_digest(state)
         return Self.hex(h.high64) + Self.hex(h.low64)
+    }
+
+    /// The 64-bit digest so far (XXH3-64 of everything added: `checksum` of their concatenation).
+    func digest64() -> UInt64 {
+        precondition(width == .bits64, "digest64() is the 64-bit digest's")
+        return XXH3_64bits_digest(state)
     }
 
     /// XXH3-64 of `bytes` (seed 0).

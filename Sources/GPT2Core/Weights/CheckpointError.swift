@@ -56,6 +56,20 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     /// Not a readable Flax msgpack file (truncated, nesting or sizes out of bounds, not a tree of arrays).
     case badMsgPack(file: String, reason: String)
 
+    // MARK: GGUF files (llama.cpp / Ollama)
+    /// Not a readable GGUF file: magic, version, a count, length, offset or alignment that is wrong,
+    /// overflows or runs past the end (`reason` names the item and, for a tensor, its name).
+    case badGGUF(file: String, reason: String)
+    /// A GGUF tensor stored in a ggml type this reader does not dequantize.
+    case unsupportedGGMLType(file: String, tensor: String, type: String)
+    /// A GGUF file of another model family (`general.architecture` is not gpt2).
+    case wrongArchitecture(file: String, found: String)
+    // MARK: quantized checkpoints (bitsandbytes)
+    /// A bitsandbytes-quantized weight whose state (quant_state blob, absmax, code books, SCB,
+    /// config.json's quantization_config) is missing, contradicts its tensors, or is of a kind gpt2d
+    /// does not read (another blocksize or quant type, packed storage other than U8).
+    case badQuantization(file: String, tensor: String, reason: String)
+
     // MARK: checkpoint content
     /// A tensor the config requires is in none of the weight files.
     case missingTensor(tensor: String, directory: String)
@@ -71,7 +85,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     case configInvalid(file: String, field: String, reason: String)
     /// config.json and the tensors disagree about a size (e.g. n_layer 2 but h.0…h.3 present).
     case configMismatch(field: String, config: Int, tensors: Int)
-    /// model.safetensors.index.json is malformed or disagrees with its shards.
+    /// A shard index (model.safetensors.index.json, pytorch_model.bin.index.json, tf_model.h5.index.json,
+    /// flax_model.msgpack.index.json) is malformed or disagrees with its shards.
     case badIndex(file: String, reason: String)
     /// A shard named by the index's weight_map does not exist.
     case missingShard(index: String, shard: String)
@@ -132,6 +147,14 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
             return "\(file): not a readable HDF5 (Keras) weight file: \(r(reason))"
         case let .badMsgPack(file, reason):
             return "\(file): not a readable Flax msgpack file: \(r(reason))"
+        case let .badGGUF(file, reason):
+            return "\(file): not a readable GGUF file: \(r(reason))"
+        case let .unsupportedGGMLType(file, tensor, type):
+            return "\(file): tensor '\(q(tensor))' is stored as ggml type \(q(type)); gpt2d reads F32, F16, BF16, Q8_0, Q4_0 and Q6_K"
+        case let .wrongArchitecture(file, found):
+            return "\(file): general.architecture is '\(q(found))', not gpt2: gpt2d serves GPT-2 models only"
+        case let .badQuantization(file, tensor, reason):
+            return "\(file): tensor '\(q(tensor))' (bitsandbytes): \(r(reason))"
         case let .missingTensor(tensor, directory):
             return "\(directory): checkpoint has no tensor '\(q(tensor))' (also tried 'transformer.\(q(tensor))')"
         case let .wrongShape(file, tensor, expected, found):
@@ -145,11 +168,11 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
         case let .configMismatch(field, config, tensors):
             return "config.json says \(q(field)) = \(config) but the weight tensors imply \(tensors)"
         case let .badIndex(file, reason):
-            return "\(file): bad safetensors index: \(r(reason))"
+            return "\(file): bad shard index: \(r(reason))"
         case let .missingShard(index, shard):
             return "\(index): weight_map names shard '\(q(shard))', which does not exist"
         case let .noWeights(directory, found):
-            let read = CheckpointLoader.weightFileKinds.flatMap { [$0.single, $0.index] }.compactMap { $0 }.joined(separator: ", ")
+            let read = CheckpointLoader.weightFileKinds.flatMap { [$0.single, $0.index] }.joined(separator: ", ")
             if found.isEmpty { return "\(directory): no \(read)" }
             return "\(directory): no \(read) (found \(q(found.joined(separator: ", "))); other formats: convert with model.save_pretrained(dir))"
         case let .weightTypeUnavailable(type):

@@ -1,8 +1,9 @@
 // CheckpointLoader — turns a Hugging Face GPT-2 directory (config.json + model.safetensors, or
 // shards listed by model.safetensors.index.json; else pytorch_model.bin or the shards of
-// pytorch_model.bin.index.json, read without executing them: PyTorchCheckpoint; else tf_model.h5:
-// TFCheckpoint; else flax_model.msgpack or the shards of flax_model.msgpack.index.json:
-// FlaxCheckpoint) into GPT2Config + GPT2Weights.
+// pytorch_model.bin.index.json, read without executing them: PyTorchCheckpoint; else tf_model.h5 or
+// the shards of tf_model.h5.index.json: TFCheckpoint; else flax_model.msgpack or the shards of
+// flax_model.msgpack.index.json: FlaxCheckpoint) into GPT2Config + GPT2Weights. A .gguf file (given as the path, or the one in a
+// directory without the others) brings its own config and tokenizer: CheckpointLoader+GGUF.
 //
 // Key normalisation (REFERENCE 2.3): a leading `transformer.` is stripped (head-class saves),
 // `h.N.attn.bias` / `h.N.attn.masked_bias` (old causal-mask buffers) are skipped, head tensors
@@ -15,8 +16,10 @@
 // their stored values there — no F32 copy; vectors that are not aligned F32 go to a small F32 arena.
 // Another weight type converts every matrix once at load (16-bit narrowing or quantization) and
 // keeps no mapping it does not view; with LoadOptions.cacheDirectory a quantized type maps its matrices
-// from the on-disk cache when valid (QuantCache/). Unknown keys are ignored, as transformers ignores unused
-// checkpoint weights (with a warning).
+// from the on-disk cache when valid (QuantCache/). A bitsandbytes-saved checkpoint's quantized matrices
+// (Checkpoints/Bitsandbytes) are served in their own type from the mapping, or dequantized and then
+// converted for another type. Unknown keys are ignored, as transformers ignores unused checkpoint
+// weights (with a warning).
 
 import Foundation
 import GPT2Bounds
@@ -35,6 +38,14 @@ public enum CheckpointFormat: String, Sendable {
     case tensorflow
     /// flax_model.msgpack or its shards (flax.serialization of transformers' Flax classes).
     case flax
+    /// A llama.cpp / Ollama .gguf file (GGUFCheckpoint).
+    case gguf
+}
+
+/// How a checkpoint's weights were quantized before gpt2d read them (`models` reports it).
+public enum CheckpointQuantization: String, Sendable {
+    /// Saved by transformers from a model loaded with bitsandbytes (4-bit nf4/fp4 or LLM.int8).
+    case bitsandbytes
 }
 
 /// How to map weight files.
@@ -76,6 +87,9 @@ public enum CheckpointLoader {
         guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) else {
             throw CheckpointError.fileNotFound(path: dir)
         }
+        if let gguf = try ggufFile(modelPath: dir, isDirectory: isDir.boolValue) {
+            return try loadGGUF(path: gguf, options: options, formats: formats)
+        }
         guard isDir.boolValue else { throw CheckpointError.cannotOpen(path: dir, reason: "not a directory") }
         let config = try GPT2Config.load(path: dir + "/config.json")
         let (files, format) = try openWeightFiles(directory: dir, options: options)
@@ -90,29 +104,38 @@ public enum CheckpointLoader {
 
     // MARK: finding the files
 
-    /// The weight files read, in transformers' `from_pretrained` order: the first one present wins
-    /// (so safetensors is used when a directory also has pytorch_model.bin). A PyTorch class reads
-    /// tf_model.h5 / flax_model.msgpack only when told to (`from_tf` / `from_flax`, which then take
-    /// priority) and otherwise refuses a directory holding only them, naming TF first: gpt2d reads
-    /// them only where no PyTorch weights exist, TF first. Sharded Flax is what FlaxGPT2 classes
-    /// read (a PyTorch class reads one flax_model.msgpack); TF shards are not read.
-    static let weightFileKinds: [(single: String, index: String?, format: CheckpointFormat)] = [
+    /// The weight files read, in transformers' `from_pretrained` order: kind by kind, its single
+    /// file, then its index; the first one present wins (so safetensors is used when a directory
+    /// also has pytorch_model.bin, and sharded safetensors over pytorch_model.bin). A PyTorch class
+    /// reads tf_model.h5 / flax_model.msgpack only when told to (`from_tf` / `from_flax`, which then
+    /// take priority) and otherwise refuses a directory holding only them, naming TF first: gpt2d
+    /// reads them only where no PyTorch weights exist, TF first. Sharded TF and sharded Flax are
+    /// what the TFGPT2 / FlaxGPT2 classes read (a PyTorch class reads only the single files); each
+    /// of those classes, too, takes a kind's single file before its index.
+    static let weightFileKinds: [(single: String, index: String, format: CheckpointFormat)] = [
         (weightsFileName, indexFileName, .safetensors),
         ("pytorch_model.bin", "pytorch_model.bin.index.json", .pytorch),
-        ("tf_model.h5", nil, .tensorflow),
+        ("tf_model.h5", "tf_model.h5.index.json", .tensorflow),
         ("flax_model.msgpack", "flax_model.msgpack.index.json", .flax),
     ]
 
-    /// The table name of a key in a shard index's weight_map (Flax's index lists parameter paths).
+    /// The table name of a key in a shard index's weight_map: Flax's index lists parameter paths,
+    /// TF's Keras weight names (TFCheckpoint.indexKey); the others list the tables' own keys.
     static func indexKey(_ key: String, format: CheckpointFormat) -> String {
-        format == .flax ? ParameterNames.pytorchKey(key.split(separator: "/").map(String.init)).key : key
+        switch format {
+        case .flax: return ParameterNames.pytorchKey(key.split(separator: "/").map(String.init)).key
+        case .tensorflow: return TFCheckpoint.indexKey(key)
+        case .safetensors, .pytorch, .gguf: return key
+        }
     }
 
     /// Opens the first of `weightFileKinds` present: its single file, or every shard of its index
-    /// (validated). A PyTorch file gives one tensor table over its mapping, plus one over the
+    /// (validated: every shard named exists inside the directory and holds each tensor the
+    /// weight_map puts in it; a tensor in two shards is refused later, by `assemble`). A PyTorch file gives one tensor table over its mapping, plus one over the
     /// strided views it had to copy (PyTorchCheckpoint); a Flax file likewise, the second table
     /// holding its transposed kernels (FlaxCheckpoint); a TF file one table over its datasets read
-    /// into memory (TFCheckpoint). Tensor names are PyTorch keys in every table.
+    /// into memory (TFCheckpoint; a shard's datasets are named without the file's layer group and
+    /// model scope). Tensor names are PyTorch keys in every table.
     /// With a weight type chosen, pages are neither preloaded nor locked here: a file may only be
     /// converted and then dropped; the files the served weights view are preloaded/locked after
     /// materialising (`finishLoading`).
@@ -120,33 +143,34 @@ public enum CheckpointLoader {
         let fm = FileManager.default
         let early = options.weightType == nil
         let preload = options.preload && early, lock = options.lockInMemory && early
-        func open(_ path: String, _ format: CheckpointFormat) throws -> [SafeTensorsFile] {
+        func open(_ path: String, _ format: CheckpointFormat, shard: Bool) throws -> [SafeTensorsFile] {
             switch format {
             case .safetensors: return [try SafeTensorsFile.open(path: path, preload: preload, lockInMemory: lock)]
             case .pytorch: return try PyTorchCheckpoint.open(path: path, preload: preload, lockInMemory: lock)
-            case .tensorflow: return try TFCheckpoint.open(path: path, lockInMemory: lock)
+            case .tensorflow: return try TFCheckpoint.open(path: path, layout: shard ? .shard : .kerasWeights, lockInMemory: lock)
             case .flax: return try FlaxCheckpoint.open(path: path, preload: preload, lockInMemory: lock)
+            case .gguf:  // not among weightFileKinds (loadGGUF reads a GGUF file with its own config); its tables
+                return try GGUFCheckpoint(file: GGUFFile.open(path: path, preload: preload, lockInMemory: lock), wantQ4: false).tables
             }
         }
-        for kind in weightFileKinds where fm.fileExists(atPath: dir + "/" + kind.single) {
-            return (try open(dir + "/" + kind.single, kind.format), kind.format)
-        }
-        guard let kind = weightFileKinds.first(where: { $0.index.map { fm.fileExists(atPath: dir + "/" + $0) } ?? false }),
-              let index = kind.index else {
+        guard let kind = weightFileKinds.first(where: { fm.fileExists(atPath: dir + "/" + $0.single) || fm.fileExists(atPath: dir + "/" + $0.index) }) else {
             let listing = (try? fm.contentsOfDirectory(atPath: dir)) ?? []
             let weightLike = listing.filter { name in
                 [".bin", ".pt", ".pth", ".h5", ".msgpack", ".ckpt", ".gguf", ".safetensors", ".onnx"].contains { name.hasSuffix($0) }
             }.sorted()
             throw CheckpointError.noWeights(directory: dir, found: weightLike)
         }
-        let indexPath = dir + "/" + index
+        if fm.fileExists(atPath: dir + "/" + kind.single) {
+            return (try open(dir + "/" + kind.single, kind.format, shard: false), kind.format)
+        }
+        let indexPath = dir + "/" + kind.index
         let weightMap = try readIndex(path: indexPath)
         let shardNames = Set(weightMap.values).sorted()
         var files: [String: [SafeTensorsFile]] = [:]
         for shard in shardNames {
             let p = dir + "/" + shard
             guard fm.fileExists(atPath: p) else { throw CheckpointError.missingShard(index: indexPath, shard: shard) }
-            files[shard] = try open(p, kind.format)
+            files[shard] = try open(p, kind.format, shard: true)
         }
         for (tensor, shard) in weightMap.sorted(by: { $0.key < $1.key })
         where !(files[shard] ?? []).contains(where: { $0.info(indexKey(tensor, format: kind.format)) != nil }) {
@@ -249,7 +273,8 @@ public enum CheckpointLoader {
     static func assemble(config c: GPT2Config, files: [SafeTensorsFile], directory dir: String,
                          options: LoadOptions = .init(),
                          formats: [WeightType: any PackedMatrix.Type] = PackedFormats.types,
-                         format: CheckpointFormat = .safetensors) throws -> GPT2Weights {
+                         format: CheckpointFormat = .safetensors,
+                         prebuilt: [String: any PackedMatrix] = [:]) throws -> GPT2Weights {
         // 1. Index every tensor by normalised name.
         var table: [String: Source] = [:]
         for file in files {
@@ -263,6 +288,27 @@ public enum CheckpointLoader {
                 }
                 table[key] = Source(file: file, info: info)
             }
+        }
+
+        // 1b. bitsandbytes-quantized matrices (Checkpoints/Bitsandbytes): in their own type (the
+        //     default, or when asked for it) PackedMatrix views of the mapping, each table entry given
+        //     the Conv1D shape [K, N] it stands for; in another type dequantized to F32 tensors first.
+        //     (`prebuilt` may already hold a GGUF file's q4 matrices: `fromGGUF`.)
+        let requested = options, fromGGUF = !prebuilt.isEmpty
+        var options = options, prebuilt = prebuilt, dequantized: [SafeTensorsFile] = []
+        //     (A GGUF file is its own config and holds no bitsandbytes state: nothing to look for.)
+        let bnb = format == .gguf ? nil : try findBitsandbytes(table, configPath: dir + "/config.json")
+        if let bnb, options.weightType == nil || options.weightType == bnb.weightType {
+            options.weightType = nil
+            for (key, m) in bnb.matrices.sorted(by: { $0.key < $1.key }) {
+                prebuilt[key] = try bitsandbytesPacked(m)
+                let i = m.source.info
+                table[key] = Source(file: m.source.file, info: TensorInfo(name: i.name, dtype: i.dtype, shape: [m.inputs, m.outputs],
+                                                                          dataOffsets: i.dataOffsets, fileRange: i.fileRange))
+            }
+        } else if let bnb, let copied = try bitsandbytesDequantizedTable(bnb) {
+            dequantized.append(copied)
+            for (key, m) in bnb.matrices { table[key] = Source(file: copied, info: copied.info(m.source.info.name)!) }
         }
 
         // 2. Config vs tensors: sizes that a whole family of shapes depends on.
@@ -292,7 +338,7 @@ public enum CheckpointLoader {
             if let expected, s.info.shape != expected {
                 throw CheckpointError.wrongShape(file: s.file.path, tensor: s.info.name, expected: expected, found: s.info.shape)
             }
-            guard s.info.dtype.isConvertibleFloat else {
+            guard s.info.dtype.isConvertibleFloat || prebuilt[key] != nil else {
                 throw CheckpointError.unsupportedDType(file: s.file.path, tensor: s.info.name, dtype: s.info.dtype.rawValue)
             }
             plan.append(Planned(key: key, source: s, role: role))
@@ -323,14 +369,17 @@ public enum CheckpointLoader {
         }
 
         // 4. Materialise in the served type (one Tensor per plan entry; wte and a tied head share one).
-        //    A quantized type with a cache folder maps its matrices from the cache file when it is valid.
+        //    A quantized type with a cache folder maps its matrices from the cache file when it is valid;
+        //    `prebuilt` matrices (a GGUF file's Q4_0 ones, already q4) are used as they are, also in the
+        //    default type (then only the files a served tensor views are kept, and the load finishes as
+        //    a converting one: the prebuilt matrices' F32 twins are given back).
         let cache = try openQuantizedCache(plan, configPath: dir + "/config.json", files: files, directory: dir,
                                            options: options, formats: formats)
         //    (Those matrices own the file's mapping; it was preloaded at open and mlock covers their bytes.)
-        let (tensors, storage) = try materialize(plan, files: files, weightType: options.weightType,
-                                                 keepAllFiles: options.weightType == nil, formats: formats,
-                                                 cached: cache?.matrices ?? [:])
-        if options.weightType != nil { try finishLoading(storage, tensors, options) }
+        let (tensors, storage) = try materialize(plan, files: files + dequantized, weightType: options.weightType,
+                                                 keepAllFiles: options.weightType == nil && !fromGGUF, formats: formats,
+                                                 cached: (cache?.matrices ?? [:]).merging(prebuilt) { cached, _ in cached })
+        if requested.weightType != nil || fromGGUF { try finishLoading(storage, tensors, requested) }
         let cacheReport = cache.map { finishQuantizedCache($0, plan, tensors) }
 
         let layers = layerSlots.map { i in
@@ -340,11 +389,14 @@ public enum CheckpointLoader {
                              mlpFCBias: tensors[i[9]], mlpProjWeight: tensors[i[10]], mlpProjBias: tensors[i[11]])
         }
         let stored = plan[iWte].source.info.dtype.rawValue
+        // The default type is the stored one; with prebuilt matrices, the blocks' (a GGUF file's q4).
+        let defaultType: WeightType = prebuilt.isEmpty ? WeightType.stored(dtype: stored)
+            : layers.first?.attnQKVWeight.weightType ?? tensors[iWte].weightType
         return GPT2Weights(wte: tensors[iWte], wpe: tensors[iWpe], layers: layers,
                            lnFWeight: tensors[iLnFW], lnFBias: tensors[iLnFB], lmHead: tensors[iLMHead],
                            heads: headSlots.mapValues { tensors[$0] }, storedDType: stored,
-                           weightType: options.weightType ?? .stored(dtype: stored), storage: storage,
-                           quantizedCache: cacheReport, format: format)
+                           weightType: options.weightType ?? bnb?.weightType ?? defaultType, storage: storage,
+                           quantizedCache: cacheReport, format: format, quantization: bnb == nil ? nil : .bitsandbytes)
     }
 
     /// After a converting load: preload / lock what the served weights keep (mappings they view,

@@ -52,16 +52,23 @@ public final class GPT2Weights: @unchecked Sendable {
     public let quantizedCache: QuantizedCacheReport?
     /// The container the weights were read from.
     public let format: CheckpointFormat
+    /// The tokenizer the weight file carries (a GGUF file's), nil for the other formats. Set once by
+    /// the loader before the weights are shared.
+    public internal(set) var embeddedTokenizer: EmbeddedTokenizer?
+    /// How the checkpoint was quantized before gpt2d read it (bitsandbytes), nil for float checkpoints.
+    public let quantization: CheckpointQuantization?
     /// Keeps mappings and converted buffers alive for as long as any view exists.
     private let storage: [AnyObject]
 
     public init(wte: Tensor, wpe: Tensor, layers: [GPT2LayerWeights], lnFWeight: Tensor, lnFBias: Tensor,
                 lmHead: Tensor, heads: [String: Tensor], storedDType: String, weightType: WeightType? = nil,
-                storage: [AnyObject], quantizedCache: QuantizedCacheReport? = nil, format: CheckpointFormat = .safetensors) {
+                storage: [AnyObject], quantizedCache: QuantizedCacheReport? = nil, format: CheckpointFormat = .safetensors,
+                quantization: CheckpointQuantization? = nil) {
         self.wte = wte; self.wpe = wpe; self.layers = layers; self.lnFWeight = lnFWeight
         self.lnFBias = lnFBias; self.lmHead = lmHead; self.heads = heads; self.storedDType = storedDType
         self.weightType = weightType ?? .stored(dtype: storedDType)
         self.storage = storage; self.quantizedCache = quantizedCache; self.format = format
+        self.quantization = quantization
     }
 }
 
@@ -90,7 +97,8 @@ extension GPT2Weights {
         let wte32 = f32(wte)
         return GPT2Weights(wte: wte32, wpe: wpe, layers: layers, lnFWeight: lnFWeight, lnFBias: lnFBias,
                            lmHead: lmHead.sharesStorage(with: wte) ? wte32 : f32(lmHead), heads: heads,
-                           storedDType: storedDType, weightType: .float32, storage: storage + [arena], format: format)
+                           storedDType: storedDType, weightType: .float32, storage: storage + [arena], format: format,
+                           quantization: quantization)
     }
 
     /// True when the tensor's values lie inside one of the read-only file mappings (a zero-copy view).

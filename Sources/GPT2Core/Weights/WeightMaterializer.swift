@@ -56,7 +56,7 @@ extension CheckpointLoader {
             return info.dtype == .BF16 ? .viewHalf(.bf16) : .toHalf(.bf16)
         case .float16:
             return info.dtype == .F16 ? .viewHalf(.f16) : .toHalf(.f16)
-        case .int8, .nf4, .q4:
+        case .int8, .nf4, .q4, .fp4:
             guard let format = formats[type] else { throw CheckpointError.weightTypeUnavailable(type: type.rawValue) }
             return .pack(format)
         }
@@ -65,13 +65,18 @@ extension CheckpointLoader {
     /// Materialises `plan` in order. Returns one Tensor per entry and the objects owning their memory
     /// (kept mappings, arenas). `keepAllFiles`: keep every mapping (the default-type load, as before).
     /// `formats`: the packed formats by type (PackedFormats.types; tests pass their own).
-    /// `cached`: packed matrices already built (from the quantized-weight cache), by plan key; they are
-    /// used instead of quantizing.
+    /// `cached`: packed matrices already built (from the quantized-weight cache, or a bitsandbytes
+    /// checkpoint's own matrices when `weightType` is nil), by plan key; they are used instead of quantizing.
     static func materialize(_ plan: [Planned], files: [SafeTensorsFile], weightType: WeightType?,
                             keepAllFiles: Bool, formats: [WeightType: any PackedMatrix.Type],
                             cached: [String: any PackedMatrix] = [:])
         throws -> (tensors: [Tensor], storage: [AnyObject]) {
-        var targets = try plan.map { try target($0, weightType: weightType, formats: formats) }
+        // A matrix already in its served format (a GGUF file's Q4_0 as q4, a bitsandbytes checkpoint's
+        // own type) is used as it is, in the default type too.
+        var targets = try plan.map { (p) throws -> Target in
+            if weightType == nil, let m = cached[p.key] { return Target.pack(type(of: m)) }
+            return try target(p, weightType: weightType, formats: formats)
+        }
         // Files kept: all of them, or those a matrix is viewed in; vectors elsewhere are copied.
         var kept = Set<ObjectIdentifier>()
         for (p, t) in zip(plan, targets) {

@@ -2,7 +2,7 @@
 //
 // The checkpoint's own type is the default and computes exactly as before. Any other type is
 // produced at load from whatever the checkpoint stores (F32/F16/BF16): 16-bit types by rounding,
-// int8/nf4/q4 by quantization into a `PackedMatrix`. Small vectors (biases, layer-norm gains,
+// int8/nf4/q4/fp4 by quantization into a `PackedMatrix`. Small vectors (biases, layer-norm gains,
 // position embeddings) always stay F32: they are a few MB and every kernel reads them as F32.
 
 /// How the weight matrices of one served model are stored and read.
@@ -20,6 +20,8 @@ public enum WeightType: String, CaseIterable, Sendable, CustomStringConvertible 
     case nf4
     /// The project's own 4-bit integer group format (see its PackedMatrix type).
     case q4
+    /// bitsandbytes' FP4 (quant_type "fp4"): nf4's blocks and layout with a 4-bit float code book.
+    case fp4
 
     public var description: String { rawValue }
 
@@ -29,7 +31,7 @@ public enum WeightType: String, CaseIterable, Sendable, CustomStringConvertible 
         case .float32: return 32
         case .bfloat16, .float16: return 16
         case .int8: return 8
-        case .nf4, .q4: return 4
+        case .nf4, .q4, .fp4: return 4
         }
     }
 

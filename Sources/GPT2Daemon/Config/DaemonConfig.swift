@@ -17,18 +17,28 @@ public struct ModelSpec: Sendable, Equatable {
     public var directory: String
     /// The type this model's weights are served in; nil: the `weight_type` setting.
     public var weightType: WeightType?
-    public init(name: String, directory: String, weightType: WeightType? = nil) {
+    /// keep_alive: seconds without a request after which the model is unloaded (and loaded again at
+    /// its next request); nil: served until unloaded.
+    public var keepAliveSeconds: Double?
+    public init(name: String, directory: String, weightType: WeightType? = nil, keepAliveSeconds: Double? = nil) {
         self.name = name
         self.directory = directory
         self.weightType = weightType
+        self.keepAliveSeconds = keepAliveSeconds
     }
 
-    /// Parses `NAME=DIR` or `NAME:TYPE=DIR` (name: no whitespace, no `=` or `:`; TYPE a WeightType
-    /// name or "checkpoint"; name and directory non-empty).
+    /// Parses `NAME[:TYPE][@SECONDS]=DIR` (name: no whitespace, no `=`, `:` or `@`; TYPE a WeightType
+    /// name or "checkpoint"; SECONDS the keep_alive, a number > 0; name and directory non-empty).
     public static func parse(_ text: String) -> ModelSpec? {
         guard let eq = text.firstIndex(of: "=") else { return nil }
         var name = String(text[..<eq]).trimmingWhitespace()
         let dir = String(text[text.index(after: eq)...]).trimmingWhitespace()
+        var keepAlive: Double? = nil
+        if let at = name.firstIndex(of: "@") {
+            guard let s = Double(name[name.index(after: at)...]), s.isFinite, s > 0 else { return nil }
+            keepAlive = s
+            name = String(name[..<at])
+        }
         var type: WeightType? = nil
         if let colon = name.firstIndex(of: ":") {
             let t = String(name[name.index(after: colon)...]).lowercased()
@@ -39,11 +49,19 @@ public struct ModelSpec: Sendable, Equatable {
             name = String(name[..<colon])
         }
         guard !name.isEmpty, !dir.isEmpty, !name.contains(where: { $0 == " " || $0 == "\t" }) else { return nil }
-        return ModelSpec(name: name, directory: dir, weightType: type)
+        return ModelSpec(name: name, directory: dir, weightType: type, keepAliveSeconds: keepAlive)
     }
 
-    /// The `NAME[:TYPE]=DIR` text `parse` reads.
-    public var text: String { "\(name)\(weightType.map { ":\($0)" } ?? "")=\(directory)" }
+    /// True for a name `parse` accepts (non-empty; no whitespace, `=`, `:` or `@`): also `models.load`'s rule.
+    public static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && !name.contains { $0 == "=" || $0 == ":" || $0 == "@" || $0.isWhitespace }
+    }
+
+    /// The `NAME[:TYPE][@SECONDS]=DIR` text `parse` reads.
+    public var text: String {
+        let keepAlive = keepAliveSeconds.map { s in s == s.rounded() && s < 1e15 ? "@\(Int(s))" : "@\(s)" } ?? ""
+        return "\(name)\(weightType.map { ":\($0)" } ?? "")\(keepAlive)=\(directory)"
+    }
 }
 
 /// The daemon's settings. Field names mirror the config keys (in parentheses); each field's initial
@@ -81,6 +99,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public var maxPending: Int = DaemonSettings.maxPending.defaultValue
     /// (`max_sessions_per_user`) Most open sessions of one user.
     public var maxSessionsPerUser: Int = DaemonSettings.maxSessionsPerUser.defaultValue
+    /// (`max_session_tokens_per_user`) Most tokens in the histories of one user's open sessions.
+    public var maxSessionTokensPerUser: Int = DaemonSettings.maxSessionTokensPerUser.defaultValue
     /// (`max_pending_per_user`) Most queued or running requests of one user.
     public var maxPendingPerUser: Int = DaemonSettings.maxPendingPerUser.defaultValue
     /// (`max_inflight_tokens_per_user`) Most in-flight tokens of one user's requests.
@@ -95,6 +115,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public var maxReplyMiB: Int = DaemonSettings.maxReplyMiB.defaultValue
     /// (`admin_group`) The group whose members (with root) see the totals in `stats` and `metrics`; nil: root only.
     public var adminGroup: String? = DaemonSettings.adminGroup.defaultValue
+    /// (`admin_tokens`) Bearer-token principals that see the totals like `admin_group`'s members.
+    public var adminTokens: [String] = DaemonSettings.adminTokens.defaultValue
     /// (`log_level`) trace … critical.
     public var logLevel: Logger.Level = DaemonSettings.logLevel.defaultValue
     /// (`mlock`) Lock model weights in memory (needs LimitMEMLOCK=).
@@ -106,6 +128,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public var cacheDir: CacheDirectorySetting = DaemonSettings.cacheDir.defaultValue
     /// (`state_dir`) Where sessions are stored (`stateDirectory(environment:)`); none: nowhere.
     public var stateDir: StateDirectorySetting = DaemonSettings.stateDir.defaultValue
+    /// (`kv_snapshot_mib`) Most MiB of sessions' KV caches saved at shutdown into cache_dir (0: none).
+    public var kvSnapshotMiB: Int = DaemonSettings.kvSnapshotMiB.defaultValue
     /// (`kv_dtype`) The KV cache's element type.
     public var kvDType: KVDType = DaemonSettings.kvDType.defaultValue
     /// (`drain_timeout_s`) On SIGTERM, how long in-flight requests may run before they are cancelled.
@@ -129,6 +153,7 @@ public struct DaemonConfig: Sendable, Equatable {
         o.sessionIdleTimeout = sessionIdleTimeoutSeconds
         o.maxPendingJobs = maxPending
         o.maxSessionsPerUser = maxSessionsPerUser
+        o.maxSessionTokensPerUser = maxSessionTokensPerUser
         o.maxPendingPerUser = maxPendingPerUser
         o.maxInflightTokensPerUser = maxInflightTokensPerUser
         return o

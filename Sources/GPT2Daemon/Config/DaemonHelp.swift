@@ -20,7 +20,7 @@ public enum DaemonHelp {
         systemd/gpt2d.conf.example); each option below overrides the file's key of the same name \
         (kv_cache_mib = N is --kv-cache-mib N). Under systemd the listening socket is taken from socket \
         activation (gpt2d.socket) and --socket is ignored. SIGHUP re-reads the config file (\(live) apply \
-        live; models and engine limits need a restart). SIGTERM/SIGINT drain in-flight requests and exit 0.
+        live — models are loaded and unloaded; engine limits need a restart). SIGTERM/SIGINT drain in-flight requests and exit 0.
         """, indent: 0) + "\n"
         out += "USAGE: gpt2d [--config <file>] [--<option> <value> ...]\n\nOPTIONS:\n"
         out += option("\(DaemonCommandLine.configOption) <file>", "Config file (must exist when given).")

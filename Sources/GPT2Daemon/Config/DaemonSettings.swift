@@ -36,8 +36,9 @@ public enum DaemonSettings {
         help: "Bearer tokens for http_tcp: lines 'PRINCIPAL TOKEN', mode 600/640; re-read when the file changes.")
 
     public static let models = SettingList(
-        "model", \DaemonConfig.models, .modelSpec, reload: .restart,
-        valueName: "name[:type]=dir", help: "A model to serve (repeatable; replaces the file's models); :type overrides weight_type.")
+        "model", \DaemonConfig.models, .modelSpec, reload: .live,
+        valueName: "name[:type][@secs]=dir",
+        help: "A model to serve (repeatable; replaces the file's models); :type overrides weight_type; @secs unloads it after that long unused (keep_alive).")
 
     public static let threads = SettingSpec(
         "threads", \DaemonConfig.threads, .integer(0...1024), default: 0, reload: .restart,
@@ -75,6 +76,11 @@ public enum DaemonSettings {
         "max_sessions_per_user", \DaemonConfig.maxSessionsPerUser, .integer(0...(1 << 20)), default: 16, reload: .restart,
         valueName: "n", help: "Most open sessions of one user (within max_sessions).")
 
+    public static let maxSessionTokensPerUser = SettingSpec(
+        "max_session_tokens_per_user", \DaemonConfig.maxSessionTokensPerUser, .integer(0...(1 << 40)), default: 1 << 20,
+        reload: .restart, valueName: "n",
+        help: "Most tokens in the histories of one user's open sessions; a request or fork that would pass it gets quota_exceeded.")
+
     public static let maxPendingPerUser = SettingSpec(
         "max_pending_per_user", \DaemonConfig.maxPendingPerUser, .integer(1...(1 << 20)), default: 256, reload: .restart,
         valueName: "n", help: "Most queued or running requests of one user (within max_pending).")
@@ -107,6 +113,10 @@ public enum DaemonSettings {
         "admin_group", \DaemonConfig.adminGroup, .optional(.groupName, absent: "none"), default: nil, reload: .live,
         valueName: "group", help: "Members of this group (and root) see the daemon's totals in `stats` and `metrics`; others see their own counts.")
 
+    public static let adminTokens = SettingSpec(
+        "admin_tokens", \DaemonConfig.adminTokens, .principalNames, default: [], reload: .live,
+        valueName: "names", help: "Bearer-token principals (names in http_tokens_file, comma-separated) that see the totals in `stats` and `metrics` like admin_group's members.")
+
     public static let logLevel = SettingSpec(
         "log_level", \DaemonConfig.logLevel, .choice(Logger.Level.self), default: .info, reload: .live,
         valueName: "level", help: "Log level.")
@@ -130,6 +140,11 @@ public enum DaemonSettings {
         valueName: "dir",
         help: "Folder of the session database; sessions outlive restarts (auto = systemd's $STATE_DIRECTORY, none without it; none = off).")
 
+    public static let kvSnapshotMiB = SettingSpec(
+        "kv_snapshot_mib", \DaemonConfig.kvSnapshotMiB, .integer(0...(1 << 24)), default: 1024, reload: .restart,
+        valueName: "mib",
+        help: "At shutdown, save sessions' KV caches (most recently used first, this many MiB in all) to cache_dir, so restored sessions skip their prefill (needs state_dir and cache_dir; 0 = off).")
+
     public static let kvDType = SettingSpec(
         "kv_dtype", \DaemonConfig.kvDType, .choice(KVDType.self), default: .float32, reload: .restart,
         valueName: "type", help: "KV-cache element type (float16/bfloat16 halve KV memory per token).")
@@ -151,8 +166,8 @@ public enum DaemonSettings {
     public static let all: [Setting] = [
         socket.setting, httpSocket.setting, httpTCP.setting, httpTokensFile.setting, models.setting, threads.setting, kvCacheMiB.setting, kvBlockTokens.setting,
         maxBatchTokens.setting, maxRequestRows.setting, sessionIdleTimeout.setting, maxSessions.setting, maxPending.setting,
-        maxSessionsPerUser.setting, maxPendingPerUser.setting, maxInflightTokensPerUser.setting,
-        maxLineBytes.setting, connectionIdleTimeout.setting, maxConnectionReplyMiB.setting, maxReplyMiB.setting, adminGroup.setting, logLevel.setting, mlock.setting, weightType.setting, cacheDir.setting, stateDir.setting, kvDType.setting, drainTimeout.setting,
+        maxSessionsPerUser.setting, maxPendingPerUser.setting, maxInflightTokensPerUser.setting, maxSessionTokensPerUser.setting,
+        maxLineBytes.setting, connectionIdleTimeout.setting, maxConnectionReplyMiB.setting, maxReplyMiB.setting, adminGroup.setting, adminTokens.setting, logLevel.setting, mlock.setting, weightType.setting, cacheDir.setting, stateDir.setting, kvSnapshotMiB.setting, kvDType.setting, drainTimeout.setting,
         metricsTextfile.setting, metricsTextfileInterval.setting,
     ]
 

@@ -12,9 +12,9 @@
 
 /// Whether a SIGHUP (re-reading the config file) applies a changed value.
 public enum ReloadBehavior: String, Sendable {
-    /// Applied at once (for example the log level).
+    /// Applied at once (for example the log level; the model list: added models load, removed ones unload).
     case live
-    /// Logged as "needs a restart" and not applied (models, engine limits).
+    /// Logged as "needs a restart" and not applied (socket, engine limits).
     case restart
 }
 

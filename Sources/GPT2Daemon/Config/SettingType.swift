@@ -5,6 +5,7 @@
 // through the same `parse` and `format`, so `kv_cache_mib = 1024` and `--kv-cache-mib 1024` accept the
 // same text and the documented default is `format(default)`.
 
+import Foundation
 import GPT2Core
 
 
@@ -100,12 +101,33 @@ extension SettingType where Value == String {
     }
 }
 
+extension SettingType where Value == [String] {
+    /// Bearer-token principal names (as in `http_tokens_file`: 1–64 of letters, digits, `.`, `_`, `-`,
+    /// `@`), separated by commas; `none` (or nothing) is the empty list. Each name once.
+    public static var principalNames: Self {
+        Self(accepted: "none or NAME[,NAME…]", parse: { v throws(SettingValueError) in
+            let text = v.trimmingCharacters(in: .whitespaces)
+            if text.isEmpty || text.lowercased() == "none" { return [] }
+            var names: [String] = []
+            for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+                let name = part.trimmingCharacters(in: .whitespaces)
+                guard BearerTokenFile.isPrincipal(name) else {
+                    throw SettingValueError("expected principal names (1 to 64 letters, digits, '.', '_', '-' or '@') separated by commas, or none")
+                }
+                guard !names.contains(name) else { throw SettingValueError("principal '\(name)' is listed twice") }
+                names.append(name)
+            }
+            return names
+        }, format: { $0.isEmpty ? "none" : $0.joined(separator: ",") })
+    }
+}
+
 extension SettingType where Value == ModelSpec {
     /// `NAME=DIR` (see `ModelSpec.parse`).
     public static var modelSpec: Self {
-        Self(accepted: "NAME[:TYPE]=DIR", parse: { v throws(SettingValueError) in
+        Self(accepted: "NAME[:TYPE][@SECONDS]=DIR", parse: { v throws(SettingValueError) in
             guard let spec = ModelSpec.parse(v) else {
-                throw SettingValueError("expected NAME=DIR or NAME:TYPE=DIR (TYPE: checkpoint, \(WeightType.allCases.map(\.rawValue).joined(separator: ", ")))")
+                throw SettingValueError("expected NAME=DIR, NAME:TYPE=DIR or NAME[:TYPE]@SECONDS=DIR (TYPE: checkpoint, \(WeightType.allCases.map(\.rawValue).joined(separator: ", ")); SECONDS: keep_alive > 0)")
             }
             return spec
         }, format: { $0.text })

@@ -46,7 +46,7 @@ extension Engine {
     /// SIGHUP: tries every unavailable model's files again now. Safe off the engine thread: no job
     /// computes on an unavailable model.
     public func restoreUnavailableModels() {
-        for m in modelsByName.values where m.health.unavailableReason != nil { restore(m, force: true) }
+        for m in registry.all where m.health.unavailableReason != nil { restore(m, force: true) }
     }
 
     /// Maps `m`'s changed files again when each is whole again (old size and header); marks it

@@ -18,19 +18,20 @@ import GPT2Tokenizer
 public final class Engine: @unchecked Sendable {
     public let options: EngineOptions
     public let sessions: SessionStore
-    let modelsByName: [String: ServedModel]
-    private let modelOrder: [String]
-    /// Position of each model in `modelOrder` (the scheduler's model index).
-    private let modelIndex: [String: Int]
+    /// The served models, changed at run time (Engine+Models); the compute thread reads jobs' models.
+    let registry: ModelRegistry
+    /// How models are loaded after start (models.load, SIGHUP): the shared KV budget and load options.
+    public let loading: ModelLoading
 
     // Shared state, guarded by `cond`'s lock.
     let cond = NSCondition()
     var inbox: [Job] = []
     var jobsByKey: [JobKey: Job] = [:]          // jobs that carry an id, for `cancel`
     var liveJobs: [ObjectIdentifier: Job] = [:]  // every submitted, unfinished job
-    private var accepting = true
-    private var stopRequested = false
-    private var running = false
+    private var accepting = true, stopRequested = false
+    /// Seconds without a pass of the compute loop after which `isHealthy` is false (the watchdog stops); tests shorten it.
+    var stallLimitSeconds = 60.0
+    var running = false
     /// Jobs whose text is being tokenized on `prepareQueue` (shutdown waits for them).
     private var preparing = 0
     /// Set by an output stage that has a verdict the compute thread waits for (a stop string, or
@@ -40,9 +41,11 @@ public final class Engine: @unchecked Sendable {
     /// Each principal's pending requests and in-flight tokens (per-user limits, UserLoad.swift).
     var userLoads = UserLoadLedger()
     private var lastHeartbeat = Engine.now()
-    private var threadStarted = false
+    var threadStarted = false
     /// `shutdown` callers waiting for the compute thread to exit (resumed by it, last thing it does).
     private var exitWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Work for the compute thread between steps (dropping an unloaded model's caches), taken by the loop.
+    var chores: [() -> Void] = []
 
     // Engine-thread state.
     var active: [Job] = []
@@ -53,8 +56,10 @@ public final class Engine: @unchecked Sendable {
     /// Tokenizes text inputs before they reach the compute thread (a megabyte of text takes a
     /// while to BPE; on the compute thread it would stall every other client's decode).
     private let prepareQueue = DispatchQueue(label: "gpt2d-prepare", qos: .userInitiated, attributes: .concurrent)
-    var runners: [String: GPT2Runner] = [:]
-    private var nextModel = 0
+    /// Each model's runner, by the model's `serial` (a model loaded again gets a new runner).
+    var runners: [UInt64: GPT2Runner] = [:]
+    /// The `serial` of the model the last step computed: the round robin goes on from there.
+    private var lastModelSerial: UInt64 = 0
     /// When each principal last had prompt rows planned: the round robin between users (FairOrder).
     private var fairOrder = FairOrder<Principal>()
     private var admissions = 0
@@ -75,15 +80,18 @@ public final class Engine: @unchecked Sendable {
     ///   - metricsFactory: what the engine's metric handles are made from (the daemon's Prometheus
     ///     factory); nil: swift-metrics' no-op one.
     ///   - journal: where session changes are written before they are acknowledged (nil: not at all).
-    init(models: [ServedModel], options: EngineOptions, metricsFactory: (any MetricsFactory)?, journal: SessionJournal?) {
+    ///   - loading: how later models load; nil: the first model's KV budget and type, preloaded.
+    init(models: [ServedModel], options: EngineOptions, metricsFactory: (any MetricsFactory)?, journal: SessionJournal?,
+         loading: ModelLoading? = nil) {
         self.options = options
         metrics = EngineMetrics(models: models.map(\.name), factory: metricsFactory ?? NOOPMetricsHandler.instance)
-        modelsByName = Dictionary(models.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        modelOrder = models.map(\.name)
-        modelIndex = Dictionary(models.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
-        sessions = SessionStore(models: Set(modelOrder), maxSessions: options.maxSessions,
-                                maxSessionsPerUser: options.maxSessionsPerUser, idleTimeout: options.sessionIdleTimeout,
-                                journal: journal)
+        registry = ModelRegistry(models: models)
+        self.loading = loading ?? ModelLoading(
+            budget: models.first?.pool.budget ?? KVMemoryBudget(limitBytes: options.kvCacheBytes),
+            blockTokens: options.kvBlockTokens, kvDType: models.first?.pool.dtype ?? .float32, options: LoadOptions(preload: true))
+        sessions = SessionStore(models: registry.sessionNames, maxSessions: options.maxSessions,
+                                maxSessionsPerUser: options.maxSessionsPerUser, maxSessionTokensPerUser: options.maxSessionTokensPerUser,
+                                idleTimeout: options.sessionIdleTimeout, journal: journal)
         ComputeThreads.configure(options.threads)
     }
 
@@ -95,9 +103,10 @@ public final class Engine: @unchecked Sendable {
     /// Seconds on a clock that never jumps (durations only: timings, the heartbeat, expiry checks).
     static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
-    public func model(named name: String) -> ServedModel? { modelsByName[name] }
-    /// The served models, in configuration order.
-    public var models: [ServedModel] { modelOrder.map { modelsByName[$0]! } }
+    /// The model serving as `name` (nil while it loads or drains, or when there is none).
+    public func model(named name: String) -> ServedModel? { registry.model(named: name) }
+    /// The served models, in the order they were added (configuration order at start).
+    public var models: [ServedModel] { registry.serving }
 
     // MARK: - Lifecycle
 
@@ -147,7 +156,7 @@ public final class Engine: @unchecked Sendable {
     /// True while the compute thread is alive and has made progress recently.
     public var isHealthy: Bool {
         cond.lock(); defer { cond.unlock() }
-        return running && Engine.now() - lastHeartbeat < 60
+        return running && Engine.now() - lastHeartbeat < stallLimitSeconds
     }
 
     public func stats() -> EngineStats {
@@ -155,16 +164,17 @@ public final class Engine: @unchecked Sendable {
         let c = counters
         let queued = inbox.count
         cond.unlock()
-        let first = modelOrder.first.flatMap { modelsByName[$0]?.pool }
-        let budget = first?.budget
-        let used = budget?.usedBytes ?? 0
+        let held = registry.all
+        let first = held.first?.pool
+        let budget = loading.budget
+        let used = budget.usedBytes
         var free: Int? = nil
-        if let limit = budget?.limitBytes, let block = first?.bytesPerBlock { free = max(0, limit - used) / block }
+        if let limit = budget.limitBytes, let block = first?.bytesPerBlock { free = max(0, limit - used) / block }
         return EngineStats(
             requestsActive: c.activeJobs, queueDepth: queued, requestsTotal: c.requestsTotal, errorsTotal: c.errorsTotal,
             promptTokensTotal: c.promptTokens, completionTokensTotal: c.completionTokens, cachedTokensTotal: c.cachedTokens,
-            sessions: sessions.count, kvBytesInUse: used, kvBytesLimit: budget?.limitBytes,
-            kvBlocksInUse: modelsByName.values.reduce(0) { $0 + $1.pool.blocksInUse }, kvBlocksFree: free,
+            sessions: sessions.count, kvBytesInUse: used, kvBytesLimit: budget.limitBytes,
+            kvBlocksInUse: held.reduce(0) { $0 + $1.pool.blocksInUse }, kvBlocksFree: free,
             kvBytesPerToken: first?.bytesPerToken ?? 0, forwardPasses: c.forwardPasses, preemptions: c.preemptions, batchRowsTotal: c.batchRows, batchRowsLast: c.lastBatchRows)
     }
 
@@ -174,9 +184,9 @@ public final class Engine: @unchecked Sendable {
     /// error, in order, on the request's output queue (or the caller's thread, for an error found at once).
     public func generate(_ r: GenerationRequest, key: JobKey, client: ClientIdentity,
                          events: @escaping @Sendable (EngineEvent) -> Void) {
-        guard let m = modelsByName[r.model] else {
-            return fail(events, EngineError(.unknownModel, "no model named '\(r.model)'", field: "model"))
-        }
+        // A model keep_alive unloaded is loaded again first; the request then comes back here (Engine+KeepAlive).
+        guard case .ready(let m) = resolve(r.model, retry: { [self] in generate(r, key: key, client: client, events: events) },
+                                           fail: { [self] in fail(events, $0) }) else { return }
         // The request's output stage runs on its own queue; a verdict wakes the compute loop.
         let output = OutputQueue()
         let wake: @Sendable () -> Void = { [weak self] in self?.outputChanged() }
@@ -208,10 +218,8 @@ public final class Engine: @unchecked Sendable {
     /// thread, for an error found at once).
     public func score(_ r: ScoringRequest, key: JobKey, client: ClientIdentity,
                       completion: @escaping @Sendable (Result<ScoreResult, EngineError>) -> Void) {
-        guard let m = modelsByName[r.model] else {
-            countError()
-            return completion(.failure(EngineError(.unknownModel, "no model named '\(r.model)'", field: "model")))
-        }
+        guard case .ready(let m) = resolve(r.model, retry: { [self] in score(r, key: key, client: client, completion: completion) },
+                                           fail: { [self] in countError(); completion(.failure($0)) }) else { return }
         submit(Job(key: key, client: client, model: m, work: ScoreWork(request: r, completion: completion)))
     }
 
@@ -261,8 +269,9 @@ public final class Engine: @unchecked Sendable {
     private func submit(_ jobs: [Job], queued: [Job]) {
         let lead = jobs[0]
         cond.lock()
-        if !accepting || counters.activeJobs >= options.maxPendingJobs {
+        if !accepting || !lead.model.acceptsWork || counters.activeJobs >= options.maxPendingJobs {
             let e = !accepting ? EngineError(.shuttingDown, "the daemon is shutting down")
+                : !lead.model.acceptsWork ? EngineError(.modelUnavailable, "model '\(lead.model.name)' is being unloaded or replaced; retry", field: "model")
                 : EngineError(.overloaded, "too many requests in flight (\(options.maxPendingJobs)); retry later")
             cond.unlock()
             return finish(lead, error: e, counted: false)
@@ -276,6 +285,7 @@ public final class Engine: @unchecked Sendable {
         if lead.key.tag != nil { jobsByKey[lead.key] = lead }
         for j in jobs { liveJobs[ObjectIdentifier(j)] = j }
         counters.activeJobs += 1
+        lead.model.lastUsed = Engine.now()  // keep_alive's clock (Engine+KeepAlive)
         let (ready, text) = (queued.filter { $0.textInput == nil }, queued.filter { $0.textInput != nil })
         preparing += text.count
         for job in ready { enqueue(job) }
@@ -310,7 +320,7 @@ public final class Engine: @unchecked Sendable {
             cond.lock()
             lastHeartbeat = Engine.now()
             // A job with nothing pending waits for its output stage (`outputReady` wakes the loop).
-            while inbox.isEmpty && !outputReady && !active.contains(where: { !$0.pending.isEmpty || $0.cancelReason != nil })
+            while inbox.isEmpty && !outputReady && chores.isEmpty && !active.contains(where: { !$0.pending.isEmpty || $0.cancelReason != nil })
                     && !(stopRequested && active.isEmpty) {
                 _ = cond.wait(until: Date().addingTimeInterval(1))
                 lastHeartbeat = Engine.now()
@@ -320,14 +330,16 @@ public final class Engine: @unchecked Sendable {
             inbox.removeAll()
             let settles = outputReady
             outputReady = false
+            let todo = chores; chores = []  // run below, outside the lock, before admissions
             let idle = stopRequested && fresh.isEmpty && active.isEmpty
             let stop = idle && preparing == 0
             // Tokenizers broadcast when they finish; the timeout only keeps the heartbeat.
             if idle && !stop { _ = cond.wait(until: Date().addingTimeInterval(1)) }
             cond.unlock()
+            for chore in todo { chore() }
             if stop { break }
 
-            if Engine.now() - lastExpiry > 1 { sessions.expireIdle(); lastExpiry = Engine.now() }
+            if Engine.now() - lastExpiry > 1 { sessions.expireIdle(); unloadIdleModels(); lastExpiry = Engine.now() }
             for job in fresh { admit(job) }
             reapCancelled()
             if settles { settleOutputs() }
@@ -337,8 +349,10 @@ public final class Engine: @unchecked Sendable {
         running = false
         let waiters = exitWaiters
         exitWaiters = []
+        let late = chores; chores = []  // queued after the last pass: run here, as if not running
         cond.broadcast()
         cond.unlock()
+        for chore in late { chore() }
         for w in waiters { w.resume() }
     }
 
@@ -380,7 +394,12 @@ public final class Engine: @unchecked Sendable {
             let s = try sessions.acquire(id, owner: job.client.principal, model: m.name)
             job.session = s
             history = s.tokens
-            leased = s.cache ?? KVCache(pool: m.pool)
+            // A cache from another pool was computed by a model since unloaded or replaced: recompute.
+            leased = s.cache.flatMap { $0.pool === m.pool ? $0 : nil } ?? KVCache(pool: m.pool)
+            // History is tokens: a model of this name with the same vocabulary continues it.
+            if let bad = history.firstIndex(where: { $0 < 0 || Int($0) >= cfg.vocabSize }) {
+                throw EngineError(.invalidField, "session '\(id)' holds token \(history[bad]) (position \(bad)), outside the vocabulary of model '\(m.name)' as loaded now (0..<\(cfg.vocabSize))", field: "session")
+            }
         }
         job.context = history + newTokens
         if job.context.isEmpty {
@@ -391,6 +410,8 @@ public final class Engine: @unchecked Sendable {
         if job.context.count > cfg.nPositions {
             throw EngineError(.contextOverflow, "\(job.context.count) tokens exceed the model's context of \(cfg.nPositions) (n_positions); GPT-2's learned positions cannot be shifted")
         }
+        // The owner's token quota counts the most this request may leave in its session.
+        if let s = job.session { try sessions.reserve(s, tokens: min(cfg.nPositions, job.context.count + work.generatesAtMost)) }
         let (firstNeeded, computes) = try work.admit(job, historyCount: history.count, config: cfg)
         let cache = leased ?? startingCache(for: job, limit: firstNeeded)
         if cache.count > firstNeeded { cache.truncate(to: firstNeeded) }
@@ -407,8 +428,11 @@ public final class Engine: @unchecked Sendable {
         let m = job.model
         var source: (cache: KVCache, length: Int)? = nil
         if job.work.usesPrefixCache {
+            // Only caches of this model's own pool (not of one unloaded or replaced under the same name).
             let recent = prefixCache.best(owner: job.client.principal, model: m.name, tokens: job.context, limit: limit)
+                .flatMap { $0.cache.pool === m.pool ? $0 : nil }
             let session = sessions.bestIdlePrefix(owner: job.client.principal, model: m.name, tokens: job.context, limit: limit)
+                .flatMap { $0.cache.pool === m.pool ? $0 : nil }
             source = (session?.length ?? 0) > (recent?.length ?? 0) ? session : recent
             if let s = source, s.length < prefixCache.minimumReuse { source = nil }
         }
@@ -471,9 +495,10 @@ public final class Engine: @unchecked Sendable {
         return false
     }
 
-    /// What the scheduler sees of a job (`id`: its index in `jobs`).
-    private func view(_ job: Job, id: Int, turn: Int = 0) -> ScheduledSequence {
-        ScheduledSequence(id: id, model: modelIndex[job.model.name] ?? 0, admission: job.admission,
+    /// What the scheduler sees of a job (`id`: its index in `jobs`; `model`: its model's index in the
+    /// step's model list).
+    private func view(_ job: Job, id: Int, model: Int = 0, turn: Int = 0) -> ScheduledSequence {
+        ScheduledSequence(id: id, model: model, admission: job.admission,
                           pending: job.pending.count, decoding: job.work.isDecoding(job), turn: turn)
     }
 
@@ -488,13 +513,21 @@ public final class Engine: @unchecked Sendable {
         // Prompt work is shared round robin between principals (FairOrder), FIFO within each.
         let owners = runnable.map(\.client.principal)
         let turns = fairOrder.ranks(owners: owners, admissions: runnable.map(\.admission))
-        guard let plan = Scheduler.plan(runnable.enumerated().map { view($1, id: $0, turn: turns[$0]) }, modelCount: modelOrder.count,
-                                        nextModel: nextModel, maxBatchTokens: options.maxBatchTokens) else { return }
-        nextModel = plan.nextModel
+        // The models with runnable work, in load order: the scheduler's model indices. The round robin
+        // goes on with the first model loaded after the last one computed (models come and go).
+        var stepModels: [ServedModel] = []
+        for job in runnable where !stepModels.contains(where: { $0 === job.model }) { stepModels.append(job.model) }
+        stepModels.sort { $0.serial < $1.serial }
+        let modelOf = runnable.map { job in stepModels.firstIndex { $0 === job.model } ?? 0 }
+        guard let plan = Scheduler.plan(runnable.enumerated().map { view($1, id: $0, model: modelOf[$0], turn: turns[$0]) },
+                                        modelCount: stepModels.count,
+                                        nextModel: stepModels.firstIndex { $0.serial > lastModelSerial } ?? 0,
+                                        maxBatchTokens: options.maxBatchTokens) else { return }
         fairOrder.record(served: plan.rows.filter { !runnable[$0.id].work.isDecoding(runnable[$0.id]) }.map { owners[$0.id] }, present: Set(owners))
-        let m = modelsByName[modelOrder[plan.model]]!
-        let runner = runners[m.name] ?? GPT2Runner(config: m.model.config, weights: m.model.weights)
-        runners[m.name] = runner
+        let m = stepModels[plan.model]
+        lastModelSerial = m.serial
+        let runner = runners[m.serial] ?? GPT2Runner(config: m.model.config, weights: m.model.weights)
+        runners[m.serial] = runner
         guard weightsAreWhole(m) else { return }  // Engine+ModelHealth: a truncated file is not read
         // Every row of the plan is a running job's, with its cache.
         var batch: [(job: Job, cache: KVCache, take: Int)] = plan.rows.compactMap { row in

@@ -23,12 +23,20 @@ public struct EngineError: Error, Sendable, Equatable, CustomStringConvertible {
         case overloaded
         /// Cancelled by the client (or its connection went away).
         case cancelled
-        /// The model's weight file is damaged (truncated or overwritten in place); other models serve.
+        /// The model's weight file is damaged (truncated or overwritten in place), or the model is being
+        /// loaded or unloaded (`models.load` / `models.unload`); other models serve.
         case modelUnavailable
         /// The request's total work exceeds the per-request limit (EngineOptions.maxRequestRows).
         case tooLarge
         /// A session change could not be written to the state database (Persistence/); it was undone.
         case storageUnavailable
+        /// The request would take its principal's sessions past a quota (stored tokens); nothing changed.
+        case quotaExceeded
+        /// `models.load`: the name is already served, being loaded or being unloaded.
+        case modelExists
+        /// `models.load`: the directory holds no checkpoint the loader accepts (the loader's error in
+        /// the message), or its tokenizer files are missing or bad.
+        case modelLoadFailed
         /// The engine is stopping.
         case shuttingDown
         /// A bug or an unexpected failure.

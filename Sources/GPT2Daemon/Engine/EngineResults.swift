@@ -94,4 +94,23 @@ public struct SessionSnapshot: Sendable, Equatable {
     /// Seconds since 1970.
     public var createdAt: Double
     public var lastUsedAt: Double
+    /// Its owner's name for it.
+    public var name: String? = nil
+    /// KV-cache bytes it holds (as of its last request's start or end while it is busy).
+    public var kvBytes: Int = 0
+    /// Seconds unused before it is closed.
+    public var idleTimeout: Double = 0
+
+    /// Bytes of its stored history: 4 per token (the database's BLOB).
+    public var historyBytes: Int { tokenCount * 4 }
+}
+
+/// One principal's open sessions summed, next to its quotas (session.list).
+public struct SessionUsage: Sendable, Equatable {
+    public var sessions: Int
+    public var maxSessions: Int
+    public var tokens: Int
+    public var maxTokens: Int
+    public var historyBytes: Int
+    public var kvBytes: Int
 }

@@ -23,6 +23,9 @@ public struct EngineOptions: Sendable {
     public var maxPendingJobs: Int = 1024
     /// Most open sessions of one principal (within `maxSessions`).
     public var maxSessionsPerUser: Int = 16
+    /// Most tokens in the histories of one principal's open sessions: a request or fork that would
+    /// take them past it gets `quotaExceeded` before anything is computed.
+    public var maxSessionTokensPerUser: Int = 1 << 20
     /// Most requests one principal may have queued or running (within `maxPendingJobs`).
     public var maxPendingPerUser: Int = 256
     /// Most in-flight tokens of one principal: Σ over its queued and running jobs of prompt +

@@ -58,9 +58,9 @@ extension Engine {
     public func hiddenStates(model name: String, sequences: [HiddenSequence], key: JobKey, client: ClientIdentity,
                              costField: String,
                              completion: @escaping @Sendable (Result<[[Float]], EngineError>) -> Void) {
-        guard let m = modelsByName[name] else {
-            return completion(.failure(EngineError(.unknownModel, "no model named '\(name)'", field: "model")))
-        }
+        guard case .ready(let m) = resolve(name, retry: { [self] in
+            hiddenStates(model: name, sequences: sequences, key: key, client: client, costField: costField, completion: completion)
+        }, fail: { completion(.failure($0)) }) else { return }
         guard !sequences.isEmpty else { return completion(.success([])) }
         // The whole request's cost, bounded before anything is queued.
         let rows = sequences.reduce(0) { $0 + $1.tokens.count }

@@ -51,6 +51,14 @@ final class PrefixCache {
         if entries.count > capacity { _ = evictOne() }
     }
 
+    /// Drops every entry whose cache is in `pool` (a model being unloaded); returns how many.
+    @discardableResult
+    func removeAll(pool: KVBlockPool) -> Int {
+        let before = entries.count
+        entries.removeAll { $0.cache.pool === pool }
+        return before - entries.count
+    }
+
     /// Drops the least recently used entry; false when empty.
     func evictOne() -> Bool {
         guard let i = entries.indices.min(by: { entries[$0].lastUsed < entries[$1].lastUsed }) else { return false }

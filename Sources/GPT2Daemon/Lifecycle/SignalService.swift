@@ -5,7 +5,12 @@
 // load (a start-up can take seconds): a signal that arrives meanwhile is delivered here once the group
 // runs, rather than killing the process. (ServiceGroup's own `gracefulShutdownSignals` would trap them
 // only when the group starts.) The in-process daemon of the tests has no SignalService.
+//
+// A reload can take seconds (it loads the models the config file adds or changes), so it runs on its
+// own serial queue: reloads stay one at a time and in order, and a SIGTERM during one is still read
+// at once — the shutdown does not wait for a model to finish loading.
 
+import Dispatch
 import Logging
 import ServiceLifecycle
 import UnixSignals
@@ -28,12 +33,18 @@ struct SignalService: Service {
     /// Re-reads the configuration and applies it (RELOADING=1 … READY=1).
     let reload: @Sendable () -> Void
     let logger: Logger
+    /// Where reloads run (one at a time, off this loop).
+    private let reloads = DispatchQueue(label: "gpt2d.reload")
+
+    init(signals: UnixSignalsSequence, reload: @escaping @Sendable () -> Void, logger: Logger) {
+        self.signals = signals; self.reload = reload; self.logger = logger
+    }
 
     func run() async {
         for await signal in signals.cancelOnGracefulShutdown() {
             if signal == .sighup {
                 logger.info("SIGHUP: reloading configuration")
-                reload()
+                reloads.async(execute: reload)
             } else {
                 logger.info("signal \(signal): shutting down")
                 return

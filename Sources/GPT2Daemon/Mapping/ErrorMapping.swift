@@ -17,6 +17,9 @@ extension WireErrorCode {
         case .modelUnavailable: self = .modelUnavailable
         case .tooLarge: self = .tooLarge
         case .storageUnavailable: self = .storageUnavailable
+        case .quotaExceeded: self = .quotaExceeded
+        case .modelExists: self = .modelExists
+        case .modelLoadFailed: self = .modelLoadFailed
         case .shuttingDown: self = .shuttingDown
         case .internalError: self = .internalError
         }

@@ -41,6 +41,10 @@ final class EngineMetrics: Sendable {
     enum EvictionKind: String { case prefix, session }
 
     private let models: [String: ModelHandles]
+    /// Handles of models loaded after start (models.load, SIGHUP), made once each; only their lookups
+    /// take this lock (uncontended: the compute thread, and a load adding a name).
+    private let laterModels = Locked<[String: ModelHandles]>([:])
+    private let factory: any MetricsFactory
     private let preemptions: CoreMetrics.Counter
     private let prefixEvictions: CoreMetrics.Counter
     private let sessionEvictions: CoreMetrics.Counter
@@ -49,6 +53,7 @@ final class EngineMetrics: Sendable {
     /// Handles for `models` (the engine's model names) from `factory`.
     init(models names: [String], factory: any MetricsFactory) {
         models = Dictionary(names.map { ($0, ModelHandles(model: $0, factory: factory)) }, uniquingKeysWith: { a, _ in a })
+        self.factory = factory
         preemptions = CoreMetrics.Counter(label: MetricFamilies.preemptions.name, factory: factory)
         prefixEvictions = CoreMetrics.Counter(label: MetricFamilies.evictions.name, dimensions: [("kind", EvictionKind.prefix.rawValue)], factory: factory)
         sessionEvictions = CoreMetrics.Counter(label: MetricFamilies.evictions.name, dimensions: [("kind", EvictionKind.session.rawValue)], factory: factory)
@@ -56,9 +61,17 @@ final class EngineMetrics: Sendable {
         running.record(0)
     }
 
+    /// A model named `name` serves (loaded after start): its handles are made now, not on a step.
+    func modelAdded(_ name: String) {
+        guard models[name] == nil else { return }
+        laterModels.withLock { if $0[name] == nil { $0[name] = ModelHandles(model: name, factory: factory) } }
+    }
+
+    private func handles(_ model: String) -> ModelHandles? { models[model] ?? laterModels.withLock { $0[model] } }
+
     /// Engine thread, after a step's forward pass and its rows' work: `rows` token rows in `nanoseconds`.
     func stepEnded(model: String, rows: Int, nanoseconds: UInt64) {
-        guard let h = models[model] else { return }
+        guard let h = handles(model) else { return }
         h.forwardPasses.increment()
         h.batchRows.record(rows)
         h.stepDuration.recordNanoseconds(nanoseconds)
@@ -69,7 +82,7 @@ final class EngineMetrics: Sendable {
 
     /// A request finished without error (its leading job's bookkeeping): its tokens.
     func requestEnded(model: String, promptTokens: Int, completionTokens: Int, cachedTokens: Int) {
-        guard let h = models[model] else { return }
+        guard let h = handles(model) else { return }
         if promptTokens > 0 { h.promptTokens.increment(by: promptTokens) }
         if completionTokens > 0 { h.completionTokens.increment(by: completionTokens) }
         if cachedTokens > 0 { h.cachedTokens.increment(by: cachedTokens) }
@@ -78,7 +91,7 @@ final class EngineMetrics: Sendable {
     /// A generation's sequence finished with `tokens` generated and this timing: time to first token
     /// (queue + prompt) and, with two or more tokens, the mean time between the later ones.
     func generationTimed(model: String, timing: GenerationTiming, tokens: Int) {
-        guard let h = models[model], tokens > 0 else { return }
+        guard let h = handles(model), tokens > 0 else { return }
         h.timeToFirstToken.recordNanoseconds(Int64((timing.queueMs + timing.promptMs) * 1e6))
         if tokens > 1 { h.timePerOutputToken.recordNanoseconds(Int64(timing.completionMs * 1e6 / Double(tokens - 1))) }
     }

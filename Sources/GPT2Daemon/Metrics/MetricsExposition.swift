@@ -6,10 +6,11 @@
 // A family the catalog does not know (a library's metrics through the bootstrapped factory) keeps
 // its lines without a help line.
 import Foundation
+import GPT2Wire
 
 enum MetricsExposition {
-    /// The Content-Type of the text (GET /metrics).
-    static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+    /// The Content-Type of the text (GET /metrics): the wire protocol's constant.
+    static let contentType = MetricsResponse.contentType
 
     /// `registryText` (PrometheusCollectorRegistry.emit) with help lines, in name order.
     static func render(_ registryText: String, families: [String: MetricFamily] = MetricFamilies.byName) -> String {

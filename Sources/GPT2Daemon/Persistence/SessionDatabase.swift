@@ -7,7 +7,8 @@
 //             an acknowledged write survives SIGKILL and a power cut (WAL+NORMAL would only survive
 //             the first). A write torn by a crash is a WAL frame whose checksum fails: SQLite ignores it
 //             and the previous commit stands.
-//   schema    versioned by DatabaseMigrator (table grdb_migrations). A database written by a newer
+//   schema    versioned by DatabaseMigrator (table grdb_migrations; the migrations and the row layout:
+//             SessionSchema.swift). An older file is migrated at open; a database written by a newer
 //             gpt2d (a migration this one does not know) is left untouched: `open` throws `newerSchema`.
 //   damage    every row carries an XXH3 checksum (SessionRecord); a row that fails it, or whose fields
 //             have the wrong types, is dropped with a log line and deleted. A file SQLite cannot read
@@ -36,8 +37,8 @@ enum SessionDatabaseError: Error, CustomStringConvertible {
 
 final class SessionDatabase: @unchecked Sendable {
     static let fileName = "sessions.sqlite"
-    /// The migrations of this version, in order (`schemaVersion` = their count).
-    static let migrationNames = ["v1-sessions"]
+    /// The migrations of this version, in order (the schema version is their count).
+    static var migrationNames: [String] { SessionSchema.migrationNames }
 
     let path: String
     private let queue: DatabaseQueue
@@ -57,24 +58,6 @@ final class SessionDatabase: @unchecked Sendable {
         self.path = path; self.queue = queue
     }
 
-    static var migrator: DatabaseMigrator {
-        var m = DatabaseMigrator()
-        m.registerMigration(migrationNames[0]) { db in
-            try db.execute(sql: """
-                CREATE TABLE session (
-                    id TEXT NOT NULL PRIMARY KEY,
-                    owner_uid INTEGER NOT NULL,
-                    model TEXT NOT NULL,
-                    created_at REAL NOT NULL,
-                    last_used_at REAL NOT NULL,
-                    tokens BLOB NOT NULL,
-                    checksum INTEGER NOT NULL
-                ) STRICT
-                """)
-        }
-        return m
-    }
-
     /// Opens (creating if missing) the database in `directory` and reads every valid session.
     /// `maxPageCount`: a page limit (PRAGMA max_page_count), for tests of a full disk.
     static func open(directory: String, maxPageCount: Int? = nil, logger: Logger) throws -> Opened {
@@ -82,9 +65,10 @@ final class SessionDatabase: @unchecked Sendable {
                                                 attributes: [.posixPermissions: 0o700])
         let path = (directory as NSString).appendingPathComponent(fileName)
         do {
-            let db = try connect(path: path, maxPageCount: maxPageCount)
+            let migrated = SessionSchema.MigrationDrops()
+            let db = try connect(path: path, maxPageCount: maxPageCount, logger: logger, drops: migrated)
             let (records, dropped) = try db.readAll(logger: logger)
-            return Opened(database: db, records: records, dropped: dropped, movedAside: nil)
+            return Opened(database: db, records: records, dropped: dropped + migrated.count, movedAside: nil)
         } catch let e as DatabaseError where e.resultCode == .SQLITE_CORRUPT || e.resultCode == .SQLITE_NOTADB {
             // Salvage what reads, move the file aside, start a new one with it.
             let salvaged = (try? salvage(path: path)) ?? []
@@ -94,14 +78,14 @@ final class SessionDatabase: @unchecked Sendable {
             }
             logger.error("state database unreadable; moved aside, started a new one with the sessions that read",
                          metadata: ["file": "\(path)", "moved_to": "\(aside)", "error": "\(e)", "salvaged": "\(salvaged.count)"])
-            let db = try connect(path: path, maxPageCount: maxPageCount)
+            let db = try connect(path: path, maxPageCount: maxPageCount, logger: logger, drops: SessionSchema.MigrationDrops())
             try db.apply(salvaged.map { .put($0) })
             return Opened(database: db, records: salvaged, dropped: 0, movedAside: aside)
         }
     }
 
     /// A connection in WAL + synchronous=FULL with the schema migrated (a newer schema → throws).
-    private static func connect(path: String, maxPageCount: Int?) throws -> SessionDatabase {
+    private static func connect(path: String, maxPageCount: Int?, logger: Logger, drops: SessionSchema.MigrationDrops) throws -> SessionDatabase {
         if !FileManager.default.fileExists(atPath: path) {
             let fd = Glibc.open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0o600)
             guard fd >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path]) }
@@ -116,7 +100,7 @@ final class SessionDatabase: @unchecked Sendable {
             if let maxPageCount { try db.execute(sql: "PRAGMA max_page_count = \(maxPageCount)") }
         }
         let queue = try DatabaseQueue(path: path, configuration: config)
-        let migrator = Self.migrator
+        let migrator = SessionSchema.migrator(logger: logger, drops: drops)
         let applied = try queue.read { db in try migrator.appliedIdentifiers(db) }
         let unknown = applied.subtracting(migrationNames)
         guard unknown.isEmpty else { throw SessionDatabaseError.newerSchema(applied: unknown.sorted()) }
@@ -126,7 +110,7 @@ final class SessionDatabase: @unchecked Sendable {
 
     /// The migrations applied to the file (its schema version).
     func appliedMigrations() throws -> [String] {
-        try queue.read { db in try Self.migrator.appliedMigrations(db) }
+        try queue.read { db in try SessionSchema.migrator(logger: Logger(label: "gpt2d-sessions", factory: { _ in SwiftLogNoOpLogHandler() }), drops: .init()).appliedMigrations(db) }
     }
 
     /// The journal mode and synchronous level in effect ("wal", 2 = FULL).
@@ -143,9 +127,7 @@ final class SessionDatabase: @unchecked Sendable {
             for change in changes {
                 switch change {
                 case .put(let r):
-                    try db.execute(
-                        sql: "INSERT OR REPLACE INTO session (id, owner_uid, model, created_at, last_used_at, tokens, checksum) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        arguments: [r.id, Int64(r.ownerUID), r.model, r.createdAt, r.lastUsedAt, r.tokenBlob, r.checksum])
+                    try db.execute(sql: SessionSchema.insert(), arguments: SessionSchema.arguments(r))
                 case .delete(let id):
                     try db.execute(sql: "DELETE FROM session WHERE id = ?", arguments: [id])
                 }
@@ -184,32 +166,21 @@ final class SessionDatabase: @unchecked Sendable {
         return found
     }
 
-    /// Appends each valid row to `found` as it is read (what was read survives a later error).
+    /// Appends each valid row to `found` as it is read (what was read survives a later error). A
+    /// table still in v1's layout (a damaged file salvaged before its migration) is read as v1.
     private static func scan(_ queue: DatabaseQueue, into found: inout [SessionRecord], dropped: (Int64, String) -> Void) throws {
         try queue.read { db in
-            let rows = try Row.fetchCursor(db, sql: "SELECT rowid, id, owner_uid, model, created_at, last_used_at, tokens, checksum FROM session")
+            let v1 = try SessionSchema.isV1(db)
+            let rows = try Row.fetchCursor(db, sql: v1 ? SessionRecordV1.select : SessionSchema.select)
             while let row = try rows.next() {
                 let v = Array(row.databaseValues).map(\.storage)
                 guard case .int64(let rowid) = v[0] else { continue }
-                switch decode(v) {
+                switch v1 ? SessionRecordV1.decode(v) : SessionSchema.decode(v) {
                 case .success(let r): found.append(r)
                 case .failure(let reason): dropped(rowid, reason.text)
                 }
             }
         }
-    }
-
-    struct Reason: Error { var text: String }
-
-    /// A row's values (rowid first) as a record, checked against its checksum.
-    private static func decode(_ v: [DatabaseValue.Storage]) -> Result<SessionRecord, Reason> {
-        guard v.count == 8, case .string(let id) = v[1], case .int64(let uid) = v[2], case .string(let model) = v[3],
-              case .double(let created) = v[4], case .double(let used) = v[5], case .blob(let blob) = v[6],
-              case .int64(let checksum) = v[7] else { return .failure(Reason(text: "a field has the wrong type")) }
-        guard let owner = UInt32(exactly: uid) else { return .failure(Reason(text: "owner_uid out of range")) }
-        guard checksum == SessionRecord.checksum(id: id, ownerUID: owner, model: model, createdAt: created, lastUsedAt: used, tokens: blob),
-              let tokens = SessionRecord.tokens(fromBlob: blob) else { return .failure(Reason(text: "checksum mismatch")) }
-        return .success(SessionRecord(id: id, ownerUID: owner, model: model, createdAt: created, lastUsedAt: used, tokens: tokens))
     }
 
     /// Closes the connection (a last checkpoint folds the WAL into the main file).

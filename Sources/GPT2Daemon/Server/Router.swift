@@ -35,12 +35,23 @@ public struct IncomingRequest: Sendable {
     /// The body decoded as the op's request type (`missing_field` / `invalid_field` on failure).
     public func decode<R: WireRequest>(_ type: R.Type) throws(WireError) -> R { try envelope.decode(type) }
 
-    /// The loaded model named `name`, or `unknown_model`.
-    public func model(_ name: String) throws(WireError) -> ServedModel {
-        guard let m = server.engine.model(named: name) else {
-            throw WireError(.unknownModel, "unknown model '\(name)'", field: "model")
+    /// Runs `work` off the event loop (as `offload`) with the serving model `name` once it serves: a
+    /// model keep_alive unloaded is loaded again first and the request waits for that load, as a
+    /// `generate` does (`Engine.whenServing`). `unknown_model`, `model_unavailable` (loading,
+    /// draining, or the load failed) and anything `work` throws become the error line.
+    public func withModel(_ name: String, _ work: @escaping @Sendable (ServedModel) throws(WireError) -> Void) {
+        let sink = self.sink
+        server.engine.whenServing(name) { found in
+            switch found {
+            case .success(let m): offload { () throws(WireError) in try work(m) }
+            case .failure(let e): sink.error(Self.modelError(e, name))
+            }
         }
-        return m
+    }
+
+    private static func modelError(_ error: EngineError, _ name: String) -> WireError {
+        if error.code == .unknownModel { return WireError(.unknownModel, "unknown model '\(name)'", field: "model") }
+        return WireError(error)
     }
 
     /// Runs `work` off the event loop (a global dispatch queue); a thrown `WireError` becomes the error
@@ -72,6 +83,8 @@ public struct Router: Sendable {
         ScoreHandler(), SessionOpenHandler(), SessionCloseHandler(), SessionListHandler(),
         SessionInfoHandler(), CancelHandler(), StatsHandler(),
         ClassifyHandler(), TagHandler(), QAHandler(), ChooseHandler(), EmbedHandler(), MetricsHandler(),
+        SessionForkHandler(),
+        ModelsLoadHandler(), ModelsUnloadHandler(),
     ])
 
     /// The ops served, sorted.

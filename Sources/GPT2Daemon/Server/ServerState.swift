@@ -168,7 +168,7 @@ public final class ServerState: Sendable {
     /// requests and tokens — without the engine's counters.
     public func statsResponse(for client: ClientIdentity) -> StatsResponse {
         let p = client.principal
-        if StatsAccess.seesTotals(p, adminGroup: policy.adminGroup) { return statsResponse() }
+        if StatsAccess.seesTotals(p, policy: policy) { return statsResponse() }
         let (open, lines) = state.withLock { s in
             (s.connections.values.reduce(0) { $0 + ($1.identity.principal == p ? 1 : 0) }, s.linesByPrincipal[p] ?? (0, 0))
         }

@@ -1,6 +1,6 @@
 // StatsAccess — who may see the daemon's totals in `stats` (and read `metrics`, GET /metrics): root
-// (uid 0) and the members of the group named by `admin_group`. Everyone else — every bearer-token
-// principal too — sees only their own counts.
+// (uid 0), the members of the group named by `admin_group` and the bearer-token principals listed in
+// `admin_tokens`. Everyone else sees only their own counts.
 //
 // Membership is the user database's: the group is the user's primary group (passwd's gid) or lists
 // the user's name among its members (group's member list) — what `id -G <user>` shows, resolved
@@ -26,21 +26,22 @@ enum StatsAccess {
 
     /// True when `principal` may see the totals, with the user and group lookups given (tests
     /// pass their own; the daemon the system's).
-    static func seesTotals(_ principal: Principal, adminGroup: String?,
+    static func seesTotals(_ principal: Principal, adminGroup: String?, adminTokens: Set<String> = [],
                            account: (UInt32) -> Account?, group: (String) -> Group?) -> Bool {
         switch principal {
         case .unixUser(let uid):
             if uid == 0 { return true }
             guard let name = adminGroup, let g = group(name), let a = account(uid) else { return false }
             return a.primaryGroup == g.gid || g.members.contains(a.name)
-        case .token:
-            return false
+        case .token(let name):
+            return adminTokens.contains(name)
         }
     }
 
-    /// `seesTotals` against the system's user database.
-    static func seesTotals(_ principal: Principal, adminGroup: String?) -> Bool {
-        seesTotals(principal, adminGroup: adminGroup, account: systemAccount, group: systemGroup)
+    /// `seesTotals` under `policy` (its admin_group and admin_tokens), against the system's user database.
+    static func seesTotals(_ principal: Principal, policy: ConnectionPolicy) -> Bool {
+        seesTotals(principal, adminGroup: policy.adminGroup, adminTokens: policy.adminTokens,
+                   account: systemAccount, group: systemGroup)
     }
 
     /// getpwuid_r: the user's name and primary group, nil when the uid has no entry.

@@ -7,8 +7,9 @@
 // what it was before the request), so what the client was told matches what a restart would find.
 //
 // Restore: every record the database read back (Persistence/SessionDatabase: checksummed) becomes a
-// session again — its history only; its KV cache is recomputed on first use, which gives the same
-// tokens as a cache that was never dropped. Records idle past the time-out are deleted from disk;
+// session again — its history, name and own idle time-out; its KV cache is recomputed on first use,
+// which gives the same tokens as a cache that was never dropped. Records idle past their time-out
+// (their own, bounded by the daemon's current one) are deleted from disk;
 // records of a model that is not served stay on disk untouched; records whose tokens do not fit the
 // served model (an id outside its vocabulary, a history longer than n_positions) are dropped.
 import Foundation
@@ -29,6 +30,7 @@ extension SessionStore {
             let kept = PrefixCache.commonPrefix(s.tokens, before)
             s.tokens = before
             if let c = s.cache, c.count > kept { c.truncate(to: kept) }
+            s.kvBytes = s.cache?.allocatedBytes ?? 0
         }
         s.busy = false
     }
@@ -61,7 +63,7 @@ extension SessionStore {
         for r in records {
             guard let limit = limits[r.model] else { counts.otherModel += 1; continue }
             let idle = max(0, wallNow - r.lastUsedAt)
-            if idle > idleTimeout {
+            if idle > min(r.idleTimeout ?? idleTimeout, idleTimeout) {
                 counts.expired += 1
                 _ = journal?.submit(.delete(r.id))
                 continue
@@ -73,7 +75,7 @@ extension SessionStore {
                 _ = journal?.submit(.delete(r.id))
                 continue
             }
-            sessions[r.id] = Session(record: r, tick: tickNow - idle)
+            sessions[r.id] = Session(record: r, tick: tickNow - idle, daemonTimeout: idleTimeout)
             counts.restored += 1
         }
         return counts

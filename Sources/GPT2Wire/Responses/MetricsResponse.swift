@@ -3,19 +3,19 @@
 import GPT2JSON
 
 public struct MetricsResponse: WireResponse {
-    /// `text/plain; version=0.0.4; charset=utf-8`: what the text is.
-    public var contentType: String
+    /// What `text` is — the Prometheus text format 0.0.4. A protocol constant (declared here once; GET
+    /// /metrics sends it as its Content-Type), written in every result and checked when one is read.
+    public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
     /// The Prometheus text exposition: `# HELP` / `# TYPE` lines and samples, one per line.
     public var text: String
 
-    public static let wireDefaults = MetricsResponse(contentType: "", text: "")
+    public var contentType: String { Self.contentType }
+
+    public static let wireDefaults = MetricsResponse(text: "")
     public static let wireFields: [WireField<Self>] = [
-        .required("content_type", \.contentType, .string),
+        .constant("content_type", contentType, .string),
         .required("text", \.text, .string),
     ]
 
-    public init(contentType: String, text: String) {
-        self.contentType = contentType
-        self.text = text
-    }
+    public init(text: String) { self.text = text }
 }

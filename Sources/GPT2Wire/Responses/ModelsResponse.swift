@@ -30,11 +30,22 @@ public struct ModelInfo: WireObject {
     public var weightType: String?
     /// The KV cache's element type ("float32", "float16", "bfloat16"); nil from a daemon that does not say.
     public var kvDType: String?
-    /// The container the weights were read from: "safetensors" or "pytorch" (pytorch_model.bin); nil
+    /// The container the weights were read from: "safetensors", "pytorch" (pytorch_model.bin),
+    /// "tensorflow" (tf_model.h5), "flax" (flax_model.msgpack) or "gguf" (a llama.cpp .gguf file); nil
     /// from a daemon that does not say.
     public var format: String?
+    /// How the checkpoint was quantized before it was saved: "bitsandbytes" (transformers'
+    /// BitsAndBytesConfig, 4-bit or 8-bit); nil (absent) for a float checkpoint.
+    public var quantization: String?
     /// Classifier labels in id order (config `id2label`); empty for a language-model head.
     public var labels: [String]
+    /// False while keep_alive has it unloaded (the next request loads it again); nil from a daemon
+    /// that does not say.
+    public var loaded: Bool?
+    /// Its keep_alive in seconds; nil: none (served until unloaded).
+    public var keepAliveSeconds: Double?
+    /// Unix seconds when a request last named it; nil from a daemon that does not say.
+    public var lastUsedAt: Double?
 
     public static let wireDefaults = ModelInfo(name: "", architecture: "", tasks: [], nLayer: 0, nEmbd: 0, nHead: 0,
                                                nPositions: 0, vocabSize: 0, dtype: "")
@@ -51,13 +62,18 @@ public struct ModelInfo: WireObject {
         .optional("weight_type", \.weightType, .string),
         .optional("kv_dtype", \.kvDType, .string),
         .optional("format", \.format, .string),
+        .optional("quantization", \.quantization, .string),
         .defaulted("labels", \.labels, .stringOrStrings()),
+        .optional("loaded", \.loaded, .bool),
+        .optional("keep_alive_s", \.keepAliveSeconds, .number()),
+        .optional("last_used_at", \.lastUsedAt, .number()),
     ]
 
     public init(
         name: String, architecture: String, tasks: [String], nLayer: Int, nEmbd: Int, nHead: Int,
         nPositions: Int, vocabSize: Int, dtype: String, weightType: String? = nil, kvDType: String? = nil,
-        labels: [String] = [], format: String? = nil
+        labels: [String] = [], format: String? = nil, quantization: String? = nil, loaded: Bool? = nil,
+        keepAliveSeconds: Double? = nil, lastUsedAt: Double? = nil
     ) {
         self.name = name
         self.architecture = architecture
@@ -72,5 +88,9 @@ public struct ModelInfo: WireObject {
         self.kvDType = kvDType
         self.labels = labels
         self.format = format
+        self.quantization = quantization
+        self.loaded = loaded
+        self.keepAliveSeconds = keepAliveSeconds
+        self.lastUsedAt = lastUsedAt
     }
 }

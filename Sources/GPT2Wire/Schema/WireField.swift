@@ -36,6 +36,16 @@ public struct WireField<Root> {
                   write: { root, o in o[name] = codec.orNull.write(root[keyPath: path]) })
     }
 
+    /// A value fixed by the protocol, not stored per instance: always written; on reading, absent →
+    /// `missing_field`, any other value → `invalid_field` (a peer speaking another version).
+    public static func constant<V: Equatable>(_ name: String, _ value: V, _ codec: WireCodec<V>) -> WireField {
+        WireField(read: { r, _ throws(WireError) in
+            guard try r.required(name, codec) == value else {
+                throw WireError.invalidField(name, expected: "\(value)", got: r.object[name])
+            }
+        }, write: { _, o in o[name] = codec.write(value) })
+    }
+
     /// The fields of a value stored at `path`, flat in this object (GenerateAdvanced in generate).
     public func embedded<Outer>(at path: WritableKeyPath<Outer, Root>) -> WireField<Outer> {
         let (read, write) = (self.read, self.write)

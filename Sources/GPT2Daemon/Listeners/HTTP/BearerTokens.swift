@@ -52,7 +52,7 @@ struct BearerTokenFile: Equatable, Sendable {
                 throw Invalid(message: "line \(i + 1): expected PRINCIPAL TOKEN (two fields), found \(fields.count)")
             }
             let principal = String(fields[0]), token = Array(fields[1].utf8)
-            guard principalBytes.contains(principal.utf8.count), principal.utf8.allSatisfy(isPrincipalByte) else {
+            guard isPrincipal(principal) else {
                 throw Invalid(message: "line \(i + 1): a principal is 1 to 64 letters, digits, '.', '_', '-' or '@'")
             }
             guard tokenBytes.contains(token.count), token.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
@@ -98,6 +98,11 @@ struct BearerTokenFile: Equatable, Sendable {
             diff |= x ^ y
         }
         return diff == 0
+    }
+
+    /// A valid principal name: 1–64 of letters, digits, `.`, `_`, `-`, `@` (also `admin_tokens`' rule).
+    static func isPrincipal(_ name: String) -> Bool {
+        principalBytes.contains(name.utf8.count) && name.utf8.allSatisfy(isPrincipalByte)
     }
 
     private static func isPrincipalByte(_ c: UInt8) -> Bool {

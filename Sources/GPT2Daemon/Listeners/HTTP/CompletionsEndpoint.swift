@@ -19,7 +19,7 @@ struct CompletionsEndpoint {
         let model: ServedModel
         do throws(OpenAIError) {
             r = try CompletionRequest(OpenAIFields(parsing: request.body))
-            model = try context.model(r.model)
+            model = try await context.model(r.model)
         } catch {
             return .error(error)
         }

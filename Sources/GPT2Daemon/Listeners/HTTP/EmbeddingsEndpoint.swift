@@ -35,7 +35,7 @@ struct EmbeddingsEndpoint {
         guard let pooling = EmbeddingPooling(rawValue: poolingName) else { throw f.outOfRange("pooling", "\"last\" or \"mean\"") }
         let normalize = try f.bool("normalize") ?? false
         _ = try f.string("user")
-        let model = try context.model(name)
+        let model = try await context.model(name)
         let embedder = Embedder(config: model.model.config)
 
         // Tokenizing is CPU work: not on the event loop.

@@ -50,10 +50,13 @@ struct HTTPContext: Sendable {
     /// The key of this connection's jobs (HTTP requests have no cancel id: a client cancels by closing).
     var jobKey: JobKey { JobKey(connection: client.connection, tag: nil) }
 
-    /// The served model `name`, or OpenAI's 404.
-    func model(_ name: String) throws(OpenAIError) -> ServedModel {
-        guard let m = engine.model(named: name) else { throw OpenAIError.unknownModel(name) }
-        return m
+    /// The served model `name`, or OpenAI's 404 (503 `model_unavailable` while it loads or drains). A
+    /// model keep_alive unloaded is loaded again first, and the request waits for that load as a
+    /// JSON-lines `generate` does (`Engine.servingModel`; 503 if the load fails).
+    func model(_ name: String) async throws(OpenAIError) -> ServedModel {
+        do throws(EngineError) { return try await engine.servingModel(name) } catch {
+            throw error.code == .unknownModel ? OpenAIError.unknownModel(name) : OpenAIError(error)
+        }
     }
 
     /// Now, in Unix seconds (every response's `created`).

@@ -37,6 +37,7 @@ enum HTTPRoutes {
         case "/v1/sessions": return "GET or POST"
         default:
             if path.hasPrefix("/v1/models/") { return "GET" }
+            if OpsEndpoint.forkSource(path) != nil { return "POST" }
             if path.hasPrefix(OpsEndpoint.sessionsPrefix) { return "GET or DELETE" }
             return OpsEndpoint.postOps[path] != nil ? "POST" : nil
         }
@@ -45,10 +46,11 @@ enum HTTPRoutes {
 
 extension HTTPRoutes {
     /// The `op` label of a request in the metrics: its endpoint's path, with `{id}` for the variable
-    /// part (`/v1/models/{id}`, `/v1/sessions/{id}`), or `other` for a path nothing serves — never a
-    /// client's own text, so the label has a fixed set of values.
+    /// part (`/v1/models/{id}`, `/v1/sessions/{id}`, `/v1/sessions/{id}/fork`), or `other` for a path
+    /// nothing serves — never a client's own text, so the label has a fixed set of values.
     static func endpoint(_ path: String) -> String {
         if path.hasPrefix("/v1/models/") && path.count > "/v1/models/".count { return "/v1/models/{id}" }
+        if OpsEndpoint.forkSource(path) != nil { return "/v1/sessions/{id}/fork" }
         if path.hasPrefix(OpsEndpoint.sessionsPrefix) && path.count > OpsEndpoint.sessionsPrefix.count { return "/v1/sessions/{id}" }
         return allowedMethod(path) != nil ? path : "other"
     }

@@ -61,6 +61,8 @@ struct OpenAIError: Error, Sendable, Equatable {
             self.init(.badRequest, e.message, param: param, code: "session_error")
         case .overloaded:
             self.init(.tooManyRequests, e.message, type: "server_error", code: "overloaded")
+        case .quotaExceeded:
+            self.init(.tooManyRequests, e.message, param: param, code: "quota_exceeded")
         case .shuttingDown:
             self.init(.serviceUnavailable, e.message, type: "server_error", code: "shutting_down")
         case .modelUnavailable:
@@ -69,6 +71,10 @@ struct OpenAIError: Error, Sendable, Equatable {
             self.init(.serviceUnavailable, e.message, type: "server_error", code: "cancelled")
         case .storageUnavailable:
             self.init(.serviceUnavailable, e.message, type: "server_error", code: "storage_unavailable")
+        case .modelExists:
+            self.init(.conflict, e.message, param: param, code: "model_exists")
+        case .modelLoadFailed:
+            self.init(.badRequest, e.message, param: param, code: "model_load_failed")
         case .internalError:
             self.init(.internalServerError, e.message, type: "server_error", code: "internal_error")
         }

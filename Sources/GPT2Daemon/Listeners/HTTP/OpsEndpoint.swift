@@ -9,6 +9,7 @@
 //   GET /v1/stats
 //   POST /v1/sessions (session.open) · GET /v1/sessions (session.list)
 //   GET /v1/sessions/{id} (session.info) · DELETE /v1/sessions/{id} (session.close)
+//   POST /v1/sessions/{id}/fork (session.fork; the body may hold `name`)
 // Sessions belong to the connection's peer uid: the same sessions as that user's JSON-lines ones.
 import GPT2JSON
 import GPT2Wire
@@ -27,16 +28,25 @@ struct OpsEndpoint {
 
     /// The op (and fields taken from the path) of a request, or nil when none serves it.
     static func op(_ method: HTTPMethod, _ path: String) -> (op: String, fields: JSONObject)? {
+        let isSession = path.hasPrefix(sessionsPrefix) && path.count > sessionsPrefix.count && forkSource(path) == nil
         switch (method, path) {
+        case (.POST, _) where forkSource(path) != nil: return ("session.fork", ["session": .string(forkSource(path)!)])
         case (.POST, _): return postOps[path].map { ($0, [:]) }
         case (.GET, "/v1/stats"): return ("stats", [:])
         case (.GET, "/v1/sessions"): return ("session.list", [:])
-        case (.GET, _) where path.hasPrefix(sessionsPrefix) && path.count > sessionsPrefix.count:
+        case (.GET, _) where isSession:
             return ("session.info", ["session": .string(String(path.dropFirst(sessionsPrefix.count)))])
-        case (.DELETE, _) where path.hasPrefix(sessionsPrefix) && path.count > sessionsPrefix.count:
+        case (.DELETE, _) where isSession:
             return ("session.close", ["session": .string(String(path.dropFirst(sessionsPrefix.count)))])
         default: return nil
         }
+    }
+
+    /// The session id of a `/v1/sessions/{id}/fork` path (an id without `/`), or nil.
+    static func forkSource(_ path: String) -> String? {
+        guard path.hasPrefix(sessionsPrefix), path.hasSuffix("/fork") else { return nil }
+        let id = path.dropFirst(sessionsPrefix.count).dropLast("/fork".count)
+        return id.isEmpty || id.contains("/") ? nil : String(id)
     }
 
     func answer(op: String, fields: JSONObject, body: [UInt8]) async -> HTTPAnswer {
@@ -68,12 +78,13 @@ struct OpsEndpoint {
         switch e.code {
         case .unknownOp, .unknownModel, .unknownSession: status = .notFound
         case .sessionForbidden, .forbidden: status = .forbidden
-        case .sessionBusy: status = .conflict
+        case .sessionBusy, .modelExists: status = .conflict
         case .lineTooLong, .tooLarge: status = .payloadTooLarge
-        case .overloaded: status = .tooManyRequests
+        case .overloaded, .quotaExceeded: status = .tooManyRequests
         case .shuttingDown, .modelUnavailable, .cancelled, .storageUnavailable: status = .serviceUnavailable
         case .internalError: status = .internalServerError
-        case .parseError, .invalidUTF8, .invalidRequest, .invalidField, .missingField, .contextOverflow, .unsupportedTask:
+        case .parseError, .invalidUTF8, .invalidRequest, .invalidField, .missingField, .contextOverflow, .unsupportedTask,
+             .modelLoadFailed:
             status = .badRequest
         }
         let type = status.code >= 500 || status == .tooManyRequests ? "server_error" : "invalid_request_error"

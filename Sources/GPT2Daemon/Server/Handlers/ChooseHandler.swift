@@ -7,11 +7,10 @@ struct ChooseHandler: RequestHandler {
     let op = ChooseRequest.op
     func handle(_ request: IncomingRequest) throws(WireError) {
         let r = try request.decode(ChooseRequest.self)
-        let m = try request.model(r.model)
-        let head = try TaskOps.run(model: r.model, field: "model") {
-            try MultipleChoice(config: m.model.config, weights: m.model.weights)
-        }
-        request.offload { () throws(WireError) in
+        request.withModel(r.model) { m throws(WireError) in
+            let head = try TaskOps.run(model: r.model, field: "model") {
+                try MultipleChoice(config: m.model.config, weights: m.model.weights)
+            }
             let ids = r.choices.map { m.tokenizer.encode((r.prompt ?? "") + $0) }
             if let empty = ids.firstIndex(where: \.isEmpty) {
                 throw WireError(.invalidField, "field 'choices[\(empty)]': the choice (with the prompt) is empty (no tokens)", field: "choices[\(empty)]")

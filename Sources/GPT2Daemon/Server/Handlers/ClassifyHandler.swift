@@ -7,15 +7,14 @@ struct ClassifyHandler: RequestHandler {
     let op = ClassifyRequest.op
     func handle(_ request: IncomingRequest) throws(WireError) {
         let r = try request.decode(ClassifyRequest.self)
-        let m = try request.model(r.model)
-        let classifier = try TaskOps.run(model: r.model, field: "model") {
-            try SequenceClassifier(config: m.model.config, weights: m.model.weights)
-        }
-        let field = r.batch ? "texts" : "text"
-        let function = r.function.map { ClassificationFunction(rawValue: $0.rawValue)! }
-        // absent → the pipeline's default (top 1); 0 → all labels (top_k=None); k → k best
-        let topK: Int? = r.topK.map { $0 == 0 ? nil : $0 } ?? 1
-        request.offload { () throws(WireError) in
+        request.withModel(r.model) { m throws(WireError) in
+            let classifier = try TaskOps.run(model: r.model, field: "model") {
+                try SequenceClassifier(config: m.model.config, weights: m.model.weights)
+            }
+            let field = r.batch ? "texts" : "text"
+            let function = r.function.map { ClassificationFunction(rawValue: $0.rawValue)! }
+            // absent → the pipeline's default (top 1); 0 → all labels (top_k=None); k → k best
+            let topK: Int? = r.topK.map { $0 == 0 ? nil : $0 } ?? 1
             let plans = try TaskOps.run(model: r.model, field: field) {
                 try r.texts.map { try classifier.request(ids: m.tokenizer.encode($0)) }
             }

@@ -7,11 +7,10 @@ struct EmbedHandler: RequestHandler {
     let op = EmbedRequest.op
     func handle(_ request: IncomingRequest) throws(WireError) {
         let r = try request.decode(EmbedRequest.self)
-        let m = try request.model(r.model)
-        let embedder = Embedder(config: m.model.config)
-        let pooling = EmbeddingPooling(rawValue: r.pooling.rawValue)!
-        let field = r.batch ? "texts" : "text"
-        request.offload { () throws(WireError) in
+        request.withModel(r.model) { m throws(WireError) in
+            let embedder = Embedder(config: m.model.config)
+            let pooling = EmbeddingPooling(rawValue: r.pooling.rawValue)!
+            let field = r.batch ? "texts" : "text"
             let plans = try TaskOps.run(model: r.model, field: field) {
                 try r.texts.map { try embedder.request(ids: m.tokenizer.encode($0), pooling: pooling) }
             }

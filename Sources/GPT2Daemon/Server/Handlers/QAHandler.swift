@@ -7,14 +7,13 @@ struct QAHandler: RequestHandler {
     let op = QARequest.op
     func handle(_ request: IncomingRequest) throws(WireError) {
         let r = try request.decode(QARequest.self)
-        let m = try request.model(r.model)
-        let answerer = try TaskOps.run(model: r.model, field: "model") {
-            try QuestionAnswerer(config: m.model.config, weights: m.model.weights)
-        }
-        let options = QAOptions(topK: r.topK, docStride: r.docStride, maxAnswerLength: r.maxAnswerLen,
-                                maxSequenceLength: r.maxSeqLen, handleImpossibleAnswer: r.handleImpossibleAnswer,
-                                alignToWords: r.alignToWords)
-        request.offload { () throws(WireError) in
+        request.withModel(r.model) { m throws(WireError) in
+            let answerer = try TaskOps.run(model: r.model, field: "model") {
+                try QuestionAnswerer(config: m.model.config, weights: m.model.weights)
+            }
+            let options = QAOptions(topK: r.topK, docStride: r.docStride, maxAnswerLength: r.maxAnswerLen,
+                                    maxSequenceLength: r.maxSeqLen, handleImpossibleAnswer: r.handleImpossibleAnswer,
+                                    alignToWords: r.alignToWords)
             // Errors: an empty question/context names it; a question that leaves no room is context_overflow;
             // a doc_stride that does not fit the chunk is invalid_field doc_stride.
             let plan = try TaskOps.run(model: r.model, field: "doc_stride") { () throws -> QAPlan in

@@ -1,5 +1,6 @@
-// session.open — a new empty session owned by the peer's Unix user. With a state folder the reply
-// waits until the session's row is written (a failed write: storage_unavailable, no session).
+// session.open — a new empty session owned by the caller's principal, or with `name` the caller's
+// session of that name when it has one (`created: false`). With a state folder the reply waits until
+// the new session's row is written (a failed write: storage_unavailable, no session).
 import GPT2Wire
 
 struct SessionOpenHandler: RequestHandler {
@@ -7,10 +8,12 @@ struct SessionOpenHandler: RequestHandler {
     func handle(_ request: IncomingRequest) throws(WireError) {
         let r = try request.decode(SessionOpenRequest.self)
         let store = request.server.engine.sessions
-        let (s, write) = try mappingErrors { () throws(EngineError) in try store.openWriting(model: r.model, owner: request.client.principal) }
+        let (s, created, write) = try mappingErrors { () throws(EngineError) in
+            try store.openOrCreate(model: r.model, owner: request.client.principal, name: r.name, idleTimeout: r.idleTimeoutSeconds)
+        }
         let sink = request.sink
         SessionStore.afterWrite(write) { failure in
-            guard let failure else { return sink.result(SessionInfo(s)) }
+            guard let failure else { return sink.result(SessionInfo(s, created: created)) }
             store.forgetFailedOpen(s.id)
             sink.error(WireError(failure))
         }

@@ -7,12 +7,11 @@ struct TagHandler: RequestHandler {
     let op = TagRequest.op
     func handle(_ request: IncomingRequest) throws(WireError) {
         let r = try request.decode(TagRequest.self)
-        let m = try request.model(r.model)
-        let tagger = try TaskOps.run(model: r.model, field: "model") {
-            try TokenTagger(config: m.model.config, weights: m.model.weights)
-        }
-        let aggregation = AggregationStrategy(rawValue: r.aggregation.rawValue)!
-        request.offload { () throws(WireError) in
+        request.withModel(r.model) { m throws(WireError) in
+            let tagger = try TaskOps.run(model: r.model, field: "model") {
+                try TokenTagger(config: m.model.config, weights: m.model.weights)
+            }
+            let aggregation = AggregationStrategy(rawValue: r.aggregation.rawValue)!
             let field = r.stride != nil ? "stride" : "text"
             let plan = try TaskOps.run(model: r.model, field: field) {
                 try tagger.plan(r.text, tokenizer: m.tokenizer, aggregation: aggregation, maxLength: r.maxLength, stride: r.stride)

@@ -1,0 +1,139 @@
+// BitsandbytesMatrices — the two ways a checked bitsandbytes matrix (BitsandbytesCheckpoint) is
+// served: in its own type, a PackedMatrix over the checkpoint's mapping (`packed`), or dequantized
+// to F32 exactly as bitsandbytes computes its values (`dequantize`), for serving in another type.
+//
+// Values (bitsandbytes' dequantize_4bit / int8_vectorwise_dequant, weight element i = j·K + p of
+// the flat [N, K] matrix):
+//   4-bit   code[q_i]·absmax[i / 64], absmax[b] = nested_map[qabsmax[b]]·nested_absmax[b / 256] + offset
+//           when double-quantized (F32 operations in that order, as bitsandbytes and CKernels do)
+//   int8    q·(SCB[j] / 127) — one F32 rounding of the scale, then one of the product, where
+//           bitsandbytes rounds q·SCB, then multiplies by the F32 1/127: five roundings of 2^-24
+//           between them, so the two differ by at most 5 ulps of the value (a single multiplier per
+//           block is what Int8Matrix's kernels take, so exact equality is not possible).
+
+import CKernels
+
+/// Bytes a bitsandbytes matrix served in place keeps alive: the checkpoint's mapping it views and
+/// the few bytes gpt2d had to add (scales, the double quantization's offset, copies of misaligned
+/// or unpadded parts).
+final class BitsandbytesBytes: @unchecked Sendable {
+    let mapping: MappedFile
+    let added: QuantizedBytes
+
+    init(mapping: MappedFile, added: QuantizedBytes) { self.mapping = mapping; self.added = added }
+}
+
+extension CheckpointLoader {
+    /// The bytes of `s` inside its file's mapping.
+    private static func bytes(_ s: Source) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: s.file.mapping.bytes[s.info.fileRange])
+    }
+
+    /// Block b's absmax of a 4-bit matrix, as bitsandbytes computes it (see the header).
+    private static func absmaxReader(_ absmax: Source, _ nested: BitsandbytesMatrix.Nested?) -> (Int) -> Float {
+        let a = bytes(absmax)
+        guard let nested else {
+            return { b in Float(bitPattern: UInt32(littleEndian: a.loadUnaligned(fromByteOffset: 4 * b, as: UInt32.self))) }
+        }
+        let a2 = bytes(nested.absmax), map = nested.map, offset = nested.offset
+        return { b in
+            let scale = Float(bitPattern: UInt32(littleEndian: a2.loadUnaligned(fromByteOffset: 4 * (b / 256), as: UInt32.self)))
+            return map[Int(a[b])] * scale + offset
+        }
+    }
+
+    /// The matrix served in its own type, viewing the checkpoint's bytes where the format's layout
+    /// is bitsandbytes' (throws `.badQuantization` for a 4-bit matrix whose K is not a multiple of 64).
+    static func bitsandbytesPacked(_ m: BitsandbytesMatrix) throws -> any PackedMatrix {
+        let (n, k) = (m.outputs, m.inputs)
+        let weight = bytes(m.source)
+        switch m.kind {
+        case let .fourBit(book, absmax, nested):
+            guard k % CodeBook4Bit.block == 0 else {
+                throw CheckpointError.badQuantization(
+                    file: m.source.file.path, tensor: m.source.info.name,
+                    reason: "has \(k) inputs, not a multiple of 64: bitsandbytes' blocks then run across rows, which gpt2d's \(book) layout cannot hold; serve it with another weight_type (e.g. float32)")
+            }
+            let blocks = n * k / CodeBook4Bit.block
+            let dynamic = withUnsafeBytes(of: ck_nf4_dynamic_code) { Array($0.bindMemory(to: Float.self)) }
+            let segments: [UnsafeRawBufferPointer]
+            let added: QuantizedBytes
+            if let nested, nested.map.map(\.bitPattern) == dynamic.map(\.bitPattern) {
+                // Double quantization kept: [packed, qabsmax, absmax2 (4-byte aligned), offset].
+                let a2 = bytes(nested.absmax), aligned = Int(bitPattern: a2.baseAddress) % 4 == 0
+                added = QuantizedBytes(sizes: [4, aligned ? 0 : a2.count])
+                added.segments[0].storeBytes(of: nested.offset, as: Float.self)
+                if !aligned { added.segments[1].copyMemory(from: a2) }
+                segments = [weight, bytes(absmax), aligned ? a2 : added.readOnly[1], added.readOnly[0]]
+            } else {
+                // Single quantization, or a nested map other than the kernels' table: F32 absmax.
+                let read = absmaxReader(absmax, nested)
+                added = QuantizedBytes(sizes: [blocks * 4])
+                let dst = added.segments[0].bindMemory(to: Float.self)
+                for b in 0..<blocks { dst[b] = read(b) }
+                segments = [weight, added.readOnly[0]]
+            }
+            let owner = BitsandbytesBytes(mapping: m.source.file.mapping, added: added)
+            return book == .fp4
+                ? try FP4Matrix(outputs: n, inputs: k, segments: segments, owner: owner)
+                : try NF4Matrix(outputs: n, inputs: k, segments: segments, owner: owner)
+        case let .int8(scb):
+            let kp = QuantizedStorage.padded(k, block: Int8Matrix.block), nb = kp / Int8Matrix.block
+            let padded = kp != k
+            let added = QuantizedBytes(sizes: [n * nb * 4, padded ? n * kp : 0])
+            let scale = added.segments[0].bindMemory(to: Float.self), s = bytes(scb)
+            for j in 0..<n {
+                let rowMax = Float(bitPattern: UInt32(littleEndian: s.loadUnaligned(fromByteOffset: 4 * j, as: UInt32.self)))
+                for b in 0..<nb { scale[j * nb + b] = rowMax / 127 }
+            }
+            if padded {
+                for j in 0..<n {
+                    UnsafeMutableRawBufferPointer(rebasing: added.segments[1][(j * kp)..<(j * kp + k)])
+                        .copyMemory(from: UnsafeRawBufferPointer(rebasing: weight[(j * k)..<(j * k + k)]))
+                }
+            }
+            let owner = BitsandbytesBytes(mapping: m.source.file.mapping, added: added)
+            return try Int8Matrix(outputs: n, inputs: k, segments: [padded ? added.readOnly[1] : weight, added.readOnly[0]],
+                                  owner: owner)
+        }
+    }
+
+    /// Writes the matrix's dequantized values into `dst` (N·K floats) as the Conv1D weight [K, N]
+    /// (dst[p·N + j] = W[j, p]), or output-major [N, K] with `conv1D` false.
+    static func bitsandbytesDequantize(_ m: BitsandbytesMatrix, into dst: UnsafeMutablePointer<Float>, conv1D: Bool = true) {
+        let (n, k) = (m.outputs, m.inputs)
+        let weight = bytes(m.source)
+        func put(_ j: Int, _ p: Int, _ v: Float) { dst[conv1D ? p * n + j : j * k + p] = v }
+        switch m.kind {
+        case let .fourBit(book, absmax, nested):
+            let code = withUnsafeBytes(of: book == .fp4 ? ck_fp4_code : ck_nf4_code) { Array($0.bindMemory(to: Float.self)) }
+            let read = absmaxReader(absmax, nested)
+            var block = -1, am: Float = 0
+            for i in 0..<(n * k) {
+                if i / 64 != block { block = i / 64; am = read(block) }
+                let byte = weight[i / 2], q = i & 1 == 0 ? byte >> 4 : byte & 15
+                put(i / k, i % k, code[Int(q)] * am)
+            }
+        case let .int8(scb):
+            let s = bytes(scb)
+            for j in 0..<n {
+                let scale = Float(bitPattern: UInt32(littleEndian: s.loadUnaligned(fromByteOffset: 4 * j, as: UInt32.self))) / 127
+                for p in 0..<k { put(j, p, Float(Int8(bitPattern: weight[j * k + p])) * scale) }
+            }
+        }
+    }
+
+    /// Every matrix of `bnb` dequantized into one CopiedTensors table of F32 Conv1D [K, N] tensors,
+    /// named as the checkpoint names them (for serving in another weight type).
+    static func bitsandbytesDequantizedTable(_ bnb: BitsandbytesWeights) throws -> SafeTensorsFile? {
+        let items = bnb.matrices.values.sorted { $0.key < $1.key }.map { m in
+            CopiedTensors.Item(name: m.source.info.name, dtype: .F32, shape: [m.inputs, m.outputs]) { dst in
+                bitsandbytesDequantize(m, into: dst.assumingMemoryBound(to: Float.self))
+            }
+        }
+        // Each matrix grows at most 8× (4-bit) or 4× (int8) from its checked packed bytes.
+        let limit = bnb.matrices.values.reduce(0) { $0 + 8 * $1.source.info.byteCount + 64 }
+        return try CopiedTensors.table(items, name: "(bitsandbytes weights dequantized)",
+                                       file: bnb.matrices.values.first?.source.file.path ?? "(bitsandbytes)", limit: limit)
+    }
+}

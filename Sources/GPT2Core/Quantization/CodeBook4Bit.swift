@@ -1,0 +1,115 @@
+// CodeBook4Bit — what NF4Matrix and FP4Matrix share: bitsandbytes' 4-bit layout (quantize_4bit,
+// blocksize 64) over CKernels' ck_nf4_matrix, w = code[q]·absmax with one absmax per 64 values
+// along K, two indices per byte (the even value in the high nibble), and optionally bitsandbytes'
+// double quantization of the absmax values (absmax − mean as 8-bit indices into its dynamic map,
+// one F32 absmax per 256 of them, and the mean). The two formats differ only in the 16-value code
+// book the indices select (`CodeBook4Bit.Book`); bytes, statistics and kernels are the same.
+import CKernels
+
+/// One 4-bit code-book matrix's bytes and C descriptor (a value type: each format class holds one).
+struct CodeBook4Bit: @unchecked Sendable {
+    /// Which 16 values the indices select.
+    enum Book {
+        /// bitsandbytes' NormalFloat4 (ck_nf4_code).
+        case nf4
+        /// bitsandbytes' FP4: 1 sign, 2 exponent, 1 mantissa bit, normalised to [-1, 1] (ck_fp4_code).
+        case fp4
+
+        var ckValue: Int32 { self == .fp4 ? Int32(CK_4BIT_FP4) : Int32(CK_4BIT_NF4) }
+    }
+
+    /// Values per absmax block (CK_NF4_BLOCK).
+    static let block = Int(CK_NF4_BLOCK)
+    /// Absmax values per second-level block of double quantization (CK_NF4_BLOCK2).
+    static let block2 = Int(CK_NF4_BLOCK2)
+
+    let outputs: Int
+    let inputs: Int
+    let doubleQuantized: Bool
+    /// Single: [0] packed nibbles U8 [outputs, paddedInputs / 2], [1] absmax F32 [blocks].
+    /// Double: [0] packed, [1] qabsmax U8 [blocks], [2] absmax2 F32 [⌈blocks / 256⌉], [3] offset F32 [1].
+    /// blocks = outputs · paddedInputs / 64, row-major.
+    let segments: [UnsafeRawBufferPointer]
+    let owner: AnyObject
+    let matrix: ck_nf4_matrix
+
+    static func sizes(outputs n: Int, inputs k: Int, double: Bool) -> [Int] {
+        let kp = QuantizedStorage.padded(k, block: block), blocks = n * (kp / block)
+        return double ? [n * kp / 2, blocks, (blocks + block2 - 1) / block2 * 4, 4] : [n * kp / 2, blocks * 4]
+    }
+
+    /// Quantizes `rows` (N, K) row-major F32 with `book`'s code book, as bitsandbytes' quantize_4bit.
+    init(quantizing rows: UnsafePointer<Float>, outputs: Int, inputs: Int, book: Book, doubleQuantization double: Bool) {
+        let bytes = QuantizedBytes(sizes: Self.sizes(outputs: outputs, inputs: inputs, double: double))
+        let packed = bytes.segments[0].baseAddress!.assumingMemoryBound(to: UInt8.self)
+        let blocks = outputs * (QuantizedStorage.padded(inputs, block: Self.block) / Self.block)
+        let quantize: (UnsafePointer<Float>, Int, Int, UnsafeMutablePointer<UInt8>, UnsafeMutablePointer<Float>) -> Void =
+            book == .fp4 ? { ck_fp4_quantize($0, $1, $2, $3, $4) } : { ck_nf4_quantize($0, $1, $2, $3, $4) }
+        if double {
+            let absmax = UnsafeMutablePointer<Float>.allocate(capacity: max(blocks, 1))
+            defer { absmax.deallocate() }
+            quantize(rows, outputs, inputs, packed, absmax)
+            ck_nf4_compress_absmax(absmax, blocks, bytes.segments[1].baseAddress!.assumingMemoryBound(to: UInt8.self),
+                                   bytes.segments[2].baseAddress!.assumingMemoryBound(to: Float.self),
+                                   bytes.segments[3].baseAddress!.assumingMemoryBound(to: Float.self))
+        } else {
+            quantize(rows, outputs, inputs, packed, bytes.segments[1].baseAddress!.assumingMemoryBound(to: Float.self))
+        }
+        self.outputs = outputs; self.inputs = inputs; self.doubleQuantized = double
+        self.owner = bytes; self.segments = bytes.readOnly
+        self.matrix = Self.describe(bytes.readOnly, outputs: outputs, inputs: inputs, book: book)
+    }
+
+    /// Two segments: single quantization; four: double (see `segments`).
+    init(outputs: Int, inputs: Int, segments: [UnsafeRawBufferPointer], owner: AnyObject, book: Book,
+         format: WeightType) throws {
+        guard segments.count == 2 || segments.count == 4 else {
+            throw QuantizedMatrixError.segmentCount(format: format, expected: "2 or 4", got: segments.count)
+        }
+        let double = segments.count == 4
+        try QuantizedStorage.validate(segments, format: format,
+                                      sizes: Self.sizes(outputs: outputs, inputs: inputs, double: double),
+                                      alignments: double ? [1, 1, 4, 4] : [1, 4])
+        self.outputs = outputs; self.inputs = inputs; self.doubleQuantized = double
+        self.owner = owner; self.segments = segments
+        self.matrix = Self.describe(segments, outputs: outputs, inputs: inputs, book: book)
+    }
+
+    private static func describe(_ s: [UnsafeRawBufferPointer], outputs: Int, inputs: Int, book: Book) -> ck_nf4_matrix {
+        let packed = s[0].baseAddress?.assumingMemoryBound(to: UInt8.self)
+        if s.count == 2 {
+            return ck_nf4_matrix(packed: packed, absmax: s[1].baseAddress?.assumingMemoryBound(to: Float.self),
+                                 qabsmax: nil, absmax2: nil, offset: 0, n: outputs, k: inputs, codebook: book.ckValue)
+        }
+        return ck_nf4_matrix(packed: packed, absmax: nil, qabsmax: s[1].baseAddress?.assumingMemoryBound(to: UInt8.self),
+                             absmax2: s[2].baseAddress?.assumingMemoryBound(to: Float.self),
+                             offset: s[3].load(as: Float.self), n: outputs, k: inputs, codebook: book.ckValue)
+    }
+
+    func multiply(_ x: UnsafePointer<Float>, m: Int, ldx: Int, _ out: UnsafeMutablePointer<Float>, ldo: Int, beta: Float,
+                  format: WeightType) {
+        let k = inputs
+        QuantizedStorage.product(matrix, format: format, outputs: outputs, inputs: k, x, m: m, ldx: ldx,
+                                 out, ldo: ldo, beta: beta,
+                                 small: { ck_nf4_multiply($0, $1, $2, $3, $4, $5, $6) },
+                                 dequantizeRows: { ck_nf4_dequantize_rows_parallel($0, $1, $2, $3, k) })
+    }
+
+    func dequantizeRow(_ j: Int, into row: UnsafeMutablePointer<Float>) {
+        precondition(j >= 0 && j < outputs, "row \(j) out of 0..<\(outputs)")
+        withUnsafePointer(to: matrix) { ck_nf4_dequantize_rows($0, j, j + 1, row, inputs) }
+    }
+
+    /// The absmax of every block as the weights use it (double quantization expanded), row-major.
+    func blockAbsmax() -> [Float] {
+        let blocks = outputs * (QuantizedStorage.padded(inputs, block: Self.block) / Self.block)
+        guard doubleQuantized else { return Array(segments[1].bindMemory(to: Float.self).prefix(blocks)) }
+        let q = segments[1].bindMemory(to: UInt8.self), a2 = segments[2].bindMemory(to: Float.self)
+        let offset = segments[3].load(as: Float.self)
+        return withUnsafePointer(to: ck_nf4_dynamic_code) { codePtr in
+            codePtr.withMemoryRebound(to: Float.self, capacity: 256) { code in
+                (0..<blocks).map { i in code[Int(q[i])] * a2[i / Self.block2] + offset }
+            }
+        }
+    }
+}

@@ -1,0 +1,34 @@
+// FP4Matrix — bitsandbytes' FP4 (quantize_4bit, quant_type "fp4", blocksize 64): the layout of
+// NF4Matrix (CodeBook4Bit: one absmax per 64 values along K, two indices per byte, the even value in
+// the high nibble, optional double quantization of the absmax values) with bitsandbytes' FP4 code
+// book — 1 sign, 2 exponent and 1 mantissa bit: 0, 0.0625, 8, 12, 4, 6, 2, 3 (and negatives) / 12,
+// in index order (ck_fp4_code). Served from bitsandbytes-saved fp4 checkpoints in place
+// (Checkpoints/Bitsandbytes) and made from float checkpoints with weight_type fp4 (single
+// quantization, bitsandbytes' default), indices chosen as bitsandbytes' quantize_4bit does.
+//
+// dequantizeRow gives bitsandbytes' values, code[q]·absmax; products with ≤ 32 rows use int8
+// activations against the 16-bit codes round(32767·code[q]) (ck_4bit_product_code), within 2^-16
+// of the block absmax of those values; more rows widen W tile by tile into the F32 GEMM.
+
+public final class FP4Matrix: CodeBookMatrix, @unchecked Sendable {
+    public static let weightType = WeightType.fp4
+    static let book = CodeBook4Bit.Book.fp4
+    /// Values per absmax block (CK_NF4_BLOCK).
+    public static let block = CodeBook4Bit.block
+
+    let storage: CodeBook4Bit
+
+    /// Quantizes as bitsandbytes' default for fp4: single quantization.
+    public convenience init(quantizing rows: UnsafePointer<Float>, outputs: Int, inputs: Int) {
+        self.init(quantizing: rows, outputs: outputs, inputs: inputs, doubleQuantization: false)
+    }
+
+    public init(quantizing rows: UnsafePointer<Float>, outputs: Int, inputs: Int, doubleQuantization: Bool) {
+        storage = Self.storage(quantizing: rows, outputs: outputs, inputs: inputs, doubleQuantization: doubleQuantization)
+    }
+
+    /// Two segments: single quantization; four: double (CodeBookMatrix's `segments`).
+    public init(outputs: Int, inputs: Int, segments: [UnsafeRawBufferPointer], owner: AnyObject) throws {
+        storage = try Self.storage(outputs: outputs, inputs: inputs, segments: segments, owner: owner)
+    }
+}

@@ -1,0 +1,41 @@
+// Batch invariance of the quantized small-M products (m ≤ QuantizedStorage.smallMaxRows): a row's
+// output is bit for bit the same whether the row is multiplied alone or among m = 2…32 rows, at any
+// offset in the batch, so the engine's batching of sessions never changes a session's tokens. Checked
+// for every format, with the AVX2 bodies and the portable ones (ck_quant_set_portable: for the
+// products this test's thread starts only), on shapes with a ragged last block (k = 200: int8/nf4
+// blocks of 64, an odd number of q4 groups) and with several blocks (k = 1000).
+import CKernels
+import Testing
+@testable import GPT2Core
+
+extension QuantizedFormatTests {
+    @Test(arguments: QuantFormat.allCases)
+    func rowsOfOneProductEqualEachRowAlone(_ format: QuantFormat) {
+        let rows = QuantizedStorage.smallMaxRows
+        for (si, (n, k)) in [(19, 200), (40, 1000)].enumerated() {
+            let mat = format.quantize(QuantTestData.weights(n, k, seed: UInt64(50 + si)), outputs: n, inputs: k)
+            var rng = SeededRNG(UInt64(900 + si))
+            let ldx = k + 3
+            let x = (0..<(rows * ldx)).map { _ in Float.random(in: -2...2, using: &rng) }
+            for portable in [Int32(0), 1] {
+                ck_quant_set_portable(portable)
+                defer { ck_quant_set_portable(0) }
+                /// Rows [s, s + m) of x multiplied in one call: m × n outputs.
+                func product(_ s: Int, _ m: Int) -> [Float] {
+                    var y = [Float](repeating: .nan, count: m * n)
+                    x.withUnsafeBufferPointer { xb in mat.multiply(xb.baseAddress! + s * ldx, m: m, ldx: ldx, &y, ldo: n, beta: 0) }
+                    return y
+                }
+                let all = product(0, rows)
+                var groupings = (0..<rows).map { (s: $0, m: 1) }               // every row alone
+                groupings += (2...rows).map { m in (s: (m * 7) % (rows - m + 1), m: m) }  // m rows from an offset
+                for (s, m) in groupings {
+                    let part = product(s, m)
+                    let bad = (0..<(m * n)).first { part[$0].bitPattern != all[s * n + $0].bitPattern }
+                    let where_ = bad.map { "[\(s + $0 / n), \($0 % n)] \(part[$0]) vs \(all[s * n + $0])" } ?? ""
+                    #expect(bad == nil, "\(format) portable=\(portable) n=\(n) k=\(k): rows \(s)..<\(s + m), output \(where_)")
+                }
+            }
+        }
+    }
+}
