@@ -23,7 +23,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
-        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -56,11 +55,10 @@ let package = Package(
         /// the wire's decoder both read them. No dependencies (clients link it without the engine).
         .target(name: "GPT2Parameters"),
         /// Config, mmap'd safetensors / PyTorch / TF / Flax weights, kernels, KV cache, batched forward, the
-        /// quantized-weight cache. Only importer of CBLAS, of CXXHash (its digests), of ZIPFoundation
-        /// (pytorch_model.bin archives), of CHDF5 (tf_model.h5) and of CMsgPack (flax_model.msgpack).
+        /// quantized-weight cache. Only importer of CBLAS, of CXXHash (its digests), of CHDF5 (tf_model.h5)
+        /// and of CMsgPack (flax_model.msgpack); pytorch_model.bin's zip directory is its own bounded reader.
         .target(name: "GPT2Core", dependencies: [
             "CBLAS", "CKernels", "CFaultGuard", "CXXHash", "CHDF5", "CMsgPack", "GPT2JSON", "GPT2Bounds", "GPT2Parameters",
-            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
         /// Wire protocol v1: request/response types, error codes, line framing. Shared by daemon and clients.
         .target(name: "GPT2Wire", dependencies: ["GPT2JSON", "GPT2Bounds", "GPT2Parameters"]),

@@ -3,17 +3,11 @@
 //   <name>/data/<key>           each storage's raw little-endian bytes, stored (not compressed),
 //                               64-byte aligned
 //   <name>/byteorder, version, .format_version, .storage_alignment, .data/serialization_id
-// ZIPFoundation reads the central directory (entry names, sizes, compression method, local header
-// offsets); the entry data is then located in the read-only mapping of the same file and used in
-// place — no byte is copied or decompressed. A compressed, encrypted or out-of-file entry, a missing
-// data.pkl, or a byte order other than "little" is refused with `CheckpointError.badArchive`.
-//
-// ZIPFoundation 0.9 does not make an entry's local-header offset public; it is read from the
-// library's parsed central-directory record by reflection (`localHeaderOffset`), and the local
-// header at that offset is checked here against the entry (signature, name) before its data is used.
-
-import Foundation
-import ZIPFoundation
+// ZipDirectory reads the central directory (entry names, sizes, compression method, local-header
+// offsets) from the read-only mapping; each entry's local header is checked there against the entry
+// (signature, name) and its data used in place — no byte is copied or decompressed. A compressed,
+// encrypted or out-of-file entry, a missing data.pkl, or a byte order other than "little" is refused
+// with `CheckpointError.badArchive`.
 
 struct TorchZipArchive {
     /// The archive's top folder ("archive", or the file's stem).
@@ -30,22 +24,20 @@ struct TorchZipArchive {
 
     init(mapping: MappedFile) throws {
         let file = mapping.path
-        let archive: Archive
-        do { archive = try Archive(url: URL(fileURLWithPath: file), accessMode: .read) } catch {
-            throw CheckpointError.badArchive(file: file, reason: "zip central directory unreadable (\(error)); the file may be truncated")
-        }
         var ranges: [String: Range<Int>] = [:]
         var pickleName: String?
-        for entry in archive {
-            let name = entry.path
-            guard entry.type == .file else { continue }
-            guard !entry.isCompressed else {
-                throw CheckpointError.badArchive(file: file, reason: "entry '\(name)' is compressed; torch.save stores entries uncompressed so they can be mapped — re-save with torch.save")
+        for entry in try ZipDirectory.entries(mapping.bytes, file: file) where !entry.isFolder {
+            let name = entry.name
+            guard entry.method == 0 else {
+                throw CheckpointError.badArchive(file: file, reason: "entry '\(name)' is compressed (method \(entry.method)); torch.save stores entries uncompressed so they can be mapped — re-save with torch.save")
             }
-            guard let header = Self.localHeaderOffset(of: entry) else {
-                throw CheckpointError.badArchive(file: file, reason: "entry '\(name)': local header offset unavailable")
+            guard !entry.isEncrypted else {
+                throw CheckpointError.badArchive(file: file, reason: "entry '\(name)' is encrypted")
             }
-            ranges[name] = try Self.dataRange(header: header, name: name, size: entry.uncompressedSize, in: mapping)
+            guard entry.compressedSize == entry.uncompressedSize else {
+                throw CheckpointError.badArchive(file: file, reason: "stored entry '\(name)' has \(entry.compressedSize) bytes stored for \(entry.uncompressedSize)")
+            }
+            ranges[name] = try Self.dataRange(header: entry.localHeaderOffset, name: name, size: entry.uncompressedSize, in: mapping)
             if name.hasSuffix("/data.pkl"), name.split(separator: "/", omittingEmptySubsequences: false).count == 2 {
                 guard pickleName == nil else { throw CheckpointError.badArchive(file: file, reason: "two data.pkl entries") }
                 pickleName = name
@@ -88,24 +80,5 @@ struct TorchZipArchive {
             throw CheckpointError.badArchive(file: file, reason: "entry '\(name)': its local header names '\(stored)'")
         }
         return start..<(start + Int(size))
-    }
-
-    /// The local-header offset ZIPFoundation parsed from the central directory (ZIP64 when the
-    /// 32-bit field is 0xFFFFFFFF), read by reflection: the library keeps it internal.
-    static func localHeaderOffset(of entry: Entry) -> UInt64? {
-        func child(_ value: Any, _ label: String) -> Any? {
-            var mirror = Mirror(reflecting: value)
-            while mirror.displayStyle == .optional {  // unwrap Optional(...)
-                guard let inner = mirror.children.first?.value else { return nil }
-                mirror = Mirror(reflecting: inner)
-            }
-            return mirror.children.first { $0.label == label }?.value
-        }
-        guard let directory = child(entry, "centralDirectoryStructure"),
-              let offset32 = child(directory, "relativeOffsetOfLocalHeader") as? UInt32 else { return nil }
-        if offset32 != UInt32.max { return UInt64(offset32) }
-        guard let zip64 = child(directory, "zip64ExtendedInformation"),
-              let offset64 = child(zip64, "relativeOffsetOfLocalHeader") as? UInt64 else { return nil }
-        return offset64
     }
 }
