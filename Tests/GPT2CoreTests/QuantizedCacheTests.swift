@@ -136,7 +136,7 @@ import Testing
                 let range = file.info(name)!.fileRange
                 bytes[range.lowerBound + range.count / 2] ^= 0x10
             case .randomBytes:
-                var g = SystemRandomNumberGenerator()
+                var g = SplitMix64(seed: 0xDA4A_6E)
                 bytes = (0..<100_000).map { _ in UInt8.random(in: 0...255, using: &g) }
             case .otherSafetensors:
                 bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Fixtures.model("tiny-gpt2") + "/model.safetensors")))
