@@ -16,14 +16,17 @@ cd "$(dirname "$0")/.."
 kind="${1:-}"
 shift || true
 case "$kind" in
-    address) scratch=.build-asan; rest=() ;;
-    thread) scratch=.build-tsan; rest=(--filter "GPT2DaemonTests|GPT2ClientTests|ComputePoolTests|PoolTests") ;;
+    address) scratch=.build-asan; scale=4; rest=() ;;
+    thread) scratch=.build-tsan; scale=15; rest=(--filter "GPT2DaemonTests|GPT2ClientTests|ComputePoolTests|PoolTests") ;;
     *) echo "usage: scripts/sanitize.sh address|thread [swift test arguments...]" >&2; exit 2 ;;
 esac
 
 # Reports go to stderr and end the test process: a finding is a failure, never a warning to miss.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1}"
 export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}"
+# The sanitizer's slowdown stretches every bound the tests wait under (TestTimeScale), so a bound
+# that only guards against a hang never fails a correct, slower run.
+export GPT2D_TEST_TIMEOUT_SCALE="${GPT2D_TEST_TIMEOUT_SCALE:-$scale}"
 
 echo "==> swift build --build-tests --sanitize=$kind ($scratch)"
 start=$(date +%s)

@@ -79,10 +79,10 @@ final class DaemonProcess: @unchecked Sendable {
         p.environment = env
         try p.run()
         let d = DaemonProcess(socketPath: socket, process: p, logPath: logPath)
-        let deadline = Date().addingTimeInterval(timeout)
+        let deadline = TestTimeScale.deadline(timeout)
         while Date() < deadline {
             guard p.isRunning else { throw HarnessError(description: "gpt2d exited (\(p.terminationStatus)): \(d.log)") }
-            let probe = GPT2Client(socketPath: socket, timeout: .seconds(5))
+            let probe = GPT2Client(socketPath: socket, timeout: .seconds(TestTimeScale.seconds(5)))
             if (try? await probe.health()) != nil {
                 await probe.close()
                 return d
@@ -101,7 +101,7 @@ final class DaemonProcess: @unchecked Sendable {
         process.terminate()
         let p = process
         _ = try? await onThread {
-            let deadline = Date().addingTimeInterval(10)
+            let deadline = TestTimeScale.deadline(10)
             while p.isRunning && Date() < deadline { usleep(10_000) }
             if p.isRunning { Glibc.kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
         }
@@ -118,7 +118,7 @@ final class DaemonProcess: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: logPath)
     }
 
-    func client(timeout: Duration? = .seconds(60)) -> GPT2Client {
+    func client(timeout: Duration? = .seconds(TestTimeScale.seconds(60))) -> GPT2Client {
         GPT2Client(socketPath: socketPath, timeout: timeout)
     }
 }

@@ -100,7 +100,7 @@ struct FakeServerTests {
             peer.send(resultLine(ida, textA.joined(), [1, 4]))
             _ = peer.readRequest()  // keep the connection until the client closes it
         }
-        let c = GPT2Client(socketPath: server.path, timeout: .seconds(20))
+        let c = GPT2Client(socketPath: server.path, timeout: .seconds(TestTimeScale.seconds(20)))
         try await c.connect()
         let sa = c.generateStream(GenerateRequest(model: "m", input: .text("A")))
         try await Task.sleep(for: .milliseconds(50))  // fix the order in which the requests are sent
@@ -138,7 +138,7 @@ struct FakeServerTests {
             peer.send(seen.count == 3 ? "{\"id\":null,\"type\":\"error\",\"error\":{\"code\":\"parse_error\",\"message\":\"ignored\"}}" : "")
             _ = peer.readRequest()
         }
-        let c = GPT2Client(socketPath: server.path, timeout: .seconds(20))
+        let c = GPT2Client(socketPath: server.path, timeout: .seconds(TestTimeScale.seconds(20)))
         for _ in 0..<3 {
             await #expect(throws: GPT2ClientError.daemon(WireError(.missingField, "m", field: "model"))) {
                 try await c.models()
@@ -153,7 +153,7 @@ struct FakeServerTests {
             peer.send("this is not json")
             _ = peer.readRequest()
         }
-        let c = GPT2Client(socketPath: server.path, timeout: .seconds(20))
+        let c = GPT2Client(socketPath: server.path, timeout: .seconds(TestTimeScale.seconds(20)))
         do {
             _ = try await c.health()
             Issue.record("expected protocolViolation")
@@ -169,7 +169,7 @@ struct FakeServerTests {
             peer.send("{\"id\":\(json(r["id"]!)),\"type\":\"result\",\"status\":\"ok\"}")
             _ = peer.readRequest()
         }
-        let c = GPT2Client(socketPath: server.path, timeout: .seconds(20))
+        let c = GPT2Client(socketPath: server.path, timeout: .seconds(TestTimeScale.seconds(20)))
         do {
             _ = try await c.health()
             Issue.record("expected protocolViolation")
@@ -183,7 +183,7 @@ struct FakeServerTests {
         let server = try FakeServer { peer in
             _ = peer.readRequest()  // read the request, never answer, hang up
         }
-        let c = GPT2Client(socketPath: server.path, timeout: .seconds(20))
+        let c = GPT2Client(socketPath: server.path, timeout: .seconds(TestTimeScale.seconds(20)))
         await #expect(throws: GPT2ClientError.connectionClosed) { try await c.stats() }
         #expect(await !c.isConnected)
         // The next request reconnects; the fake server accepts only once, so it is refused or hangs up.
@@ -208,7 +208,7 @@ struct FakeServerTests {
             peer.send("{\"id\":\(json(cancel["id"]!)),\"type\":\"result\",\"target_id\":\"\(id)\",\"cancelled\":true}")
             _ = peer.readRequest()
         }
-        let c = GPT2Client(socketPath: server.path, timeout: .seconds(20))
+        let c = GPT2Client(socketPath: server.path, timeout: .seconds(TestTimeScale.seconds(20)))
         for try await u in c.generateStream(GenerateRequest(model: "m", input: .text("p")), id: "g1") {
             if case .token = u { break }
         }

@@ -162,8 +162,7 @@ final class TestClient: @unchecked Sendable {
             Glibc.close(fd)
             throw TestError.io("connect \(path): errno \(e)")
         }
-        var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1e6))
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        setReadTimeout(fd, timeout)
         return TestClient(fd: fd)
     }
 
@@ -183,9 +182,15 @@ final class TestClient: @unchecked Sendable {
             Glibc.close(fd)
             throw TestError.io("connect 127.0.0.1:\(port): errno \(e)")
         }
-        var tv = timeval(tv_sec: Int(timeout), tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        setReadTimeout(fd, timeout)
         return TestClient(fd: fd)
+    }
+
+    /// SO_RCVTIMEO of `timeout` seconds, stretched by TestTimeScale (a read past it throws .timeout).
+    private static func setReadTimeout(_ fd: Int32, _ timeout: Double) {
+        let t = TestTimeScale.seconds(timeout)
+        var tv = timeval(tv_sec: Int(t), tv_usec: Int((t - Double(Int(t))) * 1e6))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     }
 
     func close() {

@@ -3,6 +3,7 @@
 // The binary is found next to the test bundle (`swift build --build-tests` builds it).
 
 import Foundation
+import GPT2TestSupport
 import GPT2Wire
 import Testing
 #if canImport(Glibc)
@@ -48,7 +49,7 @@ final class ChildProcess: @unchecked Sendable {
     /// Waits for exit; returns the exit status, or 128 + signal. Kills the child at the timeout.
     func wait(timeout: Double = 30) async throws -> Int32 {
         if let status { return status }
-        let deadline = Date().addingTimeInterval(timeout)
+        let deadline = TestTimeScale.deadline(timeout)
         while true {
             var raw: Int32 = 0
             let r = waitpid(pid, &raw, WNOHANG)
@@ -158,7 +159,7 @@ private final class FakeNotifySocket: @unchecked Sendable {
 
     /// Waits until `predicate` holds for the messages so far (or the timeout passes).
     func wait(timeout: Double, _ predicate: ([String]) -> Bool) async throws -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
+        let deadline = TestTimeScale.deadline(timeout)
         while Date() < deadline {
             if predicate(messages) { return true }
             try await Task.sleep(nanoseconds: 20_000_000)

@@ -5,6 +5,7 @@
 // chunked uploads, oversized bodies, slow senders, garbage) — after each the daemon still serves.
 import Foundation
 import GPT2JSON
+import GPT2TestSupport
 import GPT2Systemd
 import GPT2Wire
 import NIOCore
@@ -17,8 +18,8 @@ import Testing
 typealias HTTPDaemon = DaemonHarness
 
 extension DaemonHarness {
-    /// The HTTP tests' request timeout.
-    static let httpTestTimeout: TimeAmount = .seconds(5)
+    /// The HTTP tests' request timeout (5 s, stretched by TestTimeScale).
+    static let httpTestTimeout: TimeAmount = .milliseconds(Int64(TestTimeScale.seconds(5) * 1000))
 
     /// A client of the HTTP listener (a harness started with one).
     func http() async throws -> HTTPTestClient { try await HTTPTestClient.connect(httpPath!) }

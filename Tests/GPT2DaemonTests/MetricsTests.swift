@@ -194,7 +194,7 @@ private func exposition(of metrics: DaemonMetrics) throws -> PrometheusText {
         reader.start()
         try await onThread {
             defer { done.withLock { $0 = true } }
-            let deadline = Date().addingTimeInterval(60)
+            let deadline = TestTimeScale.deadline(60)
             while readsSoFar.current == 0 && Date() < deadline { usleep(1000) }
             var i = 0
             while i < 5000 && (i < 60 || readsSoFar.current < 50) {

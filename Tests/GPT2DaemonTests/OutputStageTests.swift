@@ -6,6 +6,7 @@
 import Foundation
 import Testing
 import GPT2Tokenizer
+import GPT2TestSupport
 import GPT2Wire
 @testable import GPT2Daemon
 
@@ -37,7 +38,7 @@ import GPT2Wire
         let target = engine.stats().forwardPasses + passes
         log.onToken = { t in
             guard t.index == 0 else { return }
-            let deadline = Date().addingTimeInterval(10)
+            let deadline = TestTimeScale.deadline(10)
             while engine.stats().forwardPasses < target && Date() < deadline { usleep(500) }
         }
     }

@@ -105,7 +105,7 @@ private func peakRSS(_ pid: pid_t) -> Int {
             "--max-connection-reply-mib", "1", "--max-reply-mib", "1", "--connection-idle-timeout-s", "0",
         ])
         defer { p.killAndReap() }
-        let deadline = Date().addingTimeInterval(30)
+        let deadline = TestTimeScale.deadline(30)
         while !FileManager.default.fileExists(atPath: sock) && Date() < deadline { try await Task.sleep(nanoseconds: 20_000_000) }
         let probe = try await TestClient.connect(sock)
         // One word that is one token, 15 bytes: 256 KiB of text is 17,476 tokens, a 350 KB answer.

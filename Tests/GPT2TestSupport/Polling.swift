@@ -3,10 +3,10 @@
 import Foundation
 
 /// Polls `condition` every `interval` seconds (20 ms by default) until it holds or `timeout` seconds
-/// pass, then asks once more; returns whether it held. A cancelled task stops waiting (Task.sleep throws).
+/// (stretched by TestTimeScale) pass, then asks once more; returns whether it held. A cancelled task stops waiting (Task.sleep throws).
 public func eventually(timeout: Double, interval: Double = 0.02,
                        _ condition: () async throws -> Bool) async throws -> Bool {
-    let deadline = Date().addingTimeInterval(timeout)
+    let deadline = TestTimeScale.deadline(timeout)
     while Date() < deadline {
         if try await condition() { return true }
         try await Task.sleep(nanoseconds: UInt64(interval * 1e9))
