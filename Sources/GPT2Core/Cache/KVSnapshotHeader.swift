@@ -65,17 +65,15 @@ public struct KVSnapshotHeader: Equatable, Sendable {
     /// Reads a header from the first `byteCount` bytes of `bytes`; any inconsistency is a rejection.
     public init(parsing bytes: UnsafeRawBufferPointer) throws(KVSnapshotRejection) {
         guard bytes.count >= Self.byteCount else { throw KVSnapshotRejection("file shorter than its header (\(bytes.count) bytes)") }
-        func u32(_ at: Int) -> UInt32 { UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt32.self)) }
-        func u64(_ at: Int) -> UInt64 { UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
         guard Array(bytes[0..<8]) == Self.magic else { throw KVSnapshotRejection("not a KV snapshot (magic)") }
-        guard u32(8) == Self.formatVersion else { throw KVSnapshotRejection("format version \(u32(8)), expected \(Self.formatVersion)") }
+        guard bytes.u32(at: 8) == Self.formatVersion else { throw KVSnapshotRejection("format version \(bytes.u32(at: 8)), expected \(Self.formatVersion)") }
         let sum = ContentDigest.checksum(UnsafeRawBufferPointer(rebasing: bytes[0..<88]))
-        guard u64(88) == sum else { throw KVSnapshotRejection("header checksum mismatch") }
-        guard Int(u32(12)) < Self.dtypeCodes.count else { throw KVSnapshotRejection("unknown element type \(u32(12))") }
-        dtype = Self.dtypeCodes[Int(u32(12))]
-        nLayer = Int(u32(16)); nEmbd = Int(u32(20)); positions = Int(u32(24))
+        guard bytes.u64(at: 88) == sum else { throw KVSnapshotRejection("header checksum mismatch") }
+        guard Int(bytes.u32(at: 12)) < Self.dtypeCodes.count else { throw KVSnapshotRejection("unknown element type \(bytes.u32(at: 12))") }
+        dtype = Self.dtypeCodes[Int(bytes.u32(at: 12))]
+        nLayer = Int(bytes.u32(at: 16)); nEmbd = Int(bytes.u32(at: 20)); positions = Int(bytes.u32(at: 24))
         // Bounds far above any GPT-2 (so the data size below cannot overflow).
-        guard (1...1024).contains(nLayer), (1...65536).contains(nEmbd), (1...(1 << 20)).contains(positions), u32(28) == 0 else {
+        guard (1...1024).contains(nLayer), (1...65536).contains(nEmbd), (1...(1 << 20)).contains(positions), bytes.u32(at: 28) == 0 else {
             throw KVSnapshotRejection("bad shapes (n_layer \(nLayer), n_embd \(nEmbd), positions \(positions))")
         }
         let digits = Array(bytes[32..<64])
@@ -83,10 +81,10 @@ public struct KVSnapshotHeader: Equatable, Sendable {
             throw KVSnapshotRejection("fingerprint is not 32 hex digits")
         }
         fingerprint = String(decoding: digits, as: UTF8.self)
-        tokensHash = u64(64)
-        dataHash = u64(80)
+        tokensHash = bytes.u64(at: 64)
+        dataHash = bytes.u64(at: 80)
         let expected = Self.dataBytes(nLayer: nLayer, nEmbd: nEmbd, positions: positions, dtype: dtype)
-        guard u64(72) == UInt64(expected) else { throw KVSnapshotRejection("data size \(u64(72)) does not match the shapes (\(expected))") }
+        guard bytes.u64(at: 72) == UInt64(expected) else { throw KVSnapshotRejection("data size \(bytes.u64(at: 72)) does not match the shapes (\(expected))") }
         dataBytes = expected
     }
 

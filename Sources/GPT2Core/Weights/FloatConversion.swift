@@ -34,7 +34,7 @@ func convertF16(_ src: UnsafeRawPointer, to dst: UnsafeMutablePointer<Float>, co
         for i in 0..<count { dst[i] = widenF16(UInt16(littleEndian: s[i])) }
     } else {
         for i in 0..<count {
-            dst[i] = widenF16(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+            dst[i] = widenF16(src.littleEndian(UInt16.self, at: 2 * i))
         }
     }
 }
@@ -46,7 +46,7 @@ func convertBF16(_ src: UnsafeRawPointer, to dst: UnsafeMutablePointer<Float>, c
         for i in 0..<count { dst[i] = widenBF16(UInt16(littleEndian: s[i])) }
     } else {
         for i in 0..<count {
-            dst[i] = widenBF16(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+            dst[i] = widenBF16(src.littleEndian(UInt16.self, at: 2 * i))
         }
     }
 }
@@ -59,7 +59,7 @@ func copyF32(_ src: UnsafeRawPointer, to dst: UnsafeMutablePointer<Float>, count
 /// Narrows `count` little-endian F64 values at `src` (any alignment) into `dst` (round to nearest).
 func convertF64(_ src: UnsafeRawPointer, to dst: UnsafeMutablePointer<Float>, count: Int) {
     for i in 0..<count {
-        let bits = UInt64(littleEndian: src.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))
+        let bits = src.littleEndian(UInt64.self, at: 8 * i)
         dst[i] = Float(Double(bitPattern: bits))
     }
 }

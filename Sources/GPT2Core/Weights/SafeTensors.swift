@@ -90,7 +90,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
         guard bytes.count >= 8 else {
             throw CheckpointError.badHeader(file: file, reason: "file is \(bytes.count) bytes, shorter than the 8-byte header length")
         }
-        let declared = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
+        let declared = bytes.littleEndian(UInt64.self, at: 0)
         guard declared <= UInt64(Self.maxHeaderSize), Int(declared) <= bytes.count - 8 else {
             throw CheckpointError.headerTooLarge(file: file, declared: declared, fileSize: bytes.count)
         }
@@ -239,9 +239,9 @@ public final class SafeTensorsFile: @unchecked Sendable {
         let src = mapping.base + info.fileRange.lowerBound
         switch info.dtype {
         case .I64:
-            return (0..<info.count).map { Int64(littleEndian: src.loadUnaligned(fromByteOffset: 8 * $0, as: Int64.self)) }
+            return (0..<info.count).map { src.littleEndian(Int64.self, at: 8 * $0) }
         case .I32:
-            return (0..<info.count).map { Int64(Int32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self))) }
+            return (0..<info.count).map { Int64(src.littleEndian(Int32.self, at: 4 * $0)) }
         default:
             throw CheckpointError.unsupportedDType(file: path, tensor: name, dtype: info.dtype.rawValue)
         }

@@ -33,6 +33,6 @@ extension WireCodec where Value == Float {
             if v.isNull { return .nan }
             guard let d = v.doubleValue else { throw .invalidField(f, expected: "a number or null", got: v) }
             return Float(d)
-        }, write: JSON.float)
+        }, write: { JSON.float($0) })
     }
 }

@@ -126,7 +126,7 @@ extension CheckpointLoader {
     /// The F32 values of a small tensor (the code books).
     private static func floats(_ s: Source) -> [Float] {
         let base = UnsafeRawPointer(s.file.mapping.base + s.info.fileRange.lowerBound)
-        return (0..<s.info.count).map { Float(bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
+        return (0..<s.info.count).map { Float(bitPattern: base.littleEndian(UInt32.self, at: 4 * $0)) }
     }
 
     private static func fourBit(_ weight: String, state: Source, type: String, table: [String: Source]) throws -> BitsandbytesMatrix {

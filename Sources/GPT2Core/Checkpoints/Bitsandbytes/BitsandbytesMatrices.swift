@@ -33,11 +33,11 @@ extension CheckpointLoader {
     private static func absmaxReader(_ absmax: Source, _ nested: BitsandbytesMatrix.Nested?) -> (Int) -> Float {
         let a = bytes(absmax)
         guard let nested else {
-            return { b in Float(bitPattern: UInt32(littleEndian: a.loadUnaligned(fromByteOffset: 4 * b, as: UInt32.self))) }
+            return { b in Float(bitPattern: a.littleEndian(UInt32.self, at: 4 * b)) }
         }
         let a2 = bytes(nested.absmax), map = nested.map, offset = nested.offset
         return { b in
-            let scale = Float(bitPattern: UInt32(littleEndian: a2.loadUnaligned(fromByteOffset: 4 * (b / 256), as: UInt32.self)))
+            let scale = Float(bitPattern: a2.littleEndian(UInt32.self, at: 4 * (b / 256)))
             return map[Int(a[b])] * scale + offset
         }
     }
@@ -83,7 +83,7 @@ extension CheckpointLoader {
             let added = QuantizedBytes(sizes: [n * nb * 4, padded ? n * kp : 0])
             let scale = added.segments[0].bindMemory(to: Float.self), s = bytes(scb)
             for j in 0..<n {
-                let rowMax = Float(bitPattern: UInt32(littleEndian: s.loadUnaligned(fromByteOffset: 4 * j, as: UInt32.self)))
+                let rowMax = Float(bitPattern: s.littleEndian(UInt32.self, at: 4 * j))
                 for b in 0..<nb { scale[j * nb + b] = rowMax / 127 }
             }
             if padded {
@@ -117,7 +117,7 @@ extension CheckpointLoader {
         case let .int8(scb):
             let s = bytes(scb)
             for j in 0..<n {
-                let scale = Float(bitPattern: UInt32(littleEndian: s.loadUnaligned(fromByteOffset: 4 * j, as: UInt32.self))) / 127
+                let scale = Float(bitPattern: s.littleEndian(UInt32.self, at: 4 * j)) / 127
                 for p in 0..<k { put(j, p, Float(Int8(bitPattern: weight[j * k + p])) * scale) }
             }
         }

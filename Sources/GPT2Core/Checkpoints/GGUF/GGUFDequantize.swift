@@ -23,7 +23,7 @@ enum GGUFDequantize {
 
     /// The binary16 at `p` widened.
     @inline(__always)
-    static func half(_ p: UnsafeRawPointer) -> Float { widenF16(UInt16(littleEndian: p.loadUnaligned(as: UInt16.self))) }
+    static func half(_ p: UnsafeRawPointer) -> Float { widenF16(p.littleEndian(UInt16.self)) }
 
     /// One Q8_0 block (34 bytes) → 32 values.
     static func q8_0(_ block: UnsafeRawPointer, into y: UnsafeMutablePointer<Float>) {

@@ -172,13 +172,13 @@ struct GGUFCursor {
     mutating func u32(_ what: String) throws -> UInt32 {
         try need(4, what)
         defer { at += 4 }
-        return UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt32.self))
+        return bytes.littleEndian(UInt32.self, at: at)
     }
 
     mutating func u64(_ what: String) throws -> UInt64 {
         try need(8, what)
         defer { at += 8 }
-        return UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt64.self))
+        return bytes.littleEndian(UInt64.self, at: at)
     }
 
     /// A u64 count of items of at least `itemBytes` each: ≤ `cap` and ≤ what the rest of the file
@@ -232,7 +232,7 @@ struct GGUFCursor {
         guard let size = GGUFValueType.scalarSize(type) else { throw fail("'\(key)' has unknown value type \(type)") }
         try need(size, "the value of '\(key)'")
         defer { at += size }
-        func load<T: FixedWidthInteger>(_: T.Type) -> T { T(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: T.self)) }
+        func load<T: FixedWidthInteger>(_: T.Type) -> T { bytes.littleEndian(T.self, at: at) }
         switch type {
         case 0: return .unsigned(UInt64(load(UInt8.self)))
         case 1: return .signed(Int64(load(Int8.self)))

@@ -17,7 +17,7 @@ extension Q4Matrix {
         let nibbles = bytes.segments[0].baseAddress!, dm = bytes.segments[1].baseAddress!.assumingMemoryBound(to: UInt16.self)
         for b in 0..<(n * groups) {
             let block = src + b * 18
-            let dBits = UInt16(littleEndian: block.loadUnaligned(as: UInt16.self))
+            let dBits = block.littleEndian(UInt16.self)
             let m = -8 * widenF16(dBits)
             let mHalf = Float16(m)
             guard Float(mHalf) == m else { return nil }

@@ -124,7 +124,7 @@ extension GGUFFile {
         var at = a.range.lowerBound
         let bytes = mapping.bytes
         for _ in 0..<a.count {
-            let n = Int(UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt64.self)))
+            let n = Int(bytes.littleEndian(UInt64.self, at: at))
             out.append(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[(at + 8)..<(at + 8 + n)]), as: UTF8.self))
             at += 8 + n
         }
@@ -135,7 +135,7 @@ extension GGUFFile {
     func integers(_ a: GGUFArray) -> [Int64] {
         let bytes = mapping.bytes
         return (0..<a.count).map { i in
-            let raw = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: a.range.lowerBound + 4 * i, as: UInt32.self))
+            let raw = bytes.littleEndian(UInt32.self, at: a.range.lowerBound + 4 * i)
             return a.elementType == 5 ? Int64(Int32(bitPattern: raw)) : Int64(raw)
         }
     }

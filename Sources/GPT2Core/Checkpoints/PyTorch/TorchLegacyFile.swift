@@ -70,7 +70,7 @@ struct TorchLegacyFile {
             guard all.count - at >= 8 else {
                 throw CheckpointError.badStorage(file: file, tensor: "storage '\(key)'", reason: "the file ends before its element count (truncated)")
             }
-            let count = UInt64(littleEndian: all.loadUnaligned(fromByteOffset: at, as: UInt64.self))
+            let count = all.littleEndian(UInt64.self, at: at)
             at += 8
             guard count == UInt64(ref.numel) else {
                 throw CheckpointError.badStorage(file: file, tensor: "storage '\(key)'", reason: "the data says \(count) elements, the pickle \(ref.numel)")

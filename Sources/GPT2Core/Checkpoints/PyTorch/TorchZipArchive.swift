@@ -69,8 +69,8 @@ struct TorchZipArchive {
         guard bytes.loadUnaligned(fromByteOffset: h, as: UInt32.self) == UInt32(littleEndian: 0x0403_4B50) else {
             throw CheckpointError.badArchive(file: file, reason: "entry '\(name)': no local header signature at \(h)")
         }
-        let nameLength = Int(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: h + 26, as: UInt16.self)))
-        let extraLength = Int(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: h + 28, as: UInt16.self)))
+        let nameLength = Int(bytes.littleEndian(UInt16.self, at: h + 26))
+        let extraLength = Int(bytes.littleEndian(UInt16.self, at: h + 28))
         let start = h + 30 + nameLength + extraLength
         guard start <= bytes.count, size <= UInt64(bytes.count - start) else {
             throw CheckpointError.badArchive(file: file, reason: "entry '\(name)' data (\(size) bytes at \(start)) runs past the end of the \(bytes.count)-byte file")

@@ -35,27 +35,27 @@ enum ZipDirectory {
     /// The archive's entries in directory order. `file` names the archive in errors.
     static func entries(_ bytes: UnsafeRawBufferPointer, file: String) throws -> [ZipEntry] {
         func bad(_ reason: String) -> CheckpointError { .badArchive(file: file, reason: reason) }
-        let reader = ZipBytes(bytes: bytes)
+        let reader = bytes
         guard let end = findEndRecord(reader) else {
             throw bad("no end-of-central-directory record (not a zip archive, or truncated)")
         }
 
-        var count = UInt64(reader.u16(end + 10))
-        var size = UInt64(reader.u32(end + 12))
-        var offset = UInt64(reader.u32(end + 16))
-        guard reader.u16(end + 4) == 0, reader.u16(end + 6) == 0 else { throw bad("a multi-disk archive") }
+        var count = UInt64(reader.u16(at: end + 10))
+        var size = UInt64(reader.u32(at: end + 12))
+        var offset = UInt64(reader.u32(at: end + 16))
+        guard reader.u16(at: end + 4) == 0, reader.u16(at: end + 6) == 0 else { throw bad("a multi-disk archive") }
         let needsZip64 = count == 0xFFFF || size == 0xFFFF_FFFF || offset == 0xFFFF_FFFF
-        if end >= zip64LocatorSize, reader.u32(end - zip64LocatorSize) == zip64LocatorSignature {
+        if end >= zip64LocatorSize, reader.u32(at: end - zip64LocatorSize) == zip64LocatorSignature {
             let locator = end - zip64LocatorSize
-            let record = reader.u64(locator + 8)
-            guard reader.fits(record, zip64EndRecordSize), reader.u32(Int(record)) == zip64EndSignature else {
+            let record = reader.u64(at: locator + 8)
+            guard reader.fits(record, zip64EndRecordSize), reader.u32(at: Int(record)) == zip64EndSignature else {
                 throw bad("the ZIP64 end record's offset \(record) does not point at one inside the \(bytes.count)-byte file")
             }
             let r = Int(record)
-            guard reader.u32(r + 16) == 0, reader.u32(r + 20) == 0 else { throw bad("a multi-disk ZIP64 archive") }
-            count = reader.u64(r + 32)
-            size = reader.u64(r + 40)
-            offset = reader.u64(r + 48)
+            guard reader.u32(at: r + 16) == 0, reader.u32(at: r + 20) == 0 else { throw bad("a multi-disk ZIP64 archive") }
+            count = reader.u64(at: r + 32)
+            size = reader.u64(at: r + 40)
+            offset = reader.u64(at: r + 48)
         } else if needsZip64 {
             throw bad("the end record needs a ZIP64 record, and there is none")
         }
@@ -72,20 +72,20 @@ enum ZipDirectory {
         var at = Int(offset)
         let limit = Int(offset + size)
         for index in 0..<Int(count) {
-            guard limit - at >= centralHeaderSize, reader.u32(at) == centralSignature else {
+            guard limit - at >= centralHeaderSize, reader.u32(at: at) == centralSignature else {
                 throw bad("central directory record \(index) of \(count) is missing or damaged")
             }
-            let nameLength = Int(reader.u16(at + 28)), extraLength = Int(reader.u16(at + 30))
-            let commentLength = Int(reader.u16(at + 32))
+            let nameLength = Int(reader.u16(at: at + 28)), extraLength = Int(reader.u16(at: at + 30))
+            let commentLength = Int(reader.u16(at: at + 32))
             let variable = nameLength + extraLength + commentLength
             guard limit - at - centralHeaderSize >= variable else {
                 throw bad("central directory record \(index) runs past the directory's end")
             }
             let nameStart = at + centralHeaderSize
             let name = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[nameStart..<(nameStart + nameLength)]), as: UTF8.self)
-            var compressed = UInt64(reader.u32(at + 20)), uncompressed = UInt64(reader.u32(at + 24))
-            var local = UInt64(reader.u32(at + 42))
-            var disk = UInt32(reader.u16(at + 34))
+            var compressed = UInt64(reader.u32(at: at + 20)), uncompressed = UInt64(reader.u32(at: at + 24))
+            var local = UInt64(reader.u32(at: at + 42))
+            var disk = UInt32(reader.u16(at: at + 34))
             if compressed == 0xFFFF_FFFF || uncompressed == 0xFFFF_FFFF || local == 0xFFFF_FFFF || disk == 0xFFFF {
                 // ZIP64 extended information (tag 1): only the fields whose 32-bit values are saturated,
                 // in this order: uncompressed, compressed, local-header offset, disk.
@@ -95,19 +95,19 @@ enum ZipDirectory {
                 func next64() throws -> UInt64 {
                     guard field.count >= 8 else { throw bad("entry '\(name)': its ZIP64 field is too short") }
                     defer { field = field.dropFirst(8) }
-                    return reader.u64(field.lowerBound)
+                    return reader.u64(at: field.lowerBound)
                 }
                 if uncompressed == 0xFFFF_FFFF { uncompressed = try next64() }
                 if compressed == 0xFFFF_FFFF { compressed = try next64() }
                 if local == 0xFFFF_FFFF { local = try next64() }
                 if disk == 0xFFFF {
                     guard field.count >= 4 else { throw bad("entry '\(name)': its ZIP64 field is too short") }
-                    disk = reader.u32(field.lowerBound)
+                    disk = reader.u32(at: field.lowerBound)
                 }
             }
             guard disk == 0 else { throw bad("entry '\(name)' is on disk \(disk) of a multi-disk archive") }
             guard names.insert(name).inserted else { throw bad("two entries named '\(name)'") }
-            entries.append(ZipEntry(name: name, flags: reader.u16(at + 8), method: reader.u16(at + 10),
+            entries.append(ZipEntry(name: name, flags: reader.u16(at: at + 8), method: reader.u16(at: at + 10),
                                     compressedSize: compressed, uncompressedSize: uncompressed, localHeaderOffset: local))
             at = nameStart + variable
         }
@@ -116,12 +116,12 @@ enum ZipDirectory {
 
     /// The offset of the end-of-central-directory record: the last signature, searching back over
     /// at most a 65,535-byte comment, whose comment ends inside the file.
-    private static func findEndRecord(_ reader: ZipBytes) -> Int? {
-        let count = reader.bytes.count
+    private static func findEndRecord(_ reader: UnsafeRawBufferPointer) -> Int? {
+        let count = reader.count
         guard count >= endRecordSize else { return nil }
         let last = count - endRecordSize
         for at in stride(from: last, through: max(0, last - 0xFFFF), by: -1)
-        where reader.u32(at) == endSignature && Int(reader.u16(at + 20)) <= last - at {
+        where reader.u32(at: at) == endSignature && Int(reader.u16(at: at + 20)) <= last - at {
             return at
         }
         return nil
@@ -129,11 +129,11 @@ enum ZipDirectory {
 
     /// The byte range of the data of the ZIP64 extra field (tag 0x0001) among the `count` extra-field
     /// bytes at `from`, or nil when there is none.
-    private static func zip64Extra(_ reader: ZipBytes, from: Int, count: Int, entry: String, file: String) throws -> Range<Int>? {
+    private static func zip64Extra(_ reader: UnsafeRawBufferPointer, from: Int, count: Int, entry: String, file: String) throws -> Range<Int>? {
         var at = from
         let end = from + count
         while end - at >= 4 {
-            let tag = reader.u16(at), length = Int(reader.u16(at + 2))
+            let tag = reader.u16(at: at), length = Int(reader.u16(at: at + 2))
             guard end - at - 4 >= length else {
                 throw CheckpointError.badArchive(file: file, reason: "entry '\(entry)': an extra field runs past its record")
             }
@@ -142,19 +142,4 @@ enum ZipDirectory {
         }
         return nil
     }
-}
-
-/// Little-endian reads from a buffer; callers check bounds first (`fits`).
-private struct ZipBytes {
-    let bytes: UnsafeRawBufferPointer
-
-    /// Whether `length` bytes at `offset` lie inside the buffer (no overflow for any UInt64 pair).
-    func fits(_ offset: UInt64, _ length: UInt64) -> Bool {
-        offset <= UInt64(bytes.count) && length <= UInt64(bytes.count) - offset
-    }
-    func fits(_ offset: UInt64, _ length: Int) -> Bool { fits(offset, UInt64(length)) }
-
-    func u16(_ at: Int) -> UInt16 { UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt16.self)) }
-    func u32(_ at: Int) -> UInt32 { UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt32.self)) }
-    func u64(_ at: Int) -> UInt64 { UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
 }
