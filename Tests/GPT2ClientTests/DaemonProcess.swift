@@ -62,7 +62,7 @@ final class DaemonProcess: @unchecked Sendable {
                       timeout: Double = 60) async throws -> DaemonProcess {
         let socket = Paths.tempSocket()
         let logPath = socket + ".log"
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        precondition(FileManager.default.createFile(atPath: logPath, contents: nil), "cannot create \(logPath)")
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Paths.gpt2d)
         p.arguments = ["--socket", socket, "--model", "\(model)=\(Paths.tinyModel)", "--threads", String(threads),

@@ -9,6 +9,7 @@ import GPT2TestSupport
 private let tiny = TinyCheckpoint.tinyConfig
 
 /// Writes a tiny checkpoint into a fresh directory and passes it to `body`.
+@discardableResult
 private func withCheckpoint<T>(_ config: GPT2Config = tiny, _ options: TinyCheckpoint.Options = .init(),
                                configText: String? = nil, _ body: (String) throws -> T) throws -> T {
     let dir = makeTempDirectory("ckpt"); defer { removeDirectory(dir) }

@@ -167,7 +167,7 @@ private func loadError(_ dir: String) -> CheckpointError? {
         ]
         for (files, format) in cases {
             let dir = makeTempDirectory("shard-order"); defer { removeDirectory(dir) }
-            for (name, source) in files.merging(["config.json": Fixtures.model("tiny-hub") + "/config.json"]) { a, _ in a } {
+            for (name, source) in files.merging(["config.json": Fixtures.model("tiny-hub") + "/config.json"], uniquingKeysWith: { a, _ in a }) {
                 try FileManager.default.copyItem(atPath: source, toPath: dir + "/" + name)
             }
             // The index without its shards in the single-file case: the index is never opened.

@@ -120,7 +120,7 @@ import Testing
         #expect(try ConfigFile.readText("/nonexistent/gpt2d.conf") == nil)
         #expect(throws: ConfigReadError.self) { try ConfigFile.readText("/tmp") }
         let bad = NSTemporaryDirectory() + "gpt2d-bad-\(getpid()).conf"
-        FileManager.default.createFile(atPath: bad, contents: Data([0x74, 0xFF, 0x0A]))
+        #expect(FileManager.default.createFile(atPath: bad, contents: Data([0x74, 0xFF, 0x0A])))
         defer { try? FileManager.default.removeItem(atPath: bad) }
         do { _ = try ConfigFile.readText(bad); Issue.record("expected an error") }
         catch let e as ConfigReadError { #expect(e.message == "not UTF-8 text") }

@@ -166,7 +166,7 @@ private func golden() throws -> SafeTensorsFile {
         }
         #expect(e.stats().kvBytesInUse <= probe.bytesPerBlock * 5)
         // A request that can never fit gets a clear error, and the engine keeps serving.
-        let big = try await generate(e, GenerateRequest(model: "tiny", input: .tokens([Int](repeating: 464, count: 60)), maxNewTokens: 1))
+        let big = await generate(e, GenerateRequest(model: "tiny", input: .tokens([Int](repeating: 464, count: 60)), maxNewTokens: 1))
         #expect(throws: WireError.self) { try big.get() }
         if case .failure(let err) = big { #expect(err.code == .overloaded) }
         _ = try await generate(e, GenerateRequest(model: "tiny", input: .text("ok"), maxNewTokens: 2)).get()

@@ -228,8 +228,8 @@ private func request(_ prompt: PromptInput, max: Int = 12, _ tweak: (inout Gener
         guard case .failure(let err) = g else { Issue.record("expected overloaded, got \(g)"); return }
         #expect(err.code == .overloaded)
         try await Task.sleep(nanoseconds: 200_000_000)
-        e.cond.lock(); let live = e.liveJobs.count; e.cond.unlock()
-        #expect(live == 0)
+        func liveJobs() -> Int { e.cond.lock(); defer { e.cond.unlock() }; return e.liveJobs.count }
+        #expect(liveJobs() == 0)
         #expect(e.stats().requestsActive == 0)
         await e.shutdown(drain: true)
     }

@@ -68,14 +68,14 @@ import Testing
         let limit = KVSnapshotFile.fileBytes(positions: 100, pool: m.pool) + KVSnapshotFile.fileBytes(positions: 80, pool: m.pool) + 10
         let snapshots = try #require(KVSnapshots(cacheDirectory: dir, limitBytes: limit, logger: Logger(label: "t")))
         try FileManager.default.createDirectory(atPath: snapshots.folder, withIntermediateDirectories: true)
-        for leftover in ["s-gone.kv", "s-1.kv.tmp-abcdef"] { FileManager.default.createFile(atPath: snapshots.folder + "/" + leftover, contents: Data([1])) }
+        for leftover in ["s-gone.kv", "s-1.kv.tmp-abcdef"] { #expect(FileManager.default.createFile(atPath: snapshots.folder + "/" + leftover, contents: Data([1]))) }
 
         let saved = snapshots.save(from: e1)
         #expect(saved == KVSnapshots.Counts(files: 2, bytes: limit - 10, rejected: 0, skipped: 1), "d and b fit; a does not; the short one is not a candidate")
         #expect(Set(try FileManager.default.contentsOfDirectory(atPath: snapshots.folder)) == [b + ".kv", d + ".kv"])
 
         let e2 = restarted(e1, m)
-        FileManager.default.createFile(atPath: snapshots.path(of: "s-closed"), contents: Data([1]))
+        #expect(FileManager.default.createFile(atPath: snapshots.path(of: "s-closed"), contents: Data([1])))
         let restored = snapshots.restore(into: e2)
         #expect(restored.files == 2 && restored.rejected == 0)
         #expect(try kvBytes(e2, b) > 0 && kvBytes(e2, d) > 0)

@@ -36,10 +36,11 @@ import GPT2TestSupport
         let prompt = [464, 3290, 373, 1043]
         var beam = GenerateRequest(model: "tiny", input: .tokens(prompt), maxNewTokens: 8)
         beam.advanced.numBeams = 3; beam.advanced.numReturnSequences = 2; beam.advanced.lengthPenalty = 0.7
-        let alone = try await generate(e, beam).get()
+        let beamRequest = beam
+        let alone = try await generate(e, beamRequest).get()
         let greedyAlone = try await generate(e, GenerateRequest(model: "tiny", input: .tokens(prompt), maxNewTokens: 24)).get()
         let before = e.stats().forwardPasses
-        async let b = generate(e, beam, id: 10)
+        async let b = generate(e, beamRequest, id: 10)
         async let g1 = generate(e, GenerateRequest(model: "tiny", input: .tokens(prompt), maxNewTokens: 24), id: 11)
         async let g2 = generate(e, GenerateRequest(model: "tiny", input: .tokens(prompt), maxNewTokens: 24), id: 12)
         let (rb, r1, r2) = await (b, g1, g2)

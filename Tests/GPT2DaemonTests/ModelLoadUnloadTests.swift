@@ -82,7 +82,7 @@ import Testing
         #expect(try await c.callError("generate", ["model": "nowhere", "prompt": "x"]).code == .unknownModel)
 
         // The answer comes once the model (and with it its weights) is gone, not only the engine's references.
-        weak var extraModel: ServedModel? = h.daemon.engine.models.first { $0.name == "extra" }
+        weak let extraModel: ServedModel? = h.daemon.engine.models.first { $0.name == "extra" }
         #expect(extraModel != nil)
         let u = try ModelUnloadResponse(from: try await c.call("models.unload", ["name": "extra"]))
         #expect(u.name == "extra" && u.unloaded && u.stoppedRequests == 0)
@@ -149,7 +149,7 @@ import Testing
         #expect(try await greedy(c, "extra", id: 1) == expected)
         let pool = try #require(engine.model(named: "extra")).pool
         #expect(pool.blocksInUse > 0)
-        weak var served = engine.model(named: "extra")
+        weak let served = engine.model(named: "extra")
         #expect(served != nil)
 
         let gate = DispatchSemaphore(value: 0)
@@ -284,7 +284,7 @@ import Testing
         let loaded = try ModelLoadResponse(from: try await c.call("models.load", id: "l", [
             "name": "extra", "directory": Self.tiny, "keep_alive_s": 5,
         ]))
-        weak var first = engine.model(named: "extra")
+        weak let first = engine.model(named: "extra")
         #expect(first != nil)
         #expect(loaded.model.loaded == true && loaded.model.keepAliveSeconds == 5)
         #expect(try await greedy(c, "extra", id: "g1") == expected)
