@@ -8,10 +8,11 @@
 //
 //   clang -O2 -ISources/CKernels/include -ISources/CKernels Sources/CKernels/*.c scripts/quant_kbench.c \
 //         -o /tmp/quant_kbench -lopenblas -lpthread -lm
-//   /tmp/quant_kbench [threads=2] [types: bit mask, 1 int8, 2 q4, 4 nf4, 8 fp4; 15] [cpu=0]
+//   /tmp/quant_kbench [threads=2] [types: bit mask, 1 int8, 2 q4, 4 nf4, 8 fp4; 15] [cpu=0] [level=2]
 //
 // cpu = 1 times the caller thread's CPU time instead of wall time: with threads = 1 a figure that
 // other programs on a shared machine disturb much less (they still share the core's caches and units).
+// level caps the products' body (ck_quant_set_level_cap: 0 portable C, 1 AVX2, 2 VNNI where the CPU has it).
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +87,8 @@ int main(int argc, char **argv) {
     int threads = argc > 1 ? atoi(argv[1]) : 2, mask = argc > 2 ? atoi(argv[2]) : 15;
     ck_pool_set_threads(threads);
     if (argc > 3 && atoi(argv[3])) clk = CLOCK_THREAD_CPUTIME_ID;
+    ck_quant_set_level_cap(argc > 4 ? atoi(argv[4]) : CK_QUANT_VNNI);
+    printf("body level %d (0 portable, 1 AVX2, 2 VNNI)\n", ck_quant_level());
     const long shapes[5][2] = {{768, 2304}, {768, 768}, {768, 3072}, {3072, 768}, {768, 50257}};  // k, n
     const long ms[] = {1, 4, 8, 16};
     for (int t = 0; t < 4; t++) {

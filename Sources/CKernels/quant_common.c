@@ -1,5 +1,6 @@
-// Shared parts of the quantized-weight kernels: activation quantization to int8 per block, the ISA
-// choice (AVX2 bodies when ck_isa() allows them, else the portable C ones, which a test can force for the products its thread starts), the compute-pool driver that
+// Shared parts of the quantized-weight kernels: activation quantization to int8 per block, the
+// body's level (ck_quant_level: VNNI, AVX2 or portable C, which a test can cap for the products its
+// thread starts), the compute-pool driver that
 // splits a product's output columns, and binary16 conversions. See quant_internal.h.
 #include "quant_internal.h"
 #include <immintrin.h>
@@ -13,15 +14,32 @@
 /// Process-wide (GPT2D_CPU=generic, set once at start) and per calling thread (a test comparing the
 /// bodies): a product's body is chosen by the thread that starts it, before any pool worker runs, so
 /// a thread's choice never reaches products other threads start.
-static _Atomic int portable_everywhere = 0;
-static _Thread_local int portable_here = 0;
+static _Atomic int process_cap = CK_QUANT_VNNI;
+static _Thread_local int thread_cap = CK_QUANT_VNNI;
 
-void ck_quant_set_portable(int on) { portable_here = on ? 1 : 0; }
+void ck_quant_set_level_cap(int level) { thread_cap = level; }
 
-void ck_quant_set_portable_process(int on) { atomic_store(&portable_everywhere, on ? 1 : 0); }
+void ck_quant_set_process_level_cap(int level) { atomic_store(&process_cap, level); }
 
-int ck_quant_use_avx2(void) {
-    return ck_isa() >= CK_ISA_AVX2 && !portable_here && !atomic_load_explicit(&portable_everywhere, memory_order_relaxed);
+int ck_has_avx512_vnni(void) {
+    __builtin_cpu_init();
+    return ck_has_avx2() && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("avx512bw") ? 1 : 0;
+}
+
+int ck_quant_level(void) {
+    static _Atomic int best = -1;
+    int level = atomic_load_explicit(&best, memory_order_relaxed);
+    if (level < 0) {
+        const int isa = ck_isa();
+        level = isa == CK_ISA_AVX512 && ck_has_avx512_vnni() ? CK_QUANT_VNNI
+              : isa >= CK_ISA_AVX2 ? CK_QUANT_AVX2 : CK_QUANT_PORTABLE;
+        atomic_store_explicit(&best, level, memory_order_relaxed);
+    }
+    const int pc = atomic_load_explicit(&process_cap, memory_order_relaxed);
+    if (level > pc) level = pc;
+    if (level > thread_cap) level = thread_cap;
+    return level < CK_QUANT_PORTABLE ? CK_QUANT_PORTABLE : level;
 }
 
 /// One block of `len` values (≤ block) of row xr quantized into qr[0, block) (zeros past len); returns
@@ -80,7 +98,7 @@ int ck_qact_make(ck_qact *a, const float *x, long m, long k, long ldx, long bloc
     a->scale = malloc(sizeof(float) * (size_t)(m * a->nb) + 64);
     a->sum = malloc(sizeof(int32_t) * (size_t)(m * a->nb) + 64);
     if (!a->q || !a->scale || !a->sum) { ck_qact_free(a); return 0; }
-    const int avx2 = ck_quant_use_avx2() && block % 8 == 0;
+    const int avx2 = ck_quant_level() >= CK_QUANT_AVX2 && block % 8 == 0;
     for (long i = 0; i < m; i++) {
         const float *xr = x + i * ldx;
         int8_t *qr = a->q + i * a->kp;

@@ -1,6 +1,7 @@
 // int8 weights (CK_I8_BLOCK = 64 values per block along K, one F32 scale each; see ckernels.h):
 // quantization, dequantization, and the small-M product against int8 activations (same blocks),
-// int32 dot products per block (AVX2 vpmaddubsw/vpmaddwd, or portable C).
+// int32 dot products per block (VNNI vpdpbusd or AVX2 vpmaddubsw/vpmaddwd: quant_int8_body.h; or
+// portable C).
 #include "quant_internal.h"
 #include <immintrin.h>
 #include <math.h>
@@ -53,58 +54,21 @@ static void dot_c(const void *wv, const ck_qact *a, long i0, int mr, long j, flo
     }
 }
 
-/// AVX2, MR (1...8) activation rows against weight row j: per block, |w| and w are loaded once for
-/// all rows; per row |w| (u8) · (a with w's sign) (s8) in pairs → s16 (≤ 2·127², no saturation) →
-/// s32, and the block's F32 scale w_scale·a_scale (one vmulps of two broadcasts).
-CK_INLINE CK_AVX2 void dot_avx2_m(const int MR, const ck_i8_matrix *w, const ck_qact *a, long i0, long j,
-                                  float out[CK_QUANT_MR]) {
-    const long kp = a->kp, nb = a->nb;
-    const signed char *wq = w->q + j * kp;
-    const float *ws = w->scale + j * nb, *as = a->scale + i0 * nb;
-    const int8_t *aq = a->q + i0 * kp;
-    const __m256i ones = _mm256_set1_epi16(1);
-    __m256 acc[CK_QUANT_MR];
-    for (int i = 0; i < MR; i++) acc[i] = _mm256_setzero_ps();
-    for (long b = 0; b < nb; b++) {
-        const __m256i w0 = _mm256_loadu_si256((const __m256i *)(wq + b * B));
-        const __m256i w1 = _mm256_loadu_si256((const __m256i *)(wq + b * B + 32));
-        const __m256i u0 = _mm256_abs_epi8(w0), u1 = _mm256_abs_epi8(w1);
-        const __m256 wsb = _mm256_broadcast_ss(ws + b);
-        for (int i = 0; i < MR; i++) {
-            const int8_t *ar = aq + i * kp + b * B;
-            const __m256i a0 = _mm256_loadu_si256((const __m256i *)ar);
-            const __m256i a1 = _mm256_loadu_si256((const __m256i *)(ar + 32));
-            const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(u0, _mm256_sign_epi8(a0, w0)), ones);
-            const __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(u1, _mm256_sign_epi8(a1, w1)), ones);
-            const __m256 d = _mm256_mul_ps(wsb, _mm256_broadcast_ss(as + i * nb + b));
-            acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(p0, p1)), d, acc[i]);
-        }
-    }
-    for (int i = 0; i < MR; i++) {
-        __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc[i]), _mm256_extractf128_ps(acc[i], 1));
-        s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-        s = _mm_add_ss(s, _mm_movehdup_ps(s));
-        out[i] = _mm_cvtss_f32(s);
-    }
-}
-
-CK_AVX2 static void dot_avx2(const void *w, const ck_qact *a, long i0, int mr, long j, float out[CK_QUANT_MR]) {
-    switch (mr) {
-    case 1: dot_avx2_m(1, w, a, i0, j, out); break;
-    case 2: dot_avx2_m(2, w, a, i0, j, out); break;
-    case 3: dot_avx2_m(3, w, a, i0, j, out); break;
-    case 4: dot_avx2_m(4, w, a, i0, j, out); break;
-    case 5: dot_avx2_m(5, w, a, i0, j, out); break;
-    case 6: dot_avx2_m(6, w, a, i0, j, out); break;
-    case 7: dot_avx2_m(7, w, a, i0, j, out); break;
-    default: dot_avx2_m(8, w, a, i0, j, out); break;
-    }
-}
+#define CK_QVNNI 0
+#include "quant_int8_body.h"
+#undef CK_QVNNI
+#define CK_QVNNI 1
+#include "quant_int8_body.h"
+#undef CK_QVNNI
 
 int ck_i8_multiply(const ck_i8_matrix *w, const float *x, long m, long ldx, float *y, long ldy, float beta) {
     ck_qact a;
     if (!ck_qact_make(&a, x, m, w->k, ldx, B)) return 0;
-    ck_quant_run(w, &a, w->n, ck_quant_use_avx2() ? dot_avx2 : dot_c, y, ldy, beta);
+    const int level = ck_quant_level();
+    if (level == CK_QUANT_VNNI)   // the VNNI body takes a + 128 as unsigned bytes
+        for (long p = 0; p < m * a.kp; p++) a.q[p] = (int8_t)((uint8_t)a.q[p] ^ 0x80u);
+    ck_quant_run(w, &a, w->n, level == CK_QUANT_VNNI ? i8_dot_vnni : level == CK_QUANT_AVX2 ? i8_dot_avx2 : dot_c,
+                 y, ldy, beta);
     ck_qact_free(&a);
     return 1;
 }

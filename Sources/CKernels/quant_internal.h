@@ -19,10 +19,6 @@ typedef struct {
 int ck_qact_make(ck_qact *a, const float *x, long m, long k, long ldx, long block);
 void ck_qact_free(ck_qact *a);
 
-/// 1 when the AVX2 bodies may run: ck_isa() ≥ CK_ISA_AVX2 (AVX2 + FMA + F16C, not lowered by
-/// GPT2D_ISA=plain) and ck_quant_set_portable(0).
-int ck_quant_use_avx2(void);
-
 /// Activation rows one call of a ck_quant_rows_fn takes: the weight row's blocks are unpacked once
 /// for all of them.
 enum { CK_QUANT_MR = 8 };
@@ -32,6 +28,21 @@ enum { CK_QUANT_MR = 8 };
 /// value with the same operations in the same order whatever mr and i0 are, so a row's result does
 /// not depend on how many rows the product has (QuantizedBatchInvarianceTests).
 typedef void (*ck_quant_rows_fn)(const void *w, const ck_qact *a, long i0, int mr, long j, float out[CK_QUANT_MR]);
+
+/// The body of a ck_quant_rows_fn: body(MR, ctx, a, i0, j, out) with MR = mr (1...8) a compile-time
+/// constant, so each row count gets its own unrolled copy.
+#define CK_QUANT_ROWS(body, c, a, i0, mr, j, out) do { \
+        switch (mr) { \
+        case 1: body(1, c, a, i0, j, out); break; \
+        case 2: body(2, c, a, i0, j, out); break; \
+        case 3: body(3, c, a, i0, j, out); break; \
+        case 4: body(4, c, a, i0, j, out); break; \
+        case 5: body(5, c, a, i0, j, out); break; \
+        case 6: body(6, c, a, i0, j, out); break; \
+        case 7: body(7, c, a, i0, j, out); break; \
+        default: body(8, c, a, i0, j, out); break; \
+        } \
+    } while (0)
 
 /// y[i, j] = beta·y[i, j] + dot(i, j) for i < a->m, j < n, where dot(i, j) = fn(w, a, i0, mr, j)
 /// for rows i in groups of up to CK_QUANT_MR; output columns are split over the compute pool.
@@ -48,5 +59,6 @@ float ck_f16_to_f32(uint16_t h);
 uint16_t ck_f32_to_f16(float f);
 
 #define CK_AVX2 __attribute__((target("avx2,fma,f16c")))
+#define CK_VNNI __attribute__((target("avx2,fma,f16c,avx512f,avx512vl,avx512bw,avx512vnni")))
 #define CK_INLINE static inline __attribute__((always_inline))
 #endif

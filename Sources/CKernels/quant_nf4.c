@@ -279,59 +279,18 @@ static long perm_index(long p) {
     return 2 * t + (v < 2 ? 1 : 0);
 }
 
-CK_INLINE CK_AVX2 void dot_avx2_m(const int MR, const nf4_ctx *c, const ck_qact *a, long i0, long j, float out[CK_QUANT_MR]) {
-    const ck_nf4_matrix *w = c->w;
-    const long kp = a->kp, nb = a->nb;
-    const unsigned char *pr = w->packed + j * (kp / 2);
-    const __m256i mask = _mm256_set1_epi8(15);
-    const __m256i TL = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)c->lo));
-    const __m256i TH = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)c->hi));
-    __m256 acc[CK_QUANT_MR];
-    for (int i = 0; i < MR; i++) acc[i] = _mm256_setzero_ps();
-    for (long b = 0; b < nb; b++) {
-        const __m256i bytes = _mm256_loadu_si256((const __m256i *)(pr + b * (B / 2)));
-        const __m256i il = _mm256_and_si256(bytes, mask), ih = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), mask);
-        const __m256i ll = _mm256_shuffle_epi8(TL, il), lh = _mm256_shuffle_epi8(TH, il);
-        const __m256i hl = _mm256_shuffle_epi8(TL, ih), hh = _mm256_shuffle_epi8(TH, ih);
-        const __m256i v0 = _mm256_unpacklo_epi8(ll, lh), v1 = _mm256_unpackhi_epi8(ll, lh);
-        const __m256i v2 = _mm256_unpacklo_epi8(hl, hh), v3 = _mm256_unpackhi_epi8(hl, hh);
-        const __m256 ws = _mm256_set1_ps(block_absmax(w, j * nb + b) / 32767.0f);
-        for (int i = 0; i < MR; i++) {
-            const __m256i *ap = (const __m256i *)(c->a16 + (i0 + i) * kp + b * B);
-            __m256i s = _mm256_madd_epi16(v0, _mm256_loadu_si256(ap));
-            s = _mm256_add_epi32(s, _mm256_madd_epi16(v1, _mm256_loadu_si256(ap + 1)));
-            s = _mm256_add_epi32(s, _mm256_madd_epi16(v2, _mm256_loadu_si256(ap + 2)));
-            s = _mm256_add_epi32(s, _mm256_madd_epi16(v3, _mm256_loadu_si256(ap + 3)));
-            const __m256 d = _mm256_mul_ps(ws, _mm256_broadcast_ss(a->scale + (i0 + i) * nb + b));
-            acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), d, acc[i]);
-        }
-    }
-    for (int i = 0; i < MR; i++) {
-        __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc[i]), _mm256_extractf128_ps(acc[i], 1));
-        s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-        s = _mm_add_ss(s, _mm_movehdup_ps(s));
-        out[i] = _mm_cvtss_f32(s);
-    }
-}
-
-CK_AVX2 static void dot_avx2(const void *c, const ck_qact *a, long i0, int mr, long j, float out[CK_QUANT_MR]) {
-    switch (mr) {
-    case 1: dot_avx2_m(1, c, a, i0, j, out); break;
-    case 2: dot_avx2_m(2, c, a, i0, j, out); break;
-    case 3: dot_avx2_m(3, c, a, i0, j, out); break;
-    case 4: dot_avx2_m(4, c, a, i0, j, out); break;
-    case 5: dot_avx2_m(5, c, a, i0, j, out); break;
-    case 6: dot_avx2_m(6, c, a, i0, j, out); break;
-    case 7: dot_avx2_m(7, c, a, i0, j, out); break;
-    default: dot_avx2_m(8, c, a, i0, j, out); break;
-    }
-}
+#define CK_QVNNI 0
+#include "quant_nf4_body.h"
+#undef CK_QVNNI
+#define CK_QVNNI 1
+#include "quant_nf4_body.h"
+#undef CK_QVNNI
 
 int ck_nf4_multiply(const ck_nf4_matrix *w, const float *x, long m, long ldx, float *y, long ldy, float beta) {
     ck_qact a;
     if (!ck_qact_make(&a, x, m, w->k, ldx, B)) return 0;
     nf4_ctx c = {w, product_codes(w->codebook), NULL, {0}, {0}};
-    const int avx2 = ck_quant_use_avx2();
+    const int level = ck_quant_level(), avx2 = level >= CK_QUANT_AVX2;
     int16_t *a16 = NULL;
     if (avx2) {
         for (unsigned q = 0; q < 16; q++) {
@@ -350,7 +309,7 @@ int ck_nf4_multiply(const ck_nf4_matrix *w, const float *x, long m, long ldx, fl
             }
         c.a16 = a16;
     }
-    ck_quant_run(&c, &a, w->n, avx2 ? dot_avx2 : dot_c, y, ldy, beta);
+    ck_quant_run(&c, &a, w->n, level == CK_QUANT_VNNI ? nf4_dot_vnni : avx2 ? nf4_dot_avx2 : dot_c, y, ldy, beta);
     free(a16);
     ck_qact_free(&a);
     return 1;

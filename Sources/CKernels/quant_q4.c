@@ -81,7 +81,7 @@ static void dot_c(const void *wv, const ck_qact *a, long i0, int mr, long j, flo
     }
 }
 
-// The AVX2 body takes the groups in pairs (g, g + 1): one 32-byte load holds both groups' bytes, so
+// The SIMD bodies (quant_q4_body.h) take the groups in pairs (g, g + 1): one 32-byte load holds both groups' bytes, so
 // the low nibbles are values 0...15 of g and of g + 1, the high nibbles values 16...31 of each. The
 // activations are reordered to match (pair_activations: a_g[0..15] a_g+1[0..15] a_g[16..31]
 // a_g+1[16..31]), and each pair's scales come from one 4-value F16C conversion of (d_g, m_g, d_g+1,
@@ -115,78 +115,22 @@ static float *pair_activations(ck_qact *a) {
 
 typedef struct { const ck_q4_matrix *w; const float *factors; } q4_pairs;
 
-CK_INLINE CK_AVX2 void dot_avx2_m(const int MR, const q4_pairs *pw, const ck_qact *a, long i0, long j, float *out) {
-    const ck_q4_matrix *w = pw->w;
-    const long kp = a->kp, ng = a->nb, pairs = ng / 2;
-    const unsigned char *pr = w->packed + j * (kp / 2);
-    const uint16_t *dm = w->dm + j * ng * 2;
-    const __m256i mask = _mm256_set1_epi8(15), ones = _mm256_set1_epi16(1);
-    const __m256i lanes = _mm256_setr_epi32(0, 0, 0, 0, 2, 2, 2, 2);
-    __m256 acc[4];
-    __m128 acc_m[4];
-    for (int i = 0; i < MR; i++) { acc[i] = _mm256_setzero_ps(); acc_m[i] = _mm_setzero_ps(); }
-    for (long p = 0; p < pairs; p++) {
-        const __m256i b = _mm256_loadu_si256((const __m256i *)(pr + p * G));
-        const __m256i lo = _mm256_and_si256(b, mask), hi = _mm256_and_si256(_mm256_srli_epi16(b, 4), mask);
-        const __m128 wdm = _mm_cvtph_ps(_mm_loadl_epi64((const __m128i *)(dm + 4 * p)));   // d, m, d', m'
-        for (int i = 0; i < MR; i++) {
-            const int8_t *aq = a->q + (i0 + i) * kp + p * 2 * G;
-            const __m256i s16 = _mm256_add_epi16(_mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)aq)),
-                                                 _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(aq + G))));
-            const __m256i s = _mm256_madd_epi16(s16, ones);      // lanes 0-3: group g, 4-7: group g + 1
-            const __m128 f = _mm_mul_ps(wdm, _mm_loadu_ps(pw->factors + ((i0 + i) * pairs + p) * 4));
-            const __m256 scale = _mm256_permutevar8x32_ps(_mm256_castps128_ps256(f), lanes);
-            acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), scale, acc[i]);
-            acc_m[i] = _mm_add_ps(acc_m[i], f);                  // lanes 1, 3: m·da·Σa of each group
-        }
-    }
-    float tail[4] = {0, 0, 0, 0};
-    if (ng % 2) {   // the odd last group, in the original byte order (pair_activations leaves it)
-        const long g = ng - 1;
-        const __m128i b = _mm_loadu_si128((const __m128i *)(pr + g * (G / 2)));
-        const __m256i q = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(b, 4), b), mask);
-        const float d = _cvtsh_ss(dm[2 * g]), m = _cvtsh_ss(dm[2 * g + 1]);
-        for (int i = 0; i < MR; i++) {
-            const __m256i av = _mm256_loadu_si256((const __m256i *)(a->q + (i0 + i) * kp + g * G));
-            const __m256i s = _mm256_madd_epi16(_mm256_maddubs_epi16(q, av), ones);
-            const float da = a->scale[(i0 + i) * ng + g];
-            acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(d * da), acc[i]);
-            tail[i] = m * (da * (float)a->sum[(i0 + i) * ng + g]);
-        }
-    }
-    for (int i = 0; i < MR; i++) {
-        __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc[i]), _mm256_extractf128_ps(acc[i], 1));
-        s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-        s = _mm_add_ss(s, _mm_movehdup_ps(s));
-        const __m128 mm = _mm_add_ss(_mm_shuffle_ps(acc_m[i], acc_m[i], 1), _mm_shuffle_ps(acc_m[i], acc_m[i], 3));
-        out[i] = _mm_cvtss_f32(s) + (_mm_cvtss_f32(mm) + tail[i]);
-    }
-}
-
-/// Up to 4 rows per pass: passes of 8 (8 + 8 accumulators, which spill) measured 5–25 % slower at 8
-/// and 16 rows on the Zen 3 (scripts/quant_kbench.c, noisy); a row's result is the same either way.
-CK_AVX2 static void dot_avx2_4(const void *w, const ck_qact *a, long i0, int mr, long j, float *out) {
-    switch (mr) {
-    case 1: dot_avx2_m(1, w, a, i0, j, out); break;
-    case 2: dot_avx2_m(2, w, a, i0, j, out); break;
-    case 3: dot_avx2_m(3, w, a, i0, j, out); break;
-    default: dot_avx2_m(4, w, a, i0, j, out); break;
-    }
-}
-
-CK_AVX2 static void dot_avx2(const void *w, const ck_qact *a, long i0, int mr, long j, float out[CK_QUANT_MR]) {
-    dot_avx2_4(w, a, i0, mr < 4 ? mr : 4, j, out);
-    if (mr > 4) dot_avx2_4(w, a, i0 + 4, mr - 4, j, out + 4);
-}
+#define CK_QVNNI 0
+#include "quant_q4_body.h"
+#undef CK_QVNNI
+#define CK_QVNNI 1
+#include "quant_q4_body.h"
+#undef CK_QVNNI
 
 int ck_q4_multiply(const ck_q4_matrix *w, const float *x, long m, long ldx, float *y, long ldy, float beta) {
     ck_qact a;
     if (!ck_qact_make(&a, x, m, w->k, ldx, G)) return 0;
-    if (ck_quant_use_avx2()) {
+    const int level = ck_quant_level();
+    if (level >= CK_QUANT_AVX2) {
         float *factors = pair_activations(&a);
         if (!factors) { ck_qact_free(&a); return 0; }
         const q4_pairs pw = {w, factors};
-        ck_quant_run(&pw, &a, w->n, dot_avx2, y, ldy, beta);
+        ck_quant_run(&pw, &a, w->n, level == CK_QUANT_VNNI ? q4_dot_vnni : q4_dot_avx2, y, ldy, beta);
         free(factors);
     } else {
         ck_quant_run(w, &a, w->n, dot_c, y, ldy, beta);

@@ -1,8 +1,8 @@
 // Batch invariance of the quantized small-M products (m ≤ QuantizedStorage.smallMaxRows): a row's
 // output is bit for bit the same whether the row is multiplied alone or among m = 2…32 rows, at any
 // offset in the batch, so the engine's batching of sessions never changes a session's tokens. Checked
-// for every format, with the AVX2 bodies and the portable ones (ck_quant_set_portable: for the
-// products this test's thread starts only), on shapes with a ragged last block (k = 200: int8/nf4
+// for every format, at every body level this CPU runs (VNNI, AVX2, portable; ck_quant_set_level_cap:
+// for the products this test's thread starts only), on shapes with a ragged last block (k = 200: int8/nf4
 // blocks of 64, an odd number of q4 groups) and with several blocks (k = 1000).
 import CKernels
 import Testing
@@ -17,9 +17,9 @@ extension QuantizedFormatTests {
             var rng = SeededRNG(UInt64(900 + si))
             let ldx = k + 3
             let x = (0..<(rows * ldx)).map { _ in Float.random(in: -2...2, using: &rng) }
-            for portable in [Int32(0), 1] {
-                ck_quant_set_portable(portable)
-                defer { ck_quant_set_portable(0) }
+            for level in QuantTestData.levels {
+                ck_quant_set_level_cap(level)
+                defer { ck_quant_set_level_cap(CK_QUANT_VNNI) }
                 /// Rows [s, s + m) of x multiplied in one call: m × n outputs.
                 func product(_ s: Int, _ m: Int) -> [Float] {
                     var y = [Float](repeating: .nan, count: m * n)
@@ -33,7 +33,7 @@ extension QuantizedFormatTests {
                     let part = product(s, m)
                     let bad = (0..<(m * n)).first { part[$0].bitPattern != all[s * n + $0].bitPattern }
                     let where_ = bad.map { "[\(s + $0 / n), \($0 % n)] \(part[$0]) vs \(all[s * n + $0])" } ?? ""
-                    #expect(bad == nil, "\(format) portable=\(portable) n=\(n) k=\(k): rows \(s)..<\(s + m), output \(where_)")
+                    #expect(bad == nil, "\(format) level \(level) n=\(n) k=\(k): rows \(s)..<\(s + m), output \(where_)")
                 }
             }
         }

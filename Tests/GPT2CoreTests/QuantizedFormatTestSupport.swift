@@ -63,6 +63,13 @@ struct SeededRNG: RandomNumberGenerator {
 }
 
 enum QuantTestData {
+    /// The body levels of the quantized products this CPU runs, best first (CK_QUANT_VNNI where the
+    /// CPU has AVX-512 VNNI, then CK_QUANT_AVX2, then CK_QUANT_PORTABLE).
+    static let levels: [Int32] = {
+        ck_quant_set_level_cap(CK_QUANT_VNNI)
+        return (CK_QUANT_PORTABLE...ck_quant_level()).reversed()
+    }()
+
     /// n × k normal values × 0.02 (GPT-2's init scale); row 1 all zeros, row 2 × 50 when present.
     static func weights(_ n: Int, _ k: Int, seed: UInt64) -> [Float] {
         var rng = SeededRNG(seed)

@@ -128,10 +128,10 @@ import Testing
         }
     }
 
-    /// The portable C bodies (what a CPU without AVX2 runs) against the AVX2 ones: the same int32
+    /// The portable C bodies (what a CPU without AVX2 runs) against the best SIMD one: the same int32
     /// block sums, F32 totals summed in a different order (1e-5 of Σ|x·w|).
     @Test func portableBodiesEqualTheFastPath() {
-        defer { ck_quant_set_portable(0) }
+        defer { ck_quant_set_level_cap(CK_QUANT_VNNI) }
         for format in QuantFormat.allCases {
             for (n, k) in [(45, 300), (16, 64), (3, 33)] {
                 let mat = format.quantize(QuantTestData.weights(n, k, seed: 77), outputs: n, inputs: k)
@@ -140,9 +140,9 @@ import Testing
                     var rng = SeededRNG(UInt64(m))
                     let x = (0..<(m * k)).map { _ in Float.random(in: -1...1, using: &rng) }
                     var fast = [Float](repeating: 0, count: m * n), portable = fast
-                    ck_quant_set_portable(0)
+                    ck_quant_set_level_cap(CK_QUANT_VNNI)
                     mat.multiply(x, m: m, ldx: k, &fast, ldo: n, beta: 0)
-                    ck_quant_set_portable(1)
+                    ck_quant_set_level_cap(CK_QUANT_PORTABLE)
                     mat.multiply(x, m: m, ldx: k, &portable, ldo: n, beta: 0)
                     for i in 0..<m {
                         for j in 0..<n {
@@ -152,6 +152,34 @@ import Testing
                                     "\(format) n=\(n) k=\(k) m=\(m) [\(i), \(j)]")
                         }
                     }
+                }
+            }
+        }
+    }
+
+    /// The VNNI bodies against the AVX2 ones: the same int32 lanes scaled by the same F32 operations,
+    /// so every output is the same bits — for every format, row count 1…32 and shapes with ragged and
+    /// odd last blocks. Runs where the CPU has AVX-512 VNNI (elsewhere nothing runs the VNNI bodies).
+    @Test(.enabled(if: QuantTestData.levels.contains(CK_QUANT_VNNI), "this CPU has no AVX-512 VNNI"))
+    func vnniBodiesEqualTheAVX2OnesBitForBit() {
+        defer { ck_quant_set_level_cap(CK_QUANT_VNNI) }
+        for format in QuantFormat.allCases {
+            for (si, (n, k)) in [(45, 300), (16, 64), (3, 33), (40, 1000), (7, 2048)].enumerated() {
+                let mat = format.quantize(QuantTestData.weights(n, k, seed: UInt64(300 + si)), outputs: n, inputs: k)
+                for m in [1, 2, 3, 4, 5, 7, 8, 9, 16, 32] {
+                    var rng = SeededRNG(UInt64(1000 * si + m))
+                    // Activations spanning signs and magnitudes, with exact zeros and a row of extremes.
+                    var x = (0..<(m * k)).map { _ in Float.random(in: -3...3, using: &rng) }
+                    for p in stride(from: 0, to: m * k, by: 13) { x[p] = 0 }
+                    if m > 1 { for p in 0..<k { x[k + p] = p % 2 == 0 ? 1e4 : -1e4 } }
+                    var vnni = [Float](repeating: .nan, count: m * n), avx2 = vnni
+                    ck_quant_set_level_cap(CK_QUANT_VNNI)
+                    #expect(ck_quant_level() == CK_QUANT_VNNI)
+                    mat.multiply(x, m: m, ldx: k, &vnni, ldo: n, beta: 0)
+                    ck_quant_set_level_cap(CK_QUANT_AVX2)
+                    mat.multiply(x, m: m, ldx: k, &avx2, ldo: n, beta: 0)
+                    let bad = (0..<(m * n)).first { vnni[$0].bitPattern != avx2[$0].bitPattern }
+                    #expect(bad == nil, "\(format) n=\(n) k=\(k) m=\(m): output \(bad.map { "\($0): \(vnni[$0]) vs \(avx2[$0])" } ?? "")")
                 }
             }
         }

@@ -189,7 +189,7 @@ extension TinyCheckpoint {
             offset += n
         }
         let path = directory + "/model.safetensors"
-        FileManager.default.createFile(atPath: path, contents: nil)
+        guard FileManager.default.createFile(atPath: path, contents: nil) else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         defer { try? handle.close() }
         try handle.write(contentsOf: Data(SafeTensorsWriter.fileBytes(header: "{" + parts.joined(separator: ",") + "}", data: [])))

@@ -204,18 +204,30 @@ void ck_attend_merge(const ck_attn_query *q, const float *states, long parts, fl
 // Every matrix is output-major (N, K): row j holds the K weights of output j, in blocks along K;
 // rows are padded with zero weights to a whole number of blocks (kp values). The products
 // quantize the activations per row and per block (the weights' block size) to int8 with an F32
-// absmax/127 scale, and sum each block's products exactly in int32 before scaling: with AVX2 (+FMA,
-// F16C) when ck_isa() allows it, else in portable C (ck_quant_set_portable forces that for the calling
-// thread, for tests; ck_quant_set_portable_process for every thread, for GPT2D_CPU=generic). The
-// two agree to F32 rounding (their F32 sums over blocks run in different orders). Products split
+// absmax/127 scale, and sum each block's products exactly in int32 before scaling, on the body
+// ck_quant_level() names (VNNI, AVX2 or portable C; the first two give the same bits, portable C
+// agrees with them to F32 rounding: its F32 sums over blocks run in another order). Products split
 // their output columns over the compute pool; they return 0 only when scratch allocation failed.
 
-/// on ≠ 0: the quantized products the calling thread starts use their portable C bodies even where
-/// AVX2 is available (they also do when ck_isa() is below CK_ISA_AVX2, e.g. GPT2D_ISA=plain). Other
+/// The bodies of the quantized products, from the most portable up. Every body sums a block's
+/// products exactly in int32 lanes of the same layout and scales them with the same F32 operations,
+/// so AVX2 and VNNI give the same bits; the portable C body sums the F32 totals in another order.
+#define CK_QUANT_PORTABLE 0  /* plain C, any CPU */
+#define CK_QUANT_AVX2 1      /* AVX2 + FMA + F16C: vpmaddubsw / vpmaddwd */
+#define CK_QUANT_VNNI 2      /* AVX2 + AVX-512 VNNI, VL, BW: vpdpbusd / vpdpwssd on 256-bit registers */
+/// 1 when the CPU has AVX-512 VNNI with VL and BW (and AVX2 + FMA + F16C).
+int ck_has_avx512_vnni(void);
+/// The body the quantized products the calling thread starts now use: the best this CPU and
+/// ck_isa() allow (VNNI needs ck_isa() == CK_ISA_AVX512, so GPT2D_ISA=avx2 stops at AVX2 and
+/// GPT2D_ISA=plain at portable), capped by ck_quant_set_process_level_cap and by this thread's
+/// ck_quant_set_level_cap.
+int ck_quant_level(void);
+/// Caps the level of the products the calling thread starts (tests comparing the bodies); other
 /// threads' products are not affected: the body is chosen by the thread that starts a product.
-void ck_quant_set_portable(int on);
-/// on ≠ 0: every thread's quantized products use the portable C bodies (GPT2D_CPU=generic).
-void ck_quant_set_portable_process(int on);
+/// CK_QUANT_VNNI (or more) removes the cap.
+void ck_quant_set_level_cap(int level);
+/// Caps every thread's level (GPT2D_CPU=generic: CK_QUANT_PORTABLE).
+void ck_quant_set_process_level_cap(int level);
 
 /// int8: blocks of CK_I8_BLOCK values, w ≈ q·scale, q in [-127, 127], scale = absmax / 127 (F32).
 #define CK_I8_BLOCK 64

@@ -108,7 +108,7 @@ enum QuantizedStorage {
 
     /// GPT2D_CPU=generic (CPUFeatures.forcedGeneric) puts the products on their portable C bodies,
     /// once, before the first product runs.
-    static let honourGenericCPU: Void = { if CPUFeatures.forcedGeneric { ck_quant_set_portable_process(1) } }()
+    static let honourGenericCPU: Void = { if CPUFeatures.forcedGeneric { ck_quant_set_process_level_cap(CK_QUANT_PORTABLE) } }()
 
     /// Stops on a failed scratch allocation in a C product (the only way they fail).
     static func check(_ ok: Int32, _ format: WeightType) {
