@@ -196,7 +196,7 @@ struct FakeServerTests {
     }
 
     @Test func streamDroppedEarlySendsCancel() async throws {
-        let cancelTarget = Locked<String?>(nil)
+        let cancelTarget = LockedValue<String?>(nil)
         let server = try FakeServer { peer in
             guard let r = peer.readRequest(), let id = r["id"] as? String else { return }
             #expect(r["stream"] as? Bool == true)
@@ -219,10 +219,3 @@ struct FakeServerTests {
     }
 }
 
-final class Locked<T>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: T
-    init(_ v: T) { value = v }
-    func get() -> T { lock.withLock { value } }
-    func set(_ v: T) { lock.withLock { value = v } }
-}

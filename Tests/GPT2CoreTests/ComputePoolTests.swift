@@ -3,6 +3,7 @@
 // the same time (one runs on the pool, the others alone) and loops nested inside a task complete.
 import CKernels
 import Foundation
+import GPT2TestSupport
 import Synchronization
 import Testing
 @testable import GPT2Core
@@ -15,8 +16,8 @@ import Testing
     @Test func everyTaskRunsOnceWithAValidThreadIndex() {
         let threads = Parallel.threads
         let n = 1000
-        let hits = Mutex([Int](repeating: 0, count: n))
-        let busy = Mutex([Int](repeating: 0, count: threads))
+        let hits = LockedValue([Int](repeating: 0, count: n))
+        let busy = LockedValue([Int](repeating: 0, count: threads))
         let bad = Atomic<Int>(0)
         Parallel.run(n) { task, thread in
             guard thread >= 0 && thread < threads else { bad.add(1, ordering: .relaxed); return }
@@ -47,7 +48,7 @@ import Testing
 
     @Test func chunksCoverTheRangeOnce() {
         for count in [0, 1, 7, 100, 10_001] {
-            let seen = Mutex([Int](repeating: 0, count: count))
+            let seen = LockedValue([Int](repeating: 0, count: count))
             Parallel.chunks(count: count, minChunk: 3) { s, e in seen.withLock { for i in s..<e { $0[i] += 1 } } }
             #expect(seen.withLock { $0.allSatisfy { $0 == 1 } }, "count \(count)")
         }

@@ -9,6 +9,7 @@
 // more than they give.
 import CKernels
 import Foundation
+import Synchronization
 
 enum Parallel {
     /// Threads the pool runs loops on.
@@ -60,15 +61,16 @@ public enum ComputeThreads {
             let swift = ProcessInfo.processInfo.environment["GPT2D_SWIFT_THREADS"].flatMap { Int($0) } ?? 1
             ck_pool_set_threads(Int32(max(1, swift)))
         }
-        configured = n
+        configured.store(n, ordering: .relaxed)
     }
-    nonisolated(unsafe) private static var configured = 1
-    public static var count: Int { configured }
+    /// Engines (and tests) configure from their own threads; the pool's resize is locked in C.
+    private static let configured = Atomic<Int>(1)
+    public static var count: Int { configured.load(ordering: .relaxed) }
     /// What computes, for logs: "own AVX-512 kernels, N threads", "compute pool (AVX2 kernels +
     /// OpenBLAS per task), N threads" or "OpenBLAS, N threads".
     public static var description: String {
-        if Matmul.packedGEMM { return "own AVX-512 kernels, \(configured) threads" }
-        if Matmul.ownKernels { return "compute pool (AVX2 kernels + OpenBLAS per task), \(configured) threads" }
-        return "OpenBLAS, \(configured) threads"
+        if Matmul.packedGEMM { return "own AVX-512 kernels, \(count) threads" }
+        if Matmul.ownKernels { return "compute pool (AVX2 kernels + OpenBLAS per task), \(count) threads" }
+        return "OpenBLAS, \(count) threads"
     }
 }
