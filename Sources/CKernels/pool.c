@@ -32,7 +32,7 @@ static const long YIELD_AFTER_NS = 20 * 1000;
 
 typedef struct {
     pthread_mutex_t lock;             // held by the thread running a loop (try-lock) or resizing
-    int threads;                      // caller + workers
+    _Atomic int threads;              // caller + workers; written under `lock`, read anywhere
     pthread_t workers[MAX_THREADS];
     _Atomic unsigned generation;      // odd: a loop is open; bumped to open and to close each loop
     _Atomic int sleepers;             // workers inside futex_wait
@@ -46,6 +46,10 @@ typedef struct {
 } pool_t;
 
 static pool_t pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .threads = 1};
+
+/// The pool's current size (relaxed: a caller that reads a stale size only runs its loop alone or
+/// asks the locked pool, which has the current one).
+static inline int pool_size(void) { return atomic_load_explicit(&pool.threads, memory_order_relaxed); }
 
 static void futex_wait(_Atomic unsigned *addr, unsigned value) {
     syscall(SYS_futex, (unsigned *)addr, FUTEX_WAIT_PRIVATE, value, NULL, NULL, 0);
@@ -138,33 +142,33 @@ int ck_pool_set_threads(int threads) {
     if (threads < 1) threads = 1;
     if (threads > MAX_THREADS) threads = MAX_THREADS;
     pthread_mutex_lock(&pool.lock);
-    if (threads != pool.threads) {
+    if (threads != pool_size()) {
         // Stop the current workers (an open loop with `stop` set and no tasks), then start the new set.
-        if (pool.threads > 1) {
+        if (pool_size() > 1) {
             atomic_store(&pool.stop, 1);
             pool.tasks = 0;
             open_loop();
-            for (int i = 1; i < pool.threads; i++) pthread_join(pool.workers[i], NULL);
+            for (int i = 1; i < pool_size(); i++) pthread_join(pool.workers[i], NULL);
             close_loop();
             atomic_store(&pool.stop, 0);
         }
-        pool.threads = 1;
+        atomic_store_explicit(&pool.threads, 1, memory_order_relaxed);
         for (int i = 1; i < threads; i++) {
             if (pthread_create(&pool.workers[i], NULL, worker_main, (void *)(long)i) != 0) break;
-            pool.threads = i + 1;
+            atomic_store_explicit(&pool.threads, i + 1, memory_order_relaxed);
         }
     }
-    const int n = pool.threads;
+    const int n = pool_size();
     pthread_mutex_unlock(&pool.lock);
     return n;
 }
 
-int ck_pool_threads(void) { return pool.threads; }
+int ck_pool_threads(void) { return pool_size(); }
 
 void ck_pool_run(long tasks, ck_task_fn fn, void *ctx) {
     if (tasks <= 0) return;
     // One loop at a time: a second caller (another runner, or a nested loop) runs its tasks alone.
-    if (tasks == 1 || pool.threads == 1 || pthread_mutex_trylock(&pool.lock) != 0) {
+    if (tasks == 1 || pool_size() == 1 || pthread_mutex_trylock(&pool.lock) != 0) {
         for (long t = 0; t < tasks; t++) fn(ctx, t, 0);
         return;
     }
