@@ -1,30 +1,24 @@
-// Small-M matrix kernels, AVX-512F (see include/ckernels.h), for F32 weights and for 16-bit
+// Small-M matrix kernels, AVX-512 F + BW + VL (see include/ckernels.h), for F32 weights and for 16-bit
 // (F16/BF16) weights read straight from the checkpoint mapping. Compiled for the baseline target;
 // the AVX-512 bodies carry target attributes and are only called (through small_dispatch.c) when
-// the CPU has AVX-512F. kernels_avx2.c is the same tiling at 8 lanes for AVX2 + FMA CPUs.
+// the CPU has AVX-512 F, BW and VL (ck_has_avx512). kernels_avx2.c is the same tiling at 8 lanes for AVX2 + FMA CPUs.
 #include "ckernels.h"
 #include "small_common.h"
 #include <immintrin.h>
 
-#define AVX512 __attribute__((target("avx512f")))
+#define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl")))
 
 INLINE AVX512 __mmask16 lanes(long left) {
     return left >= 16 ? (__mmask16)0xFFFF : left <= 0 ? (__mmask16)0 : (__mmask16)((1u << left) - 1u);
 }
 
 /// 16 W elements from `p` (any alignment) as F32; lanes outside mk read as 0 (mk is a prefix
-/// mask from lanes()). Masked 16-bit loads need AVX-512BW, so a partial 16-bit vector goes
-/// through a zero-padded copy (only at the ragged edge of a matrix).
+/// mask from lanes()). 16-bit elements come through a masked AVX-512BW/VL load (a zero-padded
+/// stack copy for the ragged edge, as before, made the compiler keep the whole register tile on the
+/// stack: BF16 decode ran at 0.6–0.7× the AVX2 body's speed on a Zen 4).
 INLINE AVX512 __m512 wload(const int WT, __mmask16 mk, const char *p) {
     if (WT == WT_F32) return _mm512_maskz_loadu_ps(mk, (const float *)p);
-    __m256i h;
-    if (mk == (__mmask16)0xFFFF) {
-        h = _mm256_loadu_si256((const __m256i *)p);
-    } else {
-        unsigned short t[16] = {0};
-        __builtin_memcpy(t, p, 2 * (unsigned)__builtin_popcount(mk));
-        h = _mm256_loadu_si256((const __m256i *)t);
-    }
+    const __m256i h = _mm256_maskz_loadu_epi16(mk, p);
     if (WT == CK_HALF_F16) return _mm512_cvtph_ps(h);                                   // IEEE binary16
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));        // BF16: top half of an F32
 }

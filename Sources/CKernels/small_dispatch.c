@@ -1,4 +1,4 @@
-// Which small-M kernel bodies run: AVX-512 (kernels.c) where the CPU has AVX-512F, else AVX2 + FMA
+// Which small-M kernel bodies run: AVX-512 (kernels.c) where the CPU has AVX-512 F + BW + VL, else AVX2 + FMA
 // + F16C (kernels_avx2.c), else plain C (small_plain.c). Decided once from the CPU and the
 // environment (GPT2D_ISA=plain|avx2|avx512 lowers it, for tests and comparisons); tests call the
 // *_isa entry points to compare every body on one machine.
@@ -9,7 +9,8 @@
 
 int ck_has_avx512(void) {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") ? 1 : 0;
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") ? 1 : 0;
 }
 
 int ck_has_avx2(void) {

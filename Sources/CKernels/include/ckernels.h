@@ -17,7 +17,8 @@
 #define CK_HALF_F16 1   /* IEEE binary16 */
 #define CK_HALF_BF16 2  /* bfloat16: the top 16 bits of an F32 */
 
-/// 1 when this CPU has AVX-512F (the packed GEMM, the AVX-512 small-M bodies and vmath), else 0.
+/// 1 when this CPU has AVX-512 F, BW and VL (the packed GEMM, the AVX-512 small-M bodies and vmath;
+/// every AVX-512 CPU but the Xeon Phi has all three), else 0.
 int ck_has_avx512(void);
 
 /// 1 when this CPU has AVX2, FMA and F16C (the AVX2 small-M bodies), else 0.
