@@ -4,8 +4,7 @@
 // baseline target; these bodies carry target attributes and small_dispatch.c calls them only when
 // the CPU has AVX2, FMA and F16C.
 #include "small_common.h"
-
-#define AVX2 __attribute__((target("avx2,fma,f16c")))
+#include "vmath_avx2.h"   // AVX2, hsum8
 
 /// Lane i is all ones when i < left (left clamped to 0...8): the mask of a ragged edge.
 INLINE AVX2 __m256i lanes8(long left) {
@@ -30,13 +29,6 @@ INLINE AVX2 __m256 wload8(const int WT, long left, const char *p) {
     }
     if (WT == CK_HALF_F16) return _mm256_cvtph_ps(h);                                  // IEEE binary16
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));       // BF16: top half of an F32
-}
-
-INLINE AVX2 float hsum8(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
 }
 
 // ---- KN: y += x · W, W [k, n] ------------------------------------------------------------

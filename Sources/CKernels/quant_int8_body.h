@@ -40,12 +40,7 @@ CK_INLINE CK_QTARGET void CK_QNAME(i8_rows)(const int MR, const ck_i8_matrix *w,
             acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), d, acc[i]);
         }
     }
-    for (int i = 0; i < MR; i++) {
-        __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc[i]), _mm256_extractf128_ps(acc[i], 1));
-        s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-        s = _mm_add_ss(s, _mm_movehdup_ps(s));
-        out[i] = _mm_cvtss_f32(s);
-    }
+    for (int i = 0; i < MR; i++) out[i] = hsum8(acc[i]);
 }
 
 CK_QTARGET static void CK_QNAME(i8_dot)(const void *w, const ck_qact *a, long i0, int mr, long j, float out[CK_QUANT_MR]) {

@@ -3,6 +3,7 @@
 #ifndef CK_QUANT_INTERNAL_H
 #define CK_QUANT_INTERNAL_H
 #include "ckernels.h"
+#include "vmath_avx2.h"   // hsum8
 #include <stdint.h>
 
 /// Activations of one product, quantized per row and per block of `block` values along K:

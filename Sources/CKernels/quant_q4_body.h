@@ -49,11 +49,8 @@ CK_INLINE CK_QTARGET void CK_QNAME(q4_rows)(const int MR, const q4_pairs *pw, co
         }
     }
     for (int i = 0; i < MR; i++) {
-        __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc[i]), _mm256_extractf128_ps(acc[i], 1));
-        s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-        s = _mm_add_ss(s, _mm_movehdup_ps(s));
         const __m128 mm = _mm_add_ss(_mm_shuffle_ps(acc_m[i], acc_m[i], 1), _mm_shuffle_ps(acc_m[i], acc_m[i], 3));
-        out[i] = _mm_cvtss_f32(s) + (_mm_cvtss_f32(mm) + tail[i]);
+        out[i] = hsum8(acc[i]) + (_mm_cvtss_f32(mm) + tail[i]);
     }
 }
 
