@@ -1,5 +1,6 @@
-// quant_kbench — the quantized small-M products (ck_i8 / ck_q4 / ck_nf4 multiply, nf4 also with
-// bitsandbytes' FP4 code book) at the GPT-2 124M decode shapes (k × n: 768×2304, 768×768, 768×3072,
+// quant_kbench — the small-M products of every weight type (ck_i8 / ck_q4 / ck_nf4 multiply, nf4 also
+// with bitsandbytes' FP4 code book; F32, BF16 and F16 weights through ck_matmul_{kn,nk}_w16_parallel in
+// the checkpoint's layouts) at the GPT-2 124M decode shapes (k × n: 768×2304, 768×768, 768×3072,
 // 3072×768 and the tied LM head 768×50257) for m = 1, 4, 8, 16 activation rows, over enough copies of
 // each W (≥ 96 MiB in all) that every product streams W from memory, not from the cache. Prints per
 // type and shape the median time per product (µs), W's GB/s at m = 1, the m=16 ÷ m=8 and m=8 ÷ m=1
@@ -8,16 +9,17 @@
 //
 //   clang -O2 -ISources/CKernels/include -ISources/CKernels Sources/CKernels/*.c scripts/quant_kbench.c \
 //         -o /tmp/quant_kbench -lopenblas -lpthread -lm
-//   /tmp/quant_kbench [threads=2] [types: bit mask, 1 int8, 2 q4, 4 nf4, 8 fp4; 15] [cpu=0] [level=2]
+//   /tmp/quant_kbench [threads=2] [types: bit mask, 1 int8, 2 q4, 4 nf4, 8 fp4, 16 f32, 32 bf16, 64 f16; 15] [cpu=0] [level=2]
 //
 // cpu = 1 times the caller thread's CPU time instead of wall time: with threads = 1 a figure that
 // other programs on a shared machine disturb much less (they still share the core's caches and units).
-// level caps the products' body (ck_quant_set_level_cap: 0 portable C, 1 AVX2, 2 VNNI where the CPU has it).
+// level caps the quantized products' body (ck_quant_set_level_cap: 0 portable C, 1 AVX2, 2 VNNI where the CPU has it).
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <immintrin.h>
 #include "ckernels.h"
 
 static clockid_t clk = CLOCK_MONOTONIC;
@@ -26,15 +28,39 @@ static int cmp(const void *a, const void *b) { double x = *(double *)a, y = *(do
 static unsigned long long rs = 88172645463325252ULL;
 static float rnd(void) { rs ^= rs << 13; rs ^= rs >> 7; rs ^= rs << 17; return (float)((rs >> 11) * 0x1p-53) * 2 - 1; }
 
-enum { I8, Q4, NF4, FP4 };
-static const char *names[] = {"int8", "q4", "nf4", "fp4"};
+enum { I8, Q4, NF4, FP4, F32, BF16, F16, TYPES };
+static const char *names[] = {"int8", "q4", "nf4", "fp4", "f32", "bf16", "f16"};
 
-typedef struct { ck_i8_matrix i8; ck_q4_matrix q4; ck_nf4_matrix nf; } mats;
+/// One copy of a weight matrix in type t: quantized (n × k, output-major) or plain (the checkpoint's
+/// layouts: Conv1D [k, n] for the layers, Linear [n, k] for the LM head; `nk` says which).
+typedef struct { ck_i8_matrix i8; ck_q4_matrix q4; ck_nf4_matrix nf; const void *plain; int nk; } mats;
+
+/// An F32 value as the 16-bit kind's bits (round to nearest even; no NaNs here).
+static unsigned short to16(int t, float f) {
+    unsigned u; memcpy(&u, &f, 4);
+    if (t == BF16) return (unsigned short)((u + 0x7FFF + (u >> 16 & 1)) >> 16);
+    return (unsigned short)_cvtss_sh(f, 0);
+}
 
 /// `copies` copies of w (n × k) quantized to type t into out[]; returns the bytes of one copy.
 static size_t make(int t, long n, long k, const float *w, int copies, mats *out) {
     long kp = (k + 63) / 64 * 64;
     size_t bytes = 0;
+    if (t >= F32) {
+        const int nk = n > 10000;  // the tied LM head is stored [n, k]; the layers [k, n]
+        const size_t es = t == F32 ? 4 : 2;
+        for (int c = 0; c < copies; c++) {
+            char *p = aligned_alloc(64, n * k * es + 64);
+            for (long r = 0; r < (nk ? n : k); r++)
+                for (long q = 0; q < (nk ? k : n); q++) {
+                    const float v = nk ? w[r * k + q] : w[q * k + r];
+                    if (t == F32) memcpy(p + (r * (nk ? k : n) + q) * 4, &v, 4);
+                    else { unsigned short h = to16(t, v); memcpy(p + (r * (nk ? k : n) + q) * 2, &h, 2); }
+                }
+            out[c].plain = p; out[c].nk = nk;
+        }
+        return n * k * es;
+    }
     if (t == I8) {
         signed char *q = aligned_alloc(64, n * kp + 64); float *s = aligned_alloc(64, n * kp / 64 * 4 + 64);
         ck_i8_quantize(w, n, k, q, s);
@@ -76,7 +102,11 @@ static size_t make(int t, long n, long k, const float *w, int copies, mats *out)
 }
 
 static void run(int t, const mats *w, const float *x, long m, long k, float *y, long n) {
+    const int kind = t == F32 ? 0 : t == BF16 ? CK_HALF_BF16 : CK_HALF_F16;
     switch (t) {
+    case F32: case BF16: case F16:
+        (w->nk ? ck_matmul_nk_w16_parallel : ck_matmul_kn_w16_parallel)(x, m, k, k, w->plain, kind, w->nk ? k : n, n, y, n, 0);
+        break;
     case I8: ck_i8_multiply(&w->i8, x, m, k, y, n, 0); break;
     case Q4: ck_q4_multiply(&w->q4, x, m, k, y, n, 0); break;
     default: ck_nf4_multiply(&w->nf, x, m, k, y, n, 0); break;
@@ -91,7 +121,7 @@ int main(int argc, char **argv) {
     printf("body level %d (0 portable, 1 AVX2, 2 VNNI)\n", ck_quant_level());
     const long shapes[5][2] = {{768, 2304}, {768, 768}, {768, 3072}, {3072, 768}, {768, 50257}};  // k, n
     const long ms[] = {1, 4, 8, 16};
-    for (int t = 0; t < 4; t++) {
+    for (int t = 0; t < TYPES; t++) {
         if (!(mask >> t & 1)) continue;
         double tot[4] = {0};
         for (int s = 0; s < 5; s++) {
@@ -99,7 +129,7 @@ int main(int argc, char **argv) {
             float *w = malloc(sizeof(float) * n * k);
             for (long i = 0; i < n * k; i++) w[i] = 0.02f * rnd();
             size_t per = (size_t)n * k;  // rough bytes estimate before quantizing
-            int copies = (int)((96u << 20) / (per / (t == I8 ? 1 : 2)) + 1);
+            int copies = (int)((96u << 20) / (t >= F32 ? per * (t == F32 ? 4 : 2) : per / (t == I8 ? 1 : 2)) + 1);
             if (copies < 2) copies = 2;
             if (copies > 64) copies = 64;
             mats *cs = malloc(sizeof(mats) * copies);

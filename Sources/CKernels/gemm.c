@@ -11,6 +11,7 @@
 // edge tiles are zero-padded in the packs and written back with masks. Threads split C by columns
 // (ck_gemm_tasks / ck_gemm_task), each with its own packing buffers.
 #include "ckernels.h"
+#include "small_common.h"   // ck_small_kn_tile_rows
 #include <immintrin.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -308,7 +309,8 @@ void ck_gemm_w16_parallel(long m, long n, long k, float alpha, const float *a, l
     gemm_parallel(m, n, k, alpha, a, lda, (const char *)b, kind, ldb, transB, beta, c, ldc);
 }
 
-/// Small-M products (F32 or 16-bit weights), rows in groups of ≤ 8 over L2-sized blocks of W. Linear layout [n, k]: columns (= W rows) split evenly
+/// Small-M products (F32 or 16-bit weights): all rows in one pass over W where the kernel's tile
+/// takes them, else row groups over L2-sized blocks of W. Linear layout [n, k]: columns (= W rows) split evenly
 /// over the pool's threads, each streaming its share of the weights once. Conv1D layout [k, n] with
 /// m ≤ KSPLIT_M: K splits instead, so each thread streams a contiguous run of whole W rows; part 0
 /// goes to y, the other parts to the caller's scratch [parts − 1][m][n], added into y after the
@@ -344,8 +346,9 @@ static void small_kernel(const small_job *j, const float *x, long rows, long k, 
 enum { SMALL_BLOCK_BYTES = 256 << 10 };
 
 /// The job's W rows [p0, p1) (K split or Conv1D column split: W rows are K) for all m rows of x, into
-/// out (row stride ldo; columns [c0, c0 + n) of W). m ≤ 8: one call, one register tile of all rows.
-/// m > 8: blocks of W of ≤ SMALL_BLOCK_BYTES — panels of ≥ 128 columns (whole 64-byte lines) by
+/// out (row stride ldo; columns [c0, c0 + n) of W). m ≤ the level's tile rows (16 on AVX-512, else
+/// 8): one call, one register tile of all rows, one pass over W.
+/// More rows (AVX2 with m > 8): blocks of W of ≤ SMALL_BLOCK_BYTES — panels of ≥ 128 columns (whole 64-byte lines) by
 /// whole 16-row chunks, so a block has several chunks and the kernel's software prefetch of the
 /// next chunk runs (blocks of one 16-row chunk, as before, left every line to the hardware
 /// prefetcher) — each walked by row groups of ≤ 6 (the 6 × 16-column tile: 12 FMAs per 8 loads,
@@ -353,7 +356,7 @@ enum { SMALL_BLOCK_BYTES = 256 << 10 };
 /// threads, W from DRAM): m = 16 in 0.56–0.85× the time of two 8-row groups over 16-row blocks.
 static void small_kn_range(const small_job *j, long p0, long p1, long c0, long n, float *out, long ldo, float beta) {
     const long es = j->kind ? 2 : 4;
-    if (j->m <= 8) {
+    if (j->m <= ck_small_kn_tile_rows(ck_isa())) {
         small_kernel(j, j->x + p0, j->m, p1 - p0, p0 * j->ldw + c0, n, out, ldo, beta);
         return;
     }

@@ -35,11 +35,11 @@ INLINE AVX2 __m256 wload8(const int WT, long left, const char *p) {
 // A register tile of y, M rows × NV vectors (8·NV columns), accumulates over a chunk of KC rows of
 // W, as in kernels.c; the next chunk's rows are prefetched line by line in address order.
 
-/// y[0:M, 0:nb) (+)= x[0:M, 0:kc) · w[0:kc, 0:nb) for nb ≤ 8·NV; y is loaded first when `load_y`,
+/// y[0:M, 0:nb) (+)= x · w[0:kc, 0:nb) for nb ≤ 8·NV, x the chunk's activations packed p-major (as
+/// in kernels.c: x[p·M + i]); y is loaded first when `load_y`,
 /// else never read. FULL (a compile-time constant) says nb == 8·NV: plain loads and stores, no
 /// branch in the loop; otherwise the lanes past nb are masked with masks made once per strip.
-INLINE AVX2 void kn_strip8(const int WT, const int M, const int NV, const int FULL, const float *x, long ldx,
-                           long kc, const char *w, long ldw, long nb, float *y, long ldy, int load_y,
+INLINE AVX2 void kn_strip8(const int WT, const int M, const int NV, const int FULL, const float *x, long kc, const char *w, long ldw, long nb, float *y, long ldy, int load_y,
                            pf_cursor *pf) {
     __m256i mk[6];
     long left[6];
@@ -66,7 +66,7 @@ UNROLL
         }
 UNROLL
         for (int i = 0; i < M; i++) {
-            const __m256 xb = _mm256_broadcast_ss(x + i * ldx + p);
+            const __m256 xb = _mm256_broadcast_ss(x + p * M + i);
 UNROLL
             for (int v = 0; v < NV; v++) acc[i][v] = _mm256_fmadd_ps(xb, b[v], acc[i][v]);
         }
@@ -82,7 +82,7 @@ UNROLL
 }
 
 /// KC-row chunks of W; within a chunk, strips of 8·NV columns (the last one masked). beta = 0: the
-/// first chunk stores.
+/// first chunk stores. Each chunk's activations are copied p-major first (kernels.c says why).
 INLINE AVX2 void kn_rows8(const int WT, const int M, const int NV, const float *x, long k, long ldx,
                           const char *w, long ldw, long n, float *y, long ldy, float beta) {
     const long es = WT_SIZE(WT), full = n / (8 * NV) * (8 * NV);
@@ -90,11 +90,15 @@ INLINE AVX2 void kn_rows8(const int WT, const int M, const int NV, const float *
         const long kc = k - p0 < KN_KC ? k - p0 : KN_KC, p1 = p0 + KN_KC;
         pf_cursor pf = {w + p1 * ldw * es, 0, n * es, ldw * es, p1 < k ? (k - p1 < KN_KC ? k - p1 : KN_KC) : 0};
         const int load_y = p0 > 0 || beta != 0.0f;
+        float xt[KN_KC * 8] __attribute__((aligned(32)));
+        for (long p = 0; p < kc; p++)
+UNROLL
+            for (int i = 0; i < M; i++) xt[p * M + i] = x[i * ldx + p0 + p];
         long j = 0;
         for (; j < full; j += 8 * NV)
-            kn_strip8(WT, M, NV, 1, x + p0, ldx, kc, w + (p0 * ldw + j) * es, ldw, 8 * NV, y + j, ldy, load_y, &pf);
+            kn_strip8(WT, M, NV, 1, xt, kc, w + (p0 * ldw + j) * es, ldw, 8 * NV, y + j, ldy, load_y, &pf);
         if (j < n)
-            kn_strip8(WT, M, NV, 0, x + p0, ldx, kc, w + (p0 * ldw + j) * es, ldw, n - j, y + j, ldy, load_y, &pf);
+            kn_strip8(WT, M, NV, 0, xt, kc, w + (p0 * ldw + j) * es, ldw, n - j, y + j, ldy, load_y, &pf);
     }
 }
 
@@ -142,7 +146,7 @@ INLINE AVX2 void nk_step8(const int WT, const int M, const int R, const float *x
     __m256 b[6];
 UNROLL
     for (int r = 0; r < R; r++) {
-        if ((p & (WT == WT_F32 ? 15 : 31)) == 0) _mm_prefetch(w + ((r + NK_PD) * ldw + p) * es, _MM_HINT_T0);
+        if ((p & (WT == WT_F32 ? 15 : 31)) == 0) _mm_prefetch(w + ((r + NK_PD) * ldw + p) * es, PF_HINT);
         b[r] = wload8(WT, left, w + (r * ldw + p) * es);
     }
 UNROLL

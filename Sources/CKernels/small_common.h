@@ -28,6 +28,13 @@ enum { KN_KC = CK_KN_CHUNK };
 /// NK kernels: W rows ahead that each line is prefetched.
 enum { NK_PD = 8 };
 
+/// Where the software prefetches of W put a line: L2, not L1. W is read once per product; pulled into
+/// L1 it evicts the activations (the NK kernels keep M rows of x there: 8 × 3 KiB at k = 768 beside
+/// R rows of W and the lines in flight) and the y tile. Measured on Zen 4, W from DRAM, 2 threads,
+/// T1 against T0 in one run: the F32 LM head (768 × 50257) m = 1 / 8 / 16 in 0.81 / 0.68 / 0.74 of
+/// the time, BF16 0.52 / 0.67 / 0.81; the 768 × 3072 KN product m = 1 / 8 0.89 / 0.75 (F32).
+#define PF_HINT _MM_HINT_T1
+
 /// Prefetch cursor over W rows [row, +left) × bytes [0, n) of each (row stride ldw bytes): one
 /// 64-byte line per step, row-major. The KN kernels step it while they compute a chunk, so the next
 /// chunk's rows stream in address order (DRAM sees one linear stream instead of KC strided ones).
@@ -35,13 +42,17 @@ typedef struct { const char *row; long col, n, ldw, left; } pf_cursor;
 
 INLINE void pf_step(pf_cursor *c) {
     if (c->left <= 0) return;
-    _mm_prefetch(c->row + c->col, _MM_HINT_T0);
+    _mm_prefetch(c->row + c->col, PF_HINT);
     c->col += 64;
     if (c->col >= c->n) { c->col = 0; c->row += c->ldw; c->left--; }
 }
 
 // ---- Per-ISA bodies (same contract as ck_matmul_kn / ck_matmul_nk; kind 0 = F32 weights, else a
-// CK_HALF_* kind; m ≤ 8) ----------------------------------------------------------------------
+// CK_HALF_* kind; m ≤ 8, but ck_small_kn_avx512 and the plain bodies take m ≤ 16) ----------------
+/// Rows one ck_matmul_kn call computes in a single pass over W on the `level` body (16 on AVX-512,
+/// else 8; more rows are split into passes of that many).
+long ck_small_kn_tile_rows(int level);
+
 void ck_small_kn_avx512(const float *x, long m, long k, long ldx, const void *w, int kind, long ldw, long n,
                         float *y, long ldy, float beta);
 void ck_small_nk_avx512(const float *x, long m, long k, long ldx, const void *w, int kind, long ldw, long n,

@@ -1,6 +1,6 @@
-// The small-M kernels (m ≤ 8) against the double reference, at every instruction-set level this CPU
+// The small-M kernels (m ≤ 16; AVX-512 KN in one tile, the rest in groups of 8) against the double reference, at every instruction-set level this CPU
 // has (plain C always; AVX2 + FMA + F16C; AVX-512F), through ck_matmul_kn_isa / ck_matmul_nk_isa, and
-// through the public entry points at the level ck_isa() picked: every m from 1 to 8, odd k and n (below,
+// through the public entry points at the level ck_isa() picked: every m from 1 to 16, odd k and n (below,
 // at and past one vector), row strides wider than the rows (the padding holds NaN, so a kernel that
 // reads it fails), beta 0 (y is NaN-filled: not read) and beta 1. A level the CPU lacks is not listed.
 import CKernels
@@ -24,7 +24,7 @@ import Testing
         var rng = SeededRandom(seed: seed)
         for (k, n) in Self.shapes {
             let w = weights(&rng, k, n)
-            for m in 1...8 {
+            for m in 1...16 {
                 let x = Matrix.random(m, k, ld: k + 3, &rng)
                 for beta: Float in [0, 1] {
                     let pad: Float = 12345

@@ -109,7 +109,7 @@ struct WireFieldSample: WireObject {
 
         func error(_ text: String) throws -> WireError? {
             guard case .object(let o) = try JSON.parse(text) else { return nil }
-            do { _ = try MetricsResponse(from: o); return nil } catch { return error as? WireError }
+            do { _ = try MetricsResponse(from: o); return nil } catch { return error }
         }
         #expect(try error(#"{"text":"x"}"#) == .missingField("content_type"))
         let other = try error(#"{"content_type":"application/openmetrics-text","text":"x"}"#)

@@ -47,13 +47,15 @@ void ck_matmul_nk_isa(int level, const float *x, long m, long k, long ldx, const
 /// per y element run in the same order and the results equal one call's.
 #define CK_KN_CHUNK 16
 
-/// y[i, 0:n] = beta·y[i, 0:n] + Σ_p x[i, p] · w[p, 0:n]   for i < m (≤ 8), on the ck_isa() level
+/// y[i, 0:n] = beta·y[i, 0:n] + Σ_p x[i, p] · w[p, 0:n]   for i < m (≤ 16), on the ck_isa() level
+/// (AVX-512: one register tile of all m rows; AVX2: groups of ≤ 8 rows, each reading W again)
 /// w is row-major [k, n] with row stride ldw (Conv1D layout); beta is 0 or 1.
 void ck_matmul_kn(const float *x, long m, long k, long ldx,
                   const float *w, long ldw, long n,
                   float *y, long ldy, float beta);
 
-/// y[i, 0:n] = beta·y[i, 0:n] + Σ_p x[i, p] · w[j, p]      for i < m (≤ 8), j < n, on the ck_isa() level
+/// y[i, 0:n] = beta·y[i, 0:n] + Σ_p x[i, p] · w[j, p]      for i < m (≤ 16), j < n, on the ck_isa() level
+/// (groups of ≤ 8 rows, each reading W again)
 /// w is row-major [n, k] with row stride ldw (nn.Linear layout); beta is 0 or 1.
 void ck_matmul_nk(const float *x, long m, long k, long ldx,
                   const float *w, long ldw, long n,
