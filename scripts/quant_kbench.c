@@ -36,7 +36,7 @@ static const char *names[] = {"int8", "q4", "nf4", "fp4", "f32", "bf16", "f16"};
 typedef struct { ck_i8_matrix i8; ck_q4_matrix q4; ck_nf4_matrix nf; const void *plain; int nk; } mats;
 
 /// An F32 value as the 16-bit kind's bits (round to nearest even; no NaNs here).
-static unsigned short to16(int t, float f) {
+__attribute__((target("f16c"))) static unsigned short to16(int t, float f) {
     unsigned u; memcpy(&u, &f, 4);
     if (t == BF16) return (unsigned short)((u + 0x7FFF + (u >> 16 & 1)) >> 16);
     return (unsigned short)_cvtss_sh(f, 0);

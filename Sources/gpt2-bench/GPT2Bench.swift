@@ -53,7 +53,7 @@ struct GPT2Bench: ParsableCommand {
     @Option(name: .long, help: "KV cache element type: float32, float16 or bfloat16.")
     var kvDtype: KVDType = .float32
 
-    @Option(name: .long, help: "Decode batch sizes to measure (comma-separated, 1...64; default 1,8; --decode-only: 1).")
+    @Option(name: .long, help: "Decode batch sizes to measure (comma-separated, 1...64; default 1,8; --decode-only: 1); their repetitions interleave.")
     var decodeBatches: String?
 
     /// The --decode-batches sizes (sequences decoded together, 32-token prompts each).
@@ -179,15 +179,22 @@ struct GPT2Bench: ParsableCommand {
         }
 
         let steps = 32
-        for batch in prefillOnly ? [] : try batches {
-            let prompts = (0..<batch).map { _ in ids(32) }
-            let t = try timedMedian(setup: { () -> [GeneratingSequence] in
-                try GreedySteps.prefill(runner, pool: pool, prompts: prompts, steps: steps)
-            }) { sequences in
-                var sequences = sequences
+        // The batch sizes' repetitions interleave (one warm-up each, then repetition r of every batch
+        // size before repetition r + 1 of any), so the host's drifting memory bandwidth weighs on
+        // every batch size alike and their ratios (16 ÷ 8) compare like with like.
+        let decodeBatches = prefillOnly ? [] : try batches
+        let prompts = decodeBatches.map { batch in (0..<batch).map { _ in ids(32) } }
+        var times = [[Double]](repeating: [], count: decodeBatches.count)
+        for rep in 0...max(1, repeats) {
+            for (b, batchPrompts) in prompts.enumerated() {
+                var sequences = try GreedySteps.prefill(runner, pool: pool, prompts: batchPrompts, steps: steps)
+                let t0 = Clock.now()
                 try runner.decode(&sequences)
+                if rep > 0 { times[b].append(Clock.now() - t0) }
             }
-            r["decode_b\(batch)_tok_s"] = Double(batch * steps) / t
+        }
+        for (b, batch) in decodeBatches.enumerated() {
+            r["decode_b\(batch)_tok_s"] = Double(batch * steps) / median(times[b])
         }
         // Decode at depth d: the timed steps attend to d − 16 + 1 ... d + 16 positions (mean ≈ d).
         for d in try depths {
