@@ -68,34 +68,34 @@ long ck_small_kn_tile_rows(int level) {
 
 /// The SIMD bodies take ≤ 8 rows (AVX-512 KN: ≤ 16) per call; more are split into row groups, each
 /// its own pass over W (every y element sees the same FMAs in the same order either way).
-void ck_matmul_kn_isa(int level, const float *x, long m, long k, long ldx, const void *w, int kind, long ldw,
-                      long n, float *y, long ldy, float beta) {
+static void small_isa(int nk, int level, const float *x, long m, long k, long ldx, const void *w, int kind,
+                      long ldw, long n, float *y, long ldy, float beta) {
     const int l = clamp_level(level);
-    const long tile = l == CK_ISA_PLAIN ? m : ck_small_kn_tile_rows(l);
+    const long tile = l == CK_ISA_PLAIN ? m : nk ? 8 : ck_small_kn_tile_rows(l);
     for (long r0 = 0; r0 < m; r0 += tile) {
         const long rows = m - r0 < tile ? m - r0 : tile;
         const float *xr = x + r0 * ldx;
         float *yr = y + r0 * ldy;
         switch (l) {
-        case CK_ISA_AVX512: ck_small_kn_avx512(xr, rows, k, ldx, w, kind, ldw, n, yr, ldy, beta); break;
-        case CK_ISA_AVX2: ck_small_kn_avx2(xr, rows, k, ldx, w, kind, ldw, n, yr, ldy, beta); break;
-        default: ck_small_kn_plain(xr, rows, k, ldx, w, kind, ldw, n, yr, ldy, beta); break;
+        case CK_ISA_AVX512:
+            (nk ? ck_small_nk_avx512 : ck_small_kn_avx512)(xr, rows, k, ldx, w, kind, ldw, n, yr, ldy, beta);
+            break;
+        case CK_ISA_AVX2:
+            (nk ? ck_small_nk_avx2 : ck_small_kn_avx2)(xr, rows, k, ldx, w, kind, ldw, n, yr, ldy, beta);
+            break;
+        default:
+            (nk ? ck_small_nk_plain : ck_small_kn_plain)(xr, rows, k, ldx, w, kind, ldw, n, yr, ldy, beta);
+            break;
         }
     }
 }
 
+void ck_matmul_kn_isa(int level, const float *x, long m, long k, long ldx, const void *w, int kind, long ldw,
+                      long n, float *y, long ldy, float beta) {
+    small_isa(0, level, x, m, k, ldx, w, kind, ldw, n, y, ldy, beta);
+}
+
 void ck_matmul_nk_isa(int level, const float *x, long m, long k, long ldx, const void *w, int kind, long ldw,
                       long n, float *y, long ldy, float beta) {
-    const int l = clamp_level(level);
-    const long tile = l == CK_ISA_PLAIN ? m : 8;
-    for (long r0 = 0; r0 < m; r0 += tile) {
-        const long rows = m - r0 < tile ? m - r0 : tile;
-        const float *xr = x + r0 * ldx;
-        float *yr = y + r0 * ldy;
-        switch (l) {
-        case CK_ISA_AVX512: ck_small_nk_avx512(xr, rows, k, ldx, w, kind, ldw, n, yr, ldy, beta); break;
-        case CK_ISA_AVX2: ck_small_nk_avx2(xr, rows, k, ldx, w, kind, ldw, n, yr, ldy, beta); break;
-        default: ck_small_nk_plain(xr, rows, k, ldx, w, kind, ldw, n, yr, ldy, beta); break;
-        }
-    }
+    small_isa(1, level, x, m, k, ldx, w, kind, ldw, n, y, ldy, beta);
 }
