@@ -68,23 +68,14 @@ UNROLL
         for (int v = 0; v < NV; v++) _mm512_mask_storeu_ps(y + i * ldy + 16 * v, mk[v], acc[i][v]);
 }
 
-/// W rows per chunk for an M-row tile. Fewer rows keep fewer W rows streaming at once, more rows
-/// read and write the y tile less often; which wins depends on M. Measured on Zen 4 (F32 and BF16
-/// W from DRAM, 2 threads, 768 × 3072 and 3072 × 768, the chunk sizes alternated in one process):
-/// m = 1 is fastest at 2 (0.84–0.89× the time at 16 for F32, 0.89–0.96× for BF16), m = 2–4 at 4
-/// (0.83–0.89× at m = 4), m = 8 and 16 at 16 (8 takes 1.13–1.38×). The chunk never changes the
-/// results: y is stored and reloaded exactly between chunks, so every y element sees the same FMAs
-/// in the same order.
-INLINE long kn_chunk(const int M) { return M == 1 ? 2 : M <= 4 ? 4 : KN_KC; }
-
-/// KC-row chunks of W; within a chunk, strips of 16·NV columns. beta = 0: the first chunk stores.
+/// KC-row chunks of W (kn_chunk); within a chunk, strips of 16·NV columns. beta = 0: the first chunk stores.
 /// Each chunk's activations are first copied p-major into `xt` (KC·M floats): read in place, row i's
 /// value p sits at x + i·ldx + p, and at ldx = 3072 (the MLP's down projection) every row's line
 /// maps to the same L1 set — 16 rows thrash an 8-way set and the m = 16 product ran at 0.6× the
 /// speed of one with ldx = 768 (Zen 4, W from DRAM, 2 threads).
 INLINE AVX512 void kn_rows(const int WT, const int M, const int NV, const float *x, long k, long ldx,
                            const char *w, long ldw, long n, float *y, long ldy, float beta) {
-    const long es = WT_SIZE(WT), KC = kn_chunk(M);
+    const long es = WT_SIZE(WT), KC = kn_chunk(CK_ISA_AVX512, M);
     for (long p0 = 0; p0 < k; p0 += KC) {
         const long kc = k - p0 < KC ? k - p0 : KC, p1 = p0 + KC;
         pf_cursor pf = {w + p1 * ldw * es, 0, n * es, ldw * es, p1 < k ? (k - p1 < KC ? k - p1 : KC) : 0};

@@ -81,16 +81,16 @@ UNROLL
         }
 }
 
-/// KC-row chunks of W; within a chunk, strips of 8·NV columns (the last one masked). beta = 0: the
+/// KC-row chunks of W (kn_chunk); within a chunk, strips of 8·NV columns (the last one masked). beta = 0: the
 /// first chunk stores. Each chunk's activations are copied p-major first (kernels.c says why).
 INLINE AVX2 void kn_rows8(const int WT, const int M, const int NV, const float *x, long k, long ldx,
                           const char *w, long ldw, long n, float *y, long ldy, float beta) {
-    const long es = WT_SIZE(WT), full = n / (8 * NV) * (8 * NV);
-    for (long p0 = 0; p0 < k; p0 += KN_KC) {
-        const long kc = k - p0 < KN_KC ? k - p0 : KN_KC, p1 = p0 + KN_KC;
-        pf_cursor pf = {w + p1 * ldw * es, 0, n * es, ldw * es, p1 < k ? (k - p1 < KN_KC ? k - p1 : KN_KC) : 0};
+    const long es = WT_SIZE(WT), full = n / (8 * NV) * (8 * NV), KC = kn_chunk(CK_ISA_AVX2, M);
+    for (long p0 = 0; p0 < k; p0 += KC) {
+        const long kc = k - p0 < KC ? k - p0 : KC, p1 = p0 + KC;
+        pf_cursor pf = {w + p1 * ldw * es, 0, n * es, ldw * es, p1 < k ? (k - p1 < KC ? k - p1 : KC) : 0};
         const int load_y = p0 > 0 || beta != 0.0f;
-        float xt[KN_KC * 8] __attribute__((aligned(32)));
+        float xt[KN_KC * 8] __attribute__((aligned(32)));   // KC ≤ KN_KC
         for (long p = 0; p < kc; p++)
 UNROLL
             for (int i = 0; i < M; i++) xt[p * M + i] = x[i * ldx + p0 + p];

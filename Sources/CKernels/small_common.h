@@ -25,6 +25,20 @@ enum { WT_F32 = 0 };
 /// Measured on Zen 5 (AVX-512), 768×3072 weights from DRAM, 2 threads: 16 beats 8 and 32.
 enum { KN_KC = CK_KN_CHUNK };
 
+/// KN kernels: W rows per chunk for an M-row tile on `level` (CK_ISA_AVX512 or CK_ISA_AVX2), ≤ KN_KC.
+/// Fewer rows keep fewer W rows streaming at once, more rows read and write the y tile less often;
+/// which wins depends on M. Measured on Zen 4 (F32 and BF16 W from DRAM, 2 threads, 768 × 3072 and
+/// 3072 × 768, the chunk sizes alternated in one process): AVX-512 m = 1 is fastest at 2 (0.84–0.89×
+/// the time at 16 for F32, 0.89–0.96× for BF16), m = 2–4 at 4 (0.83–0.89× at m = 4), m = 8 and 16 at
+/// 16 (8 takes 1.13–1.38×); the AVX2 bodies (GPT2D_ISA=avx2) m = 1 at 4 (0.90–0.93×), m = 4 at 8
+/// (0.93–0.95×). The chunk never changes the results: y is stored and reloaded exactly between
+/// chunks, so every y element sees the same FMAs in the same order.
+INLINE long kn_chunk(const int level, const int M) {
+    if (M == 1) return level == CK_ISA_AVX512 ? 2 : 4;
+    if (M <= 4) return level == CK_ISA_AVX512 ? 4 : 8;
+    return KN_KC;
+}
+
 /// NK kernels: W rows ahead that each line is prefetched.
 enum { NK_PD = 8 };
 
