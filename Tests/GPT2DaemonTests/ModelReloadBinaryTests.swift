@@ -53,6 +53,9 @@ import Glibc
         let lines = try await c.readUntilFinal(id: "long")
         guard case .result(let body) = lines.last!.kind else { Issue.record("the stream did not finish: \(lines.last!)"); return }
         #expect(try GenerateResponse(from: body).tokens == expected)
+        // The removed model drains in a background task, so its "unloaded" line follows the listing
+        // change; stopping the daemon before it is written would lose it (a loaded CI machine did).
+        #expect(try await eventually(timeout: 30) { p.output.1.contains("model unloaded (SIGHUP)") })
         kill(p.pid, SIGTERM)
         #expect(try await p.wait() == 0)
         let log = p.output.1
