@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <immintrin.h>
 #include "ckernels.h"
 
 static clockid_t clk = CLOCK_MONOTONIC;
@@ -35,13 +34,6 @@ static const char *names[] = {"int8", "q4", "nf4", "fp4", "f32", "bf16", "f16"};
 /// layouts: Conv1D [k, n] for the layers, Linear [n, k] for the LM head; `nk` says which).
 typedef struct { ck_i8_matrix i8; ck_q4_matrix q4; ck_nf4_matrix nf; const void *plain; int nk; } mats;
 
-/// An F32 value as the 16-bit kind's bits (round to nearest even; no NaNs here).
-__attribute__((target("f16c"))) static unsigned short to16(int t, float f) {
-    unsigned u; memcpy(&u, &f, 4);
-    if (t == BF16) return (unsigned short)((u + 0x7FFF + (u >> 16 & 1)) >> 16);
-    return (unsigned short)_cvtss_sh(f, 0);
-}
-
 /// `copies` copies of w (n × k) quantized to type t into out[]; returns the bytes of one copy.
 static size_t make(int t, long n, long k, const float *w, int copies, mats *out) {
     long kp = (k + 63) / 64 * 64;
@@ -49,16 +41,16 @@ static size_t make(int t, long n, long k, const float *w, int copies, mats *out)
     if (t >= F32) {
         const int nk = n > 10000;  // the tied LM head is stored [n, k]; the layers [k, n]
         const size_t es = t == F32 ? 4 : 2;
+        float *lay = malloc(sizeof(float) * n * k);  // w in the checkpoint's layout
+        for (long j = 0; j < n; j++)
+            for (long p = 0; p < k; p++) lay[nk ? j * k + p : p * n + j] = w[j * k + p];
         for (int c = 0; c < copies; c++) {
             char *p = aligned_alloc(64, n * k * es + 64);
-            for (long r = 0; r < (nk ? n : k); r++)
-                for (long q = 0; q < (nk ? k : n); q++) {
-                    const float v = nk ? w[r * k + q] : w[q * k + r];
-                    if (t == F32) memcpy(p + (r * (nk ? k : n) + q) * 4, &v, 4);
-                    else { unsigned short h = to16(t, v); memcpy(p + (r * (nk ? k : n) + q) * 2, &h, 2); }
-                }
+            if (t == F32) memcpy(p, lay, n * k * 4);
+            else ck_narrow_f32(lay, p, t == BF16 ? CK_HALF_BF16 : CK_HALF_F16, n * k);  // as a load converts
             out[c].plain = p; out[c].nk = nk;
         }
+        free(lay);
         return n * k * es;
     }
     if (t == I8) {
