@@ -179,22 +179,17 @@ struct GPT2Bench: ParsableCommand {
         }
 
         let steps = 32
-        // The batch sizes' repetitions interleave (one warm-up each, then repetition r of every batch
-        // size before repetition r + 1 of any), so the host's drifting memory bandwidth weighs on
-        // every batch size alike and their ratios (16 ÷ 8) compare like with like.
+        // The batch sizes' repetitions interleave, so their ratios (16 ÷ 8) compare like with like.
         let decodeBatches = prefillOnly ? [] : try batches
         let prompts = decodeBatches.map { batch in (0..<batch).map { _ in ids(32) } }
-        var times = [[Double]](repeating: [], count: decodeBatches.count)
-        for rep in 0...max(1, repeats) {
-            for (b, batchPrompts) in prompts.enumerated() {
-                var sequences = try GreedySteps.prefill(runner, pool: pool, prompts: batchPrompts, steps: steps)
-                let t0 = Clock.now()
-                try runner.decode(&sequences)
-                if rep > 0 { times[b].append(Clock.now() - t0) }
-            }
+        let times = try interleavedMedians(decodeBatches.count, setup: { b -> [GeneratingSequence] in
+            try GreedySteps.prefill(runner, pool: pool, prompts: prompts[b], steps: steps)
+        }) { _, sequences in
+            var sequences = sequences
+            try runner.decode(&sequences)
         }
         for (b, batch) in decodeBatches.enumerated() {
-            r["decode_b\(batch)_tok_s"] = Double(batch * steps) / median(times[b])
+            r["decode_b\(batch)_tok_s"] = Double(batch * steps) / times[b]
         }
         // Decode at depth d: the timed steps attend to d − 16 + 1 ... d + 16 positions (mean ≈ d).
         for d in try depths {
@@ -229,14 +224,24 @@ struct GPT2Bench: ParsableCommand {
 
     /// One warm-up, then `repeats` timed runs of body (setup is not timed); the median seconds.
     private func timedMedian<S>(setup: () throws -> S, _ body: (S) throws -> Void) throws -> Double {
-        var times: [Double] = []
-        for i in 0...max(1, repeats) {
-            let state = try setup()
-            let t0 = Clock.now()
-            try body(state)
-            if i > 0 { times.append(Clock.now() - t0) }
+        try interleavedMedians(1, setup: { _ in try setup() }, { _, state in try body(state) })[0]
+    }
+
+    /// `timedMedian` for `count` measurements at once, their runs interleaved: one warm-up of each,
+    /// then run r of every measurement before run r + 1 of any, so the host's drifting memory
+    /// bandwidth weighs on all of them alike and their ratios compare like with like. body(i, state)
+    /// is measurement i; setup(i) is not timed. The median seconds of each.
+    private func interleavedMedians<S>(_ count: Int, setup: (Int) throws -> S, _ body: (Int, S) throws -> Void) throws -> [Double] {
+        var times = [[Double]](repeating: [], count: count)
+        for run in 0...max(1, repeats) {
+            for i in 0..<count {
+                let state = try setup(i)
+                let t0 = Clock.now()
+                try body(i, state)
+                if run > 0 { times[i].append(Clock.now() - t0) }
+            }
         }
-        return median(times)
+        return times.map(median)
     }
 
     // MARK: - transformers
