@@ -29,7 +29,6 @@ import argparse
 import json
 import os
 import random
-import shutil
 import statistics
 import subprocess
 import sys
@@ -43,18 +42,17 @@ from bench_daemon import Conn, ROOT, stream_times  # noqa: E402
 TYPES = ["float32", "bfloat16", "float16", "int8", "nf4", "q4"]
 
 
-_MEMBW = []   # the compiled scripts/membw.c: [folder, executable], built at the first call
+def build_membw(folder):
+    """scripts/membw.c compiled into `folder`; returns the executable."""
+    exe = os.path.join(folder, "membw")
+    subprocess.run(["cc", "-O3", "-march=native", "-pthread", os.path.join(ROOT, "scripts/membw.c"), "-o", exe],
+                   check=True)
+    return exe
 
 
-def membw(threads):
-    """Read bandwidth in GB/s (scripts/membw.c, 1 GiB, median of 7), compiled once into a temp folder."""
-    if not _MEMBW:
-        tmp = tempfile.mkdtemp(prefix="gpt2d-membw-")
-        exe = os.path.join(tmp, "membw")
-        subprocess.run(["cc", "-O3", "-march=native", "-pthread", os.path.join(ROOT, "scripts/membw.c"), "-o", exe],
-                       check=True)
-        _MEMBW.extend([tmp, exe])
-    out = subprocess.run([_MEMBW[1], str(threads), "1024", "7"], check=True, capture_output=True, text=True).stdout
+def membw(exe, threads):
+    """Read bandwidth in GB/s (the compiled scripts/membw.c, 1 GiB, median of 7)."""
+    out = subprocess.run([exe, str(threads), "1024", "7"], check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])["read_gb_s"]   # the median over the passes
 
 
@@ -117,7 +115,7 @@ def inproc(bench, model, threads, wtype):
     return g["decode_b1_tok_s"], g["weight_mib"]
 
 
-def measure(a, wtype, bandwidth):
+def measure(a, wtype, membw_exe):
     rng = random.Random(11)
     ids = lambda n: [rng.randrange(50000) for _ in range(n)]
     med = statistics.median
@@ -148,11 +146,11 @@ def measure(a, wtype, bandwidth):
         r["rss_mib"], r["peak_rss_mib"] = proc_status(p.pid, "VmRSS"), proc_status(p.pid, "VmHWM")
     finally:
         stop(p)
-    bw_before = membw(a.threads)
+    bw_before = membw(membw_exe, a.threads)
     r["inproc_decode_b1_tok_s"], r["weight_mib"] = inproc(a.bench, a.model, a.threads, wtype)
-    bw_after = membw(a.threads)
+    bw_after = membw(membw_exe, a.threads)
     r["gb_s"] = r["inproc_decode_b1_tok_s"] * r["weight_mib"] * 1048576 / 1e9
-    r["of_bandwidth"] = r["gb_s"] / bandwidth
+    r["of_bandwidth"] = None   # ÷ the run's lowest bandwidth, known once every type ran (main)
     # The same decode against the bandwidth measured right around it (the lower of the two): this
     # host's bandwidth drifts by tens of percent over a run, and the run-wide ceiling is its minimum.
     r["bw_around_gb_s"] = min(bw_before, bw_after)
@@ -172,10 +170,11 @@ def main():
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
 
-    before = membw(a.threads)
-    rows = [measure(a, t, before) for t in a.types.split(",")]
-    after = membw(a.threads)
-    shutil.rmtree(_MEMBW[0])
+    with tempfile.TemporaryDirectory(prefix="gpt2d-membw-") as tmp:
+        exe = build_membw(tmp)
+        before = membw(exe, a.threads)
+        rows = [measure(a, t, exe) for t in a.types.split(",")]
+        after = membw(exe, a.threads)
     ceiling = min([before, after] + [r["bw_around_gb_s"] for r in rows])
     for r in rows:
         r["of_bandwidth"] = r["gb_s"] / ceiling
