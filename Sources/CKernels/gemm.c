@@ -310,8 +310,8 @@ void ck_gemm_w16_parallel(long m, long n, long k, float alpha, const float *a, l
 }
 
 /// Small-M products (F32 or 16-bit weights): all rows in one pass over W where the kernel's tile
-/// takes them, else row groups over L2-sized blocks of W. Linear layout [n, k]: columns (= W rows) split evenly
-/// over the pool's threads, each streaming its share of the weights once. Conv1D layout [k, n] with
+/// takes them, else row groups over L2-sized blocks of W. Linear layout [n, k]: columns (= W rows)
+/// split evenly over the pool's threads, each streaming its share of the weights once. Conv1D layout [k, n] with
 /// m ≤ KSPLIT_M: K splits instead, so each thread streams a contiguous run of whole W rows; part 0
 /// goes to y, the other parts to the caller's scratch [parts − 1][m][n], added into y after the
 /// loop. Measured on Zen 5 (768×3072 from DRAM, 2 threads): the K split runs m = 1..8 at the
@@ -348,7 +348,8 @@ enum { SMALL_BLOCK_BYTES = 256 << 10 };
 /// The job's W rows [p0, p1) (K split or Conv1D column split: W rows are K) for all m rows of x, into
 /// out (row stride ldo; columns [c0, c0 + n) of W). m ≤ the level's tile rows (16 on AVX-512, else
 /// 8): one call, one register tile of all rows, one pass over W.
-/// More rows (AVX2 with m > 8): blocks of W of ≤ SMALL_BLOCK_BYTES — panels of ≥ 128 columns (whole 64-byte lines) by
+/// More rows (AVX2 with m > 8): blocks of W of ≤ SMALL_BLOCK_BYTES — panels of ≥ 128 columns (whole
+/// 64-byte lines) by
 /// whole 16-row chunks, so a block has several chunks and the kernel's software prefetch of the
 /// next chunk runs (blocks of one 16-row chunk, as before, left every line to the hardware
 /// prefetcher) — each walked by row groups of ≤ 6 (the 6 × 16-column tile: 12 FMAs per 8 loads,

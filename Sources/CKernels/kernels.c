@@ -68,7 +68,8 @@ UNROLL
         for (int v = 0; v < NV; v++) _mm512_mask_storeu_ps(y + i * ldy + 16 * v, mk[v], acc[i][v]);
 }
 
-/// KC-row chunks of W (kn_chunk); within a chunk, strips of 16·NV columns. beta = 0: the first chunk stores.
+/// KC-row chunks of W (kn_chunk); within a chunk, strips of 16·NV columns. beta = 0: the first
+/// chunk stores.
 /// Each chunk's activations are first copied p-major into `xt` (KC·M floats): read in place, row i's
 /// value p sits at x + i·ldx + p, and at ldx = 3072 (the MLP's down projection) every row's line
 /// maps to the same L1 set — 16 rows thrash an 8-way set and the m = 16 product ran at 0.6× the

@@ -39,8 +39,8 @@ INLINE AVX2 __m256 wload8(const int WT, long left, const char *p) {
 /// in kernels.c: x[p·M + i]); y is loaded first when `load_y`,
 /// else never read. FULL (a compile-time constant) says nb == 8·NV: plain loads and stores, no
 /// branch in the loop; otherwise the lanes past nb are masked with masks made once per strip.
-INLINE AVX2 void kn_strip8(const int WT, const int M, const int NV, const int FULL, const float *x, long kc, const char *w, long ldw, long nb, float *y, long ldy, int load_y,
-                           pf_cursor *pf) {
+INLINE AVX2 void kn_strip8(const int WT, const int M, const int NV, const int FULL, const float *x, long kc,
+                           const char *w, long ldw, long nb, float *y, long ldy, int load_y, pf_cursor *pf) {
     __m256i mk[6];
     long left[6];
 UNROLL
@@ -81,8 +81,9 @@ UNROLL
         }
 }
 
-/// KC-row chunks of W (kn_chunk); within a chunk, strips of 8·NV columns (the last one masked). beta = 0: the
-/// first chunk stores. Each chunk's activations are copied p-major first (kernels.c says why).
+/// KC-row chunks of W (kn_chunk); within a chunk, strips of 8·NV columns (the last one masked).
+/// beta = 0: the first chunk stores. Each chunk's activations are copied p-major first (kernels.c
+/// says why).
 INLINE AVX2 void kn_rows8(const int WT, const int M, const int NV, const float *x, long k, long ldx,
                           const char *w, long ldw, long n, float *y, long ldy, float beta) {
     const long es = WT_SIZE(WT), full = n / (8 * NV) * (8 * NV), KC = kn_chunk(CK_ISA_AVX2, M);

@@ -21,8 +21,9 @@ enum { WT_F32 = 0 };
 /// Bytes per W element.
 #define WT_SIZE(WT) ((WT) == WT_F32 ? 4L : 2L)
 
-/// KN kernels: W rows per accumulation chunk (y is read and written once per chunk).
-/// Measured on Zen 5 (AVX-512), 768×3072 weights from DRAM, 2 threads: 16 beats 8 and 32.
+/// KN kernels: the largest W rows per accumulation chunk (y is read and written once per chunk), the
+/// chunk of tiles of 5 rows and more (kn_chunk). Measured on Zen 5 (AVX-512), 768×3072 weights from
+/// DRAM, 2 threads, m = 8: 16 beats 8 and 32.
 enum { KN_KC = CK_KN_CHUNK };
 
 /// KN kernels: W rows per chunk for an M-row tile on `level` (CK_ISA_AVX512 or CK_ISA_AVX2), ≤ KN_KC.
@@ -62,7 +63,7 @@ INLINE void pf_step(pf_cursor *c) {
 }
 
 // ---- Per-ISA bodies (same contract as ck_matmul_kn / ck_matmul_nk; kind 0 = F32 weights, else a
-// CK_HALF_* kind; m ≤ 8, but ck_small_kn_avx512 and the plain bodies take m ≤ 16) ----------------
+// CK_HALF_* kind; m ≤ 8, but ck_small_kn_avx512 takes m ≤ 16 and the plain bodies any m) -------
 /// Rows one ck_matmul_kn call computes in a single pass over W on the `level` body (16 on AVX-512,
 /// else 8; more rows are split into passes of that many).
 long ck_small_kn_tile_rows(int level);

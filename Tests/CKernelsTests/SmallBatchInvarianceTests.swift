@@ -1,7 +1,8 @@
 // Batch invariance of the threaded small-M products: the m rows of one product (m up to 16: on
 // AVX-512 one register tile of up to 16 rows, on AVX2 row groups of ≤ 8 walking L2-sized blocks of
-// W — column panels by 16-row chunks) give, row by row, exactly the bits the same row gives alone. Each y element sees the same FMAs in
-// the same order whatever the grouping, tile width or block shape, so equality is what is promised.
+// W — column panels by 16-row chunks) give, row by row, exactly the bits the same row gives alone.
+// Each y element sees the same FMAs in the same order whatever the grouping, tile width or block
+// shape, so equality is what is promised.
 // Shapes with several panels and several row blocks per panel (k = 1100, n = 300: the K split's
 // 550-row ranges take two blocks of each 128-column panel), the column split (k = 300, n = 700) and a
 // small ragged one; F32 and BF16 weights, both layouts.

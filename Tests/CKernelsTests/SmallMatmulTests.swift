@@ -1,7 +1,7 @@
-// The small-M kernels (m ≤ 16; AVX-512 KN in one tile, the rest in groups of 8) against the double reference, at every instruction-set level this CPU
-// has (plain C always; AVX2 + FMA + F16C; AVX-512F), through ck_matmul_kn_isa / ck_matmul_nk_isa, and
-// through the public entry points at the level ck_isa() picked: every m from 1 to 16, odd k and n (below,
-// at and past one vector), row strides wider than the rows (the padding holds NaN, so a kernel that
+// The small-M kernels (m ≤ 16: AVX-512 KN in one tile, the rest in groups of 8) against the double
+// reference, at every instruction-set level this CPU has (plain C always; AVX2 + FMA + F16C;
+// AVX-512), through ck_matmul_kn_isa / ck_matmul_nk_isa, and through the public entry points at the
+// level ck_isa() picked: every m from 1 to 16, odd k and n (below, at and past one vector), row strides wider than the rows (the padding holds NaN, so a kernel that
 // reads it fails), beta 0 (y is NaN-filled: not read) and beta 1. A level the CPU lacks is not listed.
 import CKernels
 import Glibc

@@ -1,8 +1,8 @@
 // Every instruction-set level of the small-M kernels (plain C, AVX2 + FMA, AVX-512 — each level this
 // CPU has; ck_matmul_*_isa clamps the others to the best available) against a Double-precision
-// reference: both weight layouts, F32/F16/BF16 weights, m = 1...16 (past 8, AVX-512's one 16-row KN tile; the other bodies split the
-// rows into groups of 8), ragged k and n (vector tails of 8
-// and 16 lanes), strided x/y/W, beta 0 over NaN and beta 1. The levels keep their own FMA order, so
+// reference: both weight layouts, F32/F16/BF16 weights, m = 1...16 (past 8, AVX-512's one 16-row KN
+// tile; the other bodies split the rows into groups of 8), ragged k and n (vector tails of 8 and 16
+// lanes), strided x/y/W, beta 0 over NaN and beta 1. The levels keep their own FMA order, so
 // they agree to rounding (bound: 1e-6 of Σ|x·w| per output), not bit for bit.
 import CKernels
 import Foundation

@@ -42,9 +42,10 @@ void ck_matmul_kn_isa(int level, const float *x, long m, long k, long ldx, const
 void ck_matmul_nk_isa(int level, const float *x, long m, long k, long ldx, const void *w, int kind, long ldw,
                       long n, float *y, long ldy, float beta);
 
-/// W rows per accumulation chunk of ck_matmul_kn: y is loaded and stored once per chunk. Callers
-/// that split one product's K into several calls start each call at a multiple of it, so the FMAs
-/// per y element run in the same order and the results equal one call's.
+/// The largest number of W rows per accumulation chunk of ck_matmul_kn (y is loaded and stored once
+/// per chunk; tiles of few rows take shorter chunks — the chunk never changes the results, since y
+/// round-trips exactly). Callers that split one product's K into several calls start each call at a
+/// multiple of it.
 #define CK_KN_CHUNK 16
 
 /// y[i, 0:n] = beta·y[i, 0:n] + Σ_p x[i, p] · w[p, 0:n]   for i < m (≤ 16), on the ck_isa() level
