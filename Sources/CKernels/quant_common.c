@@ -133,24 +133,27 @@ static void run_task(void *ctx, long task, int thread) {
     (void)thread;
     const run_ctx *c = ctx;
     const long j0 = task * c->chunk, j1 = j0 + c->chunk < c->n ? j0 + c->chunk : c->n;
-    float out[CK_QUANT_MR];
-    for (long j = j0; j < j1; j++) {
+    float out[CK_QUANT_NJ * CK_QUANT_MR];
+    for (long j = j0; j < j1; j += CK_QUANT_NJ) {
+        const int nj = j1 - j < CK_QUANT_NJ ? (int)(j1 - j) : CK_QUANT_NJ;
         for (long i0 = 0; i0 < c->a->m; i0 += CK_QUANT_MR) {
             const int mr = c->a->m - i0 < CK_QUANT_MR ? (int)(c->a->m - i0) : CK_QUANT_MR;
-            c->fn(c->w, c->a, i0, mr, j, out);
-            for (int i = 0; i < mr; i++) {
-                float *yy = c->y + (i0 + i) * c->ldy + j;
-                *yy = (c->beta == 0.0f ? 0.0f : *yy) + out[i];
-            }
+            c->fn(c->w, c->a, i0, mr, j, nj, out);
+            for (int jj = 0; jj < nj; jj++)
+                for (int i = 0; i < mr; i++) {
+                    float *yy = c->y + (i0 + i) * c->ldy + j + jj;
+                    *yy = (c->beta == 0.0f ? 0.0f : *yy) + out[jj * CK_QUANT_MR + i];
+                }
         }
     }
 }
 
 void ck_quant_run(const void *w, const ck_qact *a, long n, ck_quant_rows_fn fn, float *y, long ldy, float beta) {
-    // About 8 tasks per thread (the pool balances them), at least 16 columns each.
+    // About 8 tasks per thread (the pool balances them), at least 16 columns each, an even number.
     const long threads = ck_pool_threads();
     long chunk = (n + 8 * threads - 1) / (8 * threads);
     if (chunk < 16) chunk = 16;
+    chunk += chunk % CK_QUANT_NJ;   // whole groups of CK_QUANT_NJ columns
     run_ctx c = {w, a, n, chunk, fn, y, ldy, beta};
     ck_pool_run((n + chunk - 1) / chunk, run_task, &c);
 }

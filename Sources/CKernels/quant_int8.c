@@ -5,10 +5,11 @@
 #include "quant_internal.h"
 #include <immintrin.h>
 #include <math.h>
+#include <string.h>
 
 #pragma STDC FP_CONTRACT OFF
 
-enum { B = CK_I8_BLOCK };
+enum { B = CK_I8_BLOCK, VNNI_MIN_ROWS = 4 };
 
 static long padded(long k) { return (k + B - 1) / B * B; }
 
@@ -38,8 +39,7 @@ void ck_i8_dequantize_rows(const ck_i8_matrix *w, long j0, long j1, float *out, 
 }
 
 /// Portable: per block an exact int32 sum, scaled by both blocks' scales into an F32 total.
-static void dot_c(const void *wv, const ck_qact *a, long i0, int mr, long j, float out[CK_QUANT_MR]) {
-    const ck_i8_matrix *w = wv;
+static void dot_c_column(const ck_i8_matrix *w, const ck_qact *a, long i0, int mr, long j, float out[CK_QUANT_MR]) {
     const long kp = a->kp, nb = a->nb;
     for (int i = 0; i < mr; i++) {
         const signed char *wq = w->q + j * kp;
@@ -54,6 +54,37 @@ static void dot_c(const void *wv, const ck_qact *a, long i0, int mr, long j, flo
     }
 }
 
+static void dot_c(const void *w, const ck_qact *a, long i0, int mr, long j, int nj, float out[CK_QUANT_NJ * CK_QUANT_MR]) {
+    CK_QUANT_EACH_COLUMN(dot_c_column, (const ck_i8_matrix *)w, a, i0, mr, j, nj, out);
+}
+
+/// What the SIMD bodies (quant_int8_body.h) read: w, and the activations a with their bytes
+/// reordered per pair of blocks (b, b + 1) as b[0..31] b+1[0..31] b[32..63] b+1[32..63] (an odd last
+/// block stays in order; at the VNNI level every byte also has its sign bit flipped: a + 128 as u8).
+typedef struct {
+    const ck_i8_matrix *w;
+    const ck_qact *a;
+    const int8_t *q;
+} i8_acts;
+
+/// a->q reordered for the pairs (and flipped when `flip`), in place.
+static void pair_activations(ck_qact *a, int flip) {
+    const long pairs = a->nb / 2;
+    for (long i = 0; i < a->m; i++) {
+        int8_t *q = a->q + i * a->kp;
+        for (long p = 0; p < pairs; p++) {
+            int8_t t[2 * B];
+            memcpy(t, q + p * 2 * B, 2 * B);
+            memcpy(q + p * 2 * B, t, B / 2);                          // b[0..31]
+            memcpy(q + p * 2 * B + B / 2, t + B, B / 2);              // b+1[0..31]
+            memcpy(q + p * 2 * B + B, t + B / 2, B / 2);              // b[32..63]
+            memcpy(q + p * 2 * B + 3 * B / 2, t + 3 * B / 2, B / 2);  // b+1[32..63]
+        }
+        if (flip)
+            for (long p = 0; p < a->kp; p++) q[p] = (int8_t)((uint8_t)q[p] ^ 0x80u);
+    }
+}
+
 #define CK_QVNNI 0
 #include "quant_int8_body.h"
 #undef CK_QVNNI
@@ -65,10 +96,17 @@ int ck_i8_multiply(const ck_i8_matrix *w, const float *x, long m, long ldx, floa
     ck_qact a;
     if (!ck_qact_make(&a, x, m, w->k, ldx, B)) return 0;
     const int level = ck_quant_level();
-    if (level == CK_QUANT_VNNI)   // the VNNI body takes a + 128 as unsigned bytes
-        for (long p = 0; p < m * a.kp; p++) a.q[p] = (int8_t)((uint8_t)a.q[p] ^ 0x80u);
-    ck_quant_run(w, &a, w->n, level == CK_QUANT_VNNI ? i8_dot_vnni : level == CK_QUANT_AVX2 ? i8_dot_avx2 : dot_c,
-                 y, ldy, beta);
+    if (level >= CK_QUANT_AVX2) {
+        // Both SIMD bodies give the same bits; below VNNI_MIN_ROWS rows the AVX2 one is faster even
+        // where VNNI exists (measured on Zen 5 with scripts/quant_kbench.c: at one row the zmm body
+        // streams W at ~25 GB/s, the ymm one at ~40).
+        const int vnni = level == CK_QUANT_VNNI && m >= VNNI_MIN_ROWS;
+        pair_activations(&a, vnni);
+        const i8_acts c = {w, &a, a.q};
+        ck_quant_run(&c, &a, w->n, vnni ? i8_dot_vnni : i8_dot_avx2, y, ldy, beta);
+    } else {
+        ck_quant_run(w, &a, w->n, dot_c, y, ldy, beta);
+    }
     ck_qact_free(&a);
     return 1;
 }

@@ -20,15 +20,24 @@ typedef struct {
 int ck_qact_make(ck_qact *a, const float *x, long m, long k, long ldx, long block);
 void ck_qact_free(ck_qact *a);
 
-/// Activation rows one call of a ck_quant_rows_fn takes: the weight row's blocks are unpacked once
-/// for all of them.
-enum { CK_QUANT_MR = 8 };
+/// Activation rows and weight rows (output columns) one call of a ck_quant_rows_fn takes: the weight
+/// rows' blocks are unpacked once for all the activation rows, and (int8) each activation block
+/// loaded once for both weight rows.
+enum { CK_QUANT_MR = 8, CK_QUANT_NJ = 2 };
 
-/// out[i] = Σ_p dequantized activation (i0 + i, p) · dequantized weight (j, p) for i < mr
-/// (1...CK_QUANT_MR): one weight row against up to 8 activation rows. Every body computes row i's
-/// value with the same operations in the same order whatever mr and i0 are, so a row's result does
-/// not depend on how many rows the product has (QuantizedBatchInvarianceTests).
-typedef void (*ck_quant_rows_fn)(const void *w, const ck_qact *a, long i0, int mr, long j, float out[CK_QUANT_MR]);
+/// out[jj·CK_QUANT_MR + i] = Σ_p dequantized activation (i0 + i, p) · dequantized weight (j + jj, p)
+/// for i < mr (1...CK_QUANT_MR) and jj < nj (1...CK_QUANT_NJ): up to 2 weight rows against up to 8
+/// activation rows. Every body computes row i's value with the same operations in the same order
+/// whatever mr, i0 and nj are, so a row's result does not depend on how many rows the product has
+/// (QuantizedBatchInvarianceTests).
+typedef void (*ck_quant_rows_fn)(const void *w, const ck_qact *a, long i0, int mr, long j, int nj,
+                                 float out[CK_QUANT_NJ * CK_QUANT_MR]);
+
+/// The body of a ck_quant_rows_fn that takes one weight row at a time, `one(w, a, i0, mr, j, out)`,
+/// called for each of the nj rows.
+#define CK_QUANT_EACH_COLUMN(one, w, a, i0, mr, j, nj, out) do { \
+        for (int jj_ = 0; jj_ < (nj); jj_++) one(w, a, i0, mr, (j) + jj_, (out) + jj_ * CK_QUANT_MR); \
+    } while (0)
 
 /// The body of a ck_quant_rows_fn: body(MR, ctx, a, i0, j, out) with MR = mr (1...8) a compile-time
 /// constant, so each row count gets its own unrolled copy.

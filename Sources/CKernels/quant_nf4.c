@@ -251,7 +251,7 @@ typedef struct {
     unsigned char lo[16], hi[16];  // AVX2 only: low and high bytes of c16(q), for vpshufb
 } nf4_ctx;
 
-static void dot_c(const void *cv, const ck_qact *a, long i0, int mr, long j, float out[CK_QUANT_MR]) {
+static void dot_c_column(const void *cv, const ck_qact *a, long i0, int mr, long j, float out[CK_QUANT_MR]) {
     const ck_nf4_matrix *w = ((const nf4_ctx *)cv)->w;
     const int16_t *t16 = ((const nf4_ctx *)cv)->t16;
     const long kp = a->kp, nb = a->nb;
@@ -277,6 +277,10 @@ static void dot_c(const void *cv, const ck_qact *a, long i0, int mr, long j, flo
 static long perm_index(long p) {
     const long v = p / 16, r = p % 16, t = (v & 1) * 8 + (r / 8) * 16 + r % 8;
     return 2 * t + (v < 2 ? 1 : 0);
+}
+
+static void dot_c(const void *c, const ck_qact *a, long i0, int mr, long j, int nj, float out[CK_QUANT_NJ * CK_QUANT_MR]) {
+    CK_QUANT_EACH_COLUMN(dot_c_column, c, a, i0, mr, j, nj, out);
 }
 
 #define CK_QVNNI 0

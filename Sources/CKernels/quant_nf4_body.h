@@ -36,6 +36,11 @@ CK_INLINE CK_QTARGET void CK_QNAME(nf4_rows)(const int MR, const nf4_ctx *c, con
     for (int i = 0; i < MR; i++) out[i] = hsum8(acc[i]);
 }
 
-CK_QTARGET static void CK_QNAME(nf4_dot)(const void *c, const ck_qact *a, long i0, int mr, long j, float out[CK_QUANT_MR]) {
+CK_QTARGET static void CK_QNAME(nf4_column)(const void *c, const ck_qact *a, long i0, int mr, long j, float out[CK_QUANT_MR]) {
     CK_QUANT_ROWS(CK_QNAME(nf4_rows), c, a, i0, mr, j, out);
+}
+
+CK_QTARGET static void CK_QNAME(nf4_dot)(const void *c, const ck_qact *a, long i0, int mr, long j, int nj,
+                                         float out[CK_QUANT_NJ * CK_QUANT_MR]) {
+    CK_QUANT_EACH_COLUMN(CK_QNAME(nf4_column), c, a, i0, mr, j, nj, out);
 }

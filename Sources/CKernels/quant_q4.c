@@ -62,7 +62,7 @@ void ck_q4_dequantize_rows_parallel(const ck_q4_matrix *w, long j0, long j1, flo
     ck_quant_dequantize_parallel(w, dequant_rows, j0, j1, out, ldo);
 }
 
-static void dot_c(const void *wv, const ck_qact *a, long i0, int mr, long j, float out[CK_QUANT_MR]) {
+static void dot_c_column(const void *wv, const ck_qact *a, long i0, int mr, long j, float out[CK_QUANT_MR]) {
     const ck_q4_matrix *w = wv;
     const long kp = a->kp, ng = a->nb;
     for (int i = 0; i < mr; i++) {
@@ -81,13 +81,20 @@ static void dot_c(const void *wv, const ck_qact *a, long i0, int mr, long j, flo
     }
 }
 
-// The SIMD bodies (quant_q4_body.h) take the groups in pairs (g, g + 1): one 32-byte load holds both groups' bytes, so
-// the low nibbles are values 0...15 of g and of g + 1, the high nibbles values 16...31 of each. The
-// activations are reordered to match (pair_activations: a_g[0..15] a_g+1[0..15] a_g[16..31]
-// a_g+1[16..31]), and each pair's scales come from one 4-value F16C conversion of (d_g, m_g, d_g+1,
-// m_g+1) times the activation factors (da_g, da_g·Σa_g, da_g+1, da_g+1·Σa_g+1) laid out alike
+static void dot_c(const void *w, const ck_qact *a, long i0, int mr, long j, int nj, float out[CK_QUANT_NJ * CK_QUANT_MR]) {
+    CK_QUANT_EACH_COLUMN(dot_c_column, w, a, i0, mr, j, nj, out);
+}
+
+// The SIMD bodies (quant_q4_body.h) take the groups in pairs (g, g + 1): one 32-byte load holds both
+// groups' bytes, so the low nibbles are values 0...15 of g and of g + 1, the high nibbles values
+// 16...31 of each. The activations are reordered to match (pair_activations: a_g[0..15] a_g+1[0..15]
+// a_g[16..31] a_g+1[16..31]), and each pair's scales come from one F16C conversion of (d_g, m_g,
+// d_g+1, m_g+1) times the activation factors (da_g, da_g·Σa_g, da_g+1, da_g+1·Σa_g+1) laid out alike
 // (pair_factors), so a pair costs one multiply and one lane broadcast instead of four scalar
-// conversions and products. An odd last group is taken alone.
+// conversions and products. The pairs go in twos (quads, 64 bytes of W: one zmm at the VNNI
+// level), whose activations are reordered once more so that the two pairs' low-nibble halves come
+// first (p.lo p+1.lo p.hi p+1.hi, 32 bytes each). An odd last pair, and an odd last group, are
+// taken alone.
 
 /// a->q reordered in place for the pairs, and the per-pair factors [m, nb/2, 4] (NULL on failure).
 static float *pair_activations(ck_qact *a) {
@@ -105,6 +112,13 @@ static float *pair_activations(ck_qact *a) {
             memcpy(q + p * 2 * G + G / 2, t + G, G / 2);        // a_g+1[0..15]
             memcpy(q + p * 2 * G + G, t + G / 2, G / 2);        // a_g[16..31]
             memcpy(q + p * 2 * G + 3 * G / 2, t + 3 * G / 2, G / 2);  // a_g+1[16..31]
+            if (p % 2 == 1) {   // a whole quad (pairs p − 1, p): their a_g[0..15] a_g+1[0..15] halves first
+                int8_t u[G];
+                int8_t *quad = q + (p - 1) * 2 * G;
+                memcpy(u, quad + G, G);
+                memcpy(quad + G, quad + 2 * G, G);
+                memcpy(quad + 2 * G, u, G);
+            }
             float *fp = f + (i * pairs + p) * 4;
             fp[0] = da[2 * p];     fp[1] = da[2 * p] * (float)sa[2 * p];
             fp[2] = da[2 * p + 1]; fp[3] = da[2 * p + 1] * (float)sa[2 * p + 1];
