@@ -38,40 +38,45 @@ CK_INLINE CK_QTARGET void CK_QNAME(q4_rows)(const int MR, const q4_pairs *pw, co
 #endif
         acc_m[i] = _mm_setzero_ps();
     }
+#if CK_QVNNI
     for (long q = 0; q < quads; q++) {   // pairs 2q, 2q + 1: 64 bytes of W
         const __m256 wdm = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(dm + 8 * q)));  // (d, m, d', m') × 2
-#if CK_QVNNI
         const __m512i b = _mm512_loadu_si512(pr + q * 2 * G);
         const __m512i lo = _mm512_and_si512(b, mask), hi = _mm512_and_si512(_mm512_srli_epi16(b, 4), mask);
-#else
-        const __m256i b0 = _mm256_loadu_si256((const __m256i *)(pr + q * 2 * G));
-        const __m256i b1 = _mm256_loadu_si256((const __m256i *)(pr + q * 2 * G + G));
-        const __m256i lo0 = _mm256_and_si256(b0, mask), hi0 = _mm256_and_si256(_mm256_srli_epi16(b0, 4), mask);
-        const __m256i lo1 = _mm256_and_si256(b1, mask), hi1 = _mm256_and_si256(_mm256_srli_epi16(b1, 4), mask);
-#endif
         CK_UNROLL
         for (int i = 0; i < MR; i++) {
             const int8_t *aq = a->q + (i0 + i) * kp + q * 4 * G;   // quad order (pair_activations)
             const __m256 f = _mm256_mul_ps(wdm, _mm256_loadu_ps(pw->factors + ((i0 + i) * pairs + 2 * q) * 4));
-#if CK_QVNNI
             const __m512i s = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, _mm512_loadu_si512(aq)), hi,
                                                   _mm512_loadu_si512(aq + 2 * G));
             const __m512 scale = _mm512_permutexvar_ps(quad_lanes, _mm512_castps256_ps512(f));
             acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), scale, acc[i]);
-#else
-            const __m256i a00 = _mm256_loadu_si256((const __m256i *)aq), a10 = _mm256_loadu_si256((const __m256i *)(aq + G));
-            const __m256i a01 = _mm256_loadu_si256((const __m256i *)(aq + 2 * G)), a11 = _mm256_loadu_si256((const __m256i *)(aq + 3 * G));
-            // the int16 pair sums of both halves added first: 4·15·127 still fits
-            const __m256i one = _mm256_set1_epi16(1);
-            const __m256i s0 = _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(lo0, a00), _mm256_maddubs_epi16(hi0, a01)), one);
-            const __m256i s1 = _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(lo1, a10), _mm256_maddubs_epi16(hi1, a11)), one);
-            const __m256 f0 = _mm256_castps128_ps256(_mm256_castps256_ps128(f)), f1 = _mm256_castps128_ps256(_mm256_extractf128_ps(f, 1));
-            acc_lo[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_permutevar8x32_ps(f0, lanes), acc_lo[i]);
-            acc_hi[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s1), _mm256_permutevar8x32_ps(f1, lanes), acc_hi[i]);
-#endif
             acc_m[i] = _mm_add_ps(_mm_add_ps(acc_m[i], _mm256_castps256_ps128(f)), _mm256_extractf128_ps(f, 1));
         }
     }
+#else
+    // The same lanes pair by pair (few live registers): pair 2q + h into acc_lo (h = 0) or acc_hi (h = 1).
+    for (long q = 0; q < quads; q++)
+        for (int h = 0; h < 2; h++) {
+            const long p = 2 * q + h;
+            const __m256i b = _mm256_loadu_si256((const __m256i *)(pr + p * G));
+            const __m256i lo = _mm256_and_si256(b, mask), hi = _mm256_and_si256(_mm256_srli_epi16(b, 4), mask);
+            const __m128 wdm = _mm_cvtph_ps(_mm_loadl_epi64((const __m128i *)(dm + 4 * p)));   // d, m, d', m'
+            CK_UNROLL
+            for (int i = 0; i < MR; i++) {
+                const int8_t *aq = a->q + (i0 + i) * kp + q * 4 * G + h * G;   // quad order (pair_activations)
+                const __m256i a0 = _mm256_loadu_si256((const __m256i *)aq), a1 = _mm256_loadu_si256((const __m256i *)(aq + 2 * G));
+                // the int16 pair sums of both halves added first: 4·15·127 still fits
+                const __m256i s = _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(lo, a0), _mm256_maddubs_epi16(hi, a1)),
+                                                    _mm256_set1_epi16(1));
+                const __m128 f = _mm_mul_ps(wdm, _mm_loadu_ps(pw->factors + ((i0 + i) * pairs + p) * 4));
+                const __m256 scale = _mm256_permutevar8x32_ps(_mm256_castps128_ps256(f), lanes);
+                if (h == 0) acc_lo[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), scale, acc_lo[i]);
+                else acc_hi[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), scale, acc_hi[i]);
+                acc_m[i] = _mm_add_ps(acc_m[i], f);
+            }
+        }
+#endif
     __m256 lo_acc[CK_QUANT_MR], hi_acc[CK_QUANT_MR];
     CK_UNROLL
     for (int i = 0; i < MR; i++) {
@@ -127,14 +132,14 @@ CK_INLINE CK_QTARGET void CK_QNAME(q4_rows)(const int MR, const q4_pairs *pw, co
     }
 }
 
-/// Rows per pass: 8 at VNNI (8 zmm + 8 xmm accumulators), 4 at AVX2 (its 16 ymm registers); a
-/// row's result is the same either way.
+/// Rows per pass: 8 at VNNI (8 zmm + 8 xmm accumulators), 3 at AVX2 (9 of its 16 ymm registers; 4
+/// measured 5–10 % slower on the Zen 5 under GPT2D_ISA=avx2); a row's result is the same either way.
 CK_QTARGET static void CK_QNAME(q4_column)(const void *w, const ck_qact *a, long i0, int mr, long j, float out[CK_QUANT_MR]) {
 #if CK_QVNNI
     CK_QUANT_ROWS(CK_QNAME(q4_rows), w, a, i0, mr, j, out);
 #else
-    for (int r = 0; r < mr; r += 4)
-        switch (mr - r < 4 ? mr - r : 4) {
+    for (int r = 0; r < mr; r += 3)
+        switch (mr - r < 3 ? mr - r : 3) {
         case 1: CK_QNAME(q4_rows)(1, w, a, i0 + r, j, out + r); break;
         case 2: CK_QNAME(q4_rows)(2, w, a, i0 + r, j, out + r); break;
         case 3: CK_QNAME(q4_rows)(3, w, a, i0 + r, j, out + r); break;
