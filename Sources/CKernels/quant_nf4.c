@@ -247,8 +247,9 @@ int16_t ck_4bit_product_code(int codebook, unsigned q) { return product_codes(co
 typedef struct {
     const ck_nf4_matrix *w;
     const int16_t *t16;        // the product codes of w's code book
-    const int16_t *a16;        // AVX2 only: activations widened to int16, permuted per block (see perm_index)
-    unsigned char lo[16], hi[16];  // AVX2 only: low and high bytes of c16(q), for vpshufb
+    const int16_t *a16;        // SIMD only: activations widened to int16, permuted per block (perm_index), blocks in pairs
+    unsigned char lo[16], hi[16];  // SIMD only: low and high bytes of c16(q), for vpshufb
+    const float *ascale;       // SIMD only: the activation scales / 32767 (the codes' unit), [m, nb]
 } nf4_ctx;
 
 static void dot_c_column(const void *cv, const ck_qact *a, long i0, int mr, long j, float out[CK_QUANT_MR]) {
@@ -293,28 +294,37 @@ static void dot_c(const void *c, const ck_qact *a, long i0, int mr, long j, int 
 int ck_nf4_multiply(const ck_nf4_matrix *w, const float *x, long m, long ldx, float *y, long ldy, float beta) {
     ck_qact a;
     if (!ck_qact_make(&a, x, m, w->k, ldx, B)) return 0;
-    nf4_ctx c = {w, product_codes(w->codebook), NULL, {0}, {0}};
+    nf4_ctx c = {w, product_codes(w->codebook), NULL, {0}, {0}, NULL};
     const int level = ck_quant_level(), avx2 = level >= CK_QUANT_AVX2;
     int16_t *a16 = NULL;
+    float *ascale = NULL;
     if (avx2) {
         for (unsigned q = 0; q < 16; q++) {
             c.lo[q] = (unsigned char)((uint16_t)c.t16[q] & 0xFF);
             c.hi[q] = (unsigned char)((uint16_t)c.t16[q] >> 8);
         }
         a16 = malloc(sizeof(int16_t) * (size_t)(m * a.kp) + 64);
-        if (!a16) { ck_qact_free(&a); return 0; }
+        ascale = malloc(sizeof(float) * (size_t)(m * a.nb) + 64);
+        if (!a16 || !ascale) { free(a16); free(ascale); ck_qact_free(&a); return 0; }
+        for (long p = 0; p < m * a.nb; p++) ascale[p] = a.scale[p] / 32767.0f;
+        c.ascale = ascale;
         unsigned char perm[B];
         for (long p = 0; p < B; p++) perm[p] = (unsigned char)perm_index(p);
+        // Blocks in pairs (2t, 2t + 1), chunk by chunk of 16 slots: 2t's chunk k, then 2t + 1's
+        // (the bodies' 16 lanes, quant_nf4_body.h); an odd last block alone, its slots in order.
+        const long pairs = a.nb / 2;
         for (long i = 0; i < m; i++)
-            for (long p0 = 0; p0 < a.kp; p0 += B) {
-                const int8_t *src = a.q + i * a.kp + p0;
-                int16_t *dst = a16 + i * a.kp + p0;
-                for (long p = 0; p < B; p++) dst[p] = src[perm[p]];
+            for (long b = 0; b < a.nb; b++) {
+                const int8_t *src = a.q + i * a.kp + b * B;
+                int16_t *dst = a16 + i * a.kp + (b < 2 * pairs ? (b & ~1L) * B + 16 * (b & 1) : b * B);
+                const long stride = b < 2 * pairs ? 32 : 16;
+                for (long p = 0; p < B; p++) dst[(p / 16) * stride + p % 16] = src[perm[p]];
             }
         c.a16 = a16;
     }
     ck_quant_run(&c, &a, w->n, level == CK_QUANT_VNNI ? nf4_dot_vnni : avx2 ? nf4_dot_avx2 : dot_c, y, ldy, beta);
     free(a16);
+    free(ascale);
     ck_qact_free(&a);
     return 1;
 }
