@@ -134,16 +134,21 @@ static void run_task(void *ctx, long task, int thread) {
     const run_ctx *c = ctx;
     const long j0 = task * c->chunk, j1 = j0 + c->chunk < c->n ? j0 + c->chunk : c->n;
     float out[CK_QUANT_NJ * CK_QUANT_MR];
-    for (long j = j0; j < j1; j += CK_QUANT_NJ) {
-        const int nj = j1 - j < CK_QUANT_NJ ? (int)(j1 - j) : CK_QUANT_NJ;
-        for (long i0 = 0; i0 < c->a->m; i0 += CK_QUANT_MR) {
-            const int mr = c->a->m - i0 < CK_QUANT_MR ? (int)(c->a->m - i0) : CK_QUANT_MR;
-            c->fn(c->w, c->a, i0, mr, j, nj, out);
-            for (int jj = 0; jj < nj; jj++)
-                for (int i = 0; i < mr; i++) {
-                    float *yy = c->y + (i0 + i) * c->ldy + j + jj;
-                    *yy = (c->beta == 0.0f ? 0.0f : *yy) + out[jj * CK_QUANT_MR + i];
-                }
+    // Many rows (prefill) go in blocks of CK_QUANT_ROW_BLOCK, each against all the task's columns:
+    // a block's activations (≤ 64 × kp bytes) and the task's weight rows both stay in L2.
+    for (long r0 = 0; r0 < c->a->m; r0 += CK_QUANT_ROW_BLOCK) {
+        const long r1 = r0 + CK_QUANT_ROW_BLOCK < c->a->m ? r0 + CK_QUANT_ROW_BLOCK : c->a->m;
+        for (long j = j0; j < j1; j += CK_QUANT_NJ) {
+            const int nj = j1 - j < CK_QUANT_NJ ? (int)(j1 - j) : CK_QUANT_NJ;
+            for (long i0 = r0; i0 < r1; i0 += CK_QUANT_MR) {
+                const int mr = r1 - i0 < CK_QUANT_MR ? (int)(r1 - i0) : CK_QUANT_MR;
+                c->fn(c->w, c->a, i0, mr, j, nj, out);
+                for (int jj = 0; jj < nj; jj++)
+                    for (int i = 0; i < mr; i++) {
+                        float *yy = c->y + (i0 + i) * c->ldy + j + jj;
+                        *yy = (c->beta == 0.0f ? 0.0f : *yy) + out[jj * CK_QUANT_MR + i];
+                    }
+            }
         }
     }
 }

@@ -23,7 +23,7 @@ void ck_qact_free(ck_qact *a);
 /// Activation rows and weight rows (output columns) one call of a ck_quant_rows_fn takes: the weight
 /// rows' blocks are unpacked once for all the activation rows, and (int8) each activation block
 /// loaded once for both weight rows.
-enum { CK_QUANT_MR = 8, CK_QUANT_NJ = 2 };
+enum { CK_QUANT_MR = 8, CK_QUANT_NJ = 2, CK_QUANT_ROW_BLOCK = 64 };
 
 /// out[jj·CK_QUANT_MR + i] = Σ_p dequantized activation (i0 + i, p) · dequantized weight (j + jj, p)
 /// for i < mr (1...CK_QUANT_MR) and jj < nj (1...CK_QUANT_NJ): up to 2 weight rows against up to 8

@@ -39,3 +39,36 @@ extension QuantizedFormatTests {
         }
     }
 }
+
+extension QuantizedFormatTests {
+    /// Where QuantizedStorage.integerPrefill holds (int8 and q4 on VNNI) a prefill's rows take the
+    /// same integer product as decode steps: 150 rows in one call (past smallMaxRows and the C
+    /// driver's 64-row blocks) equal each row alone and 40-row parts bit for bit. Elsewhere (nf4,
+    /// fp4; any format below VNNI) prefill keeps the widened F32 tiles.
+    @Test(arguments: QuantFormat.allCases)
+    func prefillRowsEqualDecodeRowsWhereTheIntegerProductServesBoth(_ format: QuantFormat) {
+        let gains = format == .int8 || format == .q4
+        ck_quant_set_level_cap(CK_QUANT_VNNI)
+        let vnni = ck_quant_level() == CK_QUANT_VNNI
+        #expect(QuantizedStorage.integerPrefill(format.weightType) == (gains && vnni))
+        ck_quant_set_level_cap(CK_QUANT_AVX2)
+        #expect(!QuantizedStorage.integerPrefill(format.weightType), "below VNNI prefill uses the F32 tiles")
+        ck_quant_set_level_cap(CK_QUANT_VNNI)
+        guard gains && vnni else { return }
+        let rows = 150, n = 37, k = 1000, ldx = k + 5
+        let mat = format.quantize(QuantTestData.weights(n, k, seed: 77), outputs: n, inputs: k)
+        var rng = SeededRNG(4242)
+        let x = (0..<(rows * ldx)).map { _ in Float.random(in: -2...2, using: &rng) }
+        func product(_ s: Int, _ m: Int) -> [Float] {
+            var y = [Float](repeating: .nan, count: m * n)
+            x.withUnsafeBufferPointer { xb in mat.multiply(xb.baseAddress! + s * ldx, m: m, ldx: ldx, &y, ldo: n, beta: 0) }
+            return y
+        }
+        let all = product(0, rows)
+        for (s, m) in [(0, 1), (63, 1), (64, 1), (149, 1), (3, 40), (100, 40), (10, 33)] {
+            let part = product(s, m)
+            let bad = (0..<(m * n)).first { part[$0].bitPattern != all[s * n + $0].bitPattern }
+            #expect(bad == nil, "\(format): rows \(s)..<\(s + m) differ at \(bad.map { "[\(s + $0 / n), \($0 % n)]" } ?? "")")
+        }
+    }
+}

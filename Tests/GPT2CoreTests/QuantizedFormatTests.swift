@@ -112,7 +112,8 @@ import Testing
                                                                     xMax: xMax[(i * nb)..<(i * nb + nb)],
                                                                     wMax: wMax[(j * nb)..<(j * nb + nb)],
                                                                     codeError: format.productCodeError,
-                                                                    small: m <= QuantizedStorage.smallMaxRows)
+                                                                    small: m <= QuantizedStorage.smallMaxRows
+                                                                        || QuantizedStorage.integerPrefill(format.weightType))
                                     worst = max(worst, abs(Double(y[i * ldo + j]) - ref) / bound)
                                 }
                             }

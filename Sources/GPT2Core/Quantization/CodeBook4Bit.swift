@@ -89,8 +89,8 @@ struct CodeBook4Bit: @unchecked Sendable {
     func multiply(_ x: UnsafePointer<Float>, m: Int, ldx: Int, _ out: UnsafeMutablePointer<Float>, ldo: Int, beta: Float,
                   format: WeightType) {
         let k = inputs
-        QuantizedStorage.product(matrix, format: format, outputs: outputs, inputs: k, x, m: m, ldx: ldx,
-                                 out, ldo: ldo, beta: beta,
+        QuantizedStorage.product(matrix, format: format, integerPrefill: false,
+                                 outputs: outputs, inputs: k, x, m: m, ldx: ldx, out, ldo: ldo, beta: beta,
                                  small: { ck_nf4_multiply($0, $1, $2, $3, $4, $5, $6) },
                                  dequantizeRows: { ck_nf4_dequantize_rows_parallel($0, $1, $2, $3, k) })
     }

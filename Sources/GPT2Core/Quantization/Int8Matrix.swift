@@ -5,8 +5,9 @@
 // relative RMS error 0.59 % with 64-value F32 blocks vs 0.54 % with 32-value binary16 blocks; 64
 // is kept for the kernel: one 64-byte line per block, half the per-block scale work, no binary16
 // conversion, and the same blocks as nf4's activations.
-// Products with ≤ 32 rows quantize the activations to int8 in the same blocks and sum each block
-// in int32 (CKernels ck_i8_multiply); more rows widen W tile by tile into the F32 GEMM.
+// Products with ≤ 32 rows — any number on VNNI CPUs — quantize the activations to int8 in the same
+// blocks and sum each block in int32 (CKernels ck_i8_multiply); more rows elsewhere widen W tile by
+// tile into the F32 GEMM.
 import CKernels
 
 public final class Int8Matrix: PackedMatrix, @unchecked Sendable {
@@ -18,6 +19,10 @@ public final class Int8Matrix: PackedMatrix, @unchecked Sendable {
     public let inputs: Int
     /// [0] q: Int8 [outputs, paddedInputs]; [1] scale: F32 [outputs, paddedInputs / 64].
     public let segments: [UnsafeRawBufferPointer]
+    /// Prefills compute with the dequantized weights in F32 (QuantizedStorage.tiledProduct) on every
+    /// CPU, never with int8 activations: a bitsandbytes checkpoint's matrices, whose prefill logits
+    /// must stay within 1e-4 of transformers' (README.md).
+    public let exactPrefill: Bool
     private let owner: AnyObject
     private let matrix: ck_i8_matrix
 
@@ -34,15 +39,20 @@ public final class Int8Matrix: PackedMatrix, @unchecked Sendable {
         let q = bytes.segments[0].baseAddress!.assumingMemoryBound(to: Int8.self)
         let scale = bytes.segments[1].baseAddress!.assumingMemoryBound(to: Float.self)
         ck_i8_quantize(rows, outputs, inputs, q, scale)
-        self.outputs = outputs; self.inputs = inputs
+        self.outputs = outputs; self.inputs = inputs; self.exactPrefill = false
         self.owner = bytes; self.segments = bytes.readOnly
         self.matrix = ck_i8_matrix(q: q, scale: scale, n: outputs, k: inputs)
     }
 
-    public init(outputs: Int, inputs: Int, segments: [UnsafeRawBufferPointer], owner: AnyObject) throws {
+    public convenience init(outputs: Int, inputs: Int, segments: [UnsafeRawBufferPointer], owner: AnyObject) throws {
+        try self.init(outputs: outputs, inputs: inputs, segments: segments, owner: owner, exactPrefill: false)
+    }
+
+    public init(outputs: Int, inputs: Int, segments: [UnsafeRawBufferPointer], owner: AnyObject,
+                exactPrefill: Bool) throws {
         try QuantizedStorage.validate(segments, format: Self.weightType,
                                       sizes: Self.sizes(outputs: outputs, inputs: inputs), alignments: [1, 4])
-        self.outputs = outputs; self.inputs = inputs
+        self.outputs = outputs; self.inputs = inputs; self.exactPrefill = exactPrefill
         self.owner = owner; self.segments = segments
         self.matrix = ck_i8_matrix(q: segments[0].baseAddress?.assumingMemoryBound(to: Int8.self),
                                    scale: segments[1].baseAddress?.assumingMemoryBound(to: Float.self),
@@ -52,8 +62,8 @@ public final class Int8Matrix: PackedMatrix, @unchecked Sendable {
     public func multiply(_ x: UnsafePointer<Float>, m: Int, ldx: Int,
                          _ out: UnsafeMutablePointer<Float>, ldo: Int, beta: Float) {
         let k = inputs
-        QuantizedStorage.product(matrix, format: Self.weightType, outputs: outputs, inputs: k, x, m: m, ldx: ldx,
-                                 out, ldo: ldo, beta: beta,
+        QuantizedStorage.product(matrix, format: Self.weightType, integerPrefill: !exactPrefill,
+                                 outputs: outputs, inputs: k, x, m: m, ldx: ldx, out, ldo: ldo, beta: beta,
                                  small: { ck_i8_multiply($0, $1, $2, $3, $4, $5, $6) },
                                  dequantizeRows: { ck_i8_dequantize_rows_parallel($0, $1, $2, $3, k) })
     }

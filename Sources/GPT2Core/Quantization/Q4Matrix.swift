@@ -51,8 +51,8 @@ public final class Q4Matrix: PackedMatrix, @unchecked Sendable {
     public func multiply(_ x: UnsafePointer<Float>, m: Int, ldx: Int,
                          _ out: UnsafeMutablePointer<Float>, ldo: Int, beta: Float) {
         let k = inputs
-        QuantizedStorage.product(matrix, format: Self.weightType, outputs: outputs, inputs: k, x, m: m, ldx: ldx,
-                                 out, ldo: ldo, beta: beta,
+        QuantizedStorage.product(matrix, format: Self.weightType, integerPrefill: true,
+                                 outputs: outputs, inputs: k, x, m: m, ldx: ldx, out, ldo: ldo, beta: beta,
                                  small: { ck_q4_multiply($0, $1, $2, $3, $4, $5, $6) },
                                  dequantizeRows: { ck_q4_dequantize_rows_parallel($0, $1, $2, $3, k) })
     }

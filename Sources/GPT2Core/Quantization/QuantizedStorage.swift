@@ -1,6 +1,7 @@
 // QuantizedStorage — what the three quantized formats (Int8Matrix, NF4Matrix, Q4Matrix) share:
 // the bytes they own, the checks init(segments:) makes on bytes handed in, and the many-row
-// (prefill) product, which widens column tiles of W into F32 and runs the F32 GEMM on them.
+// (prefill) product, which widens column tiles of W into F32 and runs the F32 GEMM on them where
+// the format's integer product is not the faster one.
 import CKernels
 
 /// Why bytes handed to a quantized matrix's init(segments:) cannot be used.
@@ -60,8 +61,21 @@ enum QuantizedStorage {
 
     /// Row counts up to this use the formats' int8 small-M products (decode and batched decode);
     /// more rows (prefill) widen W tile by tile to F32 and use the F32 GEMM, which at that many rows
-    /// is compute-bound, so reading the quantized bytes costs it nothing.
+    /// is compute-bound, so reading the quantized bytes costs it nothing — except where
+    /// `integerPrefill` says the format's integer product is the faster one for any row count.
     static let smallMaxRows = 32
+
+    /// The formats whose integer product beats their widened F32 tiles at prefill on VNNI: int8 and
+    /// q4 (prefill 512 +20 to +34 % and +15 to +29 % on the Zen 5, BENCHMARKS.md). nf4's and fp4's
+    /// code-book lookups lose there, and so do all the AVX2 bodies (int8 −40 %).
+    static let integerPrefillFormats: Set<WeightType> = [.int8, .q4]
+
+    /// Whether `format`'s products of any row count take its integer product (on this thread, at
+    /// its quantized body level now). Then a row's result no longer depends on whether it came in a
+    /// prefill or in a decode step.
+    static func integerPrefill(_ format: WeightType) -> Bool {
+        integerPrefillFormats.contains(format) && ck_quant_level() == CK_QUANT_VNNI
+    }
 
     /// F32 elements per widened tile of W (4 MiB): whole rows, at least 16.
     static let tileElements = 1 << 20
@@ -85,9 +99,11 @@ enum QuantizedStorage {
     }
 
     /// The product of every packed format, over its C matrix descriptor `matrix`: up to smallMaxRows
-    /// rows through the format's small-M kernel `small(w, x, m, ldx, out, ldo, beta)` (0 = out of
+    /// rows (any number where the matrix allows `integerPrefill` and integerPrefill(format) holds)
+    /// through the format's integer kernel `small(w, x, m, ldx, out, ldo, beta)` (0 = out of
     /// scratch), more rows through tiles widened by `dequantizeRows(w, j0, j1, tile)` (tiledProduct).
-    static func product<Descriptor>(_ matrix: Descriptor, format: WeightType, outputs: Int, inputs: Int,
+    static func product<Descriptor>(_ matrix: Descriptor, format: WeightType, integerPrefill allowed: Bool,
+                                    outputs: Int, inputs: Int,
                                     _ x: UnsafePointer<Float>, m: Int, ldx: Int,
                                     _ out: UnsafeMutablePointer<Float>, ldo: Int, beta: Float,
                                     small: (UnsafePointer<Descriptor>, UnsafePointer<Float>, Int, Int,
@@ -96,7 +112,7 @@ enum QuantizedStorage {
         guard m > 0, outputs > 0 else { return }
         _ = honourGenericCPU
         withUnsafePointer(to: matrix) { w in
-            if m <= smallMaxRows {
+            if m <= smallMaxRows || (allowed && integerPrefill(format)) {
                 check(small(w, x, m, ldx, out, ldo, beta), format)
             } else {
                 tiledProduct(x, m: m, ldx: ldx, outputs: outputs, inputs: inputs, out, ldo: ldo, beta: beta) { j0, j1, tile in

@@ -94,7 +94,7 @@ extension CheckpointLoader {
             }
             let owner = BitsandbytesBytes(mapping: m.source.file.mapping, added: added)
             return try Int8Matrix(outputs: n, inputs: k, segments: [padded ? added.readOnly[1] : weight, added.readOnly[0]],
-                                  owner: owner)
+                                  owner: owner, exactPrefill: true)
         }
     }
 
