@@ -9,7 +9,8 @@
 
 #pragma STDC FP_CONTRACT OFF
 
-enum { B = CK_I8_BLOCK, VNNI_MIN_ROWS = 4 };
+/// Rows from which the VNNI body takes the block pairs in zmm (quant_int8_body.h, i8_dot).
+enum { B = CK_I8_BLOCK, VNNI_PAIR_ROWS = 4 };
 
 static long padded(long k) { return (k + B - 1) / B * B; }
 
@@ -97,13 +98,9 @@ int ck_i8_multiply(const ck_i8_matrix *w, const float *x, long m, long ldx, floa
     if (!ck_qact_make(&a, x, m, w->k, ldx, B)) return 0;
     const int level = ck_quant_level();
     if (level >= CK_QUANT_AVX2) {
-        // Both SIMD bodies give the same bits; below VNNI_MIN_ROWS rows the AVX2 one is faster even
-        // where VNNI exists (measured on Zen 5 with scripts/quant_kbench.c: at one row the zmm body
-        // streams W at ~25 GB/s, the ymm one at ~40).
-        const int vnni = level == CK_QUANT_VNNI && m >= VNNI_MIN_ROWS;
-        pair_activations(&a, vnni);
+        pair_activations(&a, level == CK_QUANT_VNNI);
         const i8_acts c = {w, &a, a.q};
-        ck_quant_run(&c, &a, w->n, vnni ? i8_dot_vnni : i8_dot_avx2, y, ldy, beta);
+        ck_quant_run(&c, &a, w->n, level == CK_QUANT_VNNI ? i8_dot_vnni : i8_dot_avx2, y, ldy, beta);
     } else {
         ck_quant_run(w, &a, w->n, dot_c, y, ldy, beta);
     }
