@@ -1,9 +1,13 @@
-// nf4's (and fp4's) SIMD body, one template for the AVX2 and VNNI levels (quant_body.h): MR (1...8)
-// activation rows against weight row j. Per block the 4-bit indices become 16-bit product codes by
-// two vpshufb lookups (low and high bytes), once for all rows; each row's block product, codes times
-// the permuted int16 activations (perm_index), is summed exactly in 8 int32 lanes — AVX2 by vpmaddwd
-// and vpaddd, VNNI by vpdpwssd — and scaled by absmax/32767 · a_scale into F32 lanes. The lanes hold
-// the same integers at both levels, so the results are the same bits.
+// nf4's (and fp4's) SIMD body, one template for the AVX2 and VNNI levels (quant_body.h): MR (1...8
+// at VNNI, 1...3 at AVX2) activation rows against weight row j. Per block the 4-bit indices become
+// 16-bit product codes by two vpshufb lookups (low and high bytes), once for all rows; each row's
+// block product, codes times the permuted int16 activations (perm_index), is summed exactly in 8
+// int32 lanes — AVX2 by vpmaddwd and vpaddd, VNNI by vpdpwssd — and scaled by absmax · a_scale/32767
+// into F32 lanes: the even blocks into lanes 0-7, the odd ones into lanes 8-15 of 16, and the result
+// is the sum of the two halves. At VNNI a pair of blocks is one 512-bit register (one 64-byte load,
+// the activations' int16 chunks interleaved per pair to match); at AVX2 the blocks go one at a time
+// into two 256-bit accumulators; an odd last block goes into lanes 0-7 at both. The lanes hold the
+// same integers and take the same F32 operations at both levels, so the results are the same bits.
 #include "quant_body.h"
 
 #ifndef CK_UNROLL
@@ -37,7 +41,7 @@ CK_INLINE CK_QTARGET void CK_QNAME(nf4_rows)(const int MR, const nf4_ctx *c, con
             _mm256_castps_pd(_mm256_set1_ps(block_absmax(w, j * nb + 2 * p + 1))), 1));
         CK_UNROLL
         for (int i = 0; i < MR; i++) {
-            const int16_t *ap = c->a16 + (i0 + i) * kp + p * 2 * B;   // pair order (pair_chunks)
+            const int16_t *ap = c->a16 + (i0 + i) * kp + p * 2 * B;   // pair order (ck_nf4_multiply)
             __m512i s = _mm512_dpwssd_epi32(_mm512_setzero_si512(), v0, _mm512_loadu_si512(ap));
             s = _mm512_dpwssd_epi32(s, v1, _mm512_loadu_si512(ap + 32));
             s = _mm512_dpwssd_epi32(s, v2, _mm512_loadu_si512(ap + 64));

@@ -218,7 +218,7 @@ void ck_attend_merge(const ck_attn_query *q, const float *states, long parts, fl
 /// so AVX2 and VNNI give the same bits; the portable C body sums the F32 totals in another order.
 #define CK_QUANT_PORTABLE 0  /* plain C, any CPU */
 #define CK_QUANT_AVX2 1      /* AVX2 + FMA + F16C: vpmaddubsw / vpmaddwd */
-#define CK_QUANT_VNNI 2      /* AVX2 + AVX-512 VNNI, VL, BW: vpdpbusd / vpdpwssd on 256-bit registers */
+#define CK_QUANT_VNNI 2      /* AVX2 + AVX-512 VNNI, VL, BW: vpdpbusd / vpdpwssd, mostly on 512-bit registers */
 /// 1 when the CPU has AVX-512 VNNI with VL and BW (and AVX2 + FMA + F16C).
 int ck_has_avx512_vnni(void);
 /// The body the quantized products the calling thread starts now use: the best this CPU and
