@@ -112,6 +112,14 @@ int ck_qact_make(ck_qact *a, const float *x, long m, long k, long ldx, long bloc
     return 1;
 }
 
+void ck_qact_interleave_halves(int8_t *q, long unit) {
+    int8_t t[128];   // the largest unit pair: two 64-value int8 blocks
+    const long h = unit / 2;
+    memcpy(t, q, (size_t)(2 * unit));
+    memcpy(q + h, t + unit, (size_t)h);          // second unit's first half
+    memcpy(q + unit, t + h, (size_t)h);          // first unit's second half
+}                                                // (q[0, h) and q[3h, 4h) stay where they are)
+
 void ck_qact_free(ck_qact *a) {
     free(a->q); free(a->scale); free(a->sum);
     a->q = NULL; a->scale = NULL; a->sum = NULL;

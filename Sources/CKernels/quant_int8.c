@@ -73,14 +73,7 @@ static void pair_activations(ck_qact *a, int flip) {
     const long pairs = a->nb / 2;
     for (long i = 0; i < a->m; i++) {
         int8_t *q = a->q + i * a->kp;
-        for (long p = 0; p < pairs; p++) {
-            int8_t t[2 * B];
-            memcpy(t, q + p * 2 * B, 2 * B);
-            memcpy(q + p * 2 * B, t, B / 2);                          // b[0..31]
-            memcpy(q + p * 2 * B + B / 2, t + B, B / 2);              // b+1[0..31]
-            memcpy(q + p * 2 * B + B, t + B / 2, B / 2);              // b[32..63]
-            memcpy(q + p * 2 * B + 3 * B / 2, t + 3 * B / 2, B / 2);  // b+1[32..63]
-        }
+        for (long p = 0; p < pairs; p++) ck_qact_interleave_halves(q + p * 2 * B, B);
         if (flip)
             for (long p = 0; p < a->kp; p++) q[p] = (int8_t)((uint8_t)q[p] ^ 0x80u);
     }

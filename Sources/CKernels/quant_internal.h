@@ -54,6 +54,20 @@ typedef void (*ck_quant_rows_fn)(const void *w, const ck_qact *a, long i0, int m
         } \
     } while (0)
 
+/// The same in passes of up to 3 rows (bodies whose 16-lane accumulators leave AVX2 room for no more).
+#define CK_QUANT_ROWS3(body, c, a, i0, mr, j, out) do { \
+        for (int r_ = 0; r_ < (mr); r_ += 3) \
+            switch ((mr) - r_ < 3 ? (mr) - r_ : 3) { \
+            case 1: body(1, c, a, (i0) + r_, j, (out) + r_); break; \
+            case 2: body(2, c, a, (i0) + r_, j, (out) + r_); break; \
+            default: body(3, c, a, (i0) + r_, j, (out) + r_); break; \
+            } \
+    } while (0)
+
+/// Two consecutive units of `unit` bytes of q (two blocks or groups), in place, as the bodies' 16
+/// lanes read them: the first halves of both, then the second halves of both.
+void ck_qact_interleave_halves(int8_t *q, long unit);
+
 /// y[i, j] = beta·y[i, j] + dot(i, j) for i < a->m, j < n, where dot(i, j) = fn(w, a, i0, mr, j)
 /// for rows i in groups of up to CK_QUANT_MR; output columns are split over the compute pool.
 void ck_quant_run(const void *w, const ck_qact *a, long n, ck_quant_rows_fn fn, float *y, long ldy, float beta);

@@ -120,12 +120,7 @@ CK_QTARGET static void CK_QNAME(nf4_column)(const void *c, const ck_qact *a, lon
 #if CK_QVNNI
     CK_QUANT_ROWS(CK_QNAME(nf4_rows), c, a, i0, mr, j, out);
 #else
-    for (int r = 0; r < mr; r += 3)
-        switch (mr - r < 3 ? mr - r : 3) {
-        case 1: CK_QNAME(nf4_rows)(1, c, a, i0 + r, j, out + r); break;
-        case 2: CK_QNAME(nf4_rows)(2, c, a, i0 + r, j, out + r); break;
-        default: CK_QNAME(nf4_rows)(3, c, a, i0 + r, j, out + r); break;
-        }
+    CK_QUANT_ROWS3(CK_QNAME(nf4_rows), c, a, i0, mr, j, out);
 #endif
 }
 

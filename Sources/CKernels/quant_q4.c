@@ -106,19 +106,9 @@ static float *pair_activations(ck_qact *a) {
         const float *da = a->scale + i * a->nb;
         const int32_t *sa = a->sum + i * a->nb;
         for (long p = 0; p < pairs; p++) {
-            int8_t t[2 * G];
-            memcpy(t, q + p * 2 * G, 2 * G);
-            memcpy(q + p * 2 * G, t, G / 2);                    // a_g[0..15]
-            memcpy(q + p * 2 * G + G / 2, t + G, G / 2);        // a_g+1[0..15]
-            memcpy(q + p * 2 * G + G, t + G / 2, G / 2);        // a_g[16..31]
-            memcpy(q + p * 2 * G + 3 * G / 2, t + 3 * G / 2, G / 2);  // a_g+1[16..31]
-            if (p % 2 == 1) {   // a whole quad (pairs p − 1, p): their a_g[0..15] a_g+1[0..15] halves first
-                int8_t u[G];
-                int8_t *quad = q + (p - 1) * 2 * G;
-                memcpy(u, quad + G, G);
-                memcpy(quad + G, quad + 2 * G, G);
-                memcpy(quad + 2 * G, u, G);
-            }
+            ck_qact_interleave_halves(q + p * 2 * G, G);   // a_g[0..15] a_g+1[0..15] a_g[16..31] a_g+1[16..31]
+            // a whole quad (pairs p − 1, p): both pairs' low-nibble halves first
+            if (p % 2 == 1) ck_qact_interleave_halves(q + (p - 1) * 2 * G, 2 * G);
             float *fp = f + (i * pairs + p) * 4;
             fp[0] = da[2 * p];     fp[1] = da[2 * p] * (float)sa[2 * p];
             fp[2] = da[2 * p + 1]; fp[3] = da[2 * p + 1] * (float)sa[2 * p + 1];

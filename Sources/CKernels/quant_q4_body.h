@@ -138,13 +138,7 @@ CK_QTARGET static void CK_QNAME(q4_column)(const void *w, const ck_qact *a, long
 #if CK_QVNNI
     CK_QUANT_ROWS(CK_QNAME(q4_rows), w, a, i0, mr, j, out);
 #else
-    for (int r = 0; r < mr; r += 3)
-        switch (mr - r < 3 ? mr - r : 3) {
-        case 1: CK_QNAME(q4_rows)(1, w, a, i0 + r, j, out + r); break;
-        case 2: CK_QNAME(q4_rows)(2, w, a, i0 + r, j, out + r); break;
-        case 3: CK_QNAME(q4_rows)(3, w, a, i0 + r, j, out + r); break;
-        default: CK_QNAME(q4_rows)(4, w, a, i0 + r, j, out + r); break;
-        }
+    CK_QUANT_ROWS3(CK_QNAME(q4_rows), w, a, i0, mr, j, out);
 #endif
 }
 
