@@ -17,7 +17,9 @@ import Foundation
 
 public enum KVSnapshotFingerprint {
     /// Bump whenever the forward pass computes keys or values differently (kernels, op order).
-    public static let computeVersion = 1
+    /// 2: the quantized products' 16-lane accumulation and int8/q4 prefills through the integer
+    /// product on VNNI CPUs (2026-12-03).
+    public static let computeVersion = 2
 
     /// The fingerprint of `model`'s keys and values stored in `pool`.
     public static func of(model: GPT2Model, pool: KVBlockPool, extra: [String] = []) -> String {
