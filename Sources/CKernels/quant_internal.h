@@ -65,7 +65,8 @@ typedef void (*ck_quant_rows_fn)(const void *w, const ck_qact *a, long i0, int m
     } while (0)
 
 /// Two consecutive units of `unit` bytes of q (two blocks or groups), in place, as the bodies' 16
-/// lanes read them: the first halves of both, then the second halves of both.
+/// lanes read them: the first halves of both, then the second halves of both. unit ≤ 64 (its
+/// scratch is 128 bytes; the callers pass int8's 64-value blocks, q4's 32-value groups and pairs).
 void ck_qact_interleave_halves(int8_t *q, long unit);
 
 /// y[i, j] = beta·y[i, j] + dot(i, j) for i < a->m, j < n, where dot(i, j) = fn(w, a, i0, mr, j)
