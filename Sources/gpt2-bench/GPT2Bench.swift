@@ -84,6 +84,9 @@ struct GPT2Bench: ParsableCommand {
     @Option(name: .long, help: "Serve the weights as this type (float32, bfloat16, float16, int8, nf4, q4, fp4); default: the checkpoint's own.")
     var weightType: String?
 
+    @Option(name: .long, help: "Matmul precision of bfloat16 weights: highest (F32 activations, exact) or medium (activations rounded to bfloat16; AVX512_BF16 dot products).")
+    var matmulPrecision: MatmulPrecision = .highest
+
     @Flag(name: .long, help: "Print only the model pages' per-token latency table (batch 1, 2, 4 × prompt 128, 256, 512, 768; 16 decode steps).")
     var latencyTable = false
 
@@ -99,7 +102,7 @@ struct GPT2Bench: ParsableCommand {
         }
         ComputeThreads.configure(threads)
         if latencyTable {
-            let m = try GPT2Model.load(directory: model, options: LoadOptions(weightType: weightType.flatMap(WeightType.init(rawValue:)), cacheDirectory: cacheDir))
+            let m = try GPT2Model.load(directory: model, options: LoadOptions(weightType: weightType.flatMap(WeightType.init(rawValue:)), cacheDirectory: cacheDir, matmulPrecision: matmulPrecision))
             var rng = UInt64(777)
             let rows = try LatencyTable.measure(
                 runner: GPT2Runner(config: m.config, weights: m.weights), pool: KVBlockPool(config: m.config, dtype: kvDtype),
@@ -128,7 +131,7 @@ struct GPT2Bench: ParsableCommand {
         // With --cache-dir the first load is timed on its own (it may quantize and write the cache).
         var loads: [Double] = []
         var loaded: GPT2Model? = nil
-        let options = LoadOptions(weightType: weightType.flatMap(WeightType.init(rawValue:)), cacheDirectory: cacheDir)
+        let options = LoadOptions(weightType: weightType.flatMap(WeightType.init(rawValue:)), cacheDirectory: cacheDir, matmulPrecision: matmulPrecision)
         var outcomes: [String] = []
         for i in 0..<(max(1, repeats) + (cacheDir == nil ? 0 : 1)) {
             loaded = nil  // the previous copy goes first: peak RSS counts one model
@@ -291,13 +294,13 @@ struct GPT2Bench: ParsableCommand {
         ]
         if json {
             var obj: [String: Any] = ["gpt2d": ours, "threads": threads, "model": model,
-                                      "weight_type": weightType ?? "checkpoint"]
+                                      "weight_type": weightType ?? "checkpoint", "matmul_precision": matmulPrecision.rawValue]
             if let theirs { obj["transformers"] = theirs }
             let data = try! JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
             return
         }
-        print("model: \(model)   weight type: \(weightType ?? "checkpoint's own")   threads: \(threads)   repeats: \(repeats) (medians)")
+        print("model: \(model)   weight type: \(weightType ?? "checkpoint's own")   matmul precision: \(matmulPrecision)   threads: \(threads)   repeats: \(repeats) (medians)")
         if theirs != nil { print(versions) }
         let header = theirs == nil ? ["metric", "gpt2d"] : ["metric", "gpt2d", "transformers", "ratio"]
         var table: [[String]] = [header]
@@ -324,6 +327,7 @@ struct GPT2Bench: ParsableCommand {
 }
 
 extension KVDType: ExpressibleByArgument {}
+extension MatmulPrecision: ExpressibleByArgument {}
 
 private func median(_ x: [Double]) -> Double {
     let s = x.sorted()

@@ -36,6 +36,7 @@ private func everythingChanged() -> DaemonConfig {
     c.logLevel = .error
     c.mlock = true
     c.weightType = .int8
+    c.matmulPrecision = .medium
     c.cacheDir = .path("/var/cache/other")
     c.stateDir = .path("/var/lib/other")
     c.kvSnapshotMiB = 64

@@ -33,16 +33,21 @@ import Testing
         #expect(DaemonSettings.kvDType.defaultValue == .float32)
         #expect(DaemonSettings.setting(forKey: "weight_type") != nil)
         #expect(DaemonSettings.setting(forKey: "kv_dtype") != nil)
+        #expect(DaemonSettings.matmulPrecision.defaultValue == .highest)
+        #expect(DaemonSettings.setting(forKey: "matmul_precision") != nil)
     }
 
-    /// The tiny model served as int8 ("tiny") and as its checkpoint's own F32 ("ref") with a float16 KV
+    /// The tiny model served as int8 ("tiny"), as bfloat16 at matmul_precision medium ("bf") and as
+    /// its checkpoint's own F32 ("ref") with a float16 KV
     /// cache: `models` says so, `stats` reports the 16-bit cache's bytes per position (2 layers × keys
     /// and values × 32 channels × 2 B), and greedy generation runs on both.
     @Test func daemonServesTheConfiguredTypes() async throws {
         let h = try await DaemonHarness.start(DaemonHarness.config {
             $0.models = [ModelSpec(name: "tiny", directory: TestPaths.tinyModel, weightType: .int8),
-                         ModelSpec(name: "ref", directory: TestPaths.tinyModel)]
+                         ModelSpec(name: "ref", directory: TestPaths.tinyModel),
+                         ModelSpec(name: "bf", directory: TestPaths.tinyModel, weightType: .bfloat16)]
             $0.kvDType = .float16
+            $0.matmulPrecision = .medium
         })
         defer { Task { await h.stop() } }
         let c = try await h.connect()
@@ -52,9 +57,12 @@ import Testing
         #expect(byName["ref"]?.weightType == "float32")
         #expect(byName["tiny"]?.kvDType == "float16")
         #expect(byName["tiny"]?.dtype == "float32")  // what the checkpoint stores
+        #expect(byName["bf"]?.matmulPrecision == "medium")    // matmul_precision applies to bfloat16 …
+        #expect(byName["tiny"]?.matmulPrecision == "highest") // … and to nothing else
+        #expect(byName["ref"]?.matmulPrecision == "highest")
         let stats = try StatsResponse(from: try await c.call("stats"))
         #expect(stats.engine?.kvBytesPerToken == 2 * 2 * 32 * 2)
-        for model in ["tiny", "ref"] {
+        for model in ["tiny", "ref", "bf"] {
             let g = try GenerateResponse(from: try await c.call("generate", id: .string(model), [
                 "model": .string(model), "tokens": [464, 3290].jsonArray, "max_new_tokens": 8,
             ]))

@@ -93,6 +93,31 @@ void ck_gemm_task(long task, long tasks, long m, long n, long k, float alpha,
                   const float *a, long lda, const float *b, long ldb, int transB,
                   float beta, float *c, long ldc);
 
+// ---- bfloat16 dot products (bf16dot.c) ----------------------------------------------------------
+// Matmul precision "medium" for bfloat16 weights: each activation is rounded to bfloat16 (nearest
+// even) once per product, and every product of two bf16 values is exact in F32 (8-bit significands);
+// only the sums round.
+
+/// 1 when this CPU has AVX512_BF16 (with AVX-512 F, BW and VL), else 0.
+int ck_has_avx512_bf16(void);
+
+/// 1 when ck_matmul_bf16dot_parallel may run: ck_has_avx512_bf16() and ck_isa() == CK_ISA_AVX512
+/// (GPT2D_ISA=avx2 or plain turns it off, as for the other AVX-512 bodies).
+int ck_bf16dot_available(void);
+
+/// y = beta·y + bf16(x)·W with W bfloat16 (`w`, any alignment, row stride ldw elements): W [k, n]
+/// when nk == 0 (Conv1D), W [n, k] when nk != 0 (Linear; y = bf16(x)·Wᵀ). Any m; products on
+/// vdpbf16ps (F32 sums, each instruction adding two products to a lane and rounding after each).
+/// Columns split over the pool. beta is 0 or 1 (0 never reads y). Returns 0 only when scratch could
+/// not be allocated (y then partly written). Needs ck_bf16dot_available().
+int ck_matmul_bf16dot_parallel(int nk, const float *x, long m, long k, long ldx, const void *w, long ldw, long n,
+                               float *y, long ldy, float beta);
+
+/// out[i, p] = bf16(x[i, p]) as F32 for i < m, p < k (the same rounding): what CPUs without
+/// ck_bf16dot_available() multiply on the exact kernels to compute the same products (the same
+/// exact products; the sums in those kernels' order). Any CPU.
+void ck_bf16_round_rows(const float *x, long m, long k, long ldx, float *out, long ldo);
+
 // ---- Narrowing (narrow.c), any CPU ----------------------------------------------------------
 
 /// dst[i] = src[i] rounded to nearest even as a 16-bit float of `kind` (CK_HALF_F16 / CK_HALF_BF16),

@@ -8,7 +8,8 @@
 //   * the config fields the forward pass reads (shapes, epsilon, activation, attention scaling);
 //   * the pool's KV element type;
 //   * how the kernels compute: the CKernels level in use (ck_isa(), which GPT2D_ISA lowers), the
-//     GPT2D_MATMUL and GPT2D_CPU overrides, the compute threads, and `computeVersion`;
+//     GPT2D_MATMUL and GPT2D_CPU overrides, the compute threads, and `computeVersion`; a 16-bit
+//     matrix's matmul precision;
 //   * `extra`: what the caller adds (the daemon: its version, so an upgrade recomputes).
 // Hashing reads every served weight once (memory speed: tens of milliseconds for gpt2's 500 MB);
 // callers compute it once per loaded model.
@@ -62,7 +63,7 @@ public enum KVSnapshotFingerprint {
             d.update("f32")
             d.update(UnsafeRawBufferPointer(start: p, count: t.count * MemoryLayout<Float>.stride))
         case .half(let h):
-            d.update("half/\(h.kind)")
+            d.update("half/\(h.kind)/\(h.precision)")
             d.update(UnsafeRawBufferPointer(start: h.data, count: t.count * 2))
         case .packed(let p):
             d.update("packed/\(type(of: p))")

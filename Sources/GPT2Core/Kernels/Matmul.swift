@@ -118,11 +118,18 @@ public enum Matmul {
     }
 
     /// 16-bit w only, same layouts: the small-M kernels, the AVX-512 GEMM widening while packing, or
-    /// strips widened for OpenBLAS (AVX2 prefill, and every row count on the portable back end).
+    /// strips widened for OpenBLAS (AVX2 prefill, and every row count on the portable back end);
+    /// bfloat16 at matmul precision `medium` through BF16Dot (its kernels, or these paths on rounded rows).
     @inline(__always)
     private static func product(_ x: UnsafePointer<Float>, m: Int, k: Int, ldx: Int,
                                 _ w: HalfView, n: Int, transposed: Bool,
                                 _ out: UnsafeMutablePointer<Float>, ldo: Int, beta: Float) {
+        if w.precision == .medium {
+            BF16Dot.product(x, m: m, k: k, ldx: ldx, w, n: n, transposed: transposed, out, ldo: ldo, beta: beta) { xr, ldxr in
+                product(xr, m: m, k: k, ldx: ldxr, w.exact, n: n, transposed: transposed, out, ldo: ldo, beta: beta)
+            }
+            return
+        }
         let ldw = transposed ? k : n
         if backend == .kernels {
             if m <= smallMaxRows {

@@ -60,11 +60,13 @@ public struct LoadOptions: Sendable {
     /// Folder of the on-disk cache of quantized matrices (int8 / nf4 / q4 only; QuantizedCacheFile):
     /// the first load writes them there, later loads map them instead of quantizing. nil: no cache.
     public var cacheDirectory: String?
+    /// How bfloat16 weight matrices' products treat the activations (the others ignore it).
+    public var matmulPrecision: MatmulPrecision
 
     public init(preload: Bool = true, lockInMemory: Bool = false, weightType: WeightType? = nil,
-                cacheDirectory: String? = nil) {
+                cacheDirectory: String? = nil, matmulPrecision: MatmulPrecision = .highest) {
         self.preload = preload; self.lockInMemory = lockInMemory; self.weightType = weightType
-        self.cacheDirectory = cacheDirectory
+        self.cacheDirectory = cacheDirectory; self.matmulPrecision = matmulPrecision
     }
 }
 
@@ -377,7 +379,7 @@ public enum CheckpointLoader {
                                            options: options, formats: formats)
         //    (Those matrices own the file's mapping; it was preloaded at open and mlock covers their bytes.)
         let (tensors, storage) = try materialize(plan, files: files + dequantized, weightType: options.weightType,
-                                                 keepAllFiles: options.weightType == nil && !fromGGUF, formats: formats,
+                                                 precision: options.matmulPrecision, keepAllFiles: options.weightType == nil && !fromGGUF, formats: formats,
                                                  cached: (cache?.matrices ?? [:]).merging(prebuilt) { cached, _ in cached })
         if requested.weightType != nil || fromGGUF { try finishLoading(storage, tensors, requested) }
         let cacheReport = cache.map { finishQuantizedCache($0, plan, tensors) }

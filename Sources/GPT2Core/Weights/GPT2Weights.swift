@@ -47,6 +47,11 @@ public final class GPT2Weights: @unchecked Sendable {
     public let storedDType: String
     /// The type the weight matrices are served in (LoadOptions.weightType, or the stored type).
     public let weightType: WeightType
+    /// How the products with the bfloat16 matrices treat the activations (`.highest` for other types).
+    public var matmulPrecision: MatmulPrecision {
+        if case .half(let h) = layers.first?.attnQKVWeight.storage { return h.precision }
+        return .highest
+    }
     /// What the load did with the quantized-weight cache (hit / miss / rebuilt); nil when none was
     /// used (no LoadOptions.cacheDirectory, or not a quantized weight type).
     public let quantizedCache: QuantizedCacheReport?

@@ -17,10 +17,16 @@ public struct HalfView: @unchecked Sendable {
 
     public let kind: Kind
     public let data: UnsafeRawPointer
+    /// How the products treat the activations (MatmulPrecision); always `.highest` for F16.
+    public let precision: MatmulPrecision
 
-    public init(kind: Kind, data: UnsafeRawPointer) {
+    public init(kind: Kind, data: UnsafeRawPointer, precision: MatmulPrecision = .highest) {
         self.kind = kind; self.data = data
+        self.precision = kind == .bf16 ? precision : .highest
     }
+
+    /// The same values read at `.highest` precision.
+    var exact: HalfView { HalfView(kind: kind, data: data) }
 
     /// Elements [start, start + count) widened exactly to F32 into `dst`.
     func widen(from start: Int, count: Int, into dst: UnsafeMutablePointer<Float>) {

@@ -68,6 +68,7 @@ extension CheckpointLoader {
     /// `cached`: packed matrices already built (from the quantized-weight cache, or a bitsandbytes
     /// checkpoint's own matrices when `weightType` is nil), by plan key; they are used instead of quantizing.
     static func materialize(_ plan: [Planned], files: [SafeTensorsFile], weightType: WeightType?,
+                            precision: MatmulPrecision = .highest,
                             keepAllFiles: Bool, formats: [WeightType: any PackedMatrix.Type],
                             cached: [String: any PackedMatrix] = [:])
         throws -> (tensors: [Tensor], storage: [AnyObject]) {
@@ -109,7 +110,7 @@ extension CheckpointLoader {
             case .viewF32:
                 tensors.append(Tensor(name: p.key, shape: info.shape, data: stored.assumingMemoryBound(to: Float.self)))
             case .viewHalf(let kind):
-                tensors.append(Tensor(name: p.key, shape: info.shape, storage: .half(HalfView(kind: kind, data: stored))))
+                tensors.append(Tensor(name: p.key, shape: info.shape, storage: .half(HalfView(kind: kind, data: stored, precision: precision))))
             case .toF32:
                 let dst = f32Arena!.floats + f32Cursor
                 try file.convert(info, into: dst)
@@ -119,7 +120,7 @@ extension CheckpointLoader {
                 let dst = halfArena!.base + 2 * halfCursor
                 try file.narrow(info, to: kind, into: dst, discarding: !kept.contains(ObjectIdentifier(file)))
                 halfCursor += info.count
-                tensors.append(Tensor(name: p.key, shape: info.shape, storage: .half(HalfView(kind: kind, data: UnsafeRawPointer(dst)))))
+                tensors.append(Tensor(name: p.key, shape: info.shape, storage: .half(HalfView(kind: kind, data: UnsafeRawPointer(dst), precision: precision))))
             case .pack(let format):
                 tensors.append(Tensor(name: p.key, shape: info.shape, storage: .packed(try cached[p.key] ?? quantize(p, format))))
             }

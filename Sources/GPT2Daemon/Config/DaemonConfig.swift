@@ -124,6 +124,8 @@ public struct DaemonConfig: Sendable, Equatable {
     /// (`weight_type`) The type every model's weights are served in unless its `model` entry names one;
     /// nil: each checkpoint's own.
     public var weightType: WeightType? = DaemonSettings.weightType.defaultValue
+    /// (`matmul_precision`) How bfloat16 weight matrices' products treat the activations.
+    public var matmulPrecision: MatmulPrecision = DaemonSettings.matmulPrecision.defaultValue
     /// (`cache_dir`) Where quantized weights are cached on disk (`cacheDirectory(environment:)`).
     public var cacheDir: CacheDirectorySetting = DaemonSettings.cacheDir.defaultValue
     /// (`state_dir`) Where sessions are stored (`stateDirectory(environment:)`); none: nowhere.

@@ -130,6 +130,11 @@ public enum DaemonSettings {
         reload: .restart, valueName: "type",
         help: "Type models' weights are served in (converted or quantized at load) unless a model names its own.")
 
+    public static let matmulPrecision = SettingSpec(
+        "matmul_precision", \DaemonConfig.matmulPrecision, .choice(MatmulPrecision.self), default: .highest,
+        reload: .restart, valueName: "precision",
+        help: "Products with bfloat16 weights: highest (F32 activations, exact) or medium (activations rounded to bfloat16; AVX512_BF16 dot products where the CPU has them).")
+
     public static let cacheDir = SettingSpec(
         "cache_dir", \DaemonConfig.cacheDir, .autoNoneOrPath, default: .auto, reload: .restart,
         valueName: "dir",
@@ -167,7 +172,7 @@ public enum DaemonSettings {
         socket.setting, httpSocket.setting, httpTCP.setting, httpTokensFile.setting, models.setting, threads.setting, kvCacheMiB.setting, kvBlockTokens.setting,
         maxBatchTokens.setting, maxRequestRows.setting, sessionIdleTimeout.setting, maxSessions.setting, maxPending.setting,
         maxSessionsPerUser.setting, maxPendingPerUser.setting, maxInflightTokensPerUser.setting, maxSessionTokensPerUser.setting,
-        maxLineBytes.setting, connectionIdleTimeout.setting, maxConnectionReplyMiB.setting, maxReplyMiB.setting, adminGroup.setting, adminTokens.setting, logLevel.setting, mlock.setting, weightType.setting, cacheDir.setting, stateDir.setting, kvSnapshotMiB.setting, kvDType.setting, drainTimeout.setting,
+        maxLineBytes.setting, connectionIdleTimeout.setting, maxConnectionReplyMiB.setting, maxReplyMiB.setting, adminGroup.setting, adminTokens.setting, logLevel.setting, mlock.setting, weightType.setting, matmulPrecision.setting, cacheDir.setting, stateDir.setting, kvSnapshotMiB.setting, kvDType.setting, drainTimeout.setting,
         metricsTextfile.setting, metricsTextfileInterval.setting,
     ]
 

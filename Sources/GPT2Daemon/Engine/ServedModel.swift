@@ -45,7 +45,7 @@ public final class ServedModel: @unchecked Sendable {
             name: name, architecture: c.architectures.first ?? "GPT2LMHeadModel", tasks: ServedModel.tasks(of: c, weights: model.weights),
             nLayer: c.nLayer, nEmbd: c.nEmbd, nHead: c.nHead, nPositions: c.nPositions, vocabSize: c.vocabSize,
             dtype: ServedModel.dtypeName(model.weights.storedDType), weightType: model.weights.weightType.rawValue,
-            kvDType: pool.dtype.rawValue,
+            kvDType: pool.dtype.rawValue, matmulPrecision: model.weights.matmulPrecision.rawValue,
             labels: ServedModel.labels(of: c, weights: model.weights), format: model.weights.format.rawValue,
             quantization: model.weights.quantization?.rawValue)
     }

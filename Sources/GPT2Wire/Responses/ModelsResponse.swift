@@ -30,6 +30,9 @@ public struct ModelInfo: WireObject {
     public var weightType: String?
     /// The KV cache's element type ("float32", "float16", "bfloat16"); nil from a daemon that does not say.
     public var kvDType: String?
+    /// How bfloat16 weight matrices' products treat the activations: "highest" (F32) or "medium"
+    /// (rounded to bfloat16); "highest" for every other weight type; nil from a daemon that does not say.
+    public var matmulPrecision: String?
     /// The container the weights were read from: "safetensors", "pytorch" (pytorch_model.bin),
     /// "tensorflow" (tf_model.h5), "flax" (flax_model.msgpack) or "gguf" (a llama.cpp .gguf file); nil
     /// from a daemon that does not say.
@@ -61,6 +64,7 @@ public struct ModelInfo: WireObject {
         .required("dtype", \.dtype, .string),
         .optional("weight_type", \.weightType, .string),
         .optional("kv_dtype", \.kvDType, .string),
+        .optional("matmul_precision", \.matmulPrecision, .string),
         .optional("format", \.format, .string),
         .optional("quantization", \.quantization, .string),
         .defaulted("labels", \.labels, .stringOrStrings()),
@@ -72,6 +76,7 @@ public struct ModelInfo: WireObject {
     public init(
         name: String, architecture: String, tasks: [String], nLayer: Int, nEmbd: Int, nHead: Int,
         nPositions: Int, vocabSize: Int, dtype: String, weightType: String? = nil, kvDType: String? = nil,
+        matmulPrecision: String? = nil,
         labels: [String] = [], format: String? = nil, quantization: String? = nil, loaded: Bool? = nil,
         keepAliveSeconds: Double? = nil, lastUsedAt: Double? = nil
     ) {
@@ -86,6 +91,7 @@ public struct ModelInfo: WireObject {
         self.dtype = dtype
         self.weightType = weightType
         self.kvDType = kvDType
+        self.matmulPrecision = matmulPrecision
         self.labels = labels
         self.format = format
         self.quantization = quantization
