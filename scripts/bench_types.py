@@ -21,9 +21,12 @@ measures, in one run, medians of --repeats:
   prefill512_tok_s                 512 ÷ time to the first token of a fresh 512-token prompt
   rss_mib / peak_rss_mib           the daemon's VmRSS after the measurements and its VmHWM
 
+A type may name a matmul precision after a colon (bfloat16:medium: activations rounded to bfloat16,
+`matmul_precision`); without one it is measured at the default, highest.
+
 Usage:
-  python3 scripts/bench_types.py bench-models/gpt2-random [--types float32,int8] [--threads 2]
-      [--repeats 3] [--cache-dir DIR] [--json]
+  python3 scripts/bench_types.py bench-models/gpt2-random [--types float32,int8,bfloat16:medium]
+      [--threads 2] [--repeats 3] [--cache-dir DIR] [--json]
 """
 import argparse
 import json
@@ -108,19 +111,22 @@ def concurrent(sock, n, ids, new_tokens):
     return tokens / (end - begin)
 
 
-def inproc(bench, model, threads, wtype):
+def inproc(bench, model, threads, wtype, precision):
     out = subprocess.run([bench, "--model", model, "--threads", str(threads), "--repeats", "3", "--decode-only",
-                          "--weight-type", wtype, "--json"], check=True, capture_output=True, text=True).stdout
+                          "--weight-type", wtype, "--matmul-precision", precision, "--json"],
+                         check=True, capture_output=True, text=True).stdout
     g = json.loads(out.strip().splitlines()[-1])["gpt2d"]
     return g["decode_b1_tok_s"], g["weight_mib"]
 
 
-def measure(a, wtype, membw_exe):
+def measure(a, spec, membw_exe):
     rng = random.Random(11)
     ids = lambda n: [rng.randrange(50000) for _ in range(n)]
     med = statistics.median
-    extra = ["--cache-dir", a.cache_dir] if a.cache_dir else []
-    r = {"type": wtype}
+    wtype, _, precision = spec.partition(":")
+    precision = precision or "highest"
+    extra = (["--cache-dir", a.cache_dir] if a.cache_dir else []) + ["--matmul-precision", precision]
+    r = {"type": spec}
     model_arg = f"m:{wtype}={a.model}"
     p, _, first = start(a.gpt2d, model_arg, a.threads, extra)
     stop(p)
@@ -147,7 +153,7 @@ def measure(a, wtype, membw_exe):
     finally:
         stop(p)
     bw_before = membw(membw_exe, a.threads)
-    r["inproc_decode_b1_tok_s"], r["weight_mib"] = inproc(a.bench, a.model, a.threads, wtype)
+    r["inproc_decode_b1_tok_s"], r["weight_mib"] = inproc(a.bench, a.model, a.threads, wtype, precision)
     bw_after = membw(membw_exe, a.threads)
     r["gb_s"] = r["inproc_decode_b1_tok_s"] * r["weight_mib"] * 1048576 / 1e9
     r["of_bandwidth"] = None   # ÷ the run's lowest bandwidth, known once every type ran (main)

@@ -1,6 +1,7 @@
 // quant_kbench — the small-M products of every weight type (ck_i8 / ck_q4 / ck_nf4 multiply, nf4 also
 // with bitsandbytes' FP4 code book; F32, BF16 and F16 weights through ck_matmul_{kn,nk}_w16_parallel in
-// the checkpoint's layouts) at the GPT-2 124M decode shapes (k × n: 768×2304, 768×768, 768×3072,
+// the checkpoint's layouts; BF16 at matmul precision medium, "bf16m", through ck_matmul_bf16dot_parallel
+// where the CPU has AVX512_BF16) at the GPT-2 124M decode shapes (k × n: 768×2304, 768×768, 768×3072,
 // 3072×768 and the tied LM head 768×50257) for m = 1, 4, 8, 16 activation rows, over enough copies of
 // each W (≥ 96 MiB in all) that every product streams W from memory, not from the cache. Prints per
 // type and shape the median time per product (µs), W's GB/s at m = 1, the m=16 ÷ m=8 and m=8 ÷ m=1
@@ -9,7 +10,7 @@
 //
 //   clang -O2 -ISources/CKernels/include -ISources/CKernels Sources/CKernels/*.c scripts/quant_kbench.c \
 //         -o /tmp/quant_kbench -lopenblas -lpthread -lm
-//   /tmp/quant_kbench [threads=2] [types: bit mask, 1 int8, 2 q4, 4 nf4, 8 fp4, 16 f32, 32 bf16, 64 f16; 15] [cpu=0] [level=2]
+//   /tmp/quant_kbench [threads=2] [types: bit mask, 1 int8, 2 q4, 4 nf4, 8 fp4, 16 f32, 32 bf16, 64 f16, 128 bf16m; 15] [cpu=0] [level=2]
 //
 // cpu = 1 times the caller thread's CPU time instead of wall time: with threads = 1 a figure that
 // other programs on a shared machine disturb much less (they still share the core's caches and units).
@@ -27,8 +28,8 @@ static int cmp(const void *a, const void *b) { double x = *(double *)a, y = *(do
 static unsigned long long rs = 88172645463325252ULL;
 static float rnd(void) { rs ^= rs << 13; rs ^= rs >> 7; rs ^= rs << 17; return (float)((rs >> 11) * 0x1p-53) * 2 - 1; }
 
-enum { I8, Q4, NF4, FP4, F32, BF16, F16, TYPES };
-static const char *names[] = {"int8", "q4", "nf4", "fp4", "f32", "bf16", "f16"};
+enum { I8, Q4, NF4, FP4, F32, BF16, F16, BF16M, TYPES };
+static const char *names[] = {"int8", "q4", "nf4", "fp4", "f32", "bf16", "f16", "bf16m"};
 
 /// One copy of a weight matrix in type t: quantized (n × k, output-major) or plain (the checkpoint's
 /// layouts: Conv1D [k, n] for the layers, Linear [n, k] for the LM head; `nk` says which).
@@ -47,7 +48,7 @@ static size_t make(int t, long n, long k, const float *w, int copies, mats *out)
         for (int c = 0; c < copies; c++) {
             char *p = aligned_alloc(64, n * k * es + 64);
             if (t == F32) memcpy(p, lay, n * k * 4);
-            else ck_narrow_f32(lay, p, t == BF16 ? CK_HALF_BF16 : CK_HALF_F16, n * k);  // as a load converts
+            else ck_narrow_f32(lay, p, t == F16 ? CK_HALF_F16 : CK_HALF_BF16, n * k);  // as a load converts
             out[c].plain = p; out[c].nk = nk;
         }
         free(lay);
@@ -99,6 +100,7 @@ static void run(int t, const mats *w, const float *x, long m, long k, float *y, 
     case F32: case BF16: case F16:
         (w->nk ? ck_matmul_nk_w16_parallel : ck_matmul_kn_w16_parallel)(x, m, k, k, w->plain, kind, w->nk ? k : n, n, y, n, 0);
         break;
+    case BF16M: ck_matmul_bf16dot_parallel(w->nk, x, m, k, k, w->plain, w->nk ? k : n, n, y, n, 0); break;
     case I8: ck_i8_multiply(&w->i8, x, m, k, y, n, 0); break;
     case Q4: ck_q4_multiply(&w->q4, x, m, k, y, n, 0); break;
     default: ck_nf4_multiply(&w->nf, x, m, k, y, n, 0); break;
@@ -114,7 +116,7 @@ int main(int argc, char **argv) {
     const long shapes[5][2] = {{768, 2304}, {768, 768}, {768, 3072}, {3072, 768}, {768, 50257}};  // k, n
     const long ms[] = {1, 4, 8, 16};
     for (int t = 0; t < TYPES; t++) {
-        if (!(mask >> t & 1)) continue;
+        if (!(mask >> t & 1) || (t == BF16M && !ck_bf16dot_available())) continue;
         double tot[4] = {0};
         for (int s = 0; s < 5; s++) {
             const long k = shapes[s][0], n = shapes[s][1];

@@ -105,12 +105,19 @@ INLINE BF16DOT __mmask32 lanes32(long left) {
 /// W rows per chunk (even: pairs never straddle chunks); y is read and written once per chunk.
 enum { BKC = 32 };
 
-/// y[0:M, 0:nb) (+)= Σ over the chunk's pairs, nb ≤ 16·NV (masked); xt[q·M + i] is row i's pair q
+/// W rows per chunk for an M-row tile (even, ≤ BKC): short chunks for few rows, as kernels.c's
+/// kn_chunk measured for the exact bodies (few W rows streaming at once; y is cheap to reload).
+INLINE long kn_chunk_rows(const int PK, const int M) {
+    if (PK) return BKC;
+    return M == 1 ? 2 : M <= 4 ? 4 : BKC;
+}
+
+/// y[0:M, 0:nb) (+)= Σ over the chunk's pairs, nb ≤ 16·NV (masked); xt[q·xs + i] is row i's pair q
 /// (from the chunk's first) as one dword. PK = 0: w is the matrix at the chunk's first row (element
 /// stride ldw), two rows interleaved per pair in registers; `rows` (≤ BKC) W rows exist, so an odd
 /// last pair has a zero second row. PK = 1: w is a packed block at the chunk's first pair
 /// (pack_block: pair q's dword of column j at q·ldw + j, zero past the block's columns and rows).
-INLINE BF16DOT void kn_strip(const int PK, const int M, const int NV, const uint32_t *xt,
+INLINE BF16DOT void kn_strip(const int PK, const int M, const int NV, const uint32_t *xt, long xs,
                              long rows, const char *w, long ldw, long nb, float *y, long ldy, int load_y,
                              pf_cursor *pf) {
     // Lane j of the interleaved vector: element 2j from the first row's 16, 2j + 1 from the second's.
@@ -144,7 +151,7 @@ UNROLL
         }
 UNROLL
         for (int i = 0; i < M; i++) {
-            const __m512i xb = _mm512_set1_epi32((int)xt[q * M + i]);
+            const __m512i xb = _mm512_set1_epi32((int)xt[q * xs + i]);
 UNROLL
             for (int v = 0; v < NV; v++) acc[i][v] = dp(acc[i][v], xb, b[v]);
         }
@@ -156,19 +163,29 @@ UNROLL
 }
 
 /// y[0:M, 0:n) (+)= one row group of the planes · w[0:k, 0:n): xg is the group's term 0, pair-major
-/// (dword q·M + i: row i's pair q).
+/// (dword q·M + i: row i's pair q). M > 8 runs as two tiles of ≤ 8 rows (3 vectors wide) on each
+/// strip in turn: the second reads the strip's W from L1 (a 16 × 1 tile, the most 16 rows fit in
+/// registers, took up to 2.5× the time of 8 rows at 768 × 3072; Zen 4, 2 threads).
 INLINE BF16DOT void kn_rows(const int PK, const int M, const int NV, const uint32_t *xg,
                             long k, const char *w, long ldw, long n, float *y, long ldy, float beta) {
-    for (long p0 = 0; p0 < k; p0 += BKC) {
-        const long kc = k - p0 < BKC ? k - p0 : BKC, p1 = p0 + BKC;
-        pf_cursor pf = {w + p1 * ldw * 2, 0, n * 2, ldw * 2, !PK && p1 < k ? (k - p1 < BKC ? k - p1 : BKC) : 0};
+    const int M0 = M > 8 ? 8 : M, M1 = M - M0, V = M > 8 ? 3 : NV;
+    const long C = kn_chunk_rows(PK, M);
+    for (long p0 = 0; p0 < k; p0 += C) {
+        const long kc = k - p0 < C ? k - p0 : C, p1 = p0 + C;
+        pf_cursor pf = {w + p1 * ldw * 2, 0, n * 2, ldw * 2, !PK && p1 < k ? (k - p1 < C ? k - p1 : C) : 0};
+        pf_cursor none = {0, 0, 0, 0, 0};
         const int load_y = p0 > 0 || beta != 0.0f;
         const uint32_t *xt = xg + p0 / 2 * M;
-        for (long j = 0; j < n; j += 16 * NV)
-            kn_strip(PK, M, NV, xt, kc, PK ? w + (p0 / 2 * ldw + j) * 4 : w + (p0 * ldw + j) * 2, ldw,
-                     n - j, y + j, ldy, load_y, &pf);
+        for (long j = 0; j < n; j += 16 * V) {
+            const char *ws = PK ? w + (p0 / 2 * ldw + j) * 4 : w + (p0 * ldw + j) * 2;
+            kn_strip(PK, M0, V, xt, M, kc, ws, ldw, n - j, y + j, ldy, load_y, &pf);
+            if (M1 > 0) kn_strip(PK, M1 > 0 ? M1 : 1, V, xt + M0, M, kc, ws, ldw, n - j, y + M0 * ldy + j, ldy, load_y, &none);
+        }
     }
 }
+
+/// W rows ahead that pack_block prefetches.
+enum { PACK_PD = 16 };
 
 /// Packs W rows [0, k) × columns [0, nb) (row stride ldw elements) as pairs: dst[q·ldp + j] =
 /// (w[2q, j], w[2q + 1, j]) as one dword (the second 0 past k), for q < kp / 2, j < ldp (columns
@@ -179,6 +196,11 @@ BF16DOT static void pack_block(const char *w, long k, long ldw, long nb, uint32_
     for (long q = 0; q < (k + 1) / 2; q++) {
         const char *r0 = w + 2 * q * ldw * 2, *r1 = r0 + ldw * 2;
         const int second = 2 * q + 1 < k;
+        if (2 * q + PACK_PD + 1 < k)   // the block's rows PACK_PD ahead, a line at a time (W from DRAM)
+            for (long b = 0; b < nb * 2; b += 64) {
+                _mm_prefetch(r0 + PACK_PD * ldw * 2 + b, PF_HINT);
+                _mm_prefetch(r1 + PACK_PD * ldw * 2 + b, PF_HINT);
+            }
         for (long j = 0; j < ldp; j += 16) {
             const __mmask16 mk = lanes16(nb - j);
             const __m256i lo = _mm256_maskz_loadu_epi16(mk, r0 + 2 * j);
@@ -189,7 +211,8 @@ BF16DOT static void pack_block(const char *w, long k, long ldw, long nb, uint32_
     }
 }
 
-/// Tiles: M·NV ≤ 24 accumulators, NV W vectors and a broadcast within 32 zmm (as kernels.c).
+/// Tiles: M·NV ≤ 24 accumulators, NV W vectors and a broadcast within 32 zmm (as kernels.c); more
+/// than 8 rows as two tiles per strip (kn_rows).
 INLINE BF16DOT void kn_tile(const int PK, const uint32_t *xg, long m, long k, const char *w,
                             long ldw, long n, float *y, long ldy, float beta) {
     switch (m) {
@@ -201,14 +224,14 @@ INLINE BF16DOT void kn_tile(const int PK, const uint32_t *xg, long m, long k, co
     case 6: kn_rows(PK, 6, 3, xg, k, w, ldw, n, y, ldy, beta); break;
     case 7: kn_rows(PK, 7, 3, xg, k, w, ldw, n, y, ldy, beta); break;
     case 8: kn_rows(PK, 8, 3, xg, k, w, ldw, n, y, ldy, beta); break;
-    case 9: kn_rows(PK, 9, 2, xg, k, w, ldw, n, y, ldy, beta); break;
-    case 10: kn_rows(PK, 10, 2, xg, k, w, ldw, n, y, ldy, beta); break;
-    case 11: kn_rows(PK, 11, 2, xg, k, w, ldw, n, y, ldy, beta); break;
-    case 12: kn_rows(PK, 12, 2, xg, k, w, ldw, n, y, ldy, beta); break;
-    case 13: kn_rows(PK, 13, 1, xg, k, w, ldw, n, y, ldy, beta); break;
-    case 14: kn_rows(PK, 14, 1, xg, k, w, ldw, n, y, ldy, beta); break;
-    case 15: kn_rows(PK, 15, 1, xg, k, w, ldw, n, y, ldy, beta); break;
-    default: kn_rows(PK, 16, 1, xg, k, w, ldw, n, y, ldy, beta); break;
+    case 9: kn_rows(PK, 9, 3, xg, k, w, ldw, n, y, ldy, beta); break;
+    case 10: kn_rows(PK, 10, 3, xg, k, w, ldw, n, y, ldy, beta); break;
+    case 11: kn_rows(PK, 11, 3, xg, k, w, ldw, n, y, ldy, beta); break;
+    case 12: kn_rows(PK, 12, 3, xg, k, w, ldw, n, y, ldy, beta); break;
+    case 13: kn_rows(PK, 13, 3, xg, k, w, ldw, n, y, ldy, beta); break;
+    case 14: kn_rows(PK, 14, 3, xg, k, w, ldw, n, y, ldy, beta); break;
+    case 15: kn_rows(PK, 15, 3, xg, k, w, ldw, n, y, ldy, beta); break;
+    default: kn_rows(PK, 16, 3, xg, k, w, ldw, n, y, ldy, beta); break;
     }
 }
 
@@ -270,15 +293,16 @@ INLINE BF16DOT void nk_tile(const uint16_t *xp, long kp, long m, long k, const c
 
 // ---- Parallel driver ----------------------------------------------------------------------------
 
-/// Rows per pass over W: the register tile of one row group. KN: up to 16 rows in one tile (decode:
-/// W streams once, interleaved in registers); more in groups of 8 over packed blocks (at 8, prefill
-/// ran 1.3–1.5× the exact GEMM's speed at 768 × 3072, Zen 4, 2 threads). NK: groups of ≤ 8.
+/// Rows per pass over W. KN: up to 16 rows in one pass (decode: W streams once, interleaved in
+/// registers; 16 rows as two groups of 8 over packed blocks took 2–4× the time of 8 rows, Zen 4,
+/// 2 threads); more in groups of 8 over packed blocks (prefill: 1.3–1.5× the exact GEMM's speed at
+/// 768 × 3072). NK: groups of ≤ 8.
 enum { KN_ONE_TILE = 16, KN_GROUP = 8, NK_TILE = 8 };
 
 /// KN rows per group for an m-row product.
 static inline long kn_tile_rows(long m) { return m <= KN_ONE_TILE ? KN_ONE_TILE : KN_GROUP; }
 /// Bytes of W one column block keeps in L2 while every row group passes over it (rows > one tile).
-enum { BLOCK_BYTES = 192 * 1024 };
+enum { BLOCK_BYTES = 288 * 1024 };
 
 typedef struct {
     const uint16_t *planes;
@@ -332,8 +356,8 @@ BF16DOT static int job_range(bf16_job *j, long c0, long c1) {
     long cb = c1 - c0;
     if (blocked) {
         cb = BLOCK_BYTES / (j->k * 2);
-        if (!j->nk) cb = cb / 16 * 16;
-        if (cb < (j->nk ? 1 : 16)) cb = j->nk ? 1 : 16;
+        if (!j->nk) cb = cb / 48 * 48;   // whole strips of the 8-row group's tile (3 vectors)
+        if (cb < (j->nk ? 1 : 48)) cb = j->nk ? 1 : 48;
     }
     uint32_t *pack = NULL;
     if (blocked && !j->nk && !(pack = buffer(BUF_PACK, 4 * (j->kp / 2) * (cb < c1 - c0 ? cb : (c1 - c0 + 15) / 16 * 16))))
