@@ -105,11 +105,11 @@ INLINE BF16DOT __mmask32 lanes32(long left) {
 /// W rows per chunk (even: pairs never straddle chunks); y is read and written once per chunk.
 enum { BKC = 32 };
 
-/// W rows per chunk for an M-row tile (even, ≤ BKC): short chunks for few rows, as kernels.c's
-/// kn_chunk measured for the exact bodies (few W rows streaming at once; y is cheap to reload).
+/// W rows per chunk for an M-row tile (even, ≤ BKC). One row: 8 (the decode step's products in
+/// 8.2–8.8 ms against 8.8–11.5 at 2 and 8.4–8.8 at 32, three alternating runs; Zen 4, 2 threads, W
+/// from DRAM); more rows: BKC (2–4 rows at 4 took 1.3–1.8× the time at 32).
 INLINE long kn_chunk_rows(const int PK, const int M) {
-    if (PK) return BKC;
-    return M == 1 ? 2 : M <= 4 ? 4 : BKC;
+    return !PK && M == 1 ? 8 : BKC;
 }
 
 /// y[0:M, 0:nb) (+)= Σ over the chunk's pairs, nb ≤ 16·NV (masked); xt[q·xs + i] is row i's pair q
