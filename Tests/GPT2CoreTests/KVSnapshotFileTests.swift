@@ -131,6 +131,9 @@ import GPT2TestSupport
         #expect(KVSnapshotFingerprint.of(model: Self.model, pool: f32, extra: ["gpt2d 9.9"]) != base)
         let half = try GPT2Model.load(directory: dir, options: LoadOptions(weightType: .bfloat16))
         #expect(KVSnapshotFingerprint.of(model: half, pool: f32) != base)
+        // The same bfloat16 weights at matmul precision medium compute other keys and values.
+        let medium = try GPT2Model.load(directory: dir, options: LoadOptions(weightType: .bfloat16, matmulPrecision: .medium))
+        #expect(KVSnapshotFingerprint.of(model: medium, pool: f32) != KVSnapshotFingerprint.of(model: half, pool: f32))
         #expect(KVSnapshotFingerprint.of(model: try GPT2Model.load(directory: Fixtures.model("tiny-silu")), pool: f32) != base)
     }
 }

@@ -9,7 +9,7 @@
 //   * the pool's KV element type;
 //   * how the kernels compute: the CKernels level in use (ck_isa(), which GPT2D_ISA lowers), the
 //     GPT2D_MATMUL and GPT2D_CPU overrides, the compute threads, and `computeVersion`; a 16-bit
-//     matrix's matmul precision;
+//     matrix's matmul precision (and, at medium, whether the vdpbf16ps kernels run);
 //   * `extra`: what the caller adds (the daemon: its version, so an upgrade recomputes).
 // Hashing reads every served weight once (memory speed: tens of milliseconds for gpt2's 500 MB);
 // callers compute it once per loaded model.
@@ -63,7 +63,8 @@ public enum KVSnapshotFingerprint {
             d.update("f32")
             d.update(UnsafeRawBufferPointer(start: p, count: t.count * MemoryLayout<Float>.stride))
         case .half(let h):
-            d.update("half/\(h.kind)/\(h.precision)")
+            // medium: which body rounds-and-multiplies (vdpbf16ps or the fallback) sums differently
+            d.update("half/\(h.kind)/\(h.precision)" + (h.precision == .medium && BF16Dot.hardware ? "/vdpbf16ps" : ""))
             d.update(UnsafeRawBufferPointer(start: h.data, count: t.count * 2))
         case .packed(let p):
             d.update("packed/\(type(of: p))")
