@@ -94,6 +94,9 @@ struct ClientModelLoadUnloadTests {
                 #expect(models.status == 0, "\(models.stderr)")
                 let rows = models.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true) }
                 #expect(Array(rows.first?.suffix(3) ?? []) == ["LOADED", "KEEP_ALIVE", "LAST_USED"])
+                #expect(rows.first.map { Array($0[7...10]) } == ["DTYPE", "WEIGHTS", "MATMUL", "KV"])
+                // DTYPE is what the checkpoint stores, WEIGHTS what is served
+                #expect(rows.first { $0.first == "extra" }.map { Array($0[7...10]) } == ["float32", "float16", "highest", "float32"])
                 #expect(rows.first { $0.first == "extra" }.map { Array($0.suffix(3).prefix(2)) } == ["yes", "120"])
                 #expect(rows.first { $0.first == Substring(model) }.map { Array($0.suffix(3).prefix(2)) } == ["yes", "-"])
             }

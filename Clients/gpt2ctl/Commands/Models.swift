@@ -36,11 +36,12 @@ struct Models: AsyncParsableCommand {
             let id: RequestID = 1
             let r = try await connection.makeClient().send(ModelsRequest(), id: id)
             if output.json { return Output.resultLine(id: id, r) }
-            Output.table(["NAME", "ARCHITECTURE", "LAYERS", "EMBD", "HEADS", "CTX", "VOCAB", "DTYPE", "FORMAT", "TASKS",
-                          "LOADED", "KEEP_ALIVE", "LAST_USED"],
+            Output.table(["NAME", "ARCHITECTURE", "LAYERS", "EMBD", "HEADS", "CTX", "VOCAB", "DTYPE", "WEIGHTS", "MATMUL",
+                          "KV", "FORMAT", "TASKS", "LOADED", "KEEP_ALIVE", "LAST_USED"],
                          r.models.map { m in
                 [m.name, m.architecture, String(m.nLayer), String(m.nEmbd), String(m.nHead), String(m.nPositions),
-                 String(m.vocabSize), m.dtype, m.format ?? "-", m.tasks.joined(separator: ","),
+                 String(m.vocabSize), m.dtype, m.weightType ?? "-", m.matmulPrecision ?? "-", m.kvDType ?? "-",
+                 m.format ?? "-", m.tasks.joined(separator: ","),
                  m.loaded.map { $0 ? "yes" : "no" } ?? "-", Output.number(m.keepAliveSeconds, digits: 1),
                  Output.number(m.lastUsedAt, digits: 1)]
             })
