@@ -8,18 +8,17 @@
 //  - KN (Conv1D, W [k, n]): vdpbf16ps pairs adjacent elements, but W's adjacent elements are
 //    adjacent columns: two W rows (p, p + 1) are interleaved (vpermw) so lane j holds
 //    (w[p, j], w[p + 1, j]), and the activation pair (x[p], x[p + 1]) is broadcast as one dword.
-//    Rows that fit one register tile (decode) interleave in registers while W streams; more rows
+//    Up to 16 rows (decode; above 8 as two tiles per strip) interleave in registers while W streams; more rows
 //    (prefill) pack one L2-sized column block of W at a time and pass every row group over it, so W
 //    still streams from memory once per product and is interleaved once.
 //  - NK (Linear / the tied LM head, W [n, k]): rows are already pairs along k; x and w load as is;
 //    more rows than a tile pass over L2-sized blocks of W rows.
 #include "ckernels.h"
+#include "scratch.h"
 #include "small_common.h"
 #include <immintrin.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define BF16DOT __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
@@ -44,12 +43,15 @@ static inline uint16_t bf16_rne(float f) {
     return (uint16_t)((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
 }
 
-void ck_bf16_round_rows(const float *x, long m, long k, long ldx, float *out, long ldo) {
+const float *ck_bf16_rounded(const float *x, long m, long k, long ldx) {
+    float *out = ck_scratch(CK_SCRATCH_BF16_ROUNDED, 4 * (m * k > 0 ? m * k : 1));
+    if (!out) return NULL;
     for (long i = 0; i < m; i++)
         for (long p = 0; p < k; p++) {
             const uint32_t u = (uint32_t)bf16_rne(x[i * ldx + p]) << 16;
-            memcpy(out + i * ldo + p, &u, 4);
+            memcpy(out + i * k + p, &u, 4);
         }
+    return out;
 }
 
 BF16DOT static inline __m256i rne16(__m512 v) {
@@ -92,8 +94,12 @@ INLINE BF16DOT __m512 dp(__m512 acc, __m512i a, __m512i b) {
     return _mm512_dpbf16_ps(acc, (__m512bh)a, (__m512bh)b);
 }
 
-INLINE BF16DOT __mmask16 lanes16(long left) {
-    return left >= 16 ? (__mmask16)0xFFFF : left <= 0 ? (__mmask16)0 : (__mmask16)((1u << left) - 1u);
+/// Two W rows' 16 bf16 values each (columns j … j + 15) as 16 pairs: lane j holds (a[j], b[j]),
+/// the operand layout vdpbf16ps multiplies against an activation pair.
+INLINE BF16DOT __m512i pair_rows(__m256i a, __m256i b) {
+    const __m512i idx = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
+                                         23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    return _mm512_permutexvar_epi16(idx, _mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1));
 }
 
 INLINE BF16DOT __mmask32 lanes32(long left) {
@@ -120,13 +126,10 @@ INLINE long kn_chunk_rows(const int PK, const int M) {
 INLINE BF16DOT void kn_strip(const int PK, const int M, const int NV, const uint32_t *xt, long xs,
                              long rows, const char *w, long ldw, long nb, float *y, long ldy, int load_y,
                              pf_cursor *pf) {
-    // Lane j of the interleaved vector: element 2j from the first row's 16, 2j + 1 from the second's.
-    const __m512i pair_idx = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
-                                              23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
     __mmask16 mk[8];
     __m512 acc[16][8];
 UNROLL
-    for (int v = 0; v < NV; v++) mk[v] = lanes16(nb - 16 * v);
+    for (int v = 0; v < NV; v++) mk[v] = lanes(nb - 16 * v);
 UNROLL
     for (int i = 0; i < M; i++)
 UNROLL
@@ -147,7 +150,7 @@ UNROLL
             pf_step(pf);
             const __m256i lo = _mm256_maskz_loadu_epi16(mk[v], r0 + 32 * v);
             const __m256i hi = second ? _mm256_maskz_loadu_epi16(mk[v], r1 + 32 * v) : _mm256_setzero_si256();
-            b[v] = _mm512_permutexvar_epi16(pair_idx, _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1));
+            b[v] = pair_rows(lo, hi);
         }
 UNROLL
         for (int i = 0; i < M; i++) {
@@ -179,7 +182,8 @@ INLINE BF16DOT void kn_rows(const int PK, const int M, const int NV, const uint3
         for (long j = 0; j < n; j += 16 * V) {
             const char *ws = PK ? w + (p0 / 2 * ldw + j) * 4 : w + (p0 * ldw + j) * 2;
             kn_strip(PK, M0, V, xt, M, kc, ws, ldw, n - j, y + j, ldy, load_y, &pf);
-            if (M1 > 0) kn_strip(PK, M1 > 0 ? M1 : 1, V, xt + M0, M, kc, ws, ldw, n - j, y + M0 * ldy + j, ldy, load_y, &none);
+            if (M1 > 0)   // (M1 ? M1 : 1: no 0-row instantiation of the tile for M ≤ 8)
+                kn_strip(PK, M1 > 0 ? M1 : 1, V, xt + M0, M, kc, ws, ldw, n - j, y + M0 * ldy + j, ldy, load_y, &none);
         }
     }
 }
@@ -191,8 +195,6 @@ enum { PACK_PD = 16 };
 /// (w[2q, j], w[2q + 1, j]) as one dword (the second 0 past k), for q < kp / 2, j < ldp (columns
 /// past nb: 0). ldp is nb rounded up to 16.
 BF16DOT static void pack_block(const char *w, long k, long ldw, long nb, uint32_t *dst, long ldp) {
-    const __m512i pair_idx = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
-                                              23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
     for (long q = 0; q < (k + 1) / 2; q++) {
         const char *r0 = w + 2 * q * ldw * 2, *r1 = r0 + ldw * 2;
         const int second = 2 * q + 1 < k;
@@ -202,11 +204,10 @@ BF16DOT static void pack_block(const char *w, long k, long ldw, long nb, uint32_
                 _mm_prefetch(r1 + PACK_PD * ldw * 2 + b, PF_HINT);
             }
         for (long j = 0; j < ldp; j += 16) {
-            const __mmask16 mk = lanes16(nb - j);
+            const __mmask16 mk = lanes(nb - j);
             const __m256i lo = _mm256_maskz_loadu_epi16(mk, r0 + 2 * j);
             const __m256i hi = second ? _mm256_maskz_loadu_epi16(mk, r1 + 2 * j) : _mm256_setzero_si256();
-            _mm512_storeu_si512(dst + q * ldp + j,
-                                _mm512_permutexvar_epi16(pair_idx, _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1)));
+            _mm512_storeu_si512(dst + q * ldp + j, pair_rows(lo, hi));
         }
     }
 }
@@ -319,34 +320,6 @@ typedef struct {
     _Atomic int failed;   // a task could not allocate its packing block
 } bf16_job;
 
-/// Per-thread scratch, grown on demand and freed when the thread ends: a pool thread's packed W
-/// block (KN rows beyond one tile), the calling thread's partial sums of a K split and its rounded
-/// activations.
-enum { BUF_PACK, BUF_PART, BUF_PLANE, BUFS };
-typedef struct { void *p[BUFS]; long cap[BUFS]; } thread_buffers;
-static __thread thread_buffers tl_bufs;
-static pthread_key_t bufs_key;
-static pthread_once_t bufs_once = PTHREAD_ONCE_INIT;
-
-static void bufs_free(void *v) {
-    thread_buffers *t = v;
-    for (int i = 0; i < BUFS; i++) free(t->p[i]);
-}
-static void bufs_key_init(void) { pthread_key_create(&bufs_key, bufs_free); }
-
-/// At least `bytes` of buffer `which` (64-byte aligned), or NULL when allocation fails.
-static void *buffer(int which, long bytes) {
-    thread_buffers *t = &tl_bufs;
-    if (t->cap[which] < bytes) {
-        pthread_once(&bufs_once, bufs_key_init);
-        if (pthread_getspecific(bufs_key) == NULL) pthread_setspecific(bufs_key, t);
-        free(t->p[which]);
-        t->p[which] = aligned_alloc(64, (size_t)((bytes + 63) / 64 * 64));
-        t->cap[which] = t->p[which] ? bytes : 0;
-    }
-    return t->p[which];
-}
-
 /// Output columns (KN) or W rows (NK) [c0, c1) for every row. Rows that fit one tile: one pass over
 /// the range. More: blocks of W that fit BLOCK_BYTES, each visited by every row group in turn — a
 /// KN block packed into pairs first (pack_block), so the groups load it without shuffles.
@@ -360,7 +333,7 @@ BF16DOT static int job_range(bf16_job *j, long c0, long c1) {
         if (cb < (j->nk ? 1 : 48)) cb = j->nk ? 1 : 48;
     }
     uint32_t *pack = NULL;
-    if (blocked && !j->nk && !(pack = buffer(BUF_PACK, 4 * (j->kp / 2) * (cb < c1 - c0 ? cb : (c1 - c0 + 15) / 16 * 16))))
+    if (blocked && !j->nk && !(pack = ck_scratch(CK_SCRATCH_BF16_PACK, 4 * (j->kp / 2) * (cb < c1 - c0 ? cb : (c1 - c0 + 15) / 16 * 16))))
         return 0;
     for (long b0 = c0; b0 < c1; b0 += cb) {
         const long b1 = b0 + cb < c1 ? b0 + cb : c1, ldp = (b1 - b0 + 15) / 16 * 16;
@@ -401,7 +374,7 @@ int ck_matmul_bf16dot_parallel(int nk, const float *x, long m, long k, long ldx,
                                float *y, long ldy, float beta) {
     if (m <= 0 || n <= 0) return 1;
     const long kp = (k + 1) & ~1L;
-    uint16_t *plane = buffer(BUF_PLANE, 2 * (m + 1) * kp);
+    uint16_t *plane = ck_scratch(CK_SCRATCH_BF16_PLANE, 2 * (m + 1) * kp);
     if (!plane) return 0;
     round_rows(x, m, k, ldx, plane, kp, nk ? 0 : kn_tile_rows(m), plane + m * kp);
     const long threads = ck_pool_threads(), align = nk ? 2 : 16;
@@ -410,7 +383,7 @@ int ck_matmul_bf16dot_parallel(int nk, const float *x, long m, long k, long ldx,
         // kernels do; the partial sums are added in task order. At 768 × 3072 → 768 (Zen 4, 2
         // threads, m = 8) a column split took ≈ 2× as long.
         const long kstep = ((k + threads - 1) / threads + BKC - 1) / BKC * BKC, tasks = (k + kstep - 1) / kstep;
-        float *part = buffer(BUF_PART, 4 * (tasks - 1) * m * n);
+        float *part = ck_scratch(CK_SCRATCH_BF16_PART, 4 * (tasks - 1) * m * n);
         if (!part) return 0;
         bf16_job j = {plane, m, k, kp, (const char *)w, ldw, n, y, ldy, beta, nk, 0, kstep, part, 0};
         ck_pool_run(tasks, job_task, &j);

@@ -11,9 +11,9 @@
 // edge tiles are zero-padded in the packs and written back with masks. Threads split C by columns
 // (ck_gemm_tasks / ck_gemm_task), each with its own packing buffers.
 #include "ckernels.h"
+#include "scratch.h"
 #include "small_common.h"   // ck_small_kn_tile_rows
 #include <immintrin.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,35 +153,6 @@ INLINE AVX512 void micro_kernel(long kc, const float *restrict ap, const float *
 
 // ---- Driver ----------------------------------------------------------------------------------
 
-/// Per-thread scratch (packing buffers, the K split's partial sums), grown on demand and never
-/// shrunk; freed when its thread exits (a pthread key destructor), so threads that come and go
-/// (Dispatch workers running a loop on their own) leak nothing.
-typedef struct { float *buf[3]; long cap[3]; } thread_scratch;
-enum { SCRATCH_A = 0, SCRATCH_B = 1, SCRATCH_PART = 2 };
-static __thread thread_scratch tl_scratch;
-static pthread_key_t scratch_key;
-static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
-
-static void scratch_free(void *p) {
-    thread_scratch *s = p;
-    for (int i = 0; i < 3; i++) { free(s->buf[i]); s->buf[i] = NULL; s->cap[i] = 0; }
-}
-
-static void scratch_key_init(void) { pthread_key_create(&scratch_key, scratch_free); }
-
-/// The calling thread's scratch `which`, at least `need` floats, 64-byte aligned (NULL when out of memory).
-static float *scratch(int which, long need) {
-    thread_scratch *s = &tl_scratch;
-    if (s->cap[which] < need) {
-        pthread_once(&scratch_once, scratch_key_init);
-        if (pthread_getspecific(scratch_key) == NULL) pthread_setspecific(scratch_key, s);
-        free(s->buf[which]);
-        s->buf[which] = aligned_alloc(64, (size_t)((need * 4 + 63) / 64 * 64));
-        s->cap[which] = s->buf[which] ? need : 0;
-    }
-    return s->buf[which];
-}
-
 /// Largest column range one task handles: its packed B block (KC × NC_MAX) stays in L2.
 enum { NC_MAX = 768 };
 
@@ -193,8 +164,8 @@ AVX512 static void gemm_block(long m, long k, float alpha, const float *a, long 
     const long npanels = (nc + NR - 1) / NR;
     const long kcmax = k < KC ? k : KC;
     const long mcmax = m < MC ? m : MC;
-    float *bp = scratch(SCRATCH_B, npanels * NR * kcmax);
-    float *ap = scratch(SCRATCH_A, ((mcmax + MR - 1) / MR) * MR * kcmax);
+    float *bp = ck_scratch(CK_SCRATCH_GEMM_B, 4 * npanels * NR * kcmax);
+    float *ap = ck_scratch(CK_SCRATCH_GEMM_A, 4 * ((mcmax + MR - 1) / MR) * MR * kcmax);
     if (!bp || !ap) abort();
 
     for (long pc = 0; pc < k; pc += KC) {
@@ -424,7 +395,7 @@ static void small_parallel(int nk, int kind, const float *x, long m, long k, lon
     if (!nk && m <= KSPLIT_M && threads > 1 && k >= 256 * threads) {
         const long kstep = (k + threads - 1) / threads;
         const long tasks = (k + kstep - 1) / kstep;
-        float *part = scratch(SCRATCH_PART, (tasks - 1) * m * n);
+        float *part = ck_scratch(CK_SCRATCH_GEMM_PART, 4 * (tasks - 1) * m * n);
         if (!part) abort();
         small_job j = {x, w, m, k, ldx, ldw, n, ldy, 0, y, beta, nk, kind, kstep, part};
         ck_pool_run(tasks, small_job_task, &j);

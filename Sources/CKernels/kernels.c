@@ -8,10 +8,6 @@
 
 #define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl")))
 
-INLINE AVX512 __mmask16 lanes(long left) {
-    return left >= 16 ? (__mmask16)0xFFFF : left <= 0 ? (__mmask16)0 : (__mmask16)((1u << left) - 1u);
-}
-
 /// 16 W elements from `p` (any alignment) as F32; lanes outside mk read as 0 (mk is a prefix
 /// mask from lanes()). 16-bit elements come through a masked AVX-512BW/VL load (a zero-padded
 /// stack copy for the ragged edge, as before, made the compiler keep the whole register tile on the

@@ -10,6 +10,11 @@
 #define INLINE static inline __attribute__((always_inline))
 #define UNROLL _Pragma("clang loop unroll(full)")
 
+/// The first min(max(left, 0), 16) lanes of a 16-lane AVX-512 mask (the AVX-512 bodies' ragged edges).
+INLINE __attribute__((target("avx512f"))) __mmask16 lanes(long left) {
+    return left >= 16 ? (__mmask16)0xFFFF : left <= 0 ? (__mmask16)0 : (__mmask16)((1u << left) - 1u);
+}
+
 // ---- Weight element types ------------------------------------------------------------------
 // Every kernel body is written once, over W as raw bytes, and instantiated per weight element
 // type WT (a compile-time constant): WT_F32 (4-byte floats), or the 16-bit kinds of ckernels.h

@@ -78,7 +78,6 @@ public final class Daemon: @unchecked Sendable {
         let options = config.engineOptions(availableProcessors: ProcessInfo.processInfo.activeProcessorCount)
         var base = config.loadOptions
         base.weightType = config.weightType
-        base.matmulPrecision = config.matmulPrecision
         // How every model loads, now and later (models.load, SIGHUP): one KV budget for all.
         let loading = ModelLoading(budget: KVMemoryBudget(limitBytes: options.kvCacheBytes), blockTokens: options.kvBlockTokens,
                                    kvDType: config.kvDType, options: base)

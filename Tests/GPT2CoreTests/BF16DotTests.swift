@@ -30,12 +30,10 @@ import GPT2TestSupport
             (Float.greatestFiniteMagnitude, .infinity),      // overflows like a cast
         ]
         for (x, want) in cases {
-            var out: Float = 0
-            withUnsafePointer(to: x) { ck_bf16_round_rows($0, 1, 1, 1, &out, 1) }
+            let out = withUnsafePointer(to: x) { ck_bf16_rounded($0, 1, 1, 1)!.pointee }
             #expect(out == want, "bf16(\(x)) = \(out), want \(want)")
         }
-        var nan: Float = 0
-        withUnsafePointer(to: Float.nan) { ck_bf16_round_rows($0, 1, 1, 1, &nan, 1) }
+        let nan = withUnsafePointer(to: Float.nan) { ck_bf16_rounded($0, 1, 1, 1)!.pointee }
         #expect(nan.isNaN)
     }
 

@@ -113,10 +113,11 @@ int ck_bf16dot_available(void);
 int ck_matmul_bf16dot_parallel(int nk, const float *x, long m, long k, long ldx, const void *w, long ldw, long n,
                                float *y, long ldy, float beta);
 
-/// out[i, p] = bf16(x[i, p]) as F32 for i < m, p < k (the same rounding): what CPUs without
+/// bf16(x[i, p]) as F32 for i < m, p < k (the same rounding), row-major with row stride k, in the
+/// calling thread's scratch (valid until its next call; NULL when out of memory): what CPUs without
 /// ck_bf16dot_available() multiply on the exact kernels to compute the same products (the same
 /// exact products; the sums in those kernels' order). Any CPU.
-void ck_bf16_round_rows(const float *x, long m, long k, long ldx, float *out, long ldo);
+const float *ck_bf16_rounded(const float *x, long m, long k, long ldx);
 
 // ---- Narrowing (narrow.c), any CPU ----------------------------------------------------------
 

@@ -4,7 +4,7 @@
 // Where the CPU has AVX512_BF16 (and the own kernels run at the AVX-512 level) CKernels' vdpbf16ps
 // kernels compute them for every row count, decode and prefill alike. Elsewhere — AVX2 CPUs,
 // GPT2D_ISA=avx2 / plain, the portable back end, or a task under `$forceFallback` — the rows are
-// rounded the same way into scratch and multiplied on the exact 16-bit paths: the same exact products,
+// rounded the same way into the thread's scratch and multiplied on the exact 16-bit paths: the same exact products,
 // summed in those kernels' order (results agree to F32 rounding of the sums).
 import CKernels
 
@@ -28,9 +28,9 @@ enum BF16Dot {
             precondition(ok != 0, "bfloat16 product: activation scratch could not be allocated")
             return
         }
-        let rounded = UnsafeMutablePointer<Float>.allocate(capacity: max(1, m * k))
-        defer { rounded.deallocate() }
-        ck_bf16_round_rows(x, m, k, ldx, rounded, k)
+        guard let rounded = ck_bf16_rounded(x, m, k, ldx) else {
+            preconditionFailure("bfloat16 product: activation scratch could not be allocated")
+        }
         exact(rounded, k)
     }
 }

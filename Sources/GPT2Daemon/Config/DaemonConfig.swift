@@ -164,7 +164,8 @@ public struct DaemonConfig: Sendable, Equatable {
     /// Weight loading options (the cache folder resolved against this process's environment).
     public var loadOptions: LoadOptions {
         LoadOptions(preload: true, lockInMemory: mlock,
-                    cacheDirectory: cacheDir.directory(environment: ProcessInfo.processInfo.environment))
+                    cacheDirectory: cacheDir.directory(environment: ProcessInfo.processInfo.environment),
+                    matmulPrecision: matmulPrecision)
     }
 
     /// How to load `spec`: its own weight type, else the `weight_type` setting (nil: the checkpoint's).
