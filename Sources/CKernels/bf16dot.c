@@ -128,13 +128,7 @@ INLINE BF16DOT void kn_strip(const int PK, const int M, const int NV, const uint
                              pf_cursor *pf) {
     __mmask16 mk[8];
     __m512 acc[16][8];
-UNROLL
-    for (int v = 0; v < NV; v++) mk[v] = lanes(nb - 16 * v);
-UNROLL
-    for (int i = 0; i < M; i++)
-UNROLL
-        for (int v = 0; v < NV; v++)
-            acc[i][v] = load_y ? _mm512_maskz_loadu_ps(mk[v], y + i * ldy + 16 * v) : _mm512_setzero_ps();
+    tile_load(M, NV, nb, y, ldy, load_y, mk, acc);
     const long pairs = (rows + 1) / 2;
     for (long q = 0; q < pairs; q++) {
         const char *r0 = w + 2 * q * ldw * 2, *r1 = r0 + ldw * 2;
@@ -159,10 +153,7 @@ UNROLL
             for (int v = 0; v < NV; v++) acc[i][v] = dp(acc[i][v], xb, b[v]);
         }
     }
-UNROLL
-    for (int i = 0; i < M; i++)
-UNROLL
-        for (int v = 0; v < NV; v++) _mm512_mask_storeu_ps(y + i * ldy + 16 * v, mk[v], acc[i][v]);
+    tile_store(M, NV, y, ldy, mk, acc);
 }
 
 /// y[0:M, 0:n) (+)= one row group of the planes · w[0:k, 0:n): xg is the group's term 0, pair-major

@@ -36,13 +36,7 @@ INLINE AVX512 void kn_strip(const int WT, const int M, const int NV, const float
                             const char *w, long ldw, long nb, float *y, long ldy, int load_y, pf_cursor *pf) {
     __mmask16 mk[8];
     __m512 acc[16][8];
-UNROLL
-    for (int v = 0; v < NV; v++) mk[v] = lanes(nb - 16 * v);
-UNROLL
-    for (int i = 0; i < M; i++)
-UNROLL
-        for (int v = 0; v < NV; v++)
-            acc[i][v] = load_y ? _mm512_maskz_loadu_ps(mk[v], y + i * ldy + 16 * v) : _mm512_setzero_ps();
+    tile_load(M, NV, nb, y, ldy, load_y, mk, acc);
     for (long p = 0; p < kc; p++) {
         const char *wr = w + p * ldw * WT_SIZE(WT);
         __m512 b[8];
@@ -58,10 +52,7 @@ UNROLL
             for (int v = 0; v < NV; v++) acc[i][v] = _mm512_fmadd_ps(xb, b[v], acc[i][v]);
         }
     }
-UNROLL
-    for (int i = 0; i < M; i++)
-UNROLL
-        for (int v = 0; v < NV; v++) _mm512_mask_storeu_ps(y + i * ldy + 16 * v, mk[v], acc[i][v]);
+    tile_store(M, NV, y, ldy, mk, acc);
 }
 
 /// KC-row chunks of W (kn_chunk); within a chunk, strips of 16·NV columns. beta = 0: the first

@@ -15,6 +15,27 @@ INLINE __attribute__((target("avx512f"))) __mmask16 lanes(long left) {
     return left >= 16 ? (__mmask16)0xFFFF : left <= 0 ? (__mmask16)0 : (__mmask16)((1u << left) - 1u);
 }
 
+/// The KN strips' register tile of y, M rows × NV vectors (16·NV columns, masked past nb): its lane
+/// masks, and the tile loaded from y (`load_y`) or zeroed; tile_store writes it back.
+INLINE __attribute__((target("avx512f"))) void tile_load(const int M, const int NV, long nb, const float *y, long ldy,
+                                                         int load_y, __mmask16 mk[8], __m512 acc[16][8]) {
+UNROLL
+    for (int v = 0; v < NV; v++) mk[v] = lanes(nb - 16 * v);
+UNROLL
+    for (int i = 0; i < M; i++)
+UNROLL
+        for (int v = 0; v < NV; v++)
+            acc[i][v] = load_y ? _mm512_maskz_loadu_ps(mk[v], y + i * ldy + 16 * v) : _mm512_setzero_ps();
+}
+
+INLINE __attribute__((target("avx512f"))) void tile_store(const int M, const int NV, float *y, long ldy,
+                                                          const __mmask16 mk[8], __m512 acc[16][8]) {
+UNROLL
+    for (int i = 0; i < M; i++)
+UNROLL
+        for (int v = 0; v < NV; v++) _mm512_mask_storeu_ps(y + i * ldy + 16 * v, mk[v], acc[i][v]);
+}
+
 // ---- Weight element types ------------------------------------------------------------------
 // Every kernel body is written once, over W as raw bytes, and instantiated per weight element
 // type WT (a compile-time constant): WT_F32 (4-byte floats), or the 16-bit kinds of ckernels.h
