@@ -4,9 +4,11 @@
 // fp4 (quant_type "fp4") has the same layout with another 16-value code book; every function here
 // reads the matrix's `codebook`.
 //
-// The product turns each 4-bit index into a 16-bit integer code, c16 = round(32767·code), so its
-// weight is absmax·c16/32767 (within 2^-16·absmax of bitsandbytes' absmax·code, far below the
-// int8 activations' rounding), and runs int16 × int16 → int32 dot products per block (vpmaddwd).
+// The product turns each 4-bit index into a 15-bit integer code, c = round(16383·code), so its
+// weight is absmax·c/16383 (within 2^-15·absmax of bitsandbytes' absmax·code, far below the int8
+// activations' rounding), and runs it as two 8-bit codes, c = 128·h + l with h in [-128, 127] and l
+// in [0, 127], through int8 dot products (vpdpbusd / vpmaddubsw): four vpshufb lookups per 64
+// indices, exact int32 sums Σ c·a = 128·Σ h·a + Σ l·a.
 #include "quant_internal.h"
 #include <immintrin.h>
 #include <math.h>
@@ -198,7 +200,7 @@ void ck_nf4_compress_absmax(const float *absmax, long count, unsigned char *qabs
 /// The absmax of block `idx` (row-major over (n, blocks per row)).
 CK_INLINE float block_absmax(const ck_nf4_matrix *w, long idx) {
     if (w->absmax) return w->absmax[idx];
-    return ck_nf4_dynamic_code[w->qabsmax[idx]] * w->absmax2[idx / B2] + w->offset;
+    return ck_nf4_dynamic_code[w->qabsmax[idx]] * w->absmax2[(unsigned long)idx / B2] + w->offset;
 }
 
 void ck_nf4_dequantize_rows(const ck_nf4_matrix *w, long j0, long j1, float *out, long ldo) {
@@ -227,34 +229,40 @@ void ck_nf4_dequantize_rows_parallel(const ck_nf4_matrix *w, long j0, long j1, f
 
 // ---- Product ----------------------------------------------------------------------------------
 
-/// The product's 16-bit codes, round(32767·code[q]) (halves away from zero): NF4 (-32767 for
-/// q = 0, 32767 for 15) and FP4 (index order, as ck_fp4_code).
-static const int16_t nf4_c16[16] = {
-    -32767, -22812, -17205, -12940, -9320, -6054, -2983, 0,
-    2608, 5273, 8064, 11072, 14441, 18435, 23689, 32767,
+/// The product's codes, round(16383·code[q]) (halves away from zero): NF4 (−16383 for q = 0, 16383
+/// for 15) and FP4 (index order, as ck_fp4_code).
+static const int16_t nf4_c15[16] = {
+    -16383, -11406, -8602, -6470, -4660, -3027, -1492, 0, 1304, 2637, 4032, 5536, 7220, 9217, 11844, 16383,
 };
-static const int16_t fp4_c16[16] = {
-    0, 171, 21845, 32767, 10922, 16384, 5461, 8192,
-    0, -171, -21845, -32767, -10922, -16384, -5461, -8192,
+static const int16_t fp4_c15[16] = {
+    0, 85, 10922, 16383, 5461, 8192, 2731, 4096, 0, -85, -10922, -16383, -5461, -8192, -2731, -4096,
 };
 
-CK_INLINE const int16_t *product_codes(int codebook) { return codebook == CK_4BIT_FP4 ? fp4_c16 : nf4_c16; }
+CK_INLINE const int16_t *product_codes(int codebook) { return codebook == CK_4BIT_FP4 ? fp4_c15 : nf4_c15; }
 
-int16_t ck_nf4_product_code(unsigned q) { return nf4_c16[q & 15u]; }
+int ck_nf4_product_code(unsigned q) { return nf4_c15[q & 15u]; }
 
-int16_t ck_4bit_product_code(int codebook, unsigned q) { return product_codes(codebook)[q & 15u]; }
+int ck_4bit_product_code(int codebook, unsigned q) { return product_codes(codebook)[q & 15u]; }
 
+/// What the product's bodies read besides W. The SIMD levels take the activations re-ordered
+/// (nf4_multiply_prepare): per block of 64, its 32 odd elements then its 32 even ones, except that
+/// in a pair of blocks (2t, 2t + 1) the odd elements of both come first (2t's, then 2t + 1's), then
+/// the even ones — the order of the low and high nibbles of the pair's 64 bytes of W.
 typedef struct {
     const ck_nf4_matrix *w;
-    const int16_t *t16;        // the product codes of w's code book
-    const int16_t *a16;        // SIMD only: activations widened to int16, permuted per block (perm_index), blocks in pairs
-    unsigned char lo[16], hi[16];  // SIMD only: low and high bytes of c16(q), for vpshufb
-    const float *ascale;       // SIMD only: the activation scales / 32767 (the codes' unit), [m, nb]
+    long kp;                   // K padded to whole blocks
+    const int16_t *c15;        // the product codes of w's code book
+    const int8_t *q;           // SIMD only: the activations, [m, kp], in the order above
+    const int32_t *corr;       // VNNI only: −128 · Σ of each 8 consecutive activations, [m, kp / 8]
+    const float *ascale;       // SIMD only: a_scale / 16383 (the codes' unit), 8 copies per block, [m, nb, 8]
+    // for vpshufb, by index: the codes' high parts h = c >> 7 (AVX2: as signed bytes; VNNI: h + 128,
+    // its unsigned operand) and low parts l = c & 127
+    unsigned char hi[16], lo[16];
 } nf4_ctx;
 
 static void dot_c_column(const void *cv, const ck_qact *a, long i0, int mr, long j, float out[CK_QUANT_MR]) {
-    const ck_nf4_matrix *w = ((const nf4_ctx *)cv)->w;
-    const int16_t *t16 = ((const nf4_ctx *)cv)->t16;
+    const nf4_ctx *c = cv;
+    const ck_nf4_matrix *w = c->w;
     const long kp = a->kp, nb = a->nb;
     const unsigned char *pr = w->packed + j * (kp / 2);
     for (int i = 0; i < mr; i++) {
@@ -263,21 +271,11 @@ static void dot_c_column(const void *cv, const ck_qact *a, long i0, int mr, long
         for (long b = 0; b < nb; b++) {
             int32_t s = 0;
             for (long p = b * B; p < b * B + B; p += 2)
-                s += t16[pr[p / 2] >> 4] * aq[p] + t16[pr[p / 2] & 15u] * aq[p + 1];
-            acc += (float)s * (block_absmax(w, j * nb + b) / 32767.0f * a->scale[(i0 + i) * nb + b]);
+                s += c->c15[pr[p / 2] >> 4] * aq[p] + c->c15[pr[p / 2] & 15u] * aq[p + 1];
+            acc += (float)s * (block_absmax(w, j * nb + b) / 16383.0f * a->scale[(i0 + i) * nb + b]);
         }
         out[i] = acc;
     }
-}
-
-/// Which element of a 64-value block the AVX2 kernel's int16 activation slot p (0...63) holds. The
-/// kernel reads the block's 32 bytes as one vector (byte t holds element 2t high, 2t+1 low), looks
-/// the low nibbles and then the high nibbles up into 16-bit codes, and widens each with
-/// unpacklo/unpackhi within 128-bit lanes: four vectors of 16 codes; slot r = p % 16 of vector
-/// v = p / 16 holds byte t = (v odd ? 8 : 0) + (r ≥ 8 ? 16 : 0) + r % 8, low nibble for v < 2.
-static long perm_index(long p) {
-    const long v = p / 16, r = p % 16, t = (v & 1) * 8 + (r / 8) * 16 + r % 8;
-    return 2 * t + (v < 2 ? 1 : 0);
 }
 
 static void dot_c(const void *c, const ck_qact *a, long i0, int mr, long j, int nj, float out[CK_QUANT_NJ * CK_QUANT_MR]) {
@@ -291,40 +289,49 @@ static void dot_c(const void *c, const ck_qact *a, long i0, int mr, long j, int 
 #include "quant_nf4_body.h"
 #undef CK_QVNNI
 
+/// Fills c's SIMD inputs from a into one allocation (returned; NULL on failure).
+static void *nf4_multiply_prepare(nf4_ctx *c, const ck_qact *a) {
+    const long m = a->m, kp = a->kp, nb = a->nb, pairs = nb / 2;
+    int8_t *q = malloc((size_t)(m * kp) + sizeof(int32_t) * (size_t)(m * kp / 8) + sizeof(float) * (size_t)(m * nb * 8) + 192);
+    if (!q) return NULL;
+    int32_t *corr = (int32_t *)((uintptr_t)(q + m * kp + 63) & ~(uintptr_t)63);
+    float *ascale = (float *)((uintptr_t)(corr + m * kp / 8 + 15) & ~(uintptr_t)63);
+    for (long i = 0; i < m; i++) {
+        const int8_t *src = a->q + i * kp;
+        int8_t *dst = q + i * kp;
+        for (long b = 0; b < nb; b++) {
+            // block b's odd elements at `odd`, its even ones `step` further
+            const long odd = b < 2 * pairs ? (b & ~1L) * B + 32 * (b & 1) : b * B, step = b < 2 * pairs ? 64 : 32;
+            for (long t = 0; t < B / 2; t++) {
+                dst[odd + t] = src[b * B + 2 * t + 1];
+                dst[odd + step + t] = src[b * B + 2 * t];
+            }
+            for (int l = 0; l < 8; l++) ascale[(i * nb + b) * 8 + l] = a->scale[i * nb + b] / 16383.0f;
+        }
+        for (long g = 0; g < kp / 8; g++) {
+            int32_t s = 0;
+            for (int t = 0; t < 8; t++) s += src[8 * g + t];
+            corr[i * (kp / 8) + g] = -128 * s;
+        }
+    }
+    c->q = q; c->corr = corr; c->ascale = ascale;
+    return q;
+}
+
 int ck_nf4_multiply(const ck_nf4_matrix *w, const float *x, long m, long ldx, float *y, long ldy, float beta) {
     ck_qact a;
     if (!ck_qact_make(&a, x, m, w->k, ldx, B)) return 0;
-    nf4_ctx c = {w, product_codes(w->codebook), NULL, {0}, {0}, NULL};
-    const int level = ck_quant_level(), avx2 = level >= CK_QUANT_AVX2;
-    int16_t *a16 = NULL;
-    float *ascale = NULL;
-    if (avx2) {
-        for (unsigned q = 0; q < 16; q++) {
-            c.lo[q] = (unsigned char)((uint16_t)c.t16[q] & 0xFF);
-            c.hi[q] = (unsigned char)((uint16_t)c.t16[q] >> 8);
-        }
-        a16 = malloc(sizeof(int16_t) * (size_t)(m * a.kp) + 64);
-        ascale = malloc(sizeof(float) * (size_t)(m * a.nb) + 64);
-        if (!a16 || !ascale) { free(a16); free(ascale); ck_qact_free(&a); return 0; }
-        for (long p = 0; p < m * a.nb; p++) ascale[p] = a.scale[p] / 32767.0f;
-        c.ascale = ascale;
-        unsigned char perm[B];
-        for (long p = 0; p < B; p++) perm[p] = (unsigned char)perm_index(p);
-        // Blocks in pairs (2t, 2t + 1), chunk by chunk of 16 slots: 2t's chunk k, then 2t + 1's
-        // (the bodies' 16 lanes, quant_nf4_body.h); an odd last block alone, its slots in order.
-        const long pairs = a.nb / 2;
-        for (long i = 0; i < m; i++)
-            for (long b = 0; b < a.nb; b++) {
-                const int8_t *src = a.q + i * a.kp + b * B;
-                int16_t *dst = a16 + i * a.kp + (b < 2 * pairs ? (b & ~1L) * B + 16 * (b & 1) : b * B);
-                const long stride = b < 2 * pairs ? 32 : 16;
-                for (long p = 0; p < B; p++) dst[(p / 16) * stride + p % 16] = src[perm[p]];
-            }
-        c.a16 = a16;
+    nf4_ctx c = {w, a.kp, product_codes(w->codebook), NULL, NULL, NULL, {0}, {0}};
+    const int level = ck_quant_level();
+    for (unsigned q = 0; q < 16; q++) {
+        const int h = c.c15[q] >> 7;   // arithmetic shift: floor(c / 128)
+        c.hi[q] = (unsigned char)(level == CK_QUANT_VNNI ? h + 128 : h);
+        c.lo[q] = (unsigned char)(c.c15[q] & 127);
     }
-    ck_quant_run(&c, &a, w->n, level == CK_QUANT_VNNI ? nf4_dot_vnni : avx2 ? nf4_dot_avx2 : dot_c, y, ldy, beta);
-    free(a16);
-    free(ascale);
+    void *prepared = NULL;
+    if (level >= CK_QUANT_AVX2 && !(prepared = nf4_multiply_prepare(&c, &a))) { ck_qact_free(&a); return 0; }
+    ck_quant_run(&c, &a, w->n, level == CK_QUANT_VNNI ? nf4_dot_vnni : level >= CK_QUANT_AVX2 ? nf4_dot_avx2 : dot_c, y, ldy, beta);
+    free(prepared);
     ck_qact_free(&a);
     return 1;
 }

@@ -1,130 +1,225 @@
 // nf4's (and fp4's) SIMD body, one template for the AVX2 and VNNI levels (quant_body.h): MR (1...8
-// at VNNI, 1...3 at AVX2) activation rows against weight row j. Per block the 4-bit indices become
-// 16-bit product codes by two vpshufb lookups (low and high bytes), once for all rows; each row's
-// block product, codes times the permuted int16 activations (perm_index), is summed exactly in 8
-// int32 lanes — AVX2 by vpmaddwd and vpaddd, VNNI by vpdpwssd — and scaled by absmax · a_scale/32767
-// into F32 lanes: the even blocks into lanes 0-7, the odd ones into lanes 8-15 of 16, and the result
-// is the sum of the two halves. At VNNI a pair of blocks is one 512-bit register (one 64-byte load,
-// the activations' int16 chunks interleaved per pair to match); at AVX2 the blocks go one at a time
-// into two 256-bit accumulators; an odd last block goes into lanes 0-7 at both. The lanes hold the
-// same integers and take the same F32 operations at both levels, so the results are the same bits.
+// at VNNI, 1...4 at AVX2) activation rows against one or two weight rows. A block's 32 bytes hold
+// its odd elements in the low nibbles and its even ones in the high nibbles; vpshufb turns each
+// nibble set into the two 8-bit parts of the product codes, c = 128·h + l (quant_nf4.c), and the
+// activations come de-interleaved to match (nf4_ctx). A block's int32 lane l sums c · a exactly over
+// elements 8l…8l+7, as 128·Σ h·a + Σ l·a:
+//   AVX2: Σ h·a as |h| (u8) · (a with h's sign) (s8), Σ l·a as l (u8 ≤ 127) · a, each by vpmaddubsw
+//         (pairs ≤ 2·128·127, fitting int16) and vpmaddwd;
+//   VNNI: Σ h·a as (h + 128) (u8) · a (s8) by vpdpbusd, started at the lanes' −128·Σa (nf4_ctx's
+//         corr, shared by every weight row), Σ l·a by vpdpbusd from zero;
+// then the lanes are converted (|sum| < 2^24: exact) and scaled by absmax · a_scale/16383 into F32
+// lanes. The blocks go in pairs: block 2p into lanes 0-7, 2p + 1 into lanes 8-15 of 16 (AVX2: two
+// ymm accumulators, block by block, nf4_rows_seq; VNNI: one zmm per pair and weight row, two weight
+// rows sharing each activation load, nf4_rows_pairs); an odd last block into lanes 0-7; the result
+// is the sum of the two halves' 8 lanes. The lanes hold the same integers and take the same F32
+// operations at both levels, so the results are the same bits.
 #include "quant_body.h"
 
 #ifndef CK_UNROLL
 #define CK_UNROLL _Pragma("clang loop unroll(full)")
 #endif
 
-CK_INLINE CK_QTARGET void CK_QNAME(nf4_rows)(const int MR, const nf4_ctx *c, const ck_qact *a, long i0, long j, float out[CK_QUANT_MR]) {
-    const ck_nf4_matrix *w = c->w;
-    const long kp = a->kp, nb = a->nb, pairs = nb / 2;
-    const unsigned char *pr = w->packed + j * (kp / 2);
-    // acc: 16 F32 lanes, 0-7 the even blocks, 8-15 the odd ones (one zmm at VNNI, lo / hi at AVX2).
+/// One block's 8 int32 lanes Σ c·a (lane l: elements 8l…8l+7) from its bytes (32), its activations'
+/// odd and even elements (ao, ae: 32 each) and, at VNNI, the lanes' −128·Σa (corr: 8).
+CK_INLINE CK_QTARGET __m256i CK_QNAME(nf4_block)(const nf4_ctx *c, __m256i bytes, __m256i ao, __m256i ae, const int32_t *corr) {
+    const __m256i mask = _mm256_set1_epi8(15);
+    const __m256i il = _mm256_and_si256(bytes, mask), ih = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), mask);
+    const __m256i TH = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)c->hi));
+    const __m256i TL = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)c->lo));
+    const __m256i hl = _mm256_shuffle_epi8(TH, il), hh = _mm256_shuffle_epi8(TH, ih);
+    const __m256i zero = _mm256_setzero_si256();
+    const __m256i sl = CK_DPBUSD(CK_DPBUSD(zero, _mm256_shuffle_epi8(TL, il), ao), _mm256_shuffle_epi8(TL, ih), ae);
 #if CK_QVNNI
-    const __m512i mask = _mm512_set1_epi8(15);
-    const __m512i TL = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)c->lo));
-    const __m512i TH = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)c->hi));
-    __m512 acc[CK_QUANT_MR];
+    const __m256i sh = CK_DPBUSD(CK_DPBUSD(_mm256_loadu_si256((const __m256i *)corr), hl, ao), hh, ae);
+#else
+    (void)corr;
+    const __m256i sh = CK_DPBUSD(CK_DPBUSD(zero, _mm256_abs_epi8(hl), _mm256_sign_epi8(ao, hl)), _mm256_abs_epi8(hh),
+                                 _mm256_sign_epi8(ae, hh));
+#endif
+    return _mm256_add_epi32(_mm256_slli_epi32(sh, 7), sl);
+}
+
+/// Row i's inputs: its re-ordered activations, its lanes' start (VNNI) and its scales (nf4_ctx).
+typedef struct { const int8_t *q; const int32_t *corr; const float *ascale; } CK_QNAME(nf4_row);
+
+CK_INLINE CK_QTARGET void CK_QNAME(nf4_row_inputs)(const int MR, const nf4_ctx *c, long i0, CK_QNAME(nf4_row) r[CK_QUANT_MR]) {
+    const long kp = c->kp;
     CK_UNROLL
-    for (int i = 0; i < MR; i++) acc[i] = _mm512_setzero_ps();
-    for (long p = 0; p < pairs; p++) {   // blocks 2p, 2p + 1: 64 bytes of W
-        // W two rows ahead (the next calls' rows), same offset, into L2: −13 to −16 % at one row on
-        // the Zen 5 (scripts/quant_kbench.c; one row ahead −7 %, four +0 %).
-        _mm_prefetch((const char *)(pr + p * B + 2 * (kp / 2)), _MM_HINT_T1);
-        const __m512i bytes = _mm512_loadu_si512(pr + p * B);
-        const __m512i il = _mm512_and_si512(bytes, mask), ih = _mm512_and_si512(_mm512_srli_epi16(bytes, 4), mask);
-        const __m512i ll = _mm512_shuffle_epi8(TL, il), lh = _mm512_shuffle_epi8(TH, il);
-        const __m512i hl = _mm512_shuffle_epi8(TL, ih), hh = _mm512_shuffle_epi8(TH, ih);
-        const __m512i v0 = _mm512_unpacklo_epi8(ll, lh), v1 = _mm512_unpackhi_epi8(ll, lh);
-        const __m512i v2 = _mm512_unpacklo_epi8(hl, hh), v3 = _mm512_unpackhi_epi8(hl, hh);
-        const __m512 ws = _mm512_castpd_ps(_mm512_insertf64x4(
-            _mm512_castpd256_pd512(_mm256_castps_pd(_mm256_set1_ps(block_absmax(w, j * nb + 2 * p)))),
-            _mm256_castps_pd(_mm256_set1_ps(block_absmax(w, j * nb + 2 * p + 1))), 1));
-        CK_UNROLL
-        for (int i = 0; i < MR; i++) {
-            const int16_t *ap = c->a16 + (i0 + i) * kp + p * 2 * B;   // pair order (ck_nf4_multiply)
-            __m512i s = _mm512_dpwssd_epi32(_mm512_setzero_si512(), v0, _mm512_loadu_si512(ap));
-            s = _mm512_dpwssd_epi32(s, v1, _mm512_loadu_si512(ap + 32));
-            s = _mm512_dpwssd_epi32(s, v2, _mm512_loadu_si512(ap + 64));
-            s = _mm512_dpwssd_epi32(s, v3, _mm512_loadu_si512(ap + 96));
-            const float *as = c->ascale + (i0 + i) * nb + 2 * p;
-            const __m512 asv = _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(_mm256_broadcast_ss(as))),
-                                                                  _mm256_castps_pd(_mm256_broadcast_ss(as + 1)), 1));
-            acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(ws, asv), acc[i]);
-        }
-    }
-    __m256 lo[CK_QUANT_MR], hi[CK_QUANT_MR];
+    for (int i = 0; i < MR; i++)
+        r[i] = (CK_QNAME(nf4_row)){c->q + (i0 + i) * kp, c->corr + (i0 + i) * (kp / 8), c->ascale + (i0 + i) * (kp / B) * 8};
+}
+
+/// acc[i] += block b (bytes at pr) against row r[i]: its odd activations at a_off of the row and its
+/// even ones at a_off + even_step, scale ws.
+CK_INLINE CK_QTARGET void CK_QNAME(nf4_block_rows)(const int MR, const nf4_ctx *c, const CK_QNAME(nf4_row) r[CK_QUANT_MR],
+                                                  const unsigned char *pr, float ws, long b, long a_off, long even_step,
+                                                  __m256 acc[CK_QUANT_MR]) {
+    const __m256i bytes = _mm256_loadu_si256((const __m256i *)pr);
+    const __m256 wsv = _mm256_set1_ps(ws);
     CK_UNROLL
     for (int i = 0; i < MR; i++) {
-        lo[i] = _mm512_castps512_ps256(acc[i]);
-        hi[i] = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[i]), 1));
+        const int8_t *ar = r[i].q + a_off;
+        const __m256i s = CK_QNAME(nf4_block)(c, bytes, _mm256_loadu_si256((const __m256i *)ar),
+                                              _mm256_loadu_si256((const __m256i *)(ar + even_step)), r[i].corr + b * (B / 8));
+        const __m256 d = _mm256_mul_ps(wsv, _mm256_loadu_ps(r[i].ascale + b * 8));
+        acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), d, acc[i]);
     }
+}
+
+#if CK_QVNNI
+/// The absmax values of blocks idx … idx + count − 1 (count ≤ 16) in lanes 0 … count − 1 (block_absmax's
+/// arithmetic, lane by lane), 0 in the others.
+CK_INLINE CK_QTARGET __m512 CK_QNAME(nf4_absmax16)(const ck_nf4_matrix *w, long idx, long count) {
+    const __mmask16 live = (__mmask16)((1u << count) - 1u);
+    if (w->absmax) return _mm512_maskz_loadu_ps(live, w->absmax + idx);
+    const __m512i q = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(live, w->qabsmax + idx));
+    // ck_nf4_dynamic_code[q]: eight 32-entry lookups (index bits 0-4), then a choice by bits 5, 6, 7
+    const float *t = ck_nf4_dynamic_code;
+    __m512 v[8];
+    CK_UNROLL
+    for (int k = 0; k < 8; k++) v[k] = _mm512_permutex2var_ps(_mm512_loadu_ps(t + 32 * k), q, _mm512_loadu_ps(t + 32 * k + 16));
+    const __mmask16 b5 = _mm512_test_epi32_mask(q, _mm512_set1_epi32(32)), b6 = _mm512_test_epi32_mask(q, _mm512_set1_epi32(64));
+    const __mmask16 b7 = _mm512_test_epi32_mask(q, _mm512_set1_epi32(128));
+    CK_UNROLL
+    for (int k = 0; k < 4; k++) v[k] = _mm512_mask_mov_ps(v[2 * k], b5, v[2 * k + 1]);
+    CK_UNROLL
+    for (int k = 0; k < 2; k++) v[k] = _mm512_mask_mov_ps(v[2 * k], b6, v[2 * k + 1]);
+    const __m512 code = _mm512_maskz_mov_ps(live, _mm512_mask_mov_ps(v[0], b7, v[1]));
+    // the 16 blocks span at most two blocks of B2 absmax values: the first's scale, and the next's
+    // from the lane where it begins
+    const unsigned long g = (unsigned long)idx / B2;
+    const long next = (long)((g + 1) * B2) - idx;   // lanes ≥ next are in block g + 1
+    const __mmask16 later = next < 16 ? (__mmask16)(live & ~((1u << next) - 1u)) : 0;
+    __m512 a2 = _mm512_set1_ps(w->absmax2[g]);
+    if (later) a2 = _mm512_mask_mov_ps(a2, later, _mm512_set1_ps(w->absmax2[g + 1]));
+    return _mm512_add_ps(_mm512_mul_ps(code, a2), _mm512_set1_ps(w->offset));
+}
+
+/// out[jj·CK_QUANT_MR + i] for MR (1...8) rows against NJ (1...2) weight rows j + jj, a pair of
+/// blocks (64 bytes of W) at a time in one zmm per (row, weight row); each activation load serves
+/// both weight rows.
+CK_INLINE CK_QTARGET void CK_QNAME(nf4_rows_pairs)(const int MR, const int NJ, const nf4_ctx *c, long i0, long j,
+                                                  float out[CK_QUANT_NJ * CK_QUANT_MR]) {
+    const ck_nf4_matrix *w = c->w;
+    const long kp = c->kp, nb = kp / B, pairs = nb / 2;
+    const __m512i mask = _mm512_set1_epi8(15);
+    const __m512i TH = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)c->hi));
+    const __m512i TL = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)c->lo));
+    CK_QNAME(nf4_row) r[CK_QUANT_MR];
+    CK_QNAME(nf4_row_inputs)(MR, c, i0, r);
+    __m512 acc[CK_QUANT_NJ][CK_QUANT_MR];
+    CK_UNROLL
+    for (int jj = 0; jj < NJ; jj++)
+        CK_UNROLL
+        for (int i = 0; i < MR; i++) acc[jj][i] = _mm512_setzero_ps();
+    // 8 pairs at a time: their 16 absmax values in one register (nf4_absmax16), each pair's two
+    // spread over lanes 0-7 and 8-15 by one permute.
+    for (long p0 = 0; p0 < pairs; p0 += 8) {
+        const long p1 = p0 + 8 < pairs ? p0 + 8 : pairs;
+        __m512 am[CK_QUANT_NJ];
+        CK_UNROLL
+        for (int jj = 0; jj < NJ; jj++) am[jj] = CK_QNAME(nf4_absmax16)(w, (j + jj) * nb + 2 * p0, 2 * (p1 - p0));
+        __m512i sel = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+        for (long p = p0; p < p1; p++) {
+            // per weight row: the codes' high parts (+ 128) and low parts, of the low and high nibbles
+            __m512i hl[CK_QUANT_NJ], hh[CK_QUANT_NJ], ll[CK_QUANT_NJ], lh[CK_QUANT_NJ];
+            __m512 ws[CK_QUANT_NJ];
+            CK_UNROLL
+            for (int jj = 0; jj < NJ; jj++) {
+                const unsigned char *pr = w->packed + (j + jj) * (kp / 2) + p * B;
+                // the next call's weight rows (j + NJ + jj), same offset, into L2
+                _mm_prefetch((const char *)(pr + NJ * (kp / 2)), _MM_HINT_T1);
+                const __m512i bytes = _mm512_loadu_si512(pr);
+                const __m512i il = _mm512_and_si512(bytes, mask), ih = _mm512_and_si512(_mm512_srli_epi16(bytes, 4), mask);
+                hl[jj] = _mm512_shuffle_epi8(TH, il);
+                hh[jj] = _mm512_shuffle_epi8(TH, ih);
+                ll[jj] = _mm512_shuffle_epi8(TL, il);
+                lh[jj] = _mm512_shuffle_epi8(TL, ih);
+                ws[jj] = _mm512_permutexvar_ps(sel, am[jj]);
+            }
+            sel = _mm512_add_epi32(sel, _mm512_set1_epi32(2));
+            CK_UNROLL
+            for (int i = 0; i < MR; i++) {
+                const int8_t *ar = r[i].q + p * 2 * B;
+                const __m512i ao = _mm512_loadu_si512(ar), ae = _mm512_loadu_si512(ar + 64);
+                const __m512i start = _mm512_loadu_si512(r[i].corr + p * 2 * (B / 8));
+                const __m512 as = _mm512_loadu_ps(r[i].ascale + p * 16);
+                CK_UNROLL
+                for (int jj = 0; jj < NJ; jj++) {
+                    const __m512i sh = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(start, hl[jj], ao), hh[jj], ae);
+                    const __m512i sl = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), ll[jj], ao), lh[jj], ae);
+                    const __m512i s = _mm512_add_epi32(_mm512_slli_epi32(sh, 7), sl);
+                    acc[jj][i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(ws[jj], as), acc[jj][i]);
+                }
+            }
+        }
+    }
+    CK_UNROLL
+    for (int jj = 0; jj < NJ; jj++) {
+        __m256 lo[CK_QUANT_MR], hi[CK_QUANT_MR];
+        CK_UNROLL
+        for (int i = 0; i < MR; i++) {
+            lo[i] = _mm512_castps512_ps256(acc[jj][i]);
+            hi[i] = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[jj][i]), 1));
+        }
+        if (nb % 2)
+            CK_QNAME(nf4_block_rows)(MR, c, r, w->packed + (j + jj) * (kp / 2) + (nb - 1) * (B / 2),
+                                     block_absmax(w, (j + jj) * nb + nb - 1), nb - 1, (nb - 1) * B, 32, lo);
+        CK_UNROLL
+        for (int i = 0; i < MR; i++) out[jj * CK_QUANT_MR + i] = hsum8(_mm256_add_ps(lo[i], hi[i]));
+    }
+}
 #else
+/// out[i] for MR (1...4) rows against weight row j, block by block: block 2p + h into lo (h = 0) or
+/// hi (h = 1), its odd elements at byte 32h and its even ones at 64 + 32h of the pair's activations.
+CK_INLINE CK_QTARGET void CK_QNAME(nf4_rows_seq)(const int MR, const nf4_ctx *c, long i0, long j, float *out) {
+    const ck_nf4_matrix *w = c->w;
+    const long kp = c->kp, nb = kp / B, pairs = nb / 2;
+    const unsigned char *pr = w->packed + j * (kp / 2);
+    CK_QNAME(nf4_row) r[CK_QUANT_MR];
+    CK_QNAME(nf4_row_inputs)(MR, c, i0, r);
     __m256 lo[CK_QUANT_MR], hi[CK_QUANT_MR];
     CK_UNROLL
     for (int i = 0; i < MR; i++) { lo[i] = _mm256_setzero_ps(); hi[i] = _mm256_setzero_ps(); }
-#endif
-    const __m256i mask8 = _mm256_set1_epi8(15);
-    const __m256i TL8 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)c->lo));
-    const __m256i TH8 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)c->hi));
-    // Block b's codes (v[0..3]: 16 each) and the F32 lanes' weight scale.
-#define CK_NF4_CODES(b) \
-        const __m256i bytes = _mm256_loadu_si256((const __m256i *)(pr + (b) * (B / 2))); \
-        const __m256i il = _mm256_and_si256(bytes, mask8), ih = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), mask8); \
-        const __m256i ll = _mm256_shuffle_epi8(TL8, il), lh = _mm256_shuffle_epi8(TH8, il); \
-        const __m256i hl = _mm256_shuffle_epi8(TL8, ih), hh = _mm256_shuffle_epi8(TH8, ih); \
-        const __m256i v[4] = {_mm256_unpacklo_epi8(ll, lh), _mm256_unpackhi_epi8(ll, lh), \
-                              _mm256_unpacklo_epi8(hl, hh), _mm256_unpackhi_epi8(hl, hh)}; \
-        const __m256 ws = _mm256_set1_ps(block_absmax(w, j * nb + (b)))
-    // Row i's block product against v, its activation chunk k at ap + k·step, scaled into acc.
-#define CK_NF4_ROW(b, ap, step, acc) do { \
-            __m256i s_ = CK_DPWSSD(_mm256_setzero_si256(), v[0], _mm256_loadu_si256((const __m256i *)(ap))); \
-            s_ = CK_DPWSSD(s_, v[1], _mm256_loadu_si256((const __m256i *)((ap) + (step)))); \
-            s_ = CK_DPWSSD(s_, v[2], _mm256_loadu_si256((const __m256i *)((ap) + 2 * (step)))); \
-            s_ = CK_DPWSSD(s_, v[3], _mm256_loadu_si256((const __m256i *)((ap) + 3 * (step)))); \
-            const __m256 d_ = _mm256_mul_ps(ws, _mm256_broadcast_ss(c->ascale + (i0 + i) * nb + (b))); \
-            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s_), d_, acc); \
-        } while (0)
-#if !CK_QVNNI
-    // The same lanes block by block: block 2p + h into lo (h = 0) or hi (h = 1), its activation
-    // chunk k at int16 offset 32k + 16h of the pair.
-    for (long p = 0; p < pairs; p++)
-        for (int h = 0; h < 2; h++) {
-            if (MR == 1)   // as at VNNI; at more rows measured slower here (+7 to +15 %)
-                _mm_prefetch((const char *)(pr + (2 * p + h) * (B / 2) + 2 * (kp / 2)), _MM_HINT_T1);
-            CK_NF4_CODES(2 * p + h);
-            CK_UNROLL
-            for (int i = 0; i < MR; i++) {
-                const int16_t *ap = c->a16 + (i0 + i) * kp + p * 2 * B + 16 * h;
-                if (h == 0) CK_NF4_ROW(2 * p, ap, 32, lo[i]);
-                else CK_NF4_ROW(2 * p + 1, ap, 32, hi[i]);
-            }
-        }
-#endif
-    if (nb % 2) {   // an odd last block, its slots in order, into lo
-        CK_NF4_CODES(nb - 1);
-        CK_UNROLL
-        for (int i = 0; i < MR; i++) {
-            const int16_t *ap = c->a16 + (i0 + i) * kp + (nb - 1) * B;
-            CK_NF4_ROW(nb - 1, ap, 16, lo[i]);
-        }
+    for (long p = 0; p < pairs; p++) {
+        if (MR == 1)   // W two rows ahead (the next calls' rows), same offset, into L2
+            _mm_prefetch((const char *)(pr + p * B + 2 * (kp / 2)), _MM_HINT_T1);
+        CK_QNAME(nf4_block_rows)(MR, c, r, pr + p * B, block_absmax(w, j * nb + 2 * p), 2 * p, p * 2 * B, 64, lo);
+        CK_QNAME(nf4_block_rows)(MR, c, r, pr + p * B + B / 2, block_absmax(w, j * nb + 2 * p + 1), 2 * p + 1,
+                                 p * 2 * B + 32, 64, hi);
     }
-#undef CK_NF4_CODES
-#undef CK_NF4_ROW
+    if (nb % 2)
+        CK_QNAME(nf4_block_rows)(MR, c, r, pr + (nb - 1) * (B / 2), block_absmax(w, j * nb + nb - 1), nb - 1, (nb - 1) * B, 32, lo);
     CK_UNROLL
     for (int i = 0; i < MR; i++) out[i] = hsum8(_mm256_add_ps(lo[i], hi[i]));
 }
 
-/// Rows per pass: 8 at VNNI (8 zmm accumulators), 3 at AVX2 (6 of its 16 ymm registers beside the
-/// block's codes); a row's result is the same either way.
-CK_QTARGET static void CK_QNAME(nf4_column)(const void *c, const ck_qact *a, long i0, int mr, long j, float out[CK_QUANT_MR]) {
-#if CK_QVNNI
-    CK_QUANT_ROWS(CK_QNAME(nf4_rows), c, a, i0, mr, j, out);
-#else
-    CK_QUANT_ROWS3(CK_QNAME(nf4_rows), c, a, i0, mr, j, out);
-#endif
+/// The block-by-block loop in passes of up to 4 rows (2 × 4 ymm accumulators beside the block in
+/// flight, of AVX2's 16 registers).
+CK_QTARGET static void CK_QNAME(nf4_seq)(const nf4_ctx *c, long i0, int mr, long j, float *out) {
+    for (int r = 0; r < mr; r += 4)
+        switch (mr - r < 4 ? mr - r : 4) {
+        case 1: CK_QNAME(nf4_rows_seq)(1, c, i0 + r, j, out + r); break;
+        case 2: CK_QNAME(nf4_rows_seq)(2, c, i0 + r, j, out + r); break;
+        case 3: CK_QNAME(nf4_rows_seq)(3, c, i0 + r, j, out + r); break;
+        default: CK_QNAME(nf4_rows_seq)(4, c, i0 + r, j, out + r); break;
+        }
 }
+#endif
 
-CK_QTARGET static void CK_QNAME(nf4_dot)(const void *c, const ck_qact *a, long i0, int mr, long j, int nj,
+/// AVX2: the block-by-block loop, one weight row at a time. VNNI: the pairs in zmm, two weight rows
+/// at a time.
+CK_QTARGET static void CK_QNAME(nf4_dot)(const void *cv, const ck_qact *a, long i0, int mr, long j, int nj,
                                          float out[CK_QUANT_NJ * CK_QUANT_MR]) {
-    CK_QUANT_EACH_COLUMN(CK_QNAME(nf4_column), c, a, i0, mr, j, nj, out);
+    const nf4_ctx *c = cv;
+    (void)a;
+#if CK_QVNNI
+#define CK_NF4_PAIRS(MR, c, a, i0, j, out) \
+    do { if (nj == 2) CK_QNAME(nf4_rows_pairs)(MR, 2, c, i0, j, out); else CK_QNAME(nf4_rows_pairs)(MR, 1, c, i0, j, out); } while (0)
+    CK_QUANT_ROWS(CK_NF4_PAIRS, c, a, i0, mr, j, out);
+#undef CK_NF4_PAIRS
+#else
+    for (int jj = 0; jj < nj; jj++) CK_QNAME(nf4_seq)(c, i0, mr, j + jj, out + jj * CK_QUANT_MR);
+#endif
 }

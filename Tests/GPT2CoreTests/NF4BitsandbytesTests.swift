@@ -27,8 +27,8 @@ import Testing
         #expect(ck_nf4_codeArray == (try file.floats("nf4.code")))
         let dynamic = withUnsafeBytes(of: ck_nf4_dynamic_code) { Array($0.bindMemory(to: Float.self)) }
         #expect(dynamic == (try file.floats("double.code")))
-        // The products' 16-bit codes are the code book rounded at 2^-15.
-        for q in 0..<16 { #expect(Int(ck_nf4_product_code(UInt32(q))) == Int((ck_nf4_codeArray[q] * 32767).rounded())) }
+        // The products' integer codes are the code book rounded at 1/16383.
+        for q in 0..<16 { #expect(Int(ck_nf4_product_code(UInt32(q))) == Int((ck_nf4_codeArray[q] * 16383).rounded())) }
     }
 
     @Test func singleQuantizationEqualsBitsandbytes() throws {

@@ -39,8 +39,8 @@ enum QuantFormat: String, CaseIterable, CustomStringConvertible, Sendable {
     }
 
     /// Largest |weight error| of one product weight beyond dequantizeRow's value, relative to the
-    /// block's largest |dequantized weight|: nf4's and fp4's products use round(32767·code)/32767 (≤ 2^-16).
-    var productCodeError: Double { self == .nf4 || self == .nf4Single || self == .fp4 ? 1.0 / 65534 : 0 }
+    /// block's largest |dequantized weight|: nf4's and fp4's products use round(16383·code)/16383 (≤ 2^-15).
+    var productCodeError: Double { self == .nf4 || self == .nf4Single || self == .fp4 ? 1.0 / 32766 : 0 }
 }
 
 /// A small seeded generator (SplitMix64) so failures reproduce.

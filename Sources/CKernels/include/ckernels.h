@@ -298,10 +298,10 @@ extern const float ck_nf4_code[16];
 /// bitsandbytes' FP4 code book (get_4bit_type("fp4")), in index (bit-pattern) order, not sorted.
 extern const float ck_fp4_code[16];
 extern const float ck_nf4_dynamic_code[256];
-/// The product's 16-bit integer code for index q: round(32767·ck_nf4_code[q]).
-short ck_nf4_product_code(unsigned q);
-/// The same for either code book: round(32767·code[q]) (halves away from zero).
-short ck_4bit_product_code(int codebook, unsigned q);
+/// The product's integer code for index q: round(16383·ck_nf4_code[q]).
+int ck_nf4_product_code(unsigned q);
+/// The same for either code book: round(16383·code[q]) (halves away from zero), in [-16383, 16383].
+int ck_4bit_product_code(int codebook, unsigned q);
 /// Quantizes w (n, k) into packed [n, kp / 2] and absmax [n · kp / CK_NF4_BLOCK].
 void ck_nf4_quantize(const float *w, long n, long k, unsigned char *packed, float *absmax);
 /// The same with the FP4 code book, as bitsandbytes' quantize_4bit(quant_type="fp4") picks indices:
@@ -311,7 +311,7 @@ void ck_fp4_quantize(const float *w, long n, long k, unsigned char *packed, floa
 void ck_nf4_compress_absmax(const float *absmax, long count, unsigned char *qabsmax, float *absmax2, float *offset);
 void ck_nf4_dequantize_rows(const ck_nf4_matrix *w, long j0, long j1, float *out, long ldo);
 void ck_nf4_dequantize_rows_parallel(const ck_nf4_matrix *w, long j0, long j1, float *out, long ldo);
-/// As ck_i8_multiply; the weights it multiplies are absmax·ck_4bit_product_code(w->codebook, q)/32767.
+/// As ck_i8_multiply; the weights it multiplies are absmax·ck_4bit_product_code(w->codebook, q)/16383.
 int ck_nf4_multiply(const ck_nf4_matrix *w, const float *x, long m, long ldx, float *y, long ldy, float beta);
 
 /// q4: groups of CK_Q4_GROUP values, w = d·q + m, q in 0...15, d and m binary16 per group; a group's

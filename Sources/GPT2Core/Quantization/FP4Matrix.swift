@@ -7,7 +7,7 @@
 // quantization, bitsandbytes' default), indices chosen as bitsandbytes' quantize_4bit does.
 //
 // dequantizeRow gives bitsandbytes' values, code[q]·absmax; products with ≤ 32 rows use int8
-// activations against the 16-bit codes round(32767·code[q]) (ck_4bit_product_code), within 2^-16
+// activations against the integer codes round(16383·code[q]) (ck_4bit_product_code), within 2^-15
 // of the block absmax of those values; more rows widen W tile by tile into the F32 GEMM.
 
 public final class FP4Matrix: CodeBookMatrix, @unchecked Sendable {

@@ -7,8 +7,9 @@
 // kernels are CodeBook4Bit's, shared with FP4Matrix.
 //
 // dequantizeRow gives bitsandbytes' values, code[q]·absmax. Products with ≤ 32 rows multiply
-// int8 activations (64-value blocks) by 16-bit integer codes round(32767·code[q]) in int32, i.e. by
-// absmax·c16/32767, within 2^-16·absmax of those values; more rows widen W tile by tile to
+// int8 activations (64-value blocks) by integer codes c = round(16383·code[q]) in int32 (as two
+// 8-bit parts, 128·h + l), i.e. by absmax·c/16383, within 2^-15·absmax of those values; more rows
+// widen W tile by tile to
 // bitsandbytes' values and use the F32 GEMM.
 
 public final class NF4Matrix: CodeBookMatrix, @unchecked Sendable {
