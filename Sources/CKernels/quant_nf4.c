@@ -8,7 +8,9 @@
 // weight is absmax·c/16383 (within 2^-15·absmax of bitsandbytes' absmax·code, far below the int8
 // activations' rounding), and runs it as two 8-bit codes, c = 128·h + l with h in [-128, 127] and l
 // in [0, 127], through int8 dot products (vpdpbusd / vpmaddubsw): four vpshufb lookups per 64
-// indices, exact int32 sums Σ c·a = 128·Σ h·a + Σ l·a.
+// indices, exact int32 sums Σ c·a = 128·Σ h·a + Σ l·a. At matmul precision medium (w->codes =
+// CK_4BIT_CODES_8) the codes are round(127·code) in one 8-bit part: half the lookups and dot products,
+// within absmax/254 (BENCHMARKS.md, "nf4 products through 8-bit dot products", measured its cost).
 #include "quant_internal.h"
 #include <immintrin.h>
 #include <math.h>
@@ -238,11 +240,20 @@ static const int16_t fp4_c15[16] = {
     0, 85, 10922, 16383, 5461, 8192, 2731, 4096, 0, -85, -10922, -16383, -5461, -8192, -2731, -4096,
 };
 
-CK_INLINE const int16_t *product_codes(int codebook) { return codebook == CK_4BIT_FP4 ? fp4_c15 : nf4_c15; }
+/// The same at CK_4BIT_CODES_8: round(127·code[q]).
+static const int16_t nf4_c8[16] = {-127, -88, -67, -50, -36, -23, -12, 0, 10, 20, 31, 43, 56, 71, 92, 127};
+static const int16_t fp4_c8[16] = {0, 1, 85, 127, 42, 64, 21, 32, 0, -1, -85, -127, -42, -64, -21, -32};
+
+CK_INLINE const int16_t *product_codes(int codebook, int codes) {
+    if (codes == CK_4BIT_CODES_8) return codebook == CK_4BIT_FP4 ? fp4_c8 : nf4_c8;
+    return codebook == CK_4BIT_FP4 ? fp4_c15 : nf4_c15;
+}
+
+int ck_4bit_product_unit(int codes) { return codes == CK_4BIT_CODES_8 ? 127 : 16383; }
 
 int ck_nf4_product_code(unsigned q) { return nf4_c15[q & 15u]; }
 
-int ck_4bit_product_code(int codebook, unsigned q) { return product_codes(codebook)[q & 15u]; }
+int ck_4bit_product_code(int codebook, int codes, unsigned q) { return product_codes(codebook, codes)[q & 15u]; }
 
 /// What the product's bodies read besides W. The SIMD levels take the activations re-ordered
 /// (nf4_multiply_prepare): per block of 64, its 32 odd elements then its 32 even ones, except that
@@ -251,12 +262,14 @@ int ck_4bit_product_code(int codebook, unsigned q) { return product_codes(codebo
 typedef struct {
     const ck_nf4_matrix *w;
     long kp;                   // K padded to whole blocks
-    const int16_t *c15;        // the product codes of w's code book
+    const int16_t *codes;      // the product codes of w's code book and w->codes
+    int codes8;                // w->codes == CK_4BIT_CODES_8: one 8-bit part (h = c, no l)
+    float unit;                // ck_4bit_product_unit(w->codes)
     const int8_t *q;           // SIMD only: the activations, [m, kp], in the order above
     const int32_t *corr;       // VNNI only: −128 · Σ of each 8 consecutive activations, [m, kp / 8]
-    const float *ascale;       // SIMD only: a_scale / 16383 (the codes' unit), 8 copies per block, [m, nb, 8]
+    const float *ascale;       // SIMD only: a_scale / unit, 8 copies per block, [m, nb, 8]
     // for vpshufb, by index: the codes' high parts h = c >> 7 (AVX2: as signed bytes; VNNI: h + 128,
-    // its unsigned operand) and low parts l = c & 127
+    // its unsigned operand) and low parts l = c & 127; with codes8, h = c and l = 0
     unsigned char hi[16], lo[16];
 } nf4_ctx;
 
@@ -271,8 +284,8 @@ static void dot_c_column(const void *cv, const ck_qact *a, long i0, int mr, long
         for (long b = 0; b < nb; b++) {
             int32_t s = 0;
             for (long p = b * B; p < b * B + B; p += 2)
-                s += c->c15[pr[p / 2] >> 4] * aq[p] + c->c15[pr[p / 2] & 15u] * aq[p + 1];
-            acc += (float)s * (block_absmax(w, j * nb + b) / 16383.0f * a->scale[(i0 + i) * nb + b]);
+                s += c->codes[pr[p / 2] >> 4] * aq[p] + c->codes[pr[p / 2] & 15u] * aq[p + 1];
+            acc += (float)s * (block_absmax(w, j * nb + b) / c->unit * a->scale[(i0 + i) * nb + b]);
         }
         out[i] = acc;
     }
@@ -306,7 +319,7 @@ static void *nf4_multiply_prepare(nf4_ctx *c, const ck_qact *a) {
                 dst[odd + t] = src[b * B + 2 * t + 1];
                 dst[odd + step + t] = src[b * B + 2 * t];
             }
-            for (int l = 0; l < 8; l++) ascale[(i * nb + b) * 8 + l] = a->scale[i * nb + b] / 16383.0f;
+            for (int l = 0; l < 8; l++) ascale[(i * nb + b) * 8 + l] = a->scale[i * nb + b] / c->unit;
         }
         for (long g = 0; g < kp / 8; g++) {
             int32_t s = 0;
@@ -321,12 +334,14 @@ static void *nf4_multiply_prepare(nf4_ctx *c, const ck_qact *a) {
 int ck_nf4_multiply(const ck_nf4_matrix *w, const float *x, long m, long ldx, float *y, long ldy, float beta) {
     ck_qact a;
     if (!ck_qact_make(&a, x, m, w->k, ldx, B)) return 0;
-    nf4_ctx c = {w, a.kp, product_codes(w->codebook), NULL, NULL, NULL, {0}, {0}};
+    const int codes8 = w->codes == CK_4BIT_CODES_8;
+    nf4_ctx c = {w, a.kp, product_codes(w->codebook, w->codes), codes8, (float)ck_4bit_product_unit(w->codes),
+                 NULL, NULL, NULL, {0}, {0}};
     const int level = ck_quant_level();
     for (unsigned q = 0; q < 16; q++) {
-        const int h = c.c15[q] >> 7;   // arithmetic shift: floor(c / 128)
+        const int h = codes8 ? c.codes[q] : c.codes[q] >> 7;   // arithmetic shift: floor(c / 128)
         c.hi[q] = (unsigned char)(level == CK_QUANT_VNNI ? h + 128 : h);
-        c.lo[q] = (unsigned char)(c.c15[q] & 127);
+        c.lo[q] = (unsigned char)(codes8 ? 0 : c.codes[q] & 127);
     }
     void *prepared = NULL;
     if (level >= CK_QUANT_AVX2 && !(prepared = nf4_multiply_prepare(&c, &a))) { ck_qact_free(&a); return 0; }

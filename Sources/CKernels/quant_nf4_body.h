@@ -8,7 +8,8 @@
 //         (pairs ≤ 2·128·127, fitting int16) and vpmaddwd;
 //   VNNI: Σ h·a as (h + 128) (u8) · a (s8) by vpdpbusd, started at the lanes' −128·Σa (nf4_ctx's
 //         corr, shared by every weight row), Σ l·a by vpdpbusd from zero;
-// then the lanes are converted (|sum| < 2^24: exact) and scaled by absmax · a_scale/16383 into F32
+// With one 8-bit part (C8: codes round(127·code), matmul precision medium) h = c and the Σ l·a half
+// is skipped. Then the lanes are converted (|sum| < 2^24: exact) and scaled by absmax · a_scale/unit into F32
 // lanes. The blocks go in pairs: block 2p into lanes 0-7, 2p + 1 into lanes 8-15 of 16 (AVX2: two
 // ymm accumulators, block by block, nf4_rows_seq; VNNI: one zmm per pair and weight row, two weight
 // rows sharing each activation load, nf4_rows_pairs); an odd last block into lanes 0-7; the result
@@ -22,14 +23,14 @@
 
 /// One block's 8 int32 lanes Σ c·a (lane l: elements 8l…8l+7) from its bytes (32), its activations'
 /// odd and even elements (ao, ae: 32 each) and, at VNNI, the lanes' −128·Σa (corr: 8).
-CK_INLINE CK_QTARGET __m256i CK_QNAME(nf4_block)(const nf4_ctx *c, __m256i bytes, __m256i ao, __m256i ae, const int32_t *corr) {
+CK_INLINE CK_QTARGET __m256i CK_QNAME(nf4_block)(const int C8, const nf4_ctx *c, __m256i bytes, __m256i ao, __m256i ae,
+                                                 const int32_t *corr) {
     const __m256i mask = _mm256_set1_epi8(15);
     const __m256i il = _mm256_and_si256(bytes, mask), ih = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), mask);
     const __m256i TH = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)c->hi));
     const __m256i TL = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)c->lo));
     const __m256i hl = _mm256_shuffle_epi8(TH, il), hh = _mm256_shuffle_epi8(TH, ih);
     const __m256i zero = _mm256_setzero_si256();
-    const __m256i sl = CK_DPBUSD(CK_DPBUSD(zero, _mm256_shuffle_epi8(TL, il), ao), _mm256_shuffle_epi8(TL, ih), ae);
 #if CK_QVNNI
     const __m256i sh = CK_DPBUSD(CK_DPBUSD(_mm256_loadu_si256((const __m256i *)corr), hl, ao), hh, ae);
 #else
@@ -37,6 +38,8 @@ CK_INLINE CK_QTARGET __m256i CK_QNAME(nf4_block)(const nf4_ctx *c, __m256i bytes
     const __m256i sh = CK_DPBUSD(CK_DPBUSD(zero, _mm256_abs_epi8(hl), _mm256_sign_epi8(ao, hl)), _mm256_abs_epi8(hh),
                                  _mm256_sign_epi8(ae, hh));
 #endif
+    if (C8) return sh;
+    const __m256i sl = CK_DPBUSD(CK_DPBUSD(zero, _mm256_shuffle_epi8(TL, il), ao), _mm256_shuffle_epi8(TL, ih), ae);
     return _mm256_add_epi32(_mm256_slli_epi32(sh, 7), sl);
 }
 
@@ -52,7 +55,7 @@ CK_INLINE CK_QTARGET void CK_QNAME(nf4_row_inputs)(const int MR, const nf4_ctx *
 
 /// acc[i] += block b (bytes at pr) against row r[i]: its odd activations at a_off of the row and its
 /// even ones at a_off + even_step, scale ws.
-CK_INLINE CK_QTARGET void CK_QNAME(nf4_block_rows)(const int MR, const nf4_ctx *c, const CK_QNAME(nf4_row) r[CK_QUANT_MR],
+CK_INLINE CK_QTARGET void CK_QNAME(nf4_block_rows)(const int MR, const int C8, const nf4_ctx *c, const CK_QNAME(nf4_row) r[CK_QUANT_MR],
                                                   const unsigned char *pr, float ws, long b, long a_off, long even_step,
                                                   __m256 acc[CK_QUANT_MR]) {
     const __m256i bytes = _mm256_loadu_si256((const __m256i *)pr);
@@ -60,7 +63,7 @@ CK_INLINE CK_QTARGET void CK_QNAME(nf4_block_rows)(const int MR, const nf4_ctx *
     CK_UNROLL
     for (int i = 0; i < MR; i++) {
         const int8_t *ar = r[i].q + a_off;
-        const __m256i s = CK_QNAME(nf4_block)(c, bytes, _mm256_loadu_si256((const __m256i *)ar),
+        const __m256i s = CK_QNAME(nf4_block)(C8, c, bytes, _mm256_loadu_si256((const __m256i *)ar),
                                               _mm256_loadu_si256((const __m256i *)(ar + even_step)), r[i].corr + b * (B / 8));
         const __m256 d = _mm256_mul_ps(wsv, _mm256_loadu_ps(r[i].ascale + b * 8));
         acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), d, acc[i]);
@@ -99,7 +102,7 @@ CK_INLINE CK_QTARGET __m512 CK_QNAME(nf4_absmax16)(const ck_nf4_matrix *w, long 
 /// out[jj·CK_QUANT_MR + i] for MR (1...8) rows against NJ (1...2) weight rows j + jj, a pair of
 /// blocks (64 bytes of W) at a time in one zmm per (row, weight row); each activation load serves
 /// both weight rows.
-CK_INLINE CK_QTARGET void CK_QNAME(nf4_rows_pairs)(const int MR, const int NJ, const nf4_ctx *c, long i0, long j,
+CK_INLINE CK_QTARGET void CK_QNAME(nf4_rows_pairs)(const int MR, const int NJ, const int C8, const nf4_ctx *c, long i0, long j,
                                                   float out[CK_QUANT_NJ * CK_QUANT_MR]) {
     const ck_nf4_matrix *w = c->w;
     const long kp = c->kp, nb = kp / B, pairs = nb / 2;
@@ -134,8 +137,10 @@ CK_INLINE CK_QTARGET void CK_QNAME(nf4_rows_pairs)(const int MR, const int NJ, c
                 const __m512i il = _mm512_and_si512(bytes, mask), ih = _mm512_and_si512(_mm512_srli_epi16(bytes, 4), mask);
                 hl[jj] = _mm512_shuffle_epi8(TH, il);
                 hh[jj] = _mm512_shuffle_epi8(TH, ih);
-                ll[jj] = _mm512_shuffle_epi8(TL, il);
-                lh[jj] = _mm512_shuffle_epi8(TL, ih);
+                if (!C8) {
+                    ll[jj] = _mm512_shuffle_epi8(TL, il);
+                    lh[jj] = _mm512_shuffle_epi8(TL, ih);
+                }
                 ws[jj] = _mm512_permutexvar_ps(sel, am[jj]);
             }
             sel = _mm512_add_epi32(sel, _mm512_set1_epi32(2));
@@ -148,8 +153,11 @@ CK_INLINE CK_QTARGET void CK_QNAME(nf4_rows_pairs)(const int MR, const int NJ, c
                 CK_UNROLL
                 for (int jj = 0; jj < NJ; jj++) {
                     const __m512i sh = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(start, hl[jj], ao), hh[jj], ae);
-                    const __m512i sl = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), ll[jj], ao), lh[jj], ae);
-                    const __m512i s = _mm512_add_epi32(_mm512_slli_epi32(sh, 7), sl);
+                    __m512i s = sh;
+                    if (!C8) {
+                        const __m512i sl = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), ll[jj], ao), lh[jj], ae);
+                        s = _mm512_add_epi32(_mm512_slli_epi32(sh, 7), sl);
+                    }
                     acc[jj][i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(ws[jj], as), acc[jj][i]);
                 }
             }
@@ -164,7 +172,7 @@ CK_INLINE CK_QTARGET void CK_QNAME(nf4_rows_pairs)(const int MR, const int NJ, c
             hi[i] = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[jj][i]), 1));
         }
         if (nb % 2)
-            CK_QNAME(nf4_block_rows)(MR, c, r, w->packed + (j + jj) * (kp / 2) + (nb - 1) * (B / 2),
+            CK_QNAME(nf4_block_rows)(MR, C8, c, r, w->packed + (j + jj) * (kp / 2) + (nb - 1) * (B / 2),
                                      block_absmax(w, (j + jj) * nb + nb - 1), nb - 1, (nb - 1) * B, 32, lo);
         CK_UNROLL
         for (int i = 0; i < MR; i++) out[jj * CK_QUANT_MR + i] = hsum8(_mm256_add_ps(lo[i], hi[i]));
@@ -173,7 +181,7 @@ CK_INLINE CK_QTARGET void CK_QNAME(nf4_rows_pairs)(const int MR, const int NJ, c
 #else
 /// out[i] for MR (1...4) rows against weight row j, block by block: block 2p + h into lo (h = 0) or
 /// hi (h = 1), its odd elements at byte 32h and its even ones at 64 + 32h of the pair's activations.
-CK_INLINE CK_QTARGET void CK_QNAME(nf4_rows_seq)(const int MR, const nf4_ctx *c, long i0, long j, float *out) {
+CK_INLINE CK_QTARGET void CK_QNAME(nf4_rows_seq)(const int MR, const int C8, const nf4_ctx *c, long i0, long j, float *out) {
     const ck_nf4_matrix *w = c->w;
     const long kp = c->kp, nb = kp / B, pairs = nb / 2;
     const unsigned char *pr = w->packed + j * (kp / 2);
@@ -185,12 +193,12 @@ CK_INLINE CK_QTARGET void CK_QNAME(nf4_rows_seq)(const int MR, const nf4_ctx *c,
     for (long p = 0; p < pairs; p++) {
         if (MR == 1)   // W two rows ahead (the next calls' rows), same offset, into L2
             _mm_prefetch((const char *)(pr + p * B + 2 * (kp / 2)), _MM_HINT_T1);
-        CK_QNAME(nf4_block_rows)(MR, c, r, pr + p * B, block_absmax(w, j * nb + 2 * p), 2 * p, p * 2 * B, 64, lo);
-        CK_QNAME(nf4_block_rows)(MR, c, r, pr + p * B + B / 2, block_absmax(w, j * nb + 2 * p + 1), 2 * p + 1,
+        CK_QNAME(nf4_block_rows)(MR, C8, c, r, pr + p * B, block_absmax(w, j * nb + 2 * p), 2 * p, p * 2 * B, 64, lo);
+        CK_QNAME(nf4_block_rows)(MR, C8, c, r, pr + p * B + B / 2, block_absmax(w, j * nb + 2 * p + 1), 2 * p + 1,
                                  p * 2 * B + 32, 64, hi);
     }
     if (nb % 2)
-        CK_QNAME(nf4_block_rows)(MR, c, r, pr + (nb - 1) * (B / 2), block_absmax(w, j * nb + nb - 1), nb - 1, (nb - 1) * B, 32, lo);
+        CK_QNAME(nf4_block_rows)(MR, C8, c, r, pr + (nb - 1) * (B / 2), block_absmax(w, j * nb + nb - 1), nb - 1, (nb - 1) * B, 32, lo);
     CK_UNROLL
     for (int i = 0; i < MR; i++) out[i] = hsum8(_mm256_add_ps(lo[i], hi[i]));
 }
@@ -200,10 +208,13 @@ CK_INLINE CK_QTARGET void CK_QNAME(nf4_rows_seq)(const int MR, const nf4_ctx *c,
 CK_QTARGET static void CK_QNAME(nf4_seq)(const nf4_ctx *c, long i0, int mr, long j, float *out) {
     for (int r = 0; r < mr; r += 4)
         switch (mr - r < 4 ? mr - r : 4) {
-        case 1: CK_QNAME(nf4_rows_seq)(1, c, i0 + r, j, out + r); break;
-        case 2: CK_QNAME(nf4_rows_seq)(2, c, i0 + r, j, out + r); break;
-        case 3: CK_QNAME(nf4_rows_seq)(3, c, i0 + r, j, out + r); break;
-        default: CK_QNAME(nf4_rows_seq)(4, c, i0 + r, j, out + r); break;
+#define CK_NF4_SEQ(MR) \
+    do { if (c->codes8) CK_QNAME(nf4_rows_seq)(MR, 1, c, i0 + r, j, out + r); else CK_QNAME(nf4_rows_seq)(MR, 0, c, i0 + r, j, out + r); } while (0)
+        case 1: CK_NF4_SEQ(1); break;
+        case 2: CK_NF4_SEQ(2); break;
+        case 3: CK_NF4_SEQ(3); break;
+        default: CK_NF4_SEQ(4); break;
+#undef CK_NF4_SEQ
         }
 }
 #endif
@@ -215,8 +226,13 @@ CK_QTARGET static void CK_QNAME(nf4_dot)(const void *cv, const ck_qact *a, long 
     const nf4_ctx *c = cv;
     (void)a;
 #if CK_QVNNI
-#define CK_NF4_PAIRS(MR, c, a, i0, j, out) \
-    do { if (nj == 2) CK_QNAME(nf4_rows_pairs)(MR, 2, c, i0, j, out); else CK_QNAME(nf4_rows_pairs)(MR, 1, c, i0, j, out); } while (0)
+#define CK_NF4_PAIRS(MR, c, a, i0, j, out) do { \
+        if (c->codes8) { \
+            if (nj == 2) CK_QNAME(nf4_rows_pairs)(MR, 2, 1, c, i0, j, out); else CK_QNAME(nf4_rows_pairs)(MR, 1, 1, c, i0, j, out); \
+        } else { \
+            if (nj == 2) CK_QNAME(nf4_rows_pairs)(MR, 2, 0, c, i0, j, out); else CK_QNAME(nf4_rows_pairs)(MR, 1, 0, c, i0, j, out); \
+        } \
+    } while (0)
     CK_QUANT_ROWS(CK_NF4_PAIRS, c, a, i0, mr, j, out);
 #undef CK_NF4_PAIRS
 #else

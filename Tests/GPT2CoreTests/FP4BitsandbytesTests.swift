@@ -24,8 +24,11 @@ import Testing
     @Test func codeBookIsBitsandbytes() throws {
         #expect(Self.code.map(\.bitPattern) == (try file.floats("fp4.code")).map(\.bitPattern))
         for q in 0..<16 {
-            #expect(Int(ck_4bit_product_code(Int32(CK_4BIT_FP4), UInt32(q))) == Int((Self.code[q] * 16383).rounded()), "fp4 code \(q)")
-            #expect(ck_4bit_product_code(Int32(CK_4BIT_NF4), UInt32(q)) == ck_nf4_product_code(UInt32(q)))
+            let c15 = Int32(CK_4BIT_CODES_15), c8 = Int32(CK_4BIT_CODES_8)
+            #expect(Int(ck_4bit_product_code(Int32(CK_4BIT_FP4), c15, UInt32(q))) == Int((Self.code[q] * 16383).rounded()), "fp4 code \(q)")
+            #expect(Int(ck_4bit_product_code(Int32(CK_4BIT_FP4), c8, UInt32(q))) == Int((Self.code[q] * 127).rounded()), "fp4 code \(q)")
+            #expect(ck_4bit_product_code(Int32(CK_4BIT_NF4), c15, UInt32(q)) == ck_nf4_product_code(UInt32(q)))
+            #expect(Int(ck_4bit_product_code(Int32(CK_4BIT_NF4), c8, UInt32(q))) == Int((ck_nf4_codeArray[q] * 127).rounded()))
         }
     }
 

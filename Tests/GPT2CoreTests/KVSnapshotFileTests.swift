@@ -134,6 +134,10 @@ import GPT2TestSupport
         // The same bfloat16 weights at matmul precision medium compute other keys and values.
         let medium = try GPT2Model.load(directory: dir, options: LoadOptions(weightType: .bfloat16, matmulPrecision: .medium))
         #expect(KVSnapshotFingerprint.of(model: medium, pool: f32) != KVSnapshotFingerprint.of(model: half, pool: f32))
+        // … and so do nf4's one-part 8-bit codes.
+        let nf4 = try GPT2Model.load(directory: dir, options: LoadOptions(weightType: .nf4))
+        let nf4Medium = try GPT2Model.load(directory: dir, options: LoadOptions(weightType: .nf4, matmulPrecision: .medium))
+        #expect(KVSnapshotFingerprint.of(model: nf4Medium, pool: f32) != KVSnapshotFingerprint.of(model: nf4, pool: f32))
         #expect(KVSnapshotFingerprint.of(model: try GPT2Model.load(directory: Fixtures.model("tiny-silu")), pool: f32) != base)
     }
 }

@@ -5,7 +5,8 @@ import Foundation
 @testable import GPT2Core
 
 enum QuantFormat: String, CaseIterable, CustomStringConvertible, Sendable {
-    case int8, nf4, nf4Single, q4, fp4
+    /// nf4Medium: nf4 served at matmul precision medium (one-part 8-bit product codes).
+    case int8, nf4, nf4Single, nf4Medium, q4, fp4
 
     var description: String { rawValue }
 
@@ -13,7 +14,7 @@ enum QuantFormat: String, CaseIterable, CustomStringConvertible, Sendable {
     var block: Int {
         switch self {
         case .int8: return Int8Matrix.block
-        case .nf4, .nf4Single: return NF4Matrix.block
+        case .nf4, .nf4Single, .nf4Medium: return NF4Matrix.block
         case .q4: return Q4Matrix.group
         case .fp4: return FP4Matrix.block
         }
@@ -24,6 +25,7 @@ enum QuantFormat: String, CaseIterable, CustomStringConvertible, Sendable {
         case .int8: return Int8Matrix(quantizing: w, outputs: outputs, inputs: inputs)
         case .nf4: return NF4Matrix(quantizing: w, outputs: outputs, inputs: inputs)
         case .nf4Single: return NF4Matrix(quantizing: w, outputs: outputs, inputs: inputs, doubleQuantization: false)
+        case .nf4Medium: return NF4Matrix(quantizing: w, outputs: outputs, inputs: inputs).serving(precision: .medium)
         case .q4: return Q4Matrix(quantizing: w, outputs: outputs, inputs: inputs)
         case .fp4: return FP4Matrix(quantizing: w, outputs: outputs, inputs: inputs)
         }
@@ -33,14 +35,23 @@ enum QuantFormat: String, CaseIterable, CustomStringConvertible, Sendable {
         switch self {
         case .int8: return try Int8Matrix(outputs: outputs, inputs: inputs, segments: segments, owner: owner)
         case .nf4, .nf4Single: return try NF4Matrix(outputs: outputs, inputs: inputs, segments: segments, owner: owner)
+        case .nf4Medium:
+            return try NF4Matrix(outputs: outputs, inputs: inputs, segments: segments, owner: owner).serving(precision: .medium)
         case .q4: return try Q4Matrix(outputs: outputs, inputs: inputs, segments: segments, owner: owner)
         case .fp4: return try FP4Matrix(outputs: outputs, inputs: inputs, segments: segments, owner: owner)
         }
     }
 
     /// Largest |weight error| of one product weight beyond dequantizeRow's value, relative to the
-    /// block's largest |dequantized weight|: nf4's and fp4's products use round(16383·code)/16383 (≤ 2^-15).
-    var productCodeError: Double { self == .nf4 || self == .nf4Single || self == .fp4 ? 1.0 / 32766 : 0 }
+    /// block's largest |dequantized weight|: nf4's and fp4's products use round(16383·code)/16383 (≤ 2^-15),
+    /// at matmul precision medium round(127·code)/127 (≤ 1/254).
+    var productCodeError: Double {
+        switch self {
+        case .nf4, .nf4Single, .fp4: return 1.0 / 32766
+        case .nf4Medium: return 1.0 / 254
+        case .int8, .q4: return 0
+        }
+    }
 }
 
 /// A small seeded generator (SplitMix64) so failures reproduce.

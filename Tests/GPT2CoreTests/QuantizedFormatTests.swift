@@ -45,7 +45,7 @@ import Testing
                         #expect(err <= amax / 254 * 1.0001 + 1e-12, "int8 [\(j), \(p - j * k)]")
                     case .nf4Single:
                         #expect(err <= amax * maxGapNF4 / 2 * 1.0001 + 1e-12, "nf4 [\(j), \(p - j * k)]")
-                    case .nf4:
+                    case .nf4, .nf4Medium:   // the same bytes: medium changes only the product
                         let da = absmaxError[j * ((k + 63) / 64) + b / 64]
                         #expect(err <= amax * maxGapNF4 / 2 * 1.0001 + da + 1e-12, "nf4 double [\(j), \(p - j * k)]")
                     case .fp4:  // half FP4's largest gap between neighbouring values (2/3 … 1)

@@ -99,6 +99,30 @@ import Testing
         #expect(try greedy(packed) == first, "\(format): greedy decode is not deterministic")
         if format == .int8 { #expect(try greedy(reference) == first, "int8 greedy differs from its dequantized reference") }
     }
+
+    /// matmul_precision medium reaches every nf4 matrix (one-part 8-bit codes) and the model reports
+    /// it; the bytes are the same, so the dequantized weights are too. int8 and q4 have no choice.
+    @Test func mediumPrecisionReachesTheNF4Matrices() throws {
+        let dir = Fixtures.model("tiny-gpt2")
+        let highest = try GPT2Model.load(directory: dir, options: LoadOptions(weightType: .nf4))
+        let medium = try GPT2Model.load(directory: dir, options: LoadOptions(weightType: .nf4, matmulPrecision: .medium))
+        #expect(highest.weights.matmulPrecision == .highest)
+        #expect(medium.weights.matmulPrecision == .medium)
+        for (h, m) in zip(highest.weights.layers, medium.weights.layers) {
+            for (a, b) in [(h.attnQKVWeight, m.attnQKVWeight), (h.attnProjWeight, m.attnProjWeight),
+                           (h.mlpFCWeight, m.mlpFCWeight), (h.mlpProjWeight, m.mlpProjWeight)] {
+                guard case .packed(let pa) = a.storage, case .packed(let pb) = b.storage else {
+                    Issue.record("\(a.name) is not packed"); continue
+                }
+                #expect(pa.precision == .highest && pb.precision == .medium, "\(a.name)")
+                #expect(QuantTestData.dequantized(pa) == QuantTestData.dequantized(pb), "\(a.name)")
+            }
+        }
+        for type in [WeightType.int8, .q4] {
+            let m = try GPT2Model.load(directory: dir, options: LoadOptions(weightType: type, matmulPrecision: .medium))
+            #expect(m.weights.matmulPrecision == .highest, "\(type)")
+        }
+    }
 }
 
 /// Frees an F32 buffer when the weights that view it go away.
@@ -112,7 +136,7 @@ extension QuantFormat {
     var weightType: WeightType {
         switch self {
         case .int8: return .int8
-        case .nf4, .nf4Single: return .nf4
+        case .nf4, .nf4Single, .nf4Medium: return .nf4
         case .q4: return .q4
         case .fp4: return .fp4
         }

@@ -37,7 +37,8 @@ import Testing
         #expect(DaemonSettings.setting(forKey: "matmul_precision") != nil)
     }
 
-    /// The tiny model served as int8 ("tiny"), as bfloat16 at matmul_precision medium ("bf") and as
+    /// The tiny model served as int8 ("tiny"), as bfloat16 and nf4 at matmul_precision medium ("bf",
+    /// "nf") and as
     /// its checkpoint's own F32 ("ref") with a float16 KV
     /// cache: `models` says so, `stats` reports the 16-bit cache's bytes per position (2 layers × keys
     /// and values × 32 channels × 2 B), and greedy generation runs on both.
@@ -45,7 +46,8 @@ import Testing
         let h = try await DaemonHarness.start(DaemonHarness.config {
             $0.models = [ModelSpec(name: "tiny", directory: TestPaths.tinyModel, weightType: .int8),
                          ModelSpec(name: "ref", directory: TestPaths.tinyModel),
-                         ModelSpec(name: "bf", directory: TestPaths.tinyModel, weightType: .bfloat16)]
+                         ModelSpec(name: "bf", directory: TestPaths.tinyModel, weightType: .bfloat16),
+                         ModelSpec(name: "nf", directory: TestPaths.tinyModel, weightType: .nf4)]
             $0.kvDType = .float16
             $0.matmulPrecision = .medium
         })
@@ -57,12 +59,13 @@ import Testing
         #expect(byName["ref"]?.weightType == "float32")
         #expect(byName["tiny"]?.kvDType == "float16")
         #expect(byName["tiny"]?.dtype == "float32")  // what the checkpoint stores
-        #expect(byName["bf"]?.matmulPrecision == "medium")    // matmul_precision applies to bfloat16 …
+        #expect(byName["bf"]?.matmulPrecision == "medium")    // matmul_precision applies to bfloat16,
+        #expect(byName["nf"]?.matmulPrecision == "medium")    // nf4 (and fp4) …
         #expect(byName["tiny"]?.matmulPrecision == "highest") // … and to nothing else
         #expect(byName["ref"]?.matmulPrecision == "highest")
         let stats = try StatsResponse(from: try await c.call("stats"))
         #expect(stats.engine?.kvBytesPerToken == 2 * 2 * 32 * 2)
-        for model in ["tiny", "ref", "bf"] {
+        for model in ["tiny", "ref", "bf", "nf"] {
             let g = try GenerateResponse(from: try await c.call("generate", id: .string(model), [
                 "model": .string(model), "tokens": [464, 3290].jsonArray, "max_new_tokens": 8,
             ]))

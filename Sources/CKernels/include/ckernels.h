@@ -285,6 +285,11 @@ int ck_i8_multiply(const ck_i8_matrix *w, const float *x, long m, long ldx, floa
 #define CK_NF4_BLOCK2 256
 #define CK_4BIT_NF4 0
 #define CK_4BIT_FP4 1
+/// The product's integer codes (ck_4bit_product_code): round(16383·code) in two 8-bit parts (the
+/// default: within 2^-15 of the block absmax), or round(127·code) in one (fewer dot products per
+/// block, within 1/254 of it: matmul precision medium).
+#define CK_4BIT_CODES_15 0
+#define CK_4BIT_CODES_8 1
 typedef struct {
     const unsigned char *packed;   // [n, kp / 2]
     const float *absmax;           // [n · kp / CK_NF4_BLOCK], or NULL when double-quantized:
@@ -293,15 +298,18 @@ typedef struct {
     float offset;
     long n, k;
     int codebook;                  // CK_4BIT_NF4 or CK_4BIT_FP4
+    int codes;                     // CK_4BIT_CODES_15 or CK_4BIT_CODES_8 (the product only)
 } ck_nf4_matrix;
 extern const float ck_nf4_code[16];
 /// bitsandbytes' FP4 code book (get_4bit_type("fp4")), in index (bit-pattern) order, not sorted.
 extern const float ck_fp4_code[16];
 extern const float ck_nf4_dynamic_code[256];
-/// The product's integer code for index q: round(16383·ck_nf4_code[q]).
+/// The product's integer code for index q at CK_4BIT_CODES_15: round(16383·ck_nf4_code[q]).
 int ck_nf4_product_code(unsigned q);
-/// The same for either code book: round(16383·code[q]) (halves away from zero), in [-16383, 16383].
-int ck_4bit_product_code(int codebook, unsigned q);
+/// The product's code for either code book and either `codes`: round(unit·code[q]) (halves away
+/// from zero) with unit = ck_4bit_product_unit(codes): 16383 (CK_4BIT_CODES_15) or 127 (CK_4BIT_CODES_8).
+int ck_4bit_product_code(int codebook, int codes, unsigned q);
+int ck_4bit_product_unit(int codes);
 /// Quantizes w (n, k) into packed [n, kp / 2] and absmax [n · kp / CK_NF4_BLOCK].
 void ck_nf4_quantize(const float *w, long n, long k, unsigned char *packed, float *absmax);
 /// The same with the FP4 code book, as bitsandbytes' quantize_4bit(quant_type="fp4") picks indices:
@@ -311,7 +319,8 @@ void ck_fp4_quantize(const float *w, long n, long k, unsigned char *packed, floa
 void ck_nf4_compress_absmax(const float *absmax, long count, unsigned char *qabsmax, float *absmax2, float *offset);
 void ck_nf4_dequantize_rows(const ck_nf4_matrix *w, long j0, long j1, float *out, long ldo);
 void ck_nf4_dequantize_rows_parallel(const ck_nf4_matrix *w, long j0, long j1, float *out, long ldo);
-/// As ck_i8_multiply; the weights it multiplies are absmax·ck_4bit_product_code(w->codebook, q)/16383.
+/// As ck_i8_multiply; the weights it multiplies are absmax·ck_4bit_product_code(w->codebook, w->codes, q)
+/// / ck_4bit_product_unit(w->codes).
 int ck_nf4_multiply(const ck_nf4_matrix *w, const float *x, long m, long ldx, float *y, long ldy, float beta);
 
 /// q4: groups of CK_Q4_GROUP values, w = d·q + m, q in 0...15, d and m binary16 per group; a group's

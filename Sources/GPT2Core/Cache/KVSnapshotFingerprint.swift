@@ -9,7 +9,8 @@
 //   * the pool's KV element type;
 //   * how the kernels compute: the CKernels level in use (ck_isa(), which GPT2D_ISA lowers), the
 //     GPT2D_MATMUL and GPT2D_CPU overrides, the compute threads, and `computeVersion`; a 16-bit
-//     matrix's matmul precision (and, at medium, whether the vdpbf16ps kernels run);
+//     or 4-bit code-book matrix's matmul precision (and, for bfloat16 at medium, whether the
+//     vdpbf16ps kernels run);
 //   * `extra`: what the caller adds (the daemon: its version, so an upgrade recomputes).
 // Hashing reads every served weight once (memory speed: tens of milliseconds for gpt2's 500 MB);
 // callers compute it once per loaded model.
@@ -67,7 +68,7 @@ public enum KVSnapshotFingerprint {
             d.update("half/\(h.kind)/\(h.precision)" + (h.precision == .medium && BF16Dot.hardware ? "/vdpbf16ps" : ""))
             d.update(UnsafeRawBufferPointer(start: h.data, count: t.count * 2))
         case .packed(let p):
-            d.update("packed/\(type(of: p))")
+            d.update("packed/\(type(of: p))/\(p.precision)")
             d.update(p.segments.count)
             for s in p.segments { d.update(s.count); d.update(s) }
         }

@@ -31,7 +31,18 @@ struct CodeBook4Bit: @unchecked Sendable {
     /// blocks = outputs · paddedInputs / 64, row-major.
     let segments: [UnsafeRawBufferPointer]
     let owner: AnyObject
-    let matrix: ck_nf4_matrix
+    private(set) var matrix: ck_nf4_matrix
+
+    /// `.medium` when the product runs the one-part 8-bit codes (CK_4BIT_CODES_8), else `.highest`.
+    var precision: MatmulPrecision { matrix.codes == Int32(CK_4BIT_CODES_8) ? .medium : .highest }
+
+    /// The same bytes with the product's codes for `precision`: `.highest` round(16383·code) in two
+    /// 8-bit parts (the default), `.medium` round(127·code) in one (quant_nf4.c).
+    func serving(_ precision: MatmulPrecision) -> CodeBook4Bit {
+        var s = self
+        s.matrix.codes = Int32(precision == .medium ? CK_4BIT_CODES_8 : CK_4BIT_CODES_15)
+        return s
+    }
 
     static func sizes(outputs n: Int, inputs k: Int, double: Bool) -> [Int] {
         let kp = QuantizedStorage.padded(k, block: block), blocks = n * (kp / block)
@@ -79,11 +90,13 @@ struct CodeBook4Bit: @unchecked Sendable {
         let packed = s[0].baseAddress?.assumingMemoryBound(to: UInt8.self)
         if s.count == 2 {
             return ck_nf4_matrix(packed: packed, absmax: s[1].baseAddress?.assumingMemoryBound(to: Float.self),
-                                 qabsmax: nil, absmax2: nil, offset: 0, n: outputs, k: inputs, codebook: book.ckValue)
+                                 qabsmax: nil, absmax2: nil, offset: 0, n: outputs, k: inputs, codebook: book.ckValue,
+                                 codes: Int32(CK_4BIT_CODES_15))
         }
         return ck_nf4_matrix(packed: packed, absmax: nil, qabsmax: s[1].baseAddress?.assumingMemoryBound(to: UInt8.self),
                              absmax2: s[2].baseAddress?.assumingMemoryBound(to: Float.self),
-                             offset: s[3].load(as: Float.self), n: outputs, k: inputs, codebook: book.ckValue)
+                             offset: s[3].load(as: Float.self), n: outputs, k: inputs, codebook: book.ckValue,
+                             codes: Int32(CK_4BIT_CODES_15))
     }
 
     func multiply(_ x: UnsafePointer<Float>, m: Int, ldx: Int, _ out: UnsafeMutablePointer<Float>, ldo: Int, beta: Float,

@@ -7,6 +7,8 @@ protocol CodeBookMatrix: PackedMatrix {
     static var book: CodeBook4Bit.Book { get }
     /// The layout, the bytes and the kernels.
     var storage: CodeBook4Bit { get }
+    /// A matrix over `storage` (the same bytes, e.g. served at another precision).
+    init(storage: CodeBook4Bit)
 }
 
 extension CodeBookMatrix {
@@ -25,6 +27,13 @@ extension CodeBookMatrix {
     }
 
     public func dequantizeRow(_ j: Int, into row: UnsafeMutablePointer<Float>) { storage.dequantizeRow(j, into: row) }
+
+    /// `.medium`: the product runs one-part 8-bit codes (CodeBook4Bit.serving).
+    public var precision: MatmulPrecision { storage.precision }
+
+    public func serving(precision: MatmulPrecision) -> any PackedMatrix {
+        precision == self.precision ? self : Self(storage: storage.serving(precision))
+    }
 
     /// The absmax of every block as the weights use it (double quantization expanded), row-major.
     public func blockAbsmax() -> [Float] { storage.blockAbsmax() }

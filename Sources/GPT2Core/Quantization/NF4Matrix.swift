@@ -39,6 +39,8 @@ public final class NF4Matrix: CodeBookMatrix, @unchecked Sendable {
     }
 
     /// Two segments: single quantization; four: double (CodeBookMatrix's `segments`).
+    init(storage: CodeBook4Bit) { self.storage = storage }
+
     public init(outputs: Int, inputs: Int, segments: [UnsafeRawBufferPointer], owner: AnyObject) throws {
         storage = try Self.storage(outputs: outputs, inputs: inputs, segments: segments, owner: owner)
     }

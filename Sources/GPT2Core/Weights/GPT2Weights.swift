@@ -47,10 +47,14 @@ public final class GPT2Weights: @unchecked Sendable {
     public let storedDType: String
     /// The type the weight matrices are served in (LoadOptions.weightType, or the stored type).
     public let weightType: WeightType
-    /// How the products with the bfloat16 matrices treat the activations (`.highest` for other types).
+    /// How the products with the bfloat16 (activations) and nf4 / fp4 (codes) matrices are computed
+    /// (`.highest` for other types).
     public var matmulPrecision: MatmulPrecision {
-        if case .half(let h) = layers.first?.attnQKVWeight.storage { return h.precision }
-        return .highest
+        switch layers.first?.attnQKVWeight.storage {
+        case .half(let h)?: return h.precision
+        case .packed(let m)?: return m.precision
+        default: return .highest
+        }
     }
     /// What the load did with the quantized-weight cache (hit / miss / rebuilt); nil when none was
     /// used (no LoadOptions.cacheDirectory, or not a quantized weight type).

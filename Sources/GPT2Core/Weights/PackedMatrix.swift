@@ -34,9 +34,19 @@ public protocol PackedMatrix: AnyObject, Sendable {
     /// Row j of W (K values) widened to F32 into `row` — the dequantized weights exactly as
     /// `multiply` uses them (e.g. the tied token embedding's lookup).
     func dequantizeRow(_ j: Int, into row: UnsafeMutablePointer<Float>)
+
+    /// How the product treats the codes (MatmulPrecision): `.highest` for every format but the 4-bit
+    /// code books (nf4, fp4), whose `.medium` runs one-part 8-bit codes.
+    var precision: MatmulPrecision { get }
+
+    /// This matrix with its product at `precision` (the same bytes); itself where the format has no choice.
+    func serving(precision: MatmulPrecision) -> any PackedMatrix
 }
 
 extension PackedMatrix {
+    public var precision: MatmulPrecision { .highest }
+    public func serving(precision: MatmulPrecision) -> any PackedMatrix { self }
+
     /// Total bytes held (all segments).
     public var byteCount: Int { segments.reduce(0) { $0 + $1.count } }
 }

@@ -122,7 +122,8 @@ extension CheckpointLoader {
                 halfCursor += info.count
                 tensors.append(Tensor(name: p.key, shape: info.shape, storage: .half(HalfView(kind: kind, data: UnsafeRawPointer(dst), precision: precision))))
             case .pack(let format):
-                tensors.append(Tensor(name: p.key, shape: info.shape, storage: .packed(try cached[p.key] ?? quantize(p, format))))
+                let matrix = try cached[p.key] ?? quantize(p, format)
+                tensors.append(Tensor(name: p.key, shape: info.shape, storage: .packed(matrix.serving(precision: precision))))
             }
             if !kept.contains(ObjectIdentifier(file)) { file.mapping.discard(info.fileRange) }
         }

@@ -133,7 +133,7 @@ public enum DaemonSettings {
     public static let matmulPrecision = SettingSpec(
         "matmul_precision", \DaemonConfig.matmulPrecision, .choice(MatmulPrecision.self), default: .highest,
         reload: .restart, valueName: "precision",
-        help: "Products with bfloat16 weights: highest (F32 activations, exact) or medium (activations rounded to bfloat16; AVX512_BF16 dot products where the CPU has them).")
+        help: "Products with bfloat16 weights: highest (F32 activations, exact) or medium (activations rounded to bfloat16; AVX512_BF16 dot products where the CPU has them); with nf4 / fp4 weights: highest (codes to 2^-15) or medium (8-bit codes, faster batched decode).")
 
     public static let cacheDir = SettingSpec(
         "cache_dir", \DaemonConfig.cacheDir, .autoNoneOrPath, default: .auto, reload: .restart,
