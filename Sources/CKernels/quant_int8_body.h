@@ -71,7 +71,14 @@ CK_INLINE CK_QTARGET void CK_QNAME(i8_rows_seq)(const int MR, const i8_acts *c, 
     __m256 lo[CK_QUANT_MR], hi[CK_QUANT_MR];
     CK_UNROLL
     for (int i = 0; i < MR; i++) { lo[i] = _mm256_setzero_ps(); hi[i] = _mm256_setzero_ps(); }
+    const signed char *wq = c->w->q + j * c->a->kp;
+    const float *ws = c->w->scale + j * nb;
     for (long p = 0; p < pairs; p++) {
+        if (MR == 1) {   // one row streams W fastest; more rows are bound by their dot products
+            CK_QUANT_PREFETCH_AHEAD(wq + p * 2 * CK_I8_BLOCK, 1);
+            CK_QUANT_PREFETCH_AHEAD(wq + p * 2 * CK_I8_BLOCK + 64, 1);
+            if (p % 8 == 0) CK_QUANT_PREFETCH_AHEAD(ws + 2 * p, 16);   // 4 bytes per 64 of W
+        }
         CK_QNAME(i8_block_rows)(MR, c, i0, j, 2 * p, p * 2 * CK_I8_BLOCK, 64, lo);
         CK_QNAME(i8_block_rows)(MR, c, i0, j, 2 * p + 1, p * 2 * CK_I8_BLOCK + 32, 64, hi);
     }
@@ -106,10 +113,9 @@ CK_INLINE CK_QTARGET void CK_QNAME(i8_rows_pairs)(const int MR, const int NJ, co
         CK_UNROLL
         for (int jj = 0; jj < NJ; jj++) {
             const signed char *wq = w->q + (j + jj) * kp + p * 2 * CK_I8_BLOCK;
-            // The next call's weight rows (j + NJ + jj), same offset, into L2: the hardware
-            // prefetchers do not run ahead of the NJ interleaved rows on their own.
-            _mm_prefetch((const char *)(wq + NJ * kp), _MM_HINT_T1);
-            _mm_prefetch((const char *)(wq + NJ * kp + 64), _MM_HINT_T1);
+            // the hardware prefetchers do not run far enough ahead of the NJ interleaved rows
+            CK_QUANT_PREFETCH_AHEAD(wq, 1);
+            CK_QUANT_PREFETCH_AHEAD(wq + 64, 1);
             const __m512i b0 = _mm512_loadu_si512(wq), b1 = _mm512_loadu_si512(wq + CK_I8_BLOCK);
             first[jj] = _mm512_shuffle_i64x2(b0, b1, 0x44);
             second[jj] = _mm512_shuffle_i64x2(b0, b1, 0xEE);

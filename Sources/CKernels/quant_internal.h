@@ -64,6 +64,19 @@ typedef void (*ck_quant_rows_fn)(const void *w, const ck_qact *a, long i0, int m
             } \
     } while (0)
 
+/// How far ahead of its reads a body prefetches W into L2, in bytes of the weight stream (a matrix's
+/// rows are contiguous, so the distance runs on into the next rows): the DRAM latency of ~100–150 ns
+/// at a core's ~20 GB/s. The hardware prefetchers alone, or a distance of two rows (0.75 KiB at
+/// k = 768), left a decode step's products waiting on memory: at 4 KiB nf4's step at m = 1 took
+/// 0.8× the time, q4's 0.8×, int8's 0.85× and int8's at 8 rows 0.8× (Zen 5, quant_kbench; BENCHMARKS.md).
+enum { CK_QUANT_PREFETCH = 4096 };
+
+/// Prefetches the line CK_QUANT_PREFETCH bytes past p (a stream's read position) into L2; `ratio`
+/// scales the distance for a side stream read at 1/ratio of W's bytes (the scales). Prefetches
+/// never fault, so running past the matrix's end is harmless.
+#define CK_QUANT_PREFETCH_AHEAD(p, ratio) \
+    _mm_prefetch((const char *)(p) + CK_QUANT_PREFETCH / (ratio), _MM_HINT_T1)
+
 /// Two consecutive units of `unit` bytes of q (two blocks or groups), in place, as the bodies' 16
 /// lanes read them: the first halves of both, then the second halves of both. unit ≤ 64 (its
 /// scratch is 128 bytes; the callers pass int8's 64-value blocks, q4's 32-value groups and pairs).

@@ -122,7 +122,12 @@ CK_INLINE CK_QTARGET void CK_QNAME(nf4_rows_pairs)(const int MR, const int NJ, c
         const long p1 = p0 + 8 < pairs ? p0 + 8 : pairs;
         __m512 am[CK_QUANT_NJ];
         CK_UNROLL
-        for (int jj = 0; jj < NJ; jj++) am[jj] = CK_QNAME(nf4_absmax16)(w, (j + jj) * nb + 2 * p0, 2 * (p1 - p0));
+        for (int jj = 0; jj < NJ; jj++) {
+            am[jj] = CK_QNAME(nf4_absmax16)(w, (j + jj) * nb + 2 * p0, 2 * (p1 - p0));
+            // one absmax byte (or F32 value) per 32 bytes of W
+            if (w->qabsmax) CK_QUANT_PREFETCH_AHEAD(w->qabsmax + (j + jj) * nb + 2 * p0, 32);
+            else CK_QUANT_PREFETCH_AHEAD(w->absmax + (j + jj) * nb + 2 * p0, 8);
+        }
         __m512i sel = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
         for (long p = p0; p < p1; p++) {
             // per weight row: the codes' high parts (+ 128) and low parts, of the low and high nibbles
@@ -131,8 +136,7 @@ CK_INLINE CK_QTARGET void CK_QNAME(nf4_rows_pairs)(const int MR, const int NJ, c
             CK_UNROLL
             for (int jj = 0; jj < NJ; jj++) {
                 const unsigned char *pr = w->packed + (j + jj) * (kp / 2) + p * B;
-                // the next call's weight rows (j + NJ + jj), same offset, into L2
-                _mm_prefetch((const char *)(pr + NJ * (kp / 2)), _MM_HINT_T1);
+                CK_QUANT_PREFETCH_AHEAD(pr, 1);
                 const __m512i bytes = _mm512_loadu_si512(pr);
                 const __m512i il = _mm512_and_si512(bytes, mask), ih = _mm512_and_si512(_mm512_srli_epi16(bytes, 4), mask);
                 hl[jj] = _mm512_shuffle_epi8(TH, il);
@@ -191,8 +195,7 @@ CK_INLINE CK_QTARGET void CK_QNAME(nf4_rows_seq)(const int MR, const int C8, con
     CK_UNROLL
     for (int i = 0; i < MR; i++) { lo[i] = _mm256_setzero_ps(); hi[i] = _mm256_setzero_ps(); }
     for (long p = 0; p < pairs; p++) {
-        if (MR == 1)   // W two rows ahead (the next calls' rows), same offset, into L2
-            _mm_prefetch((const char *)(pr + p * B + 2 * (kp / 2)), _MM_HINT_T1);
+        if (MR == 1) CK_QUANT_PREFETCH_AHEAD(pr + p * B, 1);
         CK_QNAME(nf4_block_rows)(MR, C8, c, r, pr + p * B, block_absmax(w, j * nb + 2 * p), 2 * p, p * 2 * B, 64, lo);
         CK_QNAME(nf4_block_rows)(MR, C8, c, r, pr + p * B + B / 2, block_absmax(w, j * nb + 2 * p + 1), 2 * p + 1,
                                  p * 2 * B + 32, 64, hi);

@@ -42,6 +42,8 @@ CK_INLINE CK_QTARGET void CK_QNAME(q4_rows)(const int MR, const q4_pairs *pw, co
     for (long q = 0; q < quads; q++) {   // pairs 2q, 2q + 1: 64 bytes of W
         const __m256 wdm = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(dm + 8 * q)));  // (d, m, d', m') × 2
         const __m512i b = _mm512_loadu_si512(pr + q * 2 * G);
+        CK_QUANT_PREFETCH_AHEAD(pr + q * 2 * G, 1);
+        if (q % 4 == 0) CK_QUANT_PREFETCH_AHEAD(dm + 8 * q, 4);   // 4 bytes of (d, m) per 16 of W
         const __m512i lo = _mm512_and_si512(b, mask), hi = _mm512_and_si512(_mm512_srli_epi16(b, 4), mask);
         CK_UNROLL
         for (int i = 0; i < MR; i++) {
@@ -60,6 +62,10 @@ CK_INLINE CK_QTARGET void CK_QNAME(q4_rows)(const int MR, const q4_pairs *pw, co
         for (int h = 0; h < 2; h++) {
             const long p = 2 * q + h;
             const __m256i b = _mm256_loadu_si256((const __m256i *)(pr + p * G));
+            if (h == 0) {
+                CK_QUANT_PREFETCH_AHEAD(pr + p * G, 1);
+                if (q % 4 == 0) CK_QUANT_PREFETCH_AHEAD(dm + 4 * p, 4);
+            }
             const __m256i lo = _mm256_and_si256(b, mask), hi = _mm256_and_si256(_mm256_srli_epi16(b, 4), mask);
             const __m128 wdm = _mm_cvtph_ps(_mm_loadl_epi64((const __m128i *)(dm + 4 * p)));   // d, m, d', m'
             CK_UNROLL
