@@ -5,6 +5,8 @@
 #include "quant_internal.h"
 #include <immintrin.h>
 #include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #pragma STDC FP_CONTRACT OFF
@@ -66,7 +68,19 @@ typedef struct {
     const ck_i8_matrix *w;
     const ck_qact *a;
     const int8_t *q;
+    const float *ascale;   // VNNI pairs only: each block's a_scale in 8 lanes, [m, nb, 8] (else NULL)
 } i8_acts;
+
+/// a->scale spread to 8 lanes per block, as the VNNI pairs loop multiplies it (one 16-lane load per
+/// row and pair of blocks instead of two broadcasts and an insert; 64-byte aligned, in *mem: free it).
+static const float *spread_scales(const ck_qact *a, void **mem) {
+    *mem = malloc(sizeof(float) * (size_t)(a->m * a->nb * 8) + 64);
+    if (!*mem) return NULL;
+    float *s = (float *)(((uintptr_t)*mem + 63) & ~(uintptr_t)63);
+    for (long i = 0; i < a->m * a->nb; i++)
+        for (int l = 0; l < 8; l++) s[i * 8 + l] = a->scale[i];
+    return s;
+}
 
 /// a->q reordered for the pairs (and flipped when `flip`), in place.
 static void pair_activations(ck_qact *a, int flip) {
@@ -92,8 +106,12 @@ int ck_i8_multiply(const ck_i8_matrix *w, const float *x, long m, long ldx, floa
     const int level = ck_quant_level();
     if (level >= CK_QUANT_AVX2) {
         pair_activations(&a, level == CK_QUANT_VNNI);
-        const i8_acts c = {w, &a, a.q};
+        void *mem = NULL;
+        const float *ascale = level == CK_QUANT_VNNI && m >= VNNI_PAIR_ROWS ? spread_scales(&a, &mem) : NULL;
+        if (level == CK_QUANT_VNNI && m >= VNNI_PAIR_ROWS && !ascale) { ck_qact_free(&a); return 0; }
+        const i8_acts c = {w, &a, a.q, ascale};
         ck_quant_run(&c, &a, w->n, level == CK_QUANT_VNNI ? i8_dot_vnni : i8_dot_avx2, y, ldy, beta);
+        free(mem);
     } else {
         ck_quant_run(w, &a, w->n, dot_c, y, ldy, beta);
     }

@@ -126,7 +126,7 @@ CK_INLINE CK_QTARGET void CK_QNAME(i8_rows_pairs)(const int MR, const int NJ, co
         CK_UNROLL
         for (int i = 0; i < MR; i++) {
             const int8_t *ar = c->q + (i0 + i) * kp + p * 2 * CK_I8_BLOCK;
-            const __m512 as = CK_QNAME(i8_pair_scale)(a->scale + (i0 + i) * nb + 2 * p);
+            const __m512 as = _mm512_loadu_ps(c->ascale + ((i0 + i) * nb + 2 * p) * 8);
             const __m512i a0 = _mm512_loadu_si512(ar), a1 = _mm512_loadu_si512(ar + 64);
             CK_UNROLL
             for (int jj = 0; jj < NJ; jj++) {
