@@ -64,15 +64,15 @@ static size_t make(int t, long n, long k, const float *w, int copies, mats *out)
         }
         bytes = n * kp + n * kp / 16; free(q); free(s);
     } else if (t == Q4) {
-        long kq = (k + 31) / 32 * 32;
-        unsigned char *p = aligned_alloc(64, n * kq / 2 + 64); unsigned short *dm = aligned_alloc(64, n * kq / 32 * 4 + 64);
+        long kq = (k + 31) / 32 * 32, nt = ck_q4_tiled_rows(n);   // whole tiles of 16 rows
+        unsigned char *p = aligned_alloc(64, nt * kq / 2 + 64); unsigned short *dm = aligned_alloc(64, nt * kq / 32 * 4 + 64);
         ck_q4_quantize(w, n, k, p, dm);
         for (int c = 0; c < copies; c++) {
-            unsigned char *pc = aligned_alloc(64, n * kq / 2 + 64); unsigned short *dc = aligned_alloc(64, n * kq / 32 * 4 + 64);
-            memcpy(pc, p, n * kq / 2); memcpy(dc, dm, n * kq / 32 * 4);
+            unsigned char *pc = aligned_alloc(64, nt * kq / 2 + 64); unsigned short *dc = aligned_alloc(64, nt * kq / 32 * 4 + 64);
+            memcpy(pc, p, nt * kq / 2); memcpy(dc, dm, nt * kq / 32 * 4);
             out[c].q4 = (ck_q4_matrix){pc, dc, n, k};
         }
-        bytes = n * kq / 2 + n * kq / 8; free(p); free(dm);
+        bytes = nt * kq / 2 + nt * kq / 8; free(p); free(dm);
     } else {
         long nb = n * kp / 64, nb2 = (nb + 255) / 256;
         unsigned char *p = aligned_alloc(64, n * kp / 2 + 64); float *am = aligned_alloc(64, nb * 4 + 64);

@@ -171,6 +171,51 @@ void ck_quant_run(const void *w, const ck_qact *a, long n, ck_quant_rows_fn fn, 
     ck_pool_run((n + chunk - 1) / chunk, run_task, &c);
 }
 
+// ---- Tile driver ----------------------------------------------------------------------------
+
+typedef struct {
+    const void *w;
+    const ck_qact *a;
+    long n, tiles_per_task;
+    ck_quant_tile_fn fn;
+    float *y;
+    long ldy;
+    float beta;
+} tile_ctx;
+
+static void tile_task(void *ctx, long task, int thread) {
+    (void)thread;
+    const tile_ctx *c = ctx;
+    const long j_begin = task * c->tiles_per_task * CK_QUANT_TILE;
+    const long j_end = j_begin + c->tiles_per_task * CK_QUANT_TILE < c->n ? j_begin + c->tiles_per_task * CK_QUANT_TILE : c->n;
+    float out[CK_QUANT_MR * CK_QUANT_TILE];
+    for (long r0 = 0; r0 < c->a->m; r0 += CK_QUANT_ROW_BLOCK) {
+        const long r1 = r0 + CK_QUANT_ROW_BLOCK < c->a->m ? r0 + CK_QUANT_ROW_BLOCK : c->a->m;
+        for (long j = j_begin; j < j_end; j += CK_QUANT_TILE) {
+            const int nt = j_end - j < CK_QUANT_TILE ? (int)(j_end - j) : CK_QUANT_TILE;
+            for (long i0 = r0; i0 < r1; i0 += CK_QUANT_MR) {
+                const int mr = r1 - i0 < CK_QUANT_MR ? (int)(r1 - i0) : CK_QUANT_MR;
+                c->fn(c->w, c->a, i0, mr, j, nt, out);
+                for (int i = 0; i < mr; i++) {   // (two loops, so that each vectorizes)
+                    float *yy = c->y + (i0 + i) * c->ldy + j;
+                    const float *o = out + i * CK_QUANT_TILE;
+                    if (c->beta == 0.0f) memcpy(yy, o, sizeof(float) * (size_t)nt);
+                    else for (int t = 0; t < nt; t++) yy[t] += o[t];
+                }
+            }
+        }
+    }
+}
+
+void ck_quant_run_tiles(const void *w, const ck_qact *a, long n, ck_quant_tile_fn fn, float *y, long ldy, float beta) {
+    // About 8 tasks per thread (the pool balances them), whole tiles each.
+    const long threads = ck_pool_threads(), tiles = (n + CK_QUANT_TILE - 1) / CK_QUANT_TILE;
+    long per = (tiles + 8 * threads - 1) / (8 * threads);
+    if (per < 1) per = 1;
+    tile_ctx c = {w, a, n, per, fn, y, ldy, beta};
+    ck_pool_run((tiles + per - 1) / per, tile_task, &c);
+}
+
 // ---- binary16 ------------------------------------------------------------------------------------
 
 float ck_f16_to_f32(uint16_t h) {

@@ -64,6 +64,18 @@ typedef void (*ck_quant_rows_fn)(const void *w, const ck_qact *a, long i0, int m
             } \
     } while (0)
 
+/// Weight rows (output columns) one call of a ck_quant_tile_fn takes: a tile.
+enum { CK_QUANT_TILE = 16 };
+
+/// out[i·CK_QUANT_TILE + c] = Σ_p dequantized activation (i0 + i, p) · dequantized weight (j0 + c, p)
+/// for i < mr (1...CK_QUANT_MR) and c < nt (1...CK_QUANT_TILE): a tile of weight rows against up to
+/// 8 activation rows, each row's value computed with the same operations whatever mr, i0 and nt are.
+typedef void (*ck_quant_tile_fn)(const void *w, const ck_qact *a, long i0, int mr, long j0, int nt, float *out);
+
+/// y[i, j] = beta·y[i, j] + the tiles' values for i < a->m, j < n: whole tiles of output columns split
+/// over the compute pool, many rows walked in blocks of CK_QUANT_ROW_BLOCK as ck_quant_run does.
+void ck_quant_run_tiles(const void *w, const ck_qact *a, long n, ck_quant_tile_fn fn, float *y, long ldy, float beta);
+
 /// How far ahead of its reads a body prefetches W into L2, in bytes of the weight stream (a matrix's
 /// rows are contiguous, so the distance runs on into the next rows): the DRAM latency of ~100–150 ns
 /// at a core's ~20 GB/s. The hardware prefetchers alone, or a distance of two rows (0.75 KiB at

@@ -323,15 +323,26 @@ void ck_nf4_dequantize_rows_parallel(const ck_nf4_matrix *w, long j0, long j1, f
 /// / ck_4bit_product_unit(w->codes).
 int ck_nf4_multiply(const ck_nf4_matrix *w, const float *x, long m, long ldx, float *y, long ldy, float beta);
 
-/// q4: groups of CK_Q4_GROUP values, w = d·q + m, q in 0...15, d and m binary16 per group; a group's
-/// 16 bytes hold value t (low nibble) and value t + 16 (high nibble) in byte t.
+/// q4: groups of CK_Q4_GROUP values, w = d·q + m, q in 0...15, d and m binary16 per group, stored in
+/// tiles of 16 output rows (n rounded up to ck_q4_tiled_rows(n), the missing rows zero): per tile and
+/// group, 256 bytes whose byte 64L + 4c + j holds value 8L + j of the tile's row c in its low nibble
+/// and value 8L + 4 + j in its high nibble (L = 0...3), and 32 binary16 values: the 16 rows' d, then
+/// their m (quant_q4.c).
 #define CK_Q4_GROUP 32
 typedef struct {
-    const unsigned char *packed;  // [n, kp / 2]
-    const unsigned short *dm;     // [n, kp / CK_Q4_GROUP, 2]: d, m as binary16 bits
+    const unsigned char *packed;  // [tiled_rows / 16, kp / CK_Q4_GROUP, 256]
+    const unsigned short *dm;     // [tiled_rows / 16, kp / CK_Q4_GROUP, 2, 16]: d, then m, as binary16 bits
     long n, k;
 } ck_q4_matrix;
+/// n rounded up to whole tiles of 16 rows: the rows packed and dm hold.
+long ck_q4_tiled_rows(long n);
+/// Quantizes w (n, k) row-major into packed [ck_q4_tiled_rows(n) · kp / 2] and dm [… · kp / 16].
 void ck_q4_quantize(const float *w, long n, long k, unsigned char *packed, unsigned short *dm);
+/// The same values given row by row: groups [n, kp / 32, 16] (value t in the low nibble of byte t,
+/// value t + 16 in its high nibble — GGUF Q4_0's order) and group_dm [n, kp / 32, 2] (d, m), into the
+/// tiled packed and dm.
+void ck_q4_tile_groups(const unsigned char *groups, const unsigned short *group_dm, long n, long k,
+                       unsigned char *packed, unsigned short *dm);
 void ck_q4_dequantize_rows(const ck_q4_matrix *w, long j0, long j1, float *out, long ldo);
 void ck_q4_dequantize_rows_parallel(const ck_q4_matrix *w, long j0, long j1, float *out, long ldo);
 int ck_q4_multiply(const ck_q4_matrix *w, const float *x, long m, long ldx, float *y, long ldy, float beta);

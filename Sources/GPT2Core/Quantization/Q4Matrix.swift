@@ -1,11 +1,11 @@
 // Q4Matrix — the project's 4-bit integer group format: 32 values per group along K, each
 // w = d·q + m with q in 0...15 and a binary16 scale d = (max − min)/15 and offset m = min per group
-// (0.625 bytes per weight). A group's 16 bytes hold value t in the low nibble of byte t and value
-// t + 16 in the high nibble, so a 16-byte load, one shift and one mask give the 32 values as bytes
-// in order, ready for an unsigned×signed byte dot product (vpmaddubsw) with int8 activations; the
-// offset enters once per group as m·Σa from the activations' block sums.
-// Against nf4 (64-value blocks, an absmax only) it spends 0.06–0.11 bytes per weight more on
-// scales for a lower error on normal weights and a cheaper inner loop (no code-book lookup).
+// (0.625 bytes per weight), stored in tiles of 16 output rows laid out as the product reads them
+// (ckernels.h, quant_q4.c): one 64-byte load, a mask and a shift give 4 values of each of the
+// tile's 16 rows, which an unsigned×signed byte dot product (vpdpbusd) multiplies by 4 activation
+// bytes broadcast to every lane; the offset enters once per group as m·da·Σa from the activations'
+// block sums. Against nf4 (64-value blocks, an absmax only) it spends 0.06–0.11 bytes per weight
+// more on scales for a lower error on normal weights and a cheaper inner loop (no code-book lookup).
 import CKernels
 
 public final class Q4Matrix: PackedMatrix, @unchecked Sendable {
@@ -15,7 +15,8 @@ public final class Q4Matrix: PackedMatrix, @unchecked Sendable {
 
     public let outputs: Int
     public let inputs: Int
-    /// [0] packed nibbles U8 [outputs, paddedInputs / 2]; [1] d, m binary16 [outputs, paddedInputs / 32, 2].
+    /// [0] packed nibbles U8 [tiledOutputs / 16, paddedInputs / 32, 256]; [1] d, m binary16
+    /// [tiledOutputs / 16, paddedInputs / 32, 2, 16] (ckernels.h's layout).
     public let segments: [UnsafeRawBufferPointer]
     private let owner: AnyObject
     private let matrix: ck_q4_matrix
@@ -23,9 +24,12 @@ public final class Q4Matrix: PackedMatrix, @unchecked Sendable {
     /// K rounded up to whole groups (the padding quantizes as zeros of its group).
     public var paddedInputs: Int { QuantizedStorage.padded(inputs, block: Self.group) }
 
+    /// The outputs rounded up to whole tiles of 16 rows (the missing rows stored as zeros).
+    static func tiledOutputs(_ n: Int) -> Int { Int(ck_q4_tiled_rows(n)) }
+
     static func sizes(outputs n: Int, inputs k: Int) -> [Int] {
-        let kp = QuantizedStorage.padded(k, block: group)
-        return [n * kp / 2, n * (kp / group) * 4]
+        let kp = QuantizedStorage.padded(k, block: group), nt = tiledOutputs(n)
+        return [nt * kp / 2, nt * (kp / group) * 4]
     }
 
     public init(quantizing rows: UnsafePointer<Float>, outputs: Int, inputs: Int) {

@@ -5,7 +5,9 @@
 // in sign). −8·d is a binary16 for every |d| ≤ 8188; a block with a larger (or non-finite) scale
 // makes the matrix not exactly representable, and the caller dequantizes it instead.
 // The repacked bytes are owned (the GGUF block interleaves d with the nibbles; q4 keeps them in two
-// arrays), 0.5625 bytes per weight like the file's.
+// arrays, in tiles of 16 rows: ck_q4_tile_groups), 0.5625 bytes per weight like the file's.
+
+import CKernels
 
 extension Q4Matrix {
     /// The q4 matrix with exactly the values of Q4_0 tensor `t` (its rows are the outputs, ne0 = K)
@@ -13,8 +15,9 @@ extension Q4Matrix {
     static func exactly(q4_0 t: GGUFTensor, at src: UnsafeRawPointer) -> Q4Matrix? {
         precondition(t.type == .q4_0 && t.rowLength % group == 0)
         let n = t.rows, k = t.rowLength, groups = k / group
-        let bytes = QuantizedBytes(sizes: sizes(outputs: n, inputs: k))
-        let nibbles = bytes.segments[0].baseAddress!, dm = bytes.segments[1].baseAddress!.assumingMemoryBound(to: UInt16.self)
+        // Row by row first (the file's nibble order), then into the tiles.
+        var nibbles = [UInt8](repeating: 0, count: n * groups * 16)
+        var dm = [UInt16](repeating: 0, count: n * groups * 2)
         for b in 0..<(n * groups) {
             let block = src + b * 18
             let dBits = block.littleEndian(UInt16.self)
@@ -23,8 +26,11 @@ extension Q4Matrix {
             guard Float(mHalf) == m else { return nil }
             dm[2 * b] = dBits
             dm[2 * b + 1] = mHalf.bitPattern
-            (nibbles + b * 16).copyMemory(from: block + 2, byteCount: 16)
+            nibbles.withUnsafeMutableBytes { ($0.baseAddress! + b * 16).copyMemory(from: block + 2, byteCount: 16) }
         }
+        let bytes = QuantizedBytes(sizes: sizes(outputs: n, inputs: k))
+        ck_q4_tile_groups(nibbles, dm, n, k, bytes.segments[0].baseAddress!.assumingMemoryBound(to: UInt8.self),
+                          bytes.segments[1].baseAddress!.assumingMemoryBound(to: UInt16.self))
         return try? Q4Matrix(outputs: n, inputs: k, segments: bytes.readOnly, owner: bytes)
     }
 }
