@@ -191,16 +191,19 @@ import Testing
         let prompt = try Golden.ints("greedy.prompt")
         let expected = Array(try Golden.ints("greedy.output")[prompt.count...])
 
-        // The victim asks for 100 tokens, reads one and dies. A tiny-model step takes well under a
-        // millisecond, so on a machine loaded by the whole suite the job can occasionally finish before
-        // the dead connection is noticed — that is no bug, so the scenario gets three attempts; a daemon
-        // that does not cancel on disconnect finishes all three.
+        // The victim asks for 16 sampled sequences of 120 tokens, reads one token and dies. A
+        // tiny-model step takes well under a millisecond (16 sequences make each step heavier), so on
+        // a fast machine loaded by the whole suite the job can occasionally finish before the dead
+        // connection is noticed — that is no bug, so the scenario gets five attempts; a daemon that
+        // does not cancel on disconnect finishes all five.
+        let sequences = 16, length = 120
         var cancelledEarly = false
         var produced = -1
-        for attempt in 0..<3 where !cancelledEarly {
+        for attempt in 0..<5 where !cancelledEarly {
             let before = h.daemon.engine.stats().completionTokensTotal
             let victim = try await h.connect()
-            try await victim.send(#"{"id":"long","op":"generate","model":"tiny","prompt":"Once upon a time","max_new_tokens":100,"stream":true}"#)
+            try await victim.send(#"{"id":"long","op":"generate","model":"tiny","prompt":"Once upon a time","#
+                + #""max_new_tokens":\#(length),"stream":true,"do_sample":true,"seed":1,"num_return_sequences":\#(sequences)}"#)
             let first = try await victim.readResponse()
             guard case .token = first.kind else { Issue.record("expected a token line, got \(first)"); return }
             victim.close()
@@ -223,9 +226,9 @@ import Testing
             }
             #expect(active == 0)
             produced = h.daemon.engine.stats().completionTokensTotal - before - (attempt == 0 ? 64 : 0)
-            cancelledEarly = produced < 100
+            cancelledEarly = produced < sequences * length
         }
-        #expect(cancelledEarly, "the killed client's job produced \(produced) tokens in each of three attempts")
+        #expect(cancelledEarly, "the killed client's job produced \(produced) tokens in each of five attempts")
         // The connections are gone from the count too.
         var open = -1
         for _ in 0..<100 {
