@@ -55,14 +55,15 @@ static size_t make(int t, long n, long k, const float *w, int copies, mats *out)
         return n * k * es;
     }
     if (t == I8) {
-        signed char *q = aligned_alloc(64, n * kp + 64); float *s = aligned_alloc(64, n * kp / 64 * 4 + 64);
+        const long nt = ck_i8_tiled_rows(n);   // whole tiles of 16 rows
+        unsigned char *q = aligned_alloc(64, nt * kp + 64); float *s = aligned_alloc(64, nt * kp / 64 * 4 + 64);
         ck_i8_quantize(w, n, k, q, s);
         for (int c = 0; c < copies; c++) {
-            signed char *qc = aligned_alloc(64, n * kp + 64); float *sc = aligned_alloc(64, n * kp / 64 * 4 + 64);
-            memcpy(qc, q, n * kp); memcpy(sc, s, n * kp / 64 * 4);
+            unsigned char *qc = aligned_alloc(64, nt * kp + 64); float *sc = aligned_alloc(64, nt * kp / 64 * 4 + 64);
+            memcpy(qc, q, nt * kp); memcpy(sc, s, nt * kp / 64 * 4);
             out[c].i8 = (ck_i8_matrix){qc, sc, n, k};
         }
-        bytes = n * kp + n * kp / 16; free(q); free(s);
+        bytes = nt * kp + nt * kp / 16; free(q); free(s);
     } else if (t == Q4) {
         long kq = (k + 31) / 32 * 32, nt = ck_q4_tiled_rows(n);   // whole tiles of 16 rows
         unsigned char *p = aligned_alloc(64, nt * kq / 2 + 64); unsigned short *dm = aligned_alloc(64, nt * kq / 32 * 4 + 64);

@@ -259,15 +259,24 @@ void ck_quant_set_level_cap(int level);
 /// Caps every thread's level (GPT2D_CPU=generic: CK_QUANT_PORTABLE).
 void ck_quant_set_process_level_cap(int level);
 
-/// int8: blocks of CK_I8_BLOCK values, w ≈ q·scale, q in [-127, 127], scale = absmax / 127 (F32).
+/// int8: blocks of CK_I8_BLOCK values, w ≈ q·scale, q in [-127, 127], scale = absmax / 127 (F32),
+/// stored in tiles of 16 output rows (n rounded up to ck_i8_tiled_rows(n), the missing rows zero):
+/// per tile and block, 1024 bytes whose byte 64d + 4c + j is q + 128 (unsigned) of value 4d + j of
+/// the tile's row c (d = 0...15), and the 16 rows' scales (quant_int8.c).
 #define CK_I8_BLOCK 64
 typedef struct {
-    const signed char *q;  // [n, kp] values
-    const float *scale;    // [n, kp / CK_I8_BLOCK]
+    const unsigned char *q;  // [tiled_rows / 16, kp / CK_I8_BLOCK, 1024]: q + 128
+    const float *scale;      // [tiled_rows / 16, kp / CK_I8_BLOCK, 16]
     long n, k;
 } ck_i8_matrix;
-/// Quantizes w (n, k) row-major into q [n, kp] and scale [n, kp / CK_I8_BLOCK].
-void ck_i8_quantize(const float *w, long n, long k, signed char *q, float *scale);
+/// n rounded up to whole tiles of 16 rows: the rows q and scale hold.
+long ck_i8_tiled_rows(long n);
+/// Quantizes w (n, k) row-major into q [ck_i8_tiled_rows(n) · kp] and scale [… · kp / CK_I8_BLOCK].
+void ck_i8_quantize(const float *w, long n, long k, unsigned char *q, float *scale);
+/// The same from values given row by row: rows [n, k] (int8, row stride ldr) with one scale per row
+/// (row_scale[j]: every block of row j) or per block (row_scale NULL, block_scale [n, kp / 64]).
+void ck_i8_tile_rows(const signed char *rows, long ldr, const float *row_scale, const float *block_scale, long n, long k,
+                     unsigned char *q, float *scale);
 /// Rows [j0, j1) widened to F32 (k values each) at out + (j − j0)·ldo; *_parallel on the pool.
 void ck_i8_dequantize_rows(const ck_i8_matrix *w, long j0, long j1, float *out, long ldo);
 void ck_i8_dequantize_rows_parallel(const ck_i8_matrix *w, long j0, long j1, float *out, long ldo);

@@ -78,23 +78,17 @@ extension CheckpointLoader {
                 ? try FP4Matrix(outputs: n, inputs: k, segments: segments, owner: owner)
                 : try NF4Matrix(outputs: n, inputs: k, segments: segments, owner: owner)
         case let .int8(scb):
-            let kp = QuantizedStorage.padded(k, block: Int8Matrix.block), nb = kp / Int8Matrix.block
-            let padded = kp != k
-            let added = QuantizedBytes(sizes: [n * nb * 4, padded ? n * kp : 0])
-            let scale = added.segments[0].bindMemory(to: Float.self), s = bytes(scb)
-            for j in 0..<n {
-                let rowMax = Float(bitPattern: s.littleEndian(UInt32.self, at: 4 * j))
-                for b in 0..<nb { scale[j * nb + b] = rowMax / 127 }
+            // The file's rows (Int8 [n, k]) and per-row absmax (SCB) into gpt2d's tiles: every block of
+            // row j gets the scale SCB[j] / 127.
+            let s = bytes(scb)
+            let rowScale = (0..<n).map { Float(bitPattern: s.littleEndian(UInt32.self, at: 4 * $0)) / 127 }
+            let added = QuantizedBytes(sizes: Int8Matrix.sizes(outputs: n, inputs: k))
+            rowScale.withUnsafeBufferPointer { rs in
+                ck_i8_tile_rows(weight.baseAddress!.assumingMemoryBound(to: Int8.self), k, rs.baseAddress, nil, n, k,
+                                added.segments[0].baseAddress!.assumingMemoryBound(to: UInt8.self),
+                                added.segments[1].baseAddress!.assumingMemoryBound(to: Float.self))
             }
-            if padded {
-                for j in 0..<n {
-                    UnsafeMutableRawBufferPointer(rebasing: added.segments[1][(j * kp)..<(j * kp + k)])
-                        .copyMemory(from: UnsafeRawBufferPointer(rebasing: weight[(j * k)..<(j * k + k)]))
-                }
-            }
-            let owner = BitsandbytesBytes(mapping: m.source.file.mapping, added: added)
-            return try Int8Matrix(outputs: n, inputs: k, segments: [padded ? added.readOnly[1] : weight, added.readOnly[0]],
-                                  owner: owner, exactPrefill: true)
+            return try Int8Matrix(outputs: n, inputs: k, segments: added.readOnly, owner: added, exactPrefill: true)
         }
     }
 
