@@ -105,14 +105,9 @@ CK_INLINE CK_QTARGET void CK_QNAME(i8_tile_rows4)(const int MR, const ck_i8_matr
 }
 
 CK_QTARGET static void CK_QNAME(i8_tile)(const void *wv, const ck_qact *a, long i0, int mr, long j0, int nt, float *out) {
-    const ck_i8_matrix *w = wv;
     const int halves = nt > 8 ? 2 : 1;
-    for (int r = 0; r < mr; r += 4)
-        switch (mr - r < 4 ? mr - r : 4) {
-        case 1: CK_QNAME(i8_tile_rows4)(1, w, a, i0 + r, j0, halves, out + r * CK_QUANT_TILE); break;
-        case 2: CK_QNAME(i8_tile_rows4)(2, w, a, i0 + r, j0, halves, out + r * CK_QUANT_TILE); break;
-        case 3: CK_QNAME(i8_tile_rows4)(3, w, a, i0 + r, j0, halves, out + r * CK_QUANT_TILE); break;
-        default: CK_QNAME(i8_tile_rows4)(4, w, a, i0 + r, j0, halves, out + r * CK_QUANT_TILE); break;
-        }
+#define CK_I8_TILE_ROWS4(MR, w, a, i0, j0, out) CK_QNAME(i8_tile_rows4)(MR, w, a, i0, j0, halves, out)
+    CK_QUANT_TILE_ROWS4(CK_I8_TILE_ROWS4, (const ck_i8_matrix *)wv, a, i0, mr, j0, out);
+#undef CK_I8_TILE_ROWS4
 }
 #endif

@@ -89,6 +89,18 @@ enum { CK_QUANT_PREFETCH = 4096 };
 #define CK_QUANT_PREFETCH_AHEAD(p, ratio) \
     _mm_prefetch((const char *)(p) + CK_QUANT_PREFETCH / (ratio), _MM_HINT_T1)
 
+/// A tile body in passes of up to 4 rows (AVX2's registers): body(MR, c, a, i0, j, out) with MR
+/// 1...4 a compile-time constant, each pass's rows at out + r·CK_QUANT_TILE.
+#define CK_QUANT_TILE_ROWS4(body, c, a, i0, mr, j, out) do { \
+        for (int r_ = 0; r_ < (mr); r_ += 4) \
+            switch ((mr) - r_ < 4 ? (mr) - r_ : 4) { \
+            case 1: body(1, c, a, (i0) + r_, j, (out) + r_ * CK_QUANT_TILE); break; \
+            case 2: body(2, c, a, (i0) + r_, j, (out) + r_ * CK_QUANT_TILE); break; \
+            case 3: body(3, c, a, (i0) + r_, j, (out) + r_ * CK_QUANT_TILE); break; \
+            default: body(4, c, a, (i0) + r_, j, (out) + r_ * CK_QUANT_TILE); break; \
+            } \
+    } while (0)
+
 /// Two consecutive units of `unit` bytes of q (two blocks or groups), in place, as the bodies' 16
 /// lanes read them: the first halves of both, then the second halves of both. unit ≤ 64 (its
 /// scratch is 128 bytes; the callers pass int8's 64-value blocks, q4's 32-value groups and pairs).

@@ -113,14 +113,10 @@ CK_INLINE CK_QTARGET void CK_QNAME(q4_tile_half)(const int MR, const q4_tiles *t
 }
 
 CK_QTARGET static void CK_QNAME(q4_tile)(const void *cv, const ck_qact *a, long i0, int mr, long j0, int nt, float *out) {
-    const q4_tiles *tc = cv;
-    for (int h = 0; h < 2 && 8 * h < nt; h++)
-        for (int r = 0; r < mr; r += 4)
-            switch (mr - r < 4 ? mr - r : 4) {
-            case 1: CK_QNAME(q4_tile_half)(1, tc, a, i0 + r, j0, h, out + r * CK_QUANT_TILE); break;
-            case 2: CK_QNAME(q4_tile_half)(2, tc, a, i0 + r, j0, h, out + r * CK_QUANT_TILE); break;
-            case 3: CK_QNAME(q4_tile_half)(3, tc, a, i0 + r, j0, h, out + r * CK_QUANT_TILE); break;
-            default: CK_QNAME(q4_tile_half)(4, tc, a, i0 + r, j0, h, out + r * CK_QUANT_TILE); break;
-            }
+    for (int h = 0; h < 2 && 8 * h < nt; h++) {
+#define CK_Q4_TILE_HALF(MR, c, a, i0, j0, out) CK_QNAME(q4_tile_half)(MR, c, a, i0, j0, h, out)
+        CK_QUANT_TILE_ROWS4(CK_Q4_TILE_HALF, (const q4_tiles *)cv, a, i0, mr, j0, out);
+#undef CK_Q4_TILE_HALF
+    }
 }
 #endif
