@@ -112,66 +112,12 @@ int ck_qact_make(ck_qact *a, const float *x, long m, long k, long ldx, long bloc
     return 1;
 }
 
-void ck_qact_interleave_halves(int8_t *q, long unit) {
-    int8_t t[128];   // the largest unit pair: two 64-value int8 blocks
-    const long h = unit / 2;
-    memcpy(t, q, (size_t)(2 * unit));
-    memcpy(q + h, t + unit, (size_t)h);          // second unit's first half
-    memcpy(q + unit, t + h, (size_t)h);          // first unit's second half
-}                                                // (q[0, h) and q[3h, 4h) stay where they are)
-
 void ck_qact_free(ck_qact *a) {
     free(a->q); free(a->scale); free(a->sum);
     a->q = NULL; a->scale = NULL; a->sum = NULL;
 }
 
-// ---- Column-split driver ---------------------------------------------------------------------
-
-typedef struct {
-    const void *w;
-    const ck_qact *a;
-    long n, chunk;
-    ck_quant_rows_fn fn;
-    float *y;
-    long ldy;
-    float beta;
-} run_ctx;
-
-static void run_task(void *ctx, long task, int thread) {
-    (void)thread;
-    const run_ctx *c = ctx;
-    const long j0 = task * c->chunk, j1 = j0 + c->chunk < c->n ? j0 + c->chunk : c->n;
-    float out[CK_QUANT_NJ * CK_QUANT_MR];
-    // Many rows (prefill) go in blocks of CK_QUANT_ROW_BLOCK, each against all the task's columns:
-    // a block's activations (≤ 64 × kp bytes) and the task's weight rows both stay in L2.
-    for (long r0 = 0; r0 < c->a->m; r0 += CK_QUANT_ROW_BLOCK) {
-        const long r1 = r0 + CK_QUANT_ROW_BLOCK < c->a->m ? r0 + CK_QUANT_ROW_BLOCK : c->a->m;
-        for (long j = j0; j < j1; j += CK_QUANT_NJ) {
-            const int nj = j1 - j < CK_QUANT_NJ ? (int)(j1 - j) : CK_QUANT_NJ;
-            for (long i0 = r0; i0 < r1; i0 += CK_QUANT_MR) {
-                const int mr = r1 - i0 < CK_QUANT_MR ? (int)(r1 - i0) : CK_QUANT_MR;
-                c->fn(c->w, c->a, i0, mr, j, nj, out);
-                for (int jj = 0; jj < nj; jj++)
-                    for (int i = 0; i < mr; i++) {
-                        float *yy = c->y + (i0 + i) * c->ldy + j + jj;
-                        *yy = (c->beta == 0.0f ? 0.0f : *yy) + out[jj * CK_QUANT_MR + i];
-                    }
-            }
-        }
-    }
-}
-
-void ck_quant_run(const void *w, const ck_qact *a, long n, ck_quant_rows_fn fn, float *y, long ldy, float beta) {
-    // About 8 tasks per thread (the pool balances them), at least 16 columns each, an even number.
-    const long threads = ck_pool_threads();
-    long chunk = (n + 8 * threads - 1) / (8 * threads);
-    if (chunk < 16) chunk = 16;
-    chunk += chunk % CK_QUANT_NJ;   // whole groups of CK_QUANT_NJ columns
-    run_ctx c = {w, a, n, chunk, fn, y, ldy, beta};
-    ck_pool_run((n + chunk - 1) / chunk, run_task, &c);
-}
-
-// ---- Tile driver ----------------------------------------------------------------------------
+// ---- Column-split driver: whole tiles of output columns over the pool -----------------------
 
 typedef struct {
     const void *w;
@@ -189,6 +135,8 @@ static void tile_task(void *ctx, long task, int thread) {
     const long j_begin = task * c->tiles_per_task * CK_QUANT_TILE;
     const long j_end = j_begin + c->tiles_per_task * CK_QUANT_TILE < c->n ? j_begin + c->tiles_per_task * CK_QUANT_TILE : c->n;
     float out[CK_QUANT_MR * CK_QUANT_TILE];
+    // Many rows (prefill) go in blocks of CK_QUANT_ROW_BLOCK, each against all the task's columns:
+    // a block's activations (≤ 64 × kp bytes) and the task's weight rows both stay in L2.
     for (long r0 = 0; r0 < c->a->m; r0 += CK_QUANT_ROW_BLOCK) {
         const long r1 = r0 + CK_QUANT_ROW_BLOCK < c->a->m ? r0 + CK_QUANT_ROW_BLOCK : c->a->m;
         for (long j = j_begin; j < j_end; j += CK_QUANT_TILE) {
@@ -214,6 +162,25 @@ void ck_quant_run_tiles(const void *w, const ck_qact *a, long n, ck_quant_tile_f
     if (per < 1) per = 1;
     tile_ctx c = {w, a, n, per, fn, y, ldy, beta};
     ck_pool_run((tiles + per - 1) / per, tile_task, &c);
+}
+
+/// A ck_quant_rows_fn (up to CK_QUANT_NJ weight rows a call) as a ck_quant_tile_fn.
+typedef struct { const void *w; ck_quant_rows_fn fn; } rows_ctx;
+
+static void rows_tile(const void *cv, const ck_qact *a, long i0, int mr, long j0, int nt, float *out) {
+    const rows_ctx *c = cv;
+    float part[CK_QUANT_NJ * CK_QUANT_MR];
+    for (int t = 0; t < nt; t += CK_QUANT_NJ) {
+        const int nj = nt - t < CK_QUANT_NJ ? nt - t : CK_QUANT_NJ;
+        c->fn(c->w, a, i0, mr, j0 + t, nj, part);
+        for (int jj = 0; jj < nj; jj++)
+            for (int i = 0; i < mr; i++) out[i * CK_QUANT_TILE + t + jj] = part[jj * CK_QUANT_MR + i];
+    }
+}
+
+void ck_quant_run(const void *w, const ck_qact *a, long n, ck_quant_rows_fn fn, float *y, long ldy, float beta) {
+    const rows_ctx c = {w, fn};
+    ck_quant_run_tiles(&c, a, n, rows_tile, y, ldy, beta);
 }
 
 // ---- binary16 ------------------------------------------------------------------------------------

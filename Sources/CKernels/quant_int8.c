@@ -50,13 +50,12 @@ void ck_i8_quantize(const float *w, long n, long k, unsigned char *q, float *sca
     }
 }
 
-void ck_i8_tile_rows(const signed char *rows, long ldr, const float *row_scale, const float *block_scale, long n, long k,
-                     unsigned char *q, float *scale) {
+void ck_i8_tile_rows(const signed char *rows, long ldr, const float *row_scale, long n, long k, unsigned char *q, float *scale) {
     const long nb = padded(k) / B;
     clear_tiles(n, k, q, scale);
     for (long j = 0; j < n; j++) {
         for (long p = 0; p < k; p++) q[value_byte(j, p, nb)] = (unsigned char)(rows[j * ldr + p] + 128);
-        for (long b = 0; b < nb; b++) scale[scale_index(j, b, nb)] = row_scale ? row_scale[j] : block_scale[j * nb + b];
+        for (long b = 0; b < nb; b++) scale[scale_index(j, b, nb)] = row_scale[j];
     }
 }
 
@@ -65,9 +64,7 @@ void ck_i8_dequantize_rows(const ck_i8_matrix *w, long j0, long j1, float *out, 
     for (long j = j0; j < j1; j++)
         for (long b = 0; b < nb; b++) {
             const float d = w->scale[scale_index(j, b, nb)];
-            const unsigned char *qb = w->q + ((j / T) * nb + b) * TILE_BLOCK_BYTES + 4 * (j % T);
-            for (long p = b * B; p < b * B + B && p < w->k; p++)
-                out[(j - j0) * ldo + p] = (float)((int)qb[64 * ((p % B) / 4) + p % 4] - 128) * d;
+            for (long p = b * B; p < b * B + B && p < w->k; p++) out[(j - j0) * ldo + p] = (float)((int)w->q[value_byte(j, p, nb)] - 128) * d;
         }
 }
 

@@ -53,12 +53,10 @@ CK_INLINE CK_QTARGET void CK_QNAME(i8_tile_rows)(const int MR, const ck_i8_matri
     for (int i = 0; i < MR; i++) _mm512_storeu_ps(out + i * CK_QUANT_TILE, acc[i]);
 }
 
-/// A ck_quant_tile_fn: mr (1...8) rows against the tile at j0 (nt ≤ 16 of its rows wanted).
+/// A ck_quant_tile_fn: mr (1...8) rows against the tile at j0 (all 16 of its rows: the storage has them).
 CK_QTARGET static void CK_QNAME(i8_tile)(const void *wv, const ck_qact *a, long i0, int mr, long j0, int nt, float *out) {
     (void)nt;
-#define CK_I8_TILE_ROWS(MR, w, a, i0, j0, out) CK_QNAME(i8_tile_rows)(MR, w, a, i0, j0, out)
-    CK_QUANT_ROWS(CK_I8_TILE_ROWS, (const ck_i8_matrix *)wv, a, i0, mr, j0, out);
-#undef CK_I8_TILE_ROWS
+    CK_QUANT_ROWS(CK_QNAME(i8_tile_rows), (const ck_i8_matrix *)wv, a, i0, mr, j0, out);
 }
 #else
 /// The same for MR (1...4) rows, the tile's two 8-column halves side by side (AVX2's 16 registers:

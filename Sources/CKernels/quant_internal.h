@@ -54,16 +54,6 @@ typedef void (*ck_quant_rows_fn)(const void *w, const ck_qact *a, long i0, int m
         } \
     } while (0)
 
-/// The same in passes of up to 3 rows (bodies whose 16-lane accumulators leave AVX2 room for no more).
-#define CK_QUANT_ROWS3(body, c, a, i0, mr, j, out) do { \
-        for (int r_ = 0; r_ < (mr); r_ += 3) \
-            switch ((mr) - r_ < 3 ? (mr) - r_ : 3) { \
-            case 1: body(1, c, a, (i0) + r_, j, (out) + r_); break; \
-            case 2: body(2, c, a, (i0) + r_, j, (out) + r_); break; \
-            default: body(3, c, a, (i0) + r_, j, (out) + r_); break; \
-            } \
-    } while (0)
-
 /// Weight rows (output columns) one call of a ck_quant_tile_fn takes: a tile.
 enum { CK_QUANT_TILE = 16 };
 
@@ -73,7 +63,8 @@ enum { CK_QUANT_TILE = 16 };
 typedef void (*ck_quant_tile_fn)(const void *w, const ck_qact *a, long i0, int mr, long j0, int nt, float *out);
 
 /// y[i, j] = beta·y[i, j] + the tiles' values for i < a->m, j < n: whole tiles of output columns split
-/// over the compute pool, many rows walked in blocks of CK_QUANT_ROW_BLOCK as ck_quant_run does.
+/// over the compute pool, many rows walked in blocks of CK_QUANT_ROW_BLOCK (a block's activations and
+/// a task's weight rows stay in L2).
 void ck_quant_run_tiles(const void *w, const ck_qact *a, long n, ck_quant_tile_fn fn, float *y, long ldy, float beta);
 
 /// How far ahead of its reads a body prefetches W into L2, in bytes of the weight stream (a matrix's
@@ -101,13 +92,8 @@ enum { CK_QUANT_PREFETCH = 4096 };
             } \
     } while (0)
 
-/// Two consecutive units of `unit` bytes of q (two blocks or groups), in place, as the bodies' 16
-/// lanes read them: the first halves of both, then the second halves of both. unit ≤ 64 (its
-/// scratch is 128 bytes; the callers pass int8's 64-value blocks, q4's 32-value groups and pairs).
-void ck_qact_interleave_halves(int8_t *q, long unit);
-
 /// y[i, j] = beta·y[i, j] + dot(i, j) for i < a->m, j < n, where dot(i, j) = fn(w, a, i0, mr, j)
-/// for rows i in groups of up to CK_QUANT_MR; output columns are split over the compute pool.
+/// for rows i in groups of up to CK_QUANT_MR: ck_quant_run_tiles over fn's calls, CK_QUANT_NJ columns each.
 void ck_quant_run(const void *w, const ck_qact *a, long n, ck_quant_rows_fn fn, float *y, long ldy, float beta);
 
 /// Rows [j0, j1) of a weight matrix widened to F32: row j at out + (j − j0)·ldo.

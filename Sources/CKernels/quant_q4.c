@@ -23,22 +23,42 @@ static long padded(long k) { return (k + G - 1) / G * G; }
 /// Row j's d (e = 0) or m (e = 1) of group g in dm.
 static long dm_index(long j, long g, long ng, int e) { return ((j / T) * ng + g) * 2 * T + e * T + j % T; }
 
+/// Offset in packed of row j's first byte of group g: its bytes are this + 64L + b (L, b = 0...3),
+/// byte 64L + b holding values 8L + b (low nibble) and 8L + 4 + b (high nibble).
+static long group_offset(long j, long g, long ng) { return ((j / T) * ng + g) * TILE_GROUP_BYTES + 4 * (j % T); }
+
+/// Row j's group g's 32 values.
+static void get_group(const unsigned char *packed, long j, long g, long ng, int32_t q[G]) {
+    const unsigned char *bytes = packed + group_offset(j, g, ng);
+    for (int L = 0; L < 4; L++)
+        for (int b = 0; b < 4; b++) {
+            q[8 * L + b] = bytes[64 * L + b] & 15;
+            q[8 * L + 4 + b] = bytes[64 * L + b] >> 4;
+        }
+}
+
 long ck_q4_tiled_rows(long n) { return (n + T - 1) / T * T; }
 
 /// Row j's group g (values q, scale hd, offset hm) into its tile.
 static void put_group(unsigned char *packed, uint16_t *dm, long j, long g, long ng, const unsigned char q[G], uint16_t hd,
                       uint16_t hm) {
-    unsigned char *bytes = packed + ((j / T) * ng + g) * TILE_GROUP_BYTES + 4 * (j % T);
+    unsigned char *bytes = packed + group_offset(j, g, ng);
     for (int L = 0; L < 4; L++)
         for (int b = 0; b < 4; b++) bytes[64 * L + b] = (unsigned char)(q[8 * L + b] | q[8 * L + 4 + b] << 4);
     dm[dm_index(j, g, ng, 0)] = hd;
     dm[dm_index(j, g, ng, 1)] = hm;
 }
 
+/// Zeroed tiles: the last tile's missing rows stay zeros (q, d, m = 0).
+static void clear_tiles(long n, long k, unsigned char *packed, uint16_t *dm) {
+    const long kp = padded(k), np = ck_q4_tiled_rows(n);
+    memset(packed, 0, (size_t)(np * kp / 2));
+    memset(dm, 0, sizeof(uint16_t) * (size_t)(np * kp / G * 2));
+}
+
 void ck_q4_quantize(const float *w, long n, long k, unsigned char *packed, uint16_t *dm) {
-    const long kp = padded(k), ng = kp / G, np = ck_q4_tiled_rows(n);
-    memset(packed, 0, (size_t)(np * kp / 2));             // the last tile's missing rows: zeros
-    memset(dm, 0, sizeof(uint16_t) * (size_t)(np * ng * 2));
+    const long kp = padded(k), ng = kp / G;
+    clear_tiles(n, k, packed, dm);
     for (long j = 0; j < n; j++) {
         const float *wr = w + j * k;
         for (long g = 0; g < ng; g++) {
@@ -59,14 +79,13 @@ void ck_q4_quantize(const float *w, long n, long k, unsigned char *packed, uint1
     }
 }
 
-void ck_q4_tile_groups(const unsigned char *groups, const uint16_t *group_dm, long n, long k, unsigned char *packed,
-                       uint16_t *dm) {
-    const long kp = padded(k), ng = kp / G, np = ck_q4_tiled_rows(n);
-    memset(packed, 0, (size_t)(np * kp / 2));
-    memset(dm, 0, sizeof(uint16_t) * (size_t)(np * ng * 2));
+void ck_q4_tile_groups(const unsigned char *groups, long group_stride, const uint16_t *group_dm, long n, long k,
+                       unsigned char *packed, uint16_t *dm) {
+    const long ng = padded(k) / G;
+    clear_tiles(n, k, packed, dm);
     for (long j = 0; j < n; j++)
         for (long g = 0; g < ng; g++) {
-            const unsigned char *src = groups + (j * ng + g) * (G / 2);
+            const unsigned char *src = groups + (j * ng + g) * group_stride;
             unsigned char qs[G];
             for (int t = 0; t < G / 2; t++) { qs[t] = src[t] & 15; qs[t + G / 2] = src[t] >> 4; }
             put_group(packed, dm, j, g, ng, qs, group_dm[(j * ng + g) * 2], group_dm[(j * ng + g) * 2 + 1]);
@@ -78,15 +97,9 @@ void ck_q4_dequantize_rows(const ck_q4_matrix *w, long j0, long j1, float *out, 
     for (long j = j0; j < j1; j++)
         for (long g = 0; g < ng; g++) {
             const float d = ck_f16_to_f32(w->dm[dm_index(j, g, ng, 0)]), m = ck_f16_to_f32(w->dm[dm_index(j, g, ng, 1)]);
-            const unsigned char *bytes = w->packed + ((j / T) * ng + g) * TILE_GROUP_BYTES + 4 * (j % T);
-            float v[G];
-            for (int L = 0; L < 4; L++)
-                for (int b = 0; b < 4; b++) {
-                    v[8 * L + b] = (float)(bytes[64 * L + b] & 15u) * d + m;
-                    v[8 * L + 4 + b] = (float)(bytes[64 * L + b] >> 4) * d + m;
-                }
-            const long len = g * G + G <= w->k ? G : w->k - g * G;
-            memcpy(out + (j - j0) * ldo + g * G, v, sizeof(float) * (size_t)len);
+            int32_t q[G];
+            get_group(w->packed, j, g, ng, q);
+            for (int t = 0; t < G && g * G + t < w->k; t++) out[(j - j0) * ldo + g * G + t] = (float)q[t] * d + m;
         }
 }
 
@@ -119,12 +132,7 @@ static void tile_c(const void *cv, const ck_qact *a, long i0, int mr, long j0, i
         float acc[CK_QUANT_MR] = {0};
         for (long g = 0; g < ng; g++) {
             int32_t q[G];
-            const unsigned char *bytes = w->packed + ((j / T) * ng + g) * TILE_GROUP_BYTES + 4 * (j % T);
-            for (int L = 0; L < 4; L++)
-                for (int b = 0; b < 4; b++) {
-                    q[8 * L + b] = bytes[64 * L + b] & 15;
-                    q[8 * L + 4 + b] = bytes[64 * L + b] >> 4;
-                }
+            get_group(w->packed, j, g, ng, q);
             const float d = ck_f16_to_f32(w->dm[dm_index(j, g, ng, 0)]), m = ck_f16_to_f32(w->dm[dm_index(j, g, ng, 1)]);
             for (int i = 0; i < mr; i++) {
                 const int8_t *aq = a->q + (i0 + i) * kp + g * G;

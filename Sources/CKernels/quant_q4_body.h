@@ -57,12 +57,10 @@ CK_INLINE CK_QTARGET void CK_QNAME(q4_tile_rows)(const int MR, const q4_tiles *t
     for (int i = 0; i < MR; i++) _mm512_storeu_ps(out + i * CK_QUANT_TILE, acc[i]);
 }
 
-/// A ck_quant_tile_fn: mr (1...8) rows against the tile at j0 (nt ≤ 16 of its rows wanted).
+/// A ck_quant_tile_fn: mr (1...8) rows against the tile at j0 (all 16 of its rows: the storage has them).
 CK_QTARGET static void CK_QNAME(q4_tile)(const void *cv, const ck_qact *a, long i0, int mr, long j0, int nt, float *out) {
     (void)nt;
-#define CK_Q4_TILE_ROWS(MR, c, a, i0, j0, out) CK_QNAME(q4_tile_rows)(MR, c, a, i0, j0, out)
-    CK_QUANT_ROWS(CK_Q4_TILE_ROWS, (const q4_tiles *)cv, a, i0, mr, j0, out);
-#undef CK_Q4_TILE_ROWS
+    CK_QUANT_ROWS(CK_QNAME(q4_tile_rows), (const q4_tiles *)cv, a, i0, mr, j0, out);
 }
 #else
 /// The same for MR (1...4) rows against columns 8h … 8h+7 of the tile (AVX2's 16 registers).

@@ -273,10 +273,9 @@ typedef struct {
 long ck_i8_tiled_rows(long n);
 /// Quantizes w (n, k) row-major into q [ck_i8_tiled_rows(n) · kp] and scale [… · kp / CK_I8_BLOCK].
 void ck_i8_quantize(const float *w, long n, long k, unsigned char *q, float *scale);
-/// The same from values given row by row: rows [n, k] (int8, row stride ldr) with one scale per row
-/// (row_scale[j]: every block of row j) or per block (row_scale NULL, block_scale [n, kp / 64]).
-void ck_i8_tile_rows(const signed char *rows, long ldr, const float *row_scale, const float *block_scale, long n, long k,
-                     unsigned char *q, float *scale);
+/// The same from values given row by row: rows [n, k] (int8, row stride ldr), every block of row j
+/// scaled row_scale[j] (bitsandbytes' int8: SCB[j] / 127).
+void ck_i8_tile_rows(const signed char *rows, long ldr, const float *row_scale, long n, long k, unsigned char *q, float *scale);
 /// Rows [j0, j1) widened to F32 (k values each) at out + (j − j0)·ldo; *_parallel on the pool.
 void ck_i8_dequantize_rows(const ck_i8_matrix *w, long j0, long j1, float *out, long ldo);
 void ck_i8_dequantize_rows_parallel(const ck_i8_matrix *w, long j0, long j1, float *out, long ldo);
@@ -347,10 +346,11 @@ typedef struct {
 long ck_q4_tiled_rows(long n);
 /// Quantizes w (n, k) row-major into packed [ck_q4_tiled_rows(n) · kp / 2] and dm [… · kp / 16].
 void ck_q4_quantize(const float *w, long n, long k, unsigned char *packed, unsigned short *dm);
-/// The same values given row by row: groups [n, kp / 32, 16] (value t in the low nibble of byte t,
-/// value t + 16 in its high nibble — GGUF Q4_0's order) and group_dm [n, kp / 32, 2] (d, m), into the
-/// tiled packed and dm.
-void ck_q4_tile_groups(const unsigned char *groups, const unsigned short *group_dm, long n, long k,
+/// The same values given row by row: group i (= j · kp / 32 + g) of row j at groups + i · group_stride,
+/// 16 bytes (value t in the low nibble of byte t, value t + 16 in its high nibble — GGUF Q4_0's order,
+/// whose blocks are 18 bytes apart), its d and m at group_dm[2i], group_dm[2i + 1]; into the tiled
+/// packed and dm.
+void ck_q4_tile_groups(const unsigned char *groups, long group_stride, const unsigned short *group_dm, long n, long k,
                        unsigned char *packed, unsigned short *dm);
 void ck_q4_dequantize_rows(const ck_q4_matrix *w, long j0, long j1, float *out, long ldo);
 void ck_q4_dequantize_rows_parallel(const ck_q4_matrix *w, long j0, long j1, float *out, long ldo);

@@ -84,7 +84,7 @@ extension CheckpointLoader {
             let rowScale = (0..<n).map { Float(bitPattern: s.littleEndian(UInt32.self, at: 4 * $0)) / 127 }
             let added = QuantizedBytes(sizes: Int8Matrix.sizes(outputs: n, inputs: k))
             rowScale.withUnsafeBufferPointer { rs in
-                ck_i8_tile_rows(weight.baseAddress!.assumingMemoryBound(to: Int8.self), k, rs.baseAddress, nil, n, k,
+                ck_i8_tile_rows(weight.baseAddress!.assumingMemoryBound(to: Int8.self), k, rs.baseAddress, n, k,
                                 added.segments[0].baseAddress!.assumingMemoryBound(to: UInt8.self),
                                 added.segments[1].baseAddress!.assumingMemoryBound(to: Float.self))
             }

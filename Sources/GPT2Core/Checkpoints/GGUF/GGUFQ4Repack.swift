@@ -15,21 +15,19 @@ extension Q4Matrix {
     static func exactly(q4_0 t: GGUFTensor, at src: UnsafeRawPointer) -> Q4Matrix? {
         precondition(t.type == .q4_0 && t.rowLength % group == 0)
         let n = t.rows, k = t.rowLength, groups = k / group
-        // Row by row first (the file's nibble order), then into the tiles.
-        var nibbles = [UInt8](repeating: 0, count: n * groups * 16)
+        // Each block's (d, m) first; the nibbles go straight from the file's blocks into the tiles.
         var dm = [UInt16](repeating: 0, count: n * groups * 2)
         for b in 0..<(n * groups) {
-            let block = src + b * 18
-            let dBits = block.littleEndian(UInt16.self)
+            let dBits = (src + b * 18).littleEndian(UInt16.self)
             let m = -8 * widenF16(dBits)
             let mHalf = Float16(m)
             guard Float(mHalf) == m else { return nil }
             dm[2 * b] = dBits
             dm[2 * b + 1] = mHalf.bitPattern
-            nibbles.withUnsafeMutableBytes { ($0.baseAddress! + b * 16).copyMemory(from: block + 2, byteCount: 16) }
         }
         let bytes = QuantizedBytes(sizes: sizes(outputs: n, inputs: k))
-        ck_q4_tile_groups(nibbles, dm, n, k, bytes.segments[0].baseAddress!.assumingMemoryBound(to: UInt8.self),
+        ck_q4_tile_groups((src + 2).assumingMemoryBound(to: UInt8.self), 18, dm, n, k,
+                          bytes.segments[0].baseAddress!.assumingMemoryBound(to: UInt8.self),
                           bytes.segments[1].baseAddress!.assumingMemoryBound(to: UInt16.self))
         return try? Q4Matrix(outputs: n, inputs: k, segments: bytes.readOnly, owner: bytes)
     }
