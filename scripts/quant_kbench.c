@@ -75,22 +75,24 @@ static size_t make(int t, long n, long k, const float *w, int copies, mats *out)
         }
         bytes = nt * kq / 2 + nt * kq / 8; free(p); free(dm);
     } else {
-        long nb = n * kp / 64, nb2 = (nb + 255) / 256;
+        long nb = n * kp / 64, nb2 = (nb + 255) / 256, nt = ck_nf4_tiled_rows(n), tb = nt * kp / 64;
         unsigned char *p = aligned_alloc(64, n * kp / 2 + 64); float *am = aligned_alloc(64, nb * 4 + 64);
         if (t == NF4) ck_nf4_quantize(w, n, k, p, am); else ck_fp4_quantize(w, n, k, p, am);
         unsigned char *qa = aligned_alloc(64, nb + 64); float *a2 = aligned_alloc(64, nb2 * 4 + 64); float off;
         ck_nf4_compress_absmax(am, nb, qa, a2, &off);
-        for (int c = 0; c < copies; c++) {
-            unsigned char *pc = aligned_alloc(64, n * kp / 2 + 64); memcpy(pc, p, n * kp / 2);
+        for (int c = 0; c < copies; c++) {   // bitsandbytes' layout into tiles of 16 rows
+            unsigned char *pc = aligned_alloc(64, nt * kp / 2 + 64);
             if (t == NF4) {
-                unsigned char *qc = aligned_alloc(64, nb + 64); memcpy(qc, qa, nb);
+                unsigned char *qc = aligned_alloc(64, tb + 64);
+                ck_nf4_tile(p, qa, 1, n, k, pc, qc);
                 out[c].nf = (ck_nf4_matrix){pc, NULL, qc, a2, off, n, k, CK_4BIT_NF4};
             } else {
-                float *ac = aligned_alloc(64, nb * 4 + 64); memcpy(ac, am, nb * 4);
+                float *ac = aligned_alloc(64, tb * 4 + 64);
+                ck_nf4_tile(p, am, 0, n, k, pc, ac);
                 out[c].nf = (ck_nf4_matrix){pc, ac, NULL, NULL, 0, n, k, CK_4BIT_FP4};
             }
         }
-        bytes = n * kp / 2 + (t == NF4 ? nb : nb * 4); free(p); free(am); free(qa);
+        bytes = nt * kp / 2 + (t == NF4 ? tb : tb * 4); free(p); free(am); free(qa);
     }
     return bytes;
 }

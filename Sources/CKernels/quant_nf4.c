@@ -1,20 +1,24 @@
 // nf4 weights as bitsandbytes defines them (quantize_4bit with quant_type "nf4", blocksize 64; see
 // ckernels.h): quantization with the same arithmetic (so the bytes match), bitsandbytes' optional
-// double quantization of the absmax values, dequantization, and the small-M product. bitsandbytes'
-// fp4 (quant_type "fp4") has the same layout with another 16-value code book; every function here
-// reads the matrix's `codebook`.
+// double quantization of the absmax values, the tiles of 16 rows the product reads, dequantization,
+// and the small-M product. bitsandbytes' fp4 (quant_type "fp4") has the same layout with another
+// 16-value code book; every function here reads the matrix's `codebook`.
 //
 // The product turns each 4-bit index into a 15-bit integer code, c = round(16383·code), so its
 // weight is absmax·c/16383 (within 2^-15·absmax of bitsandbytes' absmax·code, far below the int8
 // activations' rounding), and runs it as two 8-bit codes, c = 128·h + l with h in [-128, 127] and l
-// in [0, 127], through int8 dot products (vpdpbusd / vpmaddubsw): four vpshufb lookups per 64
-// indices, exact int32 sums Σ c·a = 128·Σ h·a + Σ l·a. At matmul precision medium (w->codes =
-// CK_4BIT_CODES_8) the codes are round(127·code) in one 8-bit part: half the lookups and dot products,
-// within absmax/254 (BENCHMARKS.md, "nf4 products through 8-bit dot products", measured its cost).
+// in [0, 127], through byte dot products: in a tile (ckernels.h) one 64-byte load, a mask and a
+// shift give 4 indices of each of the 16 rows per 32-bit lane, vpshufb turns them into h and l, and
+// vpdpbusd (or vpmaddubsw + vpmaddwd) multiplies them by 4 activation bytes broadcast to every lane:
+// per (row, column, block) one exact int32 Σ c·a = 128·Σ h·a + Σ l·a and one fused multiply-add in
+// F32 (quant_nf4_body.h; the portable body below). At matmul precision medium (w->codes =
+// CK_4BIT_CODES_8) the codes are round(127·code) in one 8-bit part: half the lookups and dot
+// products, within absmax/254.
 #include "quant_internal.h"
 #include <immintrin.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #pragma STDC FP_CONTRACT OFF
 
@@ -199,26 +203,81 @@ void ck_nf4_compress_absmax(const float *absmax, long count, unsigned char *qabs
     }
 }
 
-/// The absmax of block `idx` (row-major over (n, blocks per row)).
-CK_INLINE float block_absmax(const ck_nf4_matrix *w, long idx) {
-    if (w->absmax) return w->absmax[idx];
-    return ck_nf4_dynamic_code[w->qabsmax[idx]] * w->absmax2[(unsigned long)idx / B2] + w->offset;
+// ---- Tiles of 16 rows (ckernels.h) ----------------------------------------------------------
+
+enum { T = CK_QUANT_TILE, TILE_BLOCK_BYTES = T * B / 2 };
+
+long ck_nf4_tiled_rows(long n) { return (n + T - 1) / T * T; }
+
+/// Offset in packed of row j's first byte of block b: value t of the block is at this + 64·(t / 8)
+/// + t % 4, in the low nibble for t % 8 < 4, the high one otherwise.
+static long block_offset(long j, long b, long nb) { return ((j / T) * nb + b) * TILE_BLOCK_BYTES + 4 * (j % T); }
+
+/// Index of row j's block b in the tiled absmax / qabsmax.
+static long scale_index(long j, long b, long nb) { return ((j / T) * nb + b) * T + j % T; }
+
+/// Row j's block b's 64 indices.
+static void get_block(const unsigned char *packed, long j, long b, long nb, unsigned char q[B]) {
+    const unsigned char *bytes = packed + block_offset(j, b, nb);
+    for (int L = 0; L < 8; L++)
+        for (int t = 0; t < 4; t++) {
+            q[8 * L + t] = bytes[64 * L + t] & 15;
+            q[8 * L + 4 + t] = bytes[64 * L + t] >> 4;
+        }
+}
+
+void ck_nf4_tile(const unsigned char *bnb_packed, const void *bnb_scales, int double_quantized, long n, long k,
+                 unsigned char *packed, void *scales) {
+    const long kp = padded(k), nb = kp / B, np = ck_nf4_tiled_rows(n);
+    const size_t elem = double_quantized ? 1 : sizeof(float);
+    memset(packed, 0, (size_t)(np * kp / 2));
+    memset(scales, 0, elem * (size_t)(np * nb));
+    for (long j = 0; j < n; j++)
+        for (long b = 0; b < nb; b++) {
+            const unsigned char *src = bnb_packed + j * (kp / 2) + b * (B / 2);   // value 2t high, 2t + 1 low
+            unsigned char *dst = packed + block_offset(j, b, nb);
+            for (int L = 0; L < 8; L++)
+                for (int t = 0; t < 4; t++) {
+                    const long lo = 8 * L + t, hi = lo + 4;
+                    const unsigned ql = lo & 1 ? src[lo / 2] & 15u : src[lo / 2] >> 4;
+                    const unsigned qh = hi & 1 ? src[hi / 2] & 15u : src[hi / 2] >> 4;
+                    dst[64 * L + t] = (unsigned char)(ql | qh << 4);
+                }
+            memcpy((char *)scales + elem * (size_t)scale_index(j, b, nb), (const char *)bnb_scales + elem * (size_t)(j * nb + b), elem);
+        }
+}
+
+void ck_nf4_untile(const ck_nf4_matrix *w, unsigned char *bnb_packed, void *bnb_scales) {
+    const long kp = padded(w->k), nb = kp / B;
+    const size_t elem = w->absmax ? sizeof(float) : 1;
+    const void *scales = w->absmax ? (const void *)w->absmax : (const void *)w->qabsmax;
+    for (long j = 0; j < w->n; j++)
+        for (long b = 0; b < nb; b++) {
+            unsigned char q[B];
+            get_block(w->packed, j, b, nb, q);
+            unsigned char *dst = bnb_packed + j * (kp / 2) + b * (B / 2);
+            for (int t = 0; t < B / 2; t++) dst[t] = (unsigned char)(q[2 * t] << 4 | q[2 * t + 1]);
+            memcpy((char *)bnb_scales + elem * (size_t)(j * nb + b), (const char *)scales + elem * (size_t)scale_index(j, b, nb), elem);
+        }
+}
+
+/// The absmax of row j's block b: stored, or dynamic_code[qabsmax]·absmax2 + offset with absmax2
+/// that of bitsandbytes' row-major block index (F32 operations in that order: every body's).
+CK_INLINE float block_absmax(const ck_nf4_matrix *w, long j, long b, long nb) {
+    if (w->absmax) return w->absmax[scale_index(j, b, nb)];
+    return ck_nf4_dynamic_code[w->qabsmax[scale_index(j, b, nb)]] * w->absmax2[(unsigned long)(j * nb + b) / B2] + w->offset;
 }
 
 void ck_nf4_dequantize_rows(const ck_nf4_matrix *w, long j0, long j1, float *out, long ldo) {
     const long kp = padded(w->k), nb = kp / B;
     const float *code = code_book(w->codebook);
-    for (long j = j0; j < j1; j++) {
-        const unsigned char *pr = w->packed + j * (kp / 2);
+    for (long j = j0; j < j1; j++)
         for (long b = 0; b < nb; b++) {
-            const float am = block_absmax(w, j * nb + b);
-            const long p1 = (b + 1) * B < w->k ? (b + 1) * B : w->k;
-            for (long p = b * B; p < p1; p++) {
-                const unsigned q = p & 1 ? pr[p / 2] & 15u : pr[p / 2] >> 4;
-                out[(j - j0) * ldo + p] = code[q] * am;
-            }
+            const float am = block_absmax(w, j, b, nb);
+            unsigned char q[B];
+            get_block(w->packed, j, b, nb, q);
+            for (long t = 0; t < B && b * B + t < w->k; t++) out[(j - j0) * ldo + b * B + t] = code[q[t]] * am;
         }
-    }
 }
 
 static void dequant_rows(const void *w, long j0, long j1, float *out, long ldo) {
@@ -255,44 +314,39 @@ int ck_nf4_product_code(unsigned q) { return nf4_c15[q & 15u]; }
 
 int ck_4bit_product_code(int codebook, int codes, unsigned q) { return product_codes(codebook, codes)[q & 15u]; }
 
-/// What the product's bodies read besides W. The SIMD levels take the activations re-ordered
-/// (nf4_multiply_prepare): per block of 64, its 32 odd elements then its 32 even ones, except that
-/// in a pair of blocks (2t, 2t + 1) the odd elements of both come first (2t's, then 2t + 1's), then
-/// the even ones — the order of the low and high nibbles of the pair's 64 bytes of W.
+/// What the product's bodies read besides W and the activations.
 typedef struct {
     const ck_nf4_matrix *w;
-    long kp;                   // K padded to whole blocks
     const int16_t *codes;      // the product codes of w's code book and w->codes
     int codes8;                // w->codes == CK_4BIT_CODES_8: one 8-bit part (h = c, no l)
-    float unit;                // ck_4bit_product_unit(w->codes)
-    const int8_t *q;           // SIMD only: the activations, [m, kp], in the order above
-    const int32_t *corr;       // VNNI only: −128 · Σ of each 8 consecutive activations, [m, kp / 8]
-    const float *ascale;       // SIMD only: a_scale / unit, 8 copies per block, [m, nb, 8]
+    const float *asu;          // a_scale / unit per (row, block), [m, nb]
     // for vpshufb, by index: the codes' high parts h = c >> 7 (AVX2: as signed bytes; VNNI: h + 128,
     // its unsigned operand) and low parts l = c & 127; with codes8, h = c and l = 0
     unsigned char hi[16], lo[16];
 } nf4_ctx;
 
-static void dot_c_column(const void *cv, const ck_qact *a, long i0, int mr, long j, float out[CK_QUANT_MR]) {
+/// Portable: the SIMD bodies' operations (quant_nf4_body.h) with fmaf, so the same bits; each block's
+/// 64 indices unpacked once for all the rows.
+static void tile_c(const void *cv, const ck_qact *a, long i0, int mr, long j0, int nt, float *out) {
     const nf4_ctx *c = cv;
     const ck_nf4_matrix *w = c->w;
     const long kp = a->kp, nb = a->nb;
-    const unsigned char *pr = w->packed + j * (kp / 2);
-    for (int i = 0; i < mr; i++) {
-        const int8_t *aq = a->q + (i0 + i) * kp;
-        float acc = 0.0f;
+    for (int col = 0; col < nt; col++) {
+        const long j = j0 + col;
+        float acc[CK_QUANT_MR] = {0};
         for (long b = 0; b < nb; b++) {
-            int32_t s = 0;
-            for (long p = b * B; p < b * B + B; p += 2)
-                s += c->codes[pr[p / 2] >> 4] * aq[p] + c->codes[pr[p / 2] & 15u] * aq[p + 1];
-            acc += (float)s * (block_absmax(w, j * nb + b) / c->unit * a->scale[(i0 + i) * nb + b]);
+            unsigned char q[B];
+            get_block(w->packed, j, b, nb, q);
+            const float am = block_absmax(w, j, b, nb);
+            for (int i = 0; i < mr; i++) {
+                const int8_t *aq = a->q + (i0 + i) * kp + b * B;
+                int32_t s = 0;
+                for (int t = 0; t < B; t++) s += c->codes[q[t]] * aq[t];
+                acc[i] = fmaf((float)s, am * c->asu[(i0 + i) * nb + b], acc[i]);
+            }
         }
-        out[i] = acc;
+        for (int i = 0; i < mr; i++) out[i * T + col] = acc[i];
     }
-}
-
-static void dot_c(const void *c, const ck_qact *a, long i0, int mr, long j, int nj, float out[CK_QUANT_NJ * CK_QUANT_MR]) {
-    CK_QUANT_EACH_COLUMN(dot_c_column, c, a, i0, mr, j, nj, out);
 }
 
 #define CK_QVNNI 0
@@ -302,51 +356,24 @@ static void dot_c(const void *c, const ck_qact *a, long i0, int mr, long j, int 
 #include "quant_nf4_body.h"
 #undef CK_QVNNI
 
-/// Fills c's SIMD inputs from a into one allocation (returned; NULL on failure).
-static void *nf4_multiply_prepare(nf4_ctx *c, const ck_qact *a) {
-    const long m = a->m, kp = a->kp, nb = a->nb, pairs = nb / 2;
-    int8_t *q = malloc((size_t)(m * kp) + sizeof(int32_t) * (size_t)(m * kp / 8) + sizeof(float) * (size_t)(m * nb * 8) + 192);
-    if (!q) return NULL;
-    int32_t *corr = (int32_t *)((uintptr_t)(q + m * kp + 63) & ~(uintptr_t)63);
-    float *ascale = (float *)((uintptr_t)(corr + m * kp / 8 + 15) & ~(uintptr_t)63);
-    for (long i = 0; i < m; i++) {
-        const int8_t *src = a->q + i * kp;
-        int8_t *dst = q + i * kp;
-        for (long b = 0; b < nb; b++) {
-            // block b's odd elements at `odd`, its even ones `step` further
-            const long odd = b < 2 * pairs ? (b & ~1L) * B + 32 * (b & 1) : b * B, step = b < 2 * pairs ? 64 : 32;
-            for (long t = 0; t < B / 2; t++) {
-                dst[odd + t] = src[b * B + 2 * t + 1];
-                dst[odd + step + t] = src[b * B + 2 * t];
-            }
-            for (int l = 0; l < 8; l++) ascale[(i * nb + b) * 8 + l] = a->scale[i * nb + b] / c->unit;
-        }
-        for (long g = 0; g < kp / 8; g++) {
-            int32_t s = 0;
-            for (int t = 0; t < 8; t++) s += src[8 * g + t];
-            corr[i * (kp / 8) + g] = -128 * s;
-        }
-    }
-    c->q = q; c->corr = corr; c->ascale = ascale;
-    return q;
-}
-
 int ck_nf4_multiply(const ck_nf4_matrix *w, const float *x, long m, long ldx, float *y, long ldy, float beta) {
     ck_qact a;
     if (!ck_qact_make(&a, x, m, w->k, ldx, B)) return 0;
+    float *asu = malloc(sizeof(float) * (size_t)(a.m * a.nb) + 64);
+    if (!asu) { ck_qact_free(&a); return 0; }
     const int codes8 = w->codes == CK_4BIT_CODES_8;
-    nf4_ctx c = {w, a.kp, product_codes(w->codebook, w->codes), codes8, (float)ck_4bit_product_unit(w->codes),
-                 NULL, NULL, NULL, {0}, {0}};
+    const float unit = (float)ck_4bit_product_unit(w->codes);
+    for (long i = 0; i < a.m * a.nb; i++) asu[i] = a.scale[i] / unit;
+    nf4_ctx c = {w, product_codes(w->codebook, w->codes), codes8, asu, {0}, {0}};
     const int level = ck_quant_level();
     for (unsigned q = 0; q < 16; q++) {
         const int h = codes8 ? c.codes[q] : c.codes[q] >> 7;   // arithmetic shift: floor(c / 128)
         c.hi[q] = (unsigned char)(level == CK_QUANT_VNNI ? h + 128 : h);
         c.lo[q] = (unsigned char)(codes8 ? 0 : c.codes[q] & 127);
     }
-    void *prepared = NULL;
-    if (level >= CK_QUANT_AVX2 && !(prepared = nf4_multiply_prepare(&c, &a))) { ck_qact_free(&a); return 0; }
-    ck_quant_run(&c, &a, w->n, level == CK_QUANT_VNNI ? nf4_dot_vnni : level >= CK_QUANT_AVX2 ? nf4_dot_avx2 : dot_c, y, ldy, beta);
-    free(prepared);
+    ck_quant_run_tiles(&c, &a, w->n, level == CK_QUANT_VNNI ? nf4_tile_vnni : level == CK_QUANT_AVX2 ? nf4_tile_avx2 : tile_c,
+                       y, ldy, beta);
+    free(asu);
     ck_qact_free(&a);
     return 1;
 }

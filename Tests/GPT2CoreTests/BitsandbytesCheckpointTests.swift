@@ -47,8 +47,9 @@ enum BitsandbytesFixtures {
         }
     }
 
+    /// Each body matrix is served in the checkpoint's type, its bytes copied into gpt2d's tiles.
     @Test(arguments: BitsandbytesFixtures.quantized)
-    func servedInItsOwnTypeFromTheMapping(_ name: String) throws {
+    func servedInItsOwnType(_ name: String) throws {
         let model = try GPT2Model.load(directory: BitsandbytesFixtures.directory(name))
         let w = model.weights, type = BitsandbytesFixtures.weightType(name)
         #expect(w.weightType == type && w.format == .safetensors && w.quantization == .bitsandbytes)

@@ -171,8 +171,9 @@ import Testing
             let m = NF4Matrix(quantizing: flat, outputs: 1, inputs: n * k, doubleQuantization: false)
             let deq = QuantTestData.dequantized(m)
             values[name] = (0..<(n * k)).map { i in deq[(i % n) * k + i / n] }  // back to [K, N]
-            w.add(name, dtype: "U8", shape: [n * k / 2, 1], bytes: Array(m.segments[0]))
-            w.add(name + ".absmax", dtype: "F32", shape: [n * k / 64], bytes: Array(m.segments[1]))
+            let theirs = m.bitsandbytesLayout()
+            w.add(name, dtype: "U8", shape: [n * k / 2, 1], bytes: theirs.packed)
+            w.add(name + ".absmax", dtype: "F32", shape: [n * k / 64], bytes: theirs.scales)
             w.add(name + ".quant_map", shape: [16], floats: code)
             let blob = "{\"quant_type\": \"nf4\", \"blocksize\": 64, \"dtype\": \"float32\", \"shape\": [\(n), \(k)]}"
             w.add(name + ".quant_state.bitsandbytes__nf4", dtype: "U8", shape: [blob.utf8.count], bytes: Array(blob.utf8))

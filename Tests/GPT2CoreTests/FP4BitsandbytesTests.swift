@@ -35,18 +35,18 @@ import Testing
     @Test func quantizationEqualsBitsandbytes() throws {
         let m = FP4Matrix(quantizing: input, outputs: rows, inputs: cols)
         #expect(!m.doubleQuantized && m.segments.count == 2)
-        #expect(Array(m.segments[0]) == Array(try file.rawBytes("fp4.packed")))
+        #expect(m.bitsandbytesLayout().packed == Array(try file.rawBytes("fp4.packed")))
         #expect(m.blockAbsmax() == (try file.floats("fp4.absmax")))
         #expect(QuantTestData.dequantized(m) == (try file.floats("fp4.dequantized")))
     }
 
-    /// bitsandbytes' bytes handed in as segments read back as bitsandbytes' values.
-    @Test func bitsandbytesBytesLoadAsSegments() throws {
+    /// bitsandbytes' bytes copied into the tiles read back as bitsandbytes' values.
+    @Test func bitsandbytesBytesLoadIntoTiles() throws {
         let packed = Array(try file.rawBytes("fp4.packed")), absmax = try file.floats("fp4.absmax")
-        let store = QuantizedBytes(sizes: [packed.count, absmax.count * 4])
-        store.segments[0].copyBytes(from: packed)
-        absmax.withUnsafeBytes { store.segments[1].copyMemory(from: $0) }
-        let m = try FP4Matrix(outputs: rows, inputs: cols, segments: store.readOnly, owner: store)
+        let m = try packed.withUnsafeBytes { p in
+            try absmax.withUnsafeBytes { try FP4Matrix(bitsandbytes: p, scales: $0, nested: nil, outputs: rows, inputs: cols) }
+        }
         #expect(QuantTestData.dequantized(m) == (try file.floats("fp4.dequantized")))
+        #expect(m.bitsandbytesLayout().packed == packed)
     }
 }

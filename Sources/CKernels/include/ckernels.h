@@ -235,13 +235,12 @@ void ck_attend_merge(const ck_attn_query *q, const float *states, long parts, fl
 // rows are padded with zero weights to a whole number of blocks (kp values). The products
 // quantize the activations per row and per block (the weights' block size) to int8 with an F32
 // absmax/127 scale, and sum each block's products exactly in int32 before scaling, on the body
-// ck_quant_level() names (VNNI, AVX2 or portable C; the first two give the same bits, portable C
-// agrees with them to F32 rounding: its F32 sums over blocks run in another order). Products split
+// ck_quant_level() names (VNNI, AVX2 or portable C: all three give the same bits). Products split
 // their output columns over the compute pool; they return 0 only when scratch allocation failed.
 
 /// The bodies of the quantized products, from the most portable up. Every body sums a block's
-/// products exactly in int32 lanes of the same layout and scales them with the same F32 operations,
-/// so AVX2 and VNNI give the same bits; the portable C body sums the F32 totals in another order.
+/// products exactly in int32 and scales and adds them with the same F32 operations in the same
+/// order (fused multiply-adds, the blocks in order), so all three give the same bits.
 #define CK_QUANT_PORTABLE 0  /* plain C, any CPU */
 #define CK_QUANT_AVX2 1      /* AVX2 + FMA + F16C: vpmaddubsw / vpmaddwd */
 #define CK_QUANT_VNNI 2      /* AVX2 + AVX-512 VNNI, VL, BW: vpdpbusd / vpdpwssd, mostly on 512-bit registers */
@@ -282,13 +281,24 @@ void ck_i8_dequantize_rows_parallel(const ck_i8_matrix *w, long j0, long j1, flo
 /// y[i, j] = beta·y[i, j] + Σ_p x[i, p]·W[j, p] for i < m, j < n (beta 0 or 1; 0 never reads y).
 int ck_i8_multiply(const ck_i8_matrix *w, const float *x, long m, long ldx, float *y, long ldy, float beta);
 
-/// nf4 as bitsandbytes stores it: blocks of CK_NF4_BLOCK values, w = code[q]·absmax, two 4-bit
-/// indices per byte, the first (even) value in the high nibble. With double quantization the absmax
-/// values are stored as qabsmax (indices into ck_nf4_dynamic_code) with one F32 absmax2 per
-/// CK_NF4_BLOCK2 of them and one mean offset: absmax = dynamic_code[qabsmax]·absmax2 + offset.
-/// For k a multiple of CK_NF4_BLOCK the bytes equal bitsandbytes' for the flattened (n, k) tensor.
-/// The same layout and kernels serve bitsandbytes' FP4 (quant_type "fp4"): only the 16-value code
-/// book differs (`codebook`: CK_4BIT_NF4 → ck_nf4_code, CK_4BIT_FP4 → ck_fp4_code).
+/// nf4 with bitsandbytes' values: blocks of CK_NF4_BLOCK values along K, w = code[q]·absmax with a
+/// 4-bit index q per value. With double quantization the absmax values are stored as qabsmax (indices
+/// into ck_nf4_dynamic_code) with one F32 absmax2 per CK_NF4_BLOCK2 of them, counted over the blocks
+/// in row-major order (row j's block b is block j·kp/CK_NF4_BLOCK + b, as bitsandbytes counts them),
+/// and one mean offset: absmax = dynamic_code[qabsmax]·absmax2 + offset. The same layout and kernels
+/// serve bitsandbytes' FP4 (quant_type "fp4"): only the 16-value code book differs (`codebook`:
+/// CK_4BIT_NF4 → ck_nf4_code, CK_4BIT_FP4 → ck_fp4_code).
+///
+/// bitsandbytes' own layout (ck_nf4_quantize's output, its files' bytes): packed [n, kp / 2], two
+/// indices per byte, the first (even) value in the high nibble; absmax or qabsmax [n · kp / 64],
+/// row-major. For k a multiple of CK_NF4_BLOCK these bytes equal bitsandbytes' for the flattened
+/// (n, k) tensor.
+///
+/// ck_nf4_matrix holds the values in tiles of 16 output rows instead (n rounded up to
+/// ck_nf4_tiled_rows(n); ck_nf4_tile makes them from bitsandbytes' layout): per tile and block,
+/// 512 bytes whose byte 64L + 4c + j holds value 8L + j of the tile's row c in its low nibble and
+/// value 8L + 4 + j in its high nibble (L = 0...7), and the 16 rows' absmax (F32) or qabsmax (U8)
+/// for that block; absmax2 and offset stay as bitsandbytes has them (quant_nf4.c).
 #define CK_NF4_BLOCK 64
 #define CK_NF4_BLOCK2 256
 #define CK_4BIT_NF4 0
@@ -299,15 +309,24 @@ int ck_i8_multiply(const ck_i8_matrix *w, const float *x, long m, long ldx, floa
 #define CK_4BIT_CODES_15 0
 #define CK_4BIT_CODES_8 1
 typedef struct {
-    const unsigned char *packed;   // [n, kp / 2]
-    const float *absmax;           // [n · kp / CK_NF4_BLOCK], or NULL when double-quantized:
-    const unsigned char *qabsmax;  // [n · kp / CK_NF4_BLOCK]
-    const float *absmax2;          // [ceil(count / CK_NF4_BLOCK2)]
+    const unsigned char *packed;   // [tiled_rows / 16, kp / CK_NF4_BLOCK, 512]
+    const float *absmax;           // [tiled_rows / 16, kp / CK_NF4_BLOCK, 16], or NULL when double-quantized:
+    const unsigned char *qabsmax;  // [tiled_rows / 16, kp / CK_NF4_BLOCK, 16]
+    const float *absmax2;          // [ceil(n · kp / CK_NF4_BLOCK / CK_NF4_BLOCK2)], by row-major block
     float offset;
     long n, k;
     int codebook;                  // CK_4BIT_NF4 or CK_4BIT_FP4
     int codes;                     // CK_4BIT_CODES_15 or CK_4BIT_CODES_8 (the product only)
 } ck_nf4_matrix;
+/// n rounded up to whole tiles of 16 rows: the rows packed and absmax / qabsmax hold.
+long ck_nf4_tiled_rows(long n);
+/// bitsandbytes' layout into tiles: bnb_packed [n, kp / 2] and bnb_scales (F32 absmax, or U8
+/// qabsmax when double_quantized) [n · kp / 64] into packed [ck_nf4_tiled_rows(n) · kp / 2] and
+/// scales [ck_nf4_tiled_rows(n) · kp / 64] of the same element type; the missing rows are zeros.
+void ck_nf4_tile(const unsigned char *bnb_packed, const void *bnb_scales, int double_quantized, long n, long k,
+                 unsigned char *packed, void *scales);
+/// The inverse: w's indices and absmax / qabsmax in bitsandbytes' layout (sizes as ck_nf4_tile's inputs).
+void ck_nf4_untile(const ck_nf4_matrix *w, unsigned char *bnb_packed, void *bnb_scales);
 extern const float ck_nf4_code[16];
 /// bitsandbytes' FP4 code book (get_4bit_type("fp4")), in index (bit-pattern) order, not sorted.
 extern const float ck_fp4_code[16];
@@ -318,7 +337,7 @@ int ck_nf4_product_code(unsigned q);
 /// from zero) with unit = ck_4bit_product_unit(codes): 16383 (CK_4BIT_CODES_15) or 127 (CK_4BIT_CODES_8).
 int ck_4bit_product_code(int codebook, int codes, unsigned q);
 int ck_4bit_product_unit(int codes);
-/// Quantizes w (n, k) into packed [n, kp / 2] and absmax [n · kp / CK_NF4_BLOCK].
+/// Quantizes w (n, k) into bitsandbytes' layout: packed [n, kp / 2] and absmax [n · kp / CK_NF4_BLOCK].
 void ck_nf4_quantize(const float *w, long n, long k, unsigned char *packed, float *absmax);
 /// The same with the FP4 code book, as bitsandbytes' quantize_4bit(quant_type="fp4") picks indices:
 /// torch.bucketize over the midpoints of the sorted code book, then back to bit-pattern order.

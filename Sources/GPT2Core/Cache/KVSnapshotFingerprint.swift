@@ -22,8 +22,9 @@ public enum KVSnapshotFingerprint {
     /// 2: the quantized products' 16-lane accumulation and int8/q4 prefills through the integer
     /// product on VNNI CPUs (2026-12-03). 3: nf4 and fp4 products through 15-bit codes in two 8-bit parts (2026-12-04).
     /// 4: q4 and int8 in tiles of 16 rows, one int32 and one or two F32 multiply-adds per (row, column,
-    /// block) (2026-12-04).
-    public static let computeVersion = 4
+    /// block) (2026-12-04). 5: nf4 and fp4 in the same tiles, one int32 and one F32 multiply-add per
+    /// (row, column, block) (2026-12-04).
+    public static let computeVersion = 5
 
     /// The fingerprint of `model`'s keys and values stored in `pool`.
     public static func of(model: GPT2Model, pool: KVBlockPool, extra: [String] = []) -> String {

@@ -17,7 +17,7 @@ struct QuantizedCacheKey: Equatable, Sendable {
     /// The quantizer version of each packed format: bump a type's number whenever its quantize
     /// kernel (Sources/CKernels/quant_*.c) or its segment layout produces other bytes, so every old
     /// cache file of that type is rebuilt.
-    static let quantizerVersions: [WeightType: Int] = [.int8: 2, .nf4: 1, .q4: 2, .fp4: 1]   // int8 2, q4 2: tiles of 16 rows
+    static let quantizerVersions: [WeightType: Int] = [.int8: 2, .nf4: 2, .q4: 2, .fp4: 2]   // 2: tiles of 16 rows
 
     /// 32 hex digits: ContentDigest of the checkpoint (`checkpointDigest(configPath:files:discarding:)`).
     let checkpointDigest: String

@@ -1,9 +1,12 @@
-// CodeBook4Bit — what NF4Matrix and FP4Matrix share: bitsandbytes' 4-bit layout (quantize_4bit,
+// CodeBook4Bit — what NF4Matrix and FP4Matrix share: bitsandbytes' 4-bit values (quantize_4bit,
 // blocksize 64) over CKernels' ck_nf4_matrix, w = code[q]·absmax with one absmax per 64 values
-// along K, two indices per byte (the even value in the high nibble), and optionally bitsandbytes'
-// double quantization of the absmax values (absmax − mean as 8-bit indices into its dynamic map,
-// one F32 absmax per 256 of them, and the mean). The two formats differ only in the 16-value code
-// book the indices select (`CodeBook4Bit.Book`); bytes, statistics and kernels are the same.
+// along K, and optionally bitsandbytes' double quantization of the absmax values (absmax − mean as
+// 8-bit indices into its dynamic map, one F32 absmax per 256 of them, and the mean). The indices
+// and absmax values are held in tiles of 16 output rows as the product reads them (ckernels.h);
+// bitsandbytes' own layout (two indices per byte, the even value in the high nibble, row-major
+// statistics) goes in through init(bitsandbytes:…) and comes back out through bitsandbytesLayout().
+// The two formats differ only in the 16-value code book the indices select (`CodeBook4Bit.Book`);
+// bytes, statistics and kernels are the same.
 import CKernels
 
 /// One 4-bit code-book matrix's bytes and C descriptor (a value type: each format class holds one).
@@ -26,9 +29,10 @@ struct CodeBook4Bit: @unchecked Sendable {
     let outputs: Int
     let inputs: Int
     let doubleQuantized: Bool
-    /// Single: [0] packed nibbles U8 [outputs, paddedInputs / 2], [1] absmax F32 [blocks].
-    /// Double: [0] packed, [1] qabsmax U8 [blocks], [2] absmax2 F32 [⌈blocks / 256⌉], [3] offset F32 [1].
-    /// blocks = outputs · paddedInputs / 64, row-major.
+    /// Single: [0] packed nibbles U8 [tiledOutputs / 16, paddedInputs / 64, 512], [1] absmax F32
+    /// [tiledOutputs / 16, paddedInputs / 64, 16]. Double: [0] packed, [1] qabsmax U8 (as absmax),
+    /// [2] absmax2 F32 [⌈blocks / 256⌉], [3] offset F32 [1]; blocks = outputs · paddedInputs / 64,
+    /// counted row-major for absmax2 as bitsandbytes does (ckernels.h's layout).
     let segments: [UnsafeRawBufferPointer]
     let owner: AnyObject
     private(set) var matrix: ck_nf4_matrix
@@ -44,31 +48,87 @@ struct CodeBook4Bit: @unchecked Sendable {
         return s
     }
 
+    /// The outputs rounded up to whole tiles of 16 rows (the missing rows stored as zeros).
+    static func tiledOutputs(_ n: Int) -> Int { Int(ck_nf4_tiled_rows(n)) }
+
+    /// Absmax blocks of an (n, k) matrix, row-major (bitsandbytes' count).
+    static func blocks(outputs n: Int, inputs k: Int) -> Int { n * (QuantizedStorage.padded(k, block: block) / block) }
+
     static func sizes(outputs n: Int, inputs k: Int, double: Bool) -> [Int] {
-        let kp = QuantizedStorage.padded(k, block: block), blocks = n * (kp / block)
-        return double ? [n * kp / 2, blocks, (blocks + block2 - 1) / block2 * 4, 4] : [n * kp / 2, blocks * 4]
+        let kp = QuantizedStorage.padded(k, block: block), nt = tiledOutputs(n), tiled = nt * (kp / block)
+        let blocks = blocks(outputs: n, inputs: k)
+        return double ? [nt * kp / 2, tiled, (blocks + block2 - 1) / block2 * 4, 4] : [nt * kp / 2, tiled * 4]
+    }
+
+    /// bitsandbytes' layout of the same matrix: packed [n, paddedInputs / 2], absmax F32 or qabsmax U8 [blocks].
+    static func bitsandbytesSizes(outputs n: Int, inputs k: Int, double: Bool) -> (packed: Int, scales: Int) {
+        (n * QuantizedStorage.padded(k, block: block) / 2, blocks(outputs: n, inputs: k) * (double ? 1 : 4))
     }
 
     /// Quantizes `rows` (N, K) row-major F32 with `book`'s code book, as bitsandbytes' quantize_4bit.
     init(quantizing rows: UnsafePointer<Float>, outputs: Int, inputs: Int, book: Book, doubleQuantization double: Bool) {
         let bytes = QuantizedBytes(sizes: Self.sizes(outputs: outputs, inputs: inputs, double: double))
-        let packed = bytes.segments[0].baseAddress!.assumingMemoryBound(to: UInt8.self)
-        let blocks = outputs * (QuantizedStorage.padded(inputs, block: Self.block) / Self.block)
-        let quantize: (UnsafePointer<Float>, Int, Int, UnsafeMutablePointer<UInt8>, UnsafeMutablePointer<Float>) -> Void =
-            book == .fp4 ? { ck_fp4_quantize($0, $1, $2, $3, $4) } : { ck_nf4_quantize($0, $1, $2, $3, $4) }
+        let theirs = Self.bitsandbytesSizes(outputs: outputs, inputs: inputs, double: double)
+        let blocks = Self.blocks(outputs: outputs, inputs: inputs)
+        // bitsandbytes' layout first (the quantizer's arithmetic is bitsandbytes'), then the tiles
+        let staging = QuantizedBytes(sizes: [theirs.packed, blocks * 4, double ? blocks : 0])
+        let packed = staging.segments[0].baseAddress!.assumingMemoryBound(to: UInt8.self)
+        let absmax = staging.segments[1].baseAddress!.assumingMemoryBound(to: Float.self)
+        if book == .fp4 { ck_fp4_quantize(rows, outputs, inputs, packed, absmax) } else { ck_nf4_quantize(rows, outputs, inputs, packed, absmax) }
+        var scales = UnsafeRawPointer(absmax)
         if double {
-            let absmax = UnsafeMutablePointer<Float>.allocate(capacity: max(blocks, 1))
-            defer { absmax.deallocate() }
-            quantize(rows, outputs, inputs, packed, absmax)
-            ck_nf4_compress_absmax(absmax, blocks, bytes.segments[1].baseAddress!.assumingMemoryBound(to: UInt8.self),
-                                   bytes.segments[2].baseAddress!.assumingMemoryBound(to: Float.self),
+            let q = staging.segments[2].baseAddress!.assumingMemoryBound(to: UInt8.self)
+            ck_nf4_compress_absmax(absmax, blocks, q, bytes.segments[2].baseAddress!.assumingMemoryBound(to: Float.self),
                                    bytes.segments[3].baseAddress!.assumingMemoryBound(to: Float.self))
-        } else {
-            quantize(rows, outputs, inputs, packed, bytes.segments[1].baseAddress!.assumingMemoryBound(to: Float.self))
+            scales = UnsafeRawPointer(q)
         }
+        ck_nf4_tile(packed, scales, double ? 1 : 0, outputs, inputs,
+                    bytes.segments[0].baseAddress!.assumingMemoryBound(to: UInt8.self), bytes.segments[1].baseAddress!)
         self.outputs = outputs; self.inputs = inputs; self.doubleQuantized = double
         self.owner = bytes; self.segments = bytes.readOnly
         self.matrix = Self.describe(bytes.readOnly, outputs: outputs, inputs: inputs, book: book)
+    }
+
+    /// bitsandbytes' bytes (a checkpoint's tensors, any alignment) copied into the tiles: `packed`
+    /// [N, paddedInputs / 2] and `scales`, the F32 absmax [blocks] or, with `nested`, the U8 qabsmax
+    /// [blocks] with its absmax2 [⌈blocks / 256⌉] and offset.
+    init(bitsandbytes packed: UnsafeRawBufferPointer, scales: UnsafeRawBufferPointer,
+         nested: (absmax2: [Float], offset: Float)?, outputs: Int, inputs: Int, book: Book, format: WeightType) throws {
+        let double = nested != nil
+        let theirs = Self.bitsandbytesSizes(outputs: outputs, inputs: inputs, double: double)
+        let sizes = Self.sizes(outputs: outputs, inputs: inputs, double: double)
+        for (i, (got, want)) in [(packed.count, theirs.packed), (scales.count, theirs.scales),
+                                 (4 * (nested?.absmax2.count ?? 0), double ? sizes[2] : 0)].enumerated() where got != want {
+            throw QuantizedMatrixError.segmentSize(format: format, index: i, expected: want, got: got)
+        }
+        let bytes = QuantizedBytes(sizes: sizes)
+        // Copies first: the kernels read F32 statistics aligned, which a file's need not be.
+        let staging = QuantizedBytes(sizes: [packed.count, scales.count])
+        staging.segments[0].copyMemory(from: packed)
+        staging.segments[1].copyMemory(from: scales)
+        if let nested {
+            nested.absmax2.withUnsafeBytes { bytes.segments[2].copyMemory(from: $0) }
+            bytes.segments[3].storeBytes(of: nested.offset, as: Float.self)
+        }
+        ck_nf4_tile(staging.segments[0].baseAddress!.assumingMemoryBound(to: UInt8.self), staging.segments[1].baseAddress!,
+                    double ? 1 : 0, outputs, inputs,
+                    bytes.segments[0].baseAddress!.assumingMemoryBound(to: UInt8.self), bytes.segments[1].baseAddress!)
+        self.outputs = outputs; self.inputs = inputs; self.doubleQuantized = double
+        self.owner = bytes; self.segments = bytes.readOnly
+        self.matrix = Self.describe(bytes.readOnly, outputs: outputs, inputs: inputs, book: book)
+    }
+
+    /// The indices and statistics in bitsandbytes' layout (bitsandbytesSizes): packed, and the F32
+    /// absmax or (double-quantized) U8 qabsmax as bytes.
+    func bitsandbytesLayout() -> (packed: [UInt8], scales: [UInt8]) {
+        let theirs = Self.bitsandbytesSizes(outputs: outputs, inputs: inputs, double: doubleQuantized)
+        var packed = [UInt8](repeating: 0, count: theirs.packed), scales = [UInt8](repeating: 0, count: theirs.scales)
+        withUnsafePointer(to: matrix) { w in
+            packed.withUnsafeMutableBufferPointer { p in
+                scales.withUnsafeMutableBytes { s in ck_nf4_untile(w, p.baseAddress, s.baseAddress) }
+            }
+        }
+        return (packed, scales)
     }
 
     /// Two segments: single quantization; four: double (see `segments`).
@@ -115,13 +175,12 @@ struct CodeBook4Bit: @unchecked Sendable {
 
     /// The absmax of every block as the weights use it (double quantization expanded), row-major.
     func blockAbsmax() -> [Float] {
-        let blocks = outputs * (QuantizedStorage.padded(inputs, block: Self.block) / Self.block)
-        guard doubleQuantized else { return Array(segments[1].bindMemory(to: Float.self).prefix(blocks)) }
-        let q = segments[1].bindMemory(to: UInt8.self), a2 = segments[2].bindMemory(to: Float.self)
-        let offset = segments[3].load(as: Float.self)
+        let scales = bitsandbytesLayout().scales
+        guard doubleQuantized else { return scales.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) } }
+        let a2 = segments[2].bindMemory(to: Float.self), offset = segments[3].load(as: Float.self)
         return withUnsafePointer(to: ck_nf4_dynamic_code) { codePtr in
             codePtr.withMemoryRebound(to: Float.self, capacity: 256) { code in
-                (0..<blocks).map { i in code[Int(q[i])] * a2[i / Self.block2] + offset }
+                scales.enumerated().map { i, q in code[Int(q)] * a2[i / Self.block2] + offset }
             }
         }
     }

@@ -16,9 +16,9 @@ extension CodeBookMatrix {
     public var inputs: Int { storage.inputs }
     /// True when the absmax values are double-quantized.
     public var doubleQuantized: Bool { storage.doubleQuantized }
-    /// Single: [0] packed nibbles U8 [outputs, paddedInputs / 2], [1] absmax F32 [blocks].
-    /// Double: [0] packed, [1] qabsmax U8 [blocks], [2] absmax2 F32 [⌈blocks / 256⌉], [3] offset F32 [1].
-    /// blocks = outputs · paddedInputs / 64, row-major.
+    /// Single: [0] packed nibbles U8 [tiledOutputs / 16, paddedInputs / 64, 512], [1] absmax F32
+    /// [tiledOutputs / 16, paddedInputs / 64, 16]. Double: [0] packed, [1] qabsmax U8 (as absmax),
+    /// [2] absmax2 F32 [⌈blocks / 256⌉], [3] offset F32 [1] (CodeBook4Bit.segments).
     public var segments: [UnsafeRawBufferPointer] { storage.segments }
 
     public func multiply(_ x: UnsafePointer<Float>, m: Int, ldx: Int,
@@ -37,6 +37,17 @@ extension CodeBookMatrix {
 
     /// The absmax of every block as the weights use it (double quantization expanded), row-major.
     public func blockAbsmax() -> [Float] { storage.blockAbsmax() }
+
+    /// The indices and statistics in bitsandbytes' layout: packed [outputs, paddedInputs / 2] (the
+    /// even value in the high nibble) and the F32 absmax or (double-quantized) U8 qabsmax [blocks].
+    public func bitsandbytesLayout() -> (packed: [UInt8], scales: [UInt8]) { storage.bitsandbytesLayout() }
+
+    /// bitsandbytes' bytes copied into the tiles (CodeBook4Bit.init(bitsandbytes:…)).
+    init(bitsandbytes packed: UnsafeRawBufferPointer, scales: UnsafeRawBufferPointer,
+         nested: (absmax2: [Float], offset: Float)?, outputs: Int, inputs: Int) throws {
+        self.init(storage: try CodeBook4Bit(bitsandbytes: packed, scales: scales, nested: nested, outputs: outputs,
+                                            inputs: inputs, book: Self.book, format: Self.weightType))
+    }
 
     /// The storage over bytes laid out as `segments` (two: single quantization; four: double).
     static func storage(outputs: Int, inputs: Int, segments: [UnsafeRawBufferPointer], owner: AnyObject) throws -> CodeBook4Bit {

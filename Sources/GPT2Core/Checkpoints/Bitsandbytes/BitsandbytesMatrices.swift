@@ -1,6 +1,7 @@
 // BitsandbytesMatrices — the two ways a checked bitsandbytes matrix (BitsandbytesCheckpoint) is
-// served: in its own type, a PackedMatrix over the checkpoint's mapping (`packed`), or dequantized
-// to F32 exactly as bitsandbytes computes its values (`dequantize`), for serving in another type.
+// served: in its own type, a PackedMatrix whose tiles of 16 rows are copied from the checkpoint's
+// bytes (`packed`; the file's pages are then given back), or dequantized to F32 exactly as
+// bitsandbytes computes its values (`dequantize`), for serving in another type.
 //
 // Values (bitsandbytes' dequantize_4bit / int8_vectorwise_dequant, weight element i = j·K + p of
 // the flat [N, K] matrix):
@@ -12,16 +13,6 @@
 //           block is what Int8Matrix's kernels take, so exact equality is not possible).
 
 import CKernels
-
-/// Bytes a bitsandbytes matrix served in place keeps alive: the checkpoint's mapping it views and
-/// the few bytes gpt2d had to add (scales, the double quantization's offset, copies of misaligned
-/// or unpadded parts).
-final class BitsandbytesBytes: @unchecked Sendable {
-    let mapping: MappedFile
-    let added: QuantizedBytes
-
-    init(mapping: MappedFile, added: QuantizedBytes) { self.mapping = mapping; self.added = added }
-}
 
 extension CheckpointLoader {
     /// The bytes of `s` inside its file's mapping.
@@ -42,8 +33,13 @@ extension CheckpointLoader {
         }
     }
 
-    /// The matrix served in its own type, viewing the checkpoint's bytes where the format's layout
-    /// is bitsandbytes' (throws `.badQuantization` for a 4-bit matrix whose K is not a multiple of 64).
+    /// Gives the pages of sources copied into gpt2d's layout back to the kernel (MappedFile.discard).
+    private static func discard(_ sources: Source?...) {
+        for s in sources.compactMap({ $0 }) { s.file.mapping.discard(s.info.fileRange) }
+    }
+
+    /// The matrix served in its own type, the checkpoint's bytes copied into the format's tiles
+    /// (throws `.badQuantization` for a 4-bit matrix whose K is not a multiple of 64).
     static func bitsandbytesPacked(_ m: BitsandbytesMatrix) throws -> any PackedMatrix {
         let (n, k) = (m.outputs, m.inputs)
         let weight = bytes(m.source)
@@ -56,27 +52,25 @@ extension CheckpointLoader {
             }
             let blocks = n * k / CodeBook4Bit.block
             let dynamic = withUnsafeBytes(of: ck_nf4_dynamic_code) { Array($0.bindMemory(to: Float.self)) }
-            let segments: [UnsafeRawBufferPointer]
-            let added: QuantizedBytes
+            let matrix: any PackedMatrix
+            func make(_ scales: UnsafeRawBufferPointer, _ nested: (absmax2: [Float], offset: Float)?) throws -> any PackedMatrix {
+                book == .fp4 ? try FP4Matrix(bitsandbytes: weight, scales: scales, nested: nested, outputs: n, inputs: k)
+                             : try NF4Matrix(bitsandbytes: weight, scales: scales, nested: nested, outputs: n, inputs: k)
+            }
             if let nested, nested.map.map(\.bitPattern) == dynamic.map(\.bitPattern) {
-                // Double quantization kept: [packed, qabsmax, absmax2 (4-byte aligned), offset].
-                let a2 = bytes(nested.absmax), aligned = Int(bitPattern: a2.baseAddress) % 4 == 0
-                added = QuantizedBytes(sizes: [4, aligned ? 0 : a2.count])
-                added.segments[0].storeBytes(of: nested.offset, as: Float.self)
-                if !aligned { added.segments[1].copyMemory(from: a2) }
-                segments = [weight, bytes(absmax), aligned ? a2 : added.readOnly[1], added.readOnly[0]]
+                // Double quantization kept: the file's qabsmax, absmax2 and offset.
+                let a2 = bytes(nested.absmax)
+                let absmax2 = (0..<(a2.count / 4)).map { Float(bitPattern: a2.littleEndian(UInt32.self, at: 4 * $0)) }
+                matrix = try make(bytes(absmax), (absmax2, nested.offset))
             } else {
                 // Single quantization, or a nested map other than the kernels' table: F32 absmax.
                 let read = absmaxReader(absmax, nested)
-                added = QuantizedBytes(sizes: [blocks * 4])
-                let dst = added.segments[0].bindMemory(to: Float.self)
-                for b in 0..<blocks { dst[b] = read(b) }
-                segments = [weight, added.readOnly[0]]
+                let values = (0..<blocks).map(read)
+                matrix = try values.withUnsafeBytes { try make($0, nil) }
             }
-            let owner = BitsandbytesBytes(mapping: m.source.file.mapping, added: added)
-            return book == .fp4
-                ? try FP4Matrix(outputs: n, inputs: k, segments: segments, owner: owner)
-                : try NF4Matrix(outputs: n, inputs: k, segments: segments, owner: owner)
+            // The file's bytes are in the tiles now: give their pages back.
+            discard(m.source, absmax, nested?.absmax)
+            return matrix
         case let .int8(scb):
             // The file's rows (Int8 [n, k]) and per-row absmax (SCB) into gpt2d's tiles: every block of
             // row j gets the scale SCB[j] / 127.
@@ -88,6 +82,7 @@ extension CheckpointLoader {
                                 added.segments[0].baseAddress!.assumingMemoryBound(to: UInt8.self),
                                 added.segments[1].baseAddress!.assumingMemoryBound(to: Float.self))
             }
+            discard(m.source, scb)
             return try Int8Matrix(outputs: n, inputs: k, segments: added.readOnly, owner: added, exactPrefill: true)
         }
     }
