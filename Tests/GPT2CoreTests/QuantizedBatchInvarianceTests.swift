@@ -41,20 +41,19 @@ extension QuantizedFormatTests {
 }
 
 extension QuantizedFormatTests {
-    /// Where QuantizedStorage.integerPrefill holds (int8 and q4 on VNNI) a prefill's rows take the
+    /// Where QuantizedStorage.integerPrefill holds (every format on VNNI) a prefill's rows take the
     /// same integer product as decode steps: 150 rows in one call (past smallMaxRows and the C
-    /// driver's 64-row blocks) equal each row alone and 40-row parts bit for bit. Elsewhere (nf4,
-    /// fp4; any format below VNNI) prefill keeps the widened F32 tiles.
+    /// driver's 64-row blocks) equal each row alone and 40-row parts bit for bit. Below VNNI prefill
+    /// keeps the widened F32 tiles.
     @Test(arguments: QuantFormat.allCases)
     func prefillRowsEqualDecodeRowsWhereTheIntegerProductServesBoth(_ format: QuantFormat) {
-        let gains = format == .int8 || format == .q4
         ck_quant_set_level_cap(CK_QUANT_VNNI)
         let vnni = ck_quant_level() == CK_QUANT_VNNI
-        #expect(QuantizedStorage.integerPrefill(format.weightType) == (gains && vnni))
+        #expect(QuantizedStorage.integerPrefill(format.weightType) == vnni)
         ck_quant_set_level_cap(CK_QUANT_AVX2)
         #expect(!QuantizedStorage.integerPrefill(format.weightType), "below VNNI prefill uses the F32 tiles")
         ck_quant_set_level_cap(CK_QUANT_VNNI)
-        guard gains && vnni else { return }
+        guard vnni else { return }
         let rows = 150, n = 37, k = 1000, ldx = k + 5
         let mat = format.quantize(QuantTestData.weights(n, k, seed: 77), outputs: n, inputs: k)
         var rng = SeededRNG(4242)

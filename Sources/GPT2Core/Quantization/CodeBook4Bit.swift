@@ -36,6 +36,10 @@ struct CodeBook4Bit: @unchecked Sendable {
     let segments: [UnsafeRawBufferPointer]
     let owner: AnyObject
     private(set) var matrix: ck_nf4_matrix
+    /// Prefills compute with the dequantized weights in F32 (QuantizedStorage.tiledProduct) on every
+    /// CPU, never with int8 activations: a bitsandbytes checkpoint's matrices, whose prefill logits
+    /// must stay within 1e-4 of transformers' (README.md), as Int8Matrix.exactPrefill.
+    let exactPrefill: Bool
 
     /// `.medium` when the product runs the one-part 8-bit codes (CK_4BIT_CODES_8), else `.highest`.
     var precision: MatmulPrecision { matrix.codes == Int32(CK_4BIT_CODES_8) ? .medium : .highest }
@@ -84,12 +88,13 @@ struct CodeBook4Bit: @unchecked Sendable {
         }
         ck_nf4_tile(packed, scales, double ? 1 : 0, outputs, inputs,
                     bytes.segments[0].baseAddress!.assumingMemoryBound(to: UInt8.self), bytes.segments[1].baseAddress!)
-        self.outputs = outputs; self.inputs = inputs; self.doubleQuantized = double
+        self.outputs = outputs; self.inputs = inputs; self.doubleQuantized = double; self.exactPrefill = false
         self.owner = bytes; self.segments = bytes.readOnly
         self.matrix = Self.describe(bytes.readOnly, outputs: outputs, inputs: inputs, book: book)
     }
 
-    /// bitsandbytes' bytes (a checkpoint's tensors, any alignment) copied into the tiles: `packed`
+    /// bitsandbytes' bytes (a checkpoint's tensors, any alignment) copied into the tiles, prefills
+    /// exact (`exactPrefill`): `packed`
     /// [N, paddedInputs / 2] and `scales`, the F32 absmax [blocks] or, with `nested`, the U8 qabsmax
     /// [blocks] with its absmax2 [⌈blocks / 256⌉] and offset.
     init(bitsandbytes packed: UnsafeRawBufferPointer, scales: UnsafeRawBufferPointer,
@@ -113,7 +118,7 @@ struct CodeBook4Bit: @unchecked Sendable {
         ck_nf4_tile(staging.segments[0].baseAddress!.assumingMemoryBound(to: UInt8.self), staging.segments[1].baseAddress!,
                     double ? 1 : 0, outputs, inputs,
                     bytes.segments[0].baseAddress!.assumingMemoryBound(to: UInt8.self), bytes.segments[1].baseAddress!)
-        self.outputs = outputs; self.inputs = inputs; self.doubleQuantized = double
+        self.outputs = outputs; self.inputs = inputs; self.doubleQuantized = double; self.exactPrefill = true
         self.owner = bytes; self.segments = bytes.readOnly
         self.matrix = Self.describe(bytes.readOnly, outputs: outputs, inputs: inputs, book: book)
     }
@@ -141,7 +146,7 @@ struct CodeBook4Bit: @unchecked Sendable {
         try QuantizedStorage.validate(segments, format: format,
                                       sizes: Self.sizes(outputs: outputs, inputs: inputs, double: double),
                                       alignments: double ? [1, 1, 4, 4] : [1, 4])
-        self.outputs = outputs; self.inputs = inputs; self.doubleQuantized = double
+        self.outputs = outputs; self.inputs = inputs; self.doubleQuantized = double; self.exactPrefill = false
         self.owner = owner; self.segments = segments
         self.matrix = Self.describe(segments, outputs: outputs, inputs: inputs, book: book)
     }
@@ -162,7 +167,7 @@ struct CodeBook4Bit: @unchecked Sendable {
     func multiply(_ x: UnsafePointer<Float>, m: Int, ldx: Int, _ out: UnsafeMutablePointer<Float>, ldo: Int, beta: Float,
                   format: WeightType) {
         let k = inputs
-        QuantizedStorage.product(matrix, format: format, integerPrefill: false,
+        QuantizedStorage.product(matrix, format: format, integerPrefill: !exactPrefill,
                                  outputs: outputs, inputs: k, x, m: m, ldx: ldx, out, ldo: ldo, beta: beta,
                                  small: { ck_nf4_multiply($0, $1, $2, $3, $4, $5, $6) },
                                  dequantizeRows: { ck_nf4_dequantize_rows_parallel($0, $1, $2, $3, k) })

@@ -1,16 +1,17 @@
 // NF4Matrix — bitsandbytes' NormalFloat4 (quantize_4bit, quant_type "nf4", blocksize 64):
-// w = code[q]·absmax with bitsandbytes' 16-value code book, one absmax per 64 values along K, two
-// indices per byte (the even value in the high nibble), and optionally bitsandbytes' double
-// quantization of the absmax values (compress_statistics=True: absmax − mean as 8-bit indices into
-// its dynamic map, one F32 absmax per 256 of them, and the mean). For K a multiple of 64 the bytes
-// are exactly bitsandbytes' for the same (N, K) tensor (Tests: NF4BitsandbytesTests). The layout and
-// kernels are CodeBook4Bit's, shared with FP4Matrix.
+// w = code[q]·absmax with bitsandbytes' 16-value code book, one absmax per 64 values along K, and
+// optionally bitsandbytes' double quantization of the absmax values (compress_statistics=True:
+// absmax − mean as 8-bit indices into its dynamic map, one F32 absmax per 256 of them, and the mean).
+// The indices and absmax values are held in tiles of 16 output rows for the product; for K a
+// multiple of 64 their bytes in bitsandbytes' layout (bitsandbytesLayout(): two indices per byte,
+// the even value in the high nibble) are exactly bitsandbytes' for the same (N, K) tensor (Tests:
+// NF4BitsandbytesTests). The layout and kernels are CodeBook4Bit's, shared with FP4Matrix.
 //
-// dequantizeRow gives bitsandbytes' values, code[q]·absmax. Products with ≤ 32 rows multiply
-// int8 activations (64-value blocks) by integer codes c = round(16383·code[q]) in int32 (as two
-// 8-bit parts, 128·h + l), i.e. by absmax·c/16383, within 2^-15·absmax of those values; more rows
-// widen W tile by tile to
-// bitsandbytes' values and use the F32 GEMM.
+// dequantizeRow gives bitsandbytes' values, code[q]·absmax. Products multiply int8 activations
+// (64-value blocks) by integer codes c = round(16383·code[q]) in int32 (as two 8-bit parts,
+// 128·h + l), i.e. by absmax·c/16383, within 2^-15·absmax of those values — at any row count on
+// VNNI CPUs; elsewhere, and for a bitsandbytes checkpoint's matrices (exact prefill), more than 32
+// rows widen W tile by tile to bitsandbytes' values and use the F32 GEMM.
 
 public final class NF4Matrix: CodeBookMatrix, @unchecked Sendable {
     public static let weightType = WeightType.nf4

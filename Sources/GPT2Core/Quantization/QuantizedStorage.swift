@@ -65,10 +65,10 @@ enum QuantizedStorage {
     /// `integerPrefill` says the format's integer product is the faster one for any row count.
     static let smallMaxRows = 32
 
-    /// The formats whose integer product beats their widened F32 tiles at prefill on VNNI: int8 and
-    /// q4 (prefill 512 +20 to +34 % and +15 to +29 % on the Zen 5, BENCHMARKS.md). nf4's and fp4's
-    /// code-book lookups lose there, and so do all the AVX2 bodies (int8 −40 %).
-    static let integerPrefillFormats: Set<WeightType> = [.int8, .q4]
+    /// The formats whose integer product beats their widened F32 tiles at prefill on VNNI: all four
+    /// in tiles of 16 rows (prefill 512 on the Zen 5: int8 +20 to +34 %, q4 +15 to +29 %, nf4 +92 %,
+    /// BENCHMARKS.md). The AVX2 bodies lose there (int8 −40 %).
+    static let integerPrefillFormats: Set<WeightType> = [.int8, .q4, .nf4, .fp4]
 
     /// Whether `format`'s products of any row count take its integer product (on this thread, at
     /// its quantized body level now). Then a row's result no longer depends on whether it came in a
