@@ -164,25 +164,6 @@ void ck_quant_run_tiles(const void *w, const ck_qact *a, long n, ck_quant_tile_f
     ck_pool_run((tiles + per - 1) / per, tile_task, &c);
 }
 
-/// A ck_quant_rows_fn (up to CK_QUANT_NJ weight rows a call) as a ck_quant_tile_fn.
-typedef struct { const void *w; ck_quant_rows_fn fn; } rows_ctx;
-
-static void rows_tile(const void *cv, const ck_qact *a, long i0, int mr, long j0, int nt, float *out) {
-    const rows_ctx *c = cv;
-    float part[CK_QUANT_NJ * CK_QUANT_MR];
-    for (int t = 0; t < nt; t += CK_QUANT_NJ) {
-        const int nj = nt - t < CK_QUANT_NJ ? nt - t : CK_QUANT_NJ;
-        c->fn(c->w, a, i0, mr, j0 + t, nj, part);
-        for (int jj = 0; jj < nj; jj++)
-            for (int i = 0; i < mr; i++) out[i * CK_QUANT_TILE + t + jj] = part[jj * CK_QUANT_MR + i];
-    }
-}
-
-void ck_quant_run(const void *w, const ck_qact *a, long n, ck_quant_rows_fn fn, float *y, long ldy, float beta) {
-    const rows_ctx c = {w, fn};
-    ck_quant_run_tiles(&c, a, n, rows_tile, y, ldy, beta);
-}
-
 // ---- binary16 ------------------------------------------------------------------------------------
 
 float ck_f16_to_f32(uint16_t h) {

@@ -3,7 +3,6 @@
 #ifndef CK_QUANT_INTERNAL_H
 #define CK_QUANT_INTERNAL_H
 #include "ckernels.h"
-#include "vmath_avx2.h"   // hsum8
 #include <stdint.h>
 
 /// Activations of one product, quantized per row and per block of `block` values along K:
@@ -20,26 +19,11 @@ typedef struct {
 int ck_qact_make(ck_qact *a, const float *x, long m, long k, long ldx, long block);
 void ck_qact_free(ck_qact *a);
 
-/// Activation rows and weight rows (output columns) one call of a ck_quant_rows_fn takes: the weight
-/// rows' blocks are unpacked once for all the activation rows, and (int8) each activation block
-/// loaded once for both weight rows.
-enum { CK_QUANT_MR = 8, CK_QUANT_NJ = 2, CK_QUANT_ROW_BLOCK = 64 };
+/// Activation rows one call of a ck_quant_tile_fn takes (a tile's unpacked block serves them all),
+/// and the rows a many-row product walks at a time (a block's activations stay in L2).
+enum { CK_QUANT_MR = 8, CK_QUANT_ROW_BLOCK = 64 };
 
-/// out[jj·CK_QUANT_MR + i] = Σ_p dequantized activation (i0 + i, p) · dequantized weight (j + jj, p)
-/// for i < mr (1...CK_QUANT_MR) and jj < nj (1...CK_QUANT_NJ): up to 2 weight rows against up to 8
-/// activation rows. Every body computes row i's value with the same operations in the same order
-/// whatever mr, i0 and nj are, so a row's result does not depend on how many rows the product has
-/// (QuantizedBatchInvarianceTests).
-typedef void (*ck_quant_rows_fn)(const void *w, const ck_qact *a, long i0, int mr, long j, int nj,
-                                 float out[CK_QUANT_NJ * CK_QUANT_MR]);
-
-/// The body of a ck_quant_rows_fn that takes one weight row at a time, `one(w, a, i0, mr, j, out)`,
-/// called for each of the nj rows.
-#define CK_QUANT_EACH_COLUMN(one, w, a, i0, mr, j, nj, out) do { \
-        for (int jj_ = 0; jj_ < (nj); jj_++) one(w, a, i0, mr, (j) + jj_, (out) + jj_ * CK_QUANT_MR); \
-    } while (0)
-
-/// The body of a ck_quant_rows_fn: body(MR, ctx, a, i0, j, out) with MR = mr (1...8) a compile-time
+/// The body of a ck_quant_tile_fn: body(MR, ctx, a, i0, j, out) with MR = mr (1...8) a compile-time
 /// constant, so each row count gets its own unrolled copy.
 #define CK_QUANT_ROWS(body, c, a, i0, mr, j, out) do { \
         switch (mr) { \
@@ -91,10 +75,6 @@ enum { CK_QUANT_PREFETCH = 4096 };
             default: body(4, c, a, (i0) + r_, j, (out) + r_ * CK_QUANT_TILE); break; \
             } \
     } while (0)
-
-/// y[i, j] = beta·y[i, j] + dot(i, j) for i < a->m, j < n, where dot(i, j) = fn(w, a, i0, mr, j)
-/// for rows i in groups of up to CK_QUANT_MR: ck_quant_run_tiles over fn's calls, CK_QUANT_NJ columns each.
-void ck_quant_run(const void *w, const ck_qact *a, long n, ck_quant_rows_fn fn, float *y, long ldy, float beta);
 
 /// Rows [j0, j1) of a weight matrix widened to F32: row j at out + (j − j0)·ldo.
 typedef void (*ck_dequant_fn)(const void *w, long j0, long j1, float *out, long ldo);

@@ -1,7 +1,17 @@
-// Per-thread scratch of the products (scratch.h).
+// Per-thread scratch of the products (scratch.h), and the heap's trim (ckernels.h).
 #include "scratch.h"
+#include "ckernels.h"
 #include <pthread.h>
 #include <stdlib.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+void ck_heap_trim(void) {
+#if defined(__GLIBC__)
+    malloc_trim(0);
+#endif
+}
 
 typedef struct { void *buf[CK_SCRATCH_SLOTS]; long cap[CK_SCRATCH_SLOTS]; } thread_scratch;
 static __thread thread_scratch tl_scratch;

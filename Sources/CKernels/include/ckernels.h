@@ -181,6 +181,12 @@ void ck_matmul_kn_w16_parallel(const float *x, long m, long k, long ldx, const v
 void ck_matmul_nk_w16_parallel(const float *x, long m, long k, long ldx, const void *w, int kind, long ldw,
                                long n, float *y, long ldy, float beta);
 
+// ---- Heap (scratch.c) -------------------------------------------------------------------------
+
+/// Gives the free pages of the C heap back to the kernel (glibc's malloc_trim; a no-op elsewhere):
+/// for after a load whose staging buffers the heap kept.
+void ck_heap_trim(void);
+
 // ---- KV cache and decode attention (attention.c) ---------------------------------------------
 
 /// KV cache element kinds: F32, or the 16-bit kinds above (CK_HALF_F16, CK_HALF_BF16).

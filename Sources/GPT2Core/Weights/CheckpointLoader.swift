@@ -21,6 +21,7 @@
 // converted for another type. Unknown keys are ignored, as transformers ignores unused checkpoint
 // weights (with a warning).
 
+import CKernels
 import Foundation
 import GPT2Bounds
 import GPT2JSON
@@ -78,8 +79,15 @@ public enum CheckpointLoader {
 
     /// Loads `directory`. Throws `CheckpointError` naming the file, tensor and expected vs found.
     public static func load(directory: String, options: LoadOptions = .init()) throws -> (config: GPT2Config, weights: GPT2Weights) {
-        try load(directory: directory, options: options, formats: PackedFormats.types)
+        defer { returnFreedHeap() }
+        return try load(directory: directory, options: options, formats: PackedFormats.types)
     }
+
+    /// Gives the heap pages a load freed back to the kernel (ck_heap_trim: malloc_trim). Quantizing
+    /// frees F32 staging buffers of up to a matrix each; after the first such free glibc raises its
+    /// mmap and trim thresholds (up to 32 and 64 MiB), so later staging comes from the heap, and what
+    /// it frees there may stay in the process's RSS while serving.
+    static func returnFreedHeap() { ck_heap_trim() }
 
     /// `load` with the packed formats given (tests register their own).
     static func load(directory: String, options: LoadOptions,
