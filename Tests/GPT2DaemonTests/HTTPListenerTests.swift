@@ -235,7 +235,13 @@ private func texts(_ choices: [JSON]) -> [String] { choices.compactMap { $0["tex
         let j = try await d.jsonLines()
         let e = try await j.call("embed", ["model": "tiny", "texts": ["a cat", "the dog sat"]])
         let expected = (e["embeddings"]?.arrayValue ?? []).map { ($0.arrayValue ?? []).compactMap { $0.doubleValue.map(Float.init) } }
-        #expect(vectors == expected)
+        // The same computation, but the shared daemon may batch either request's rows with other
+        // tests' work, and the F32 products' summation order depends on the batch (only the
+        // quantized products are batch-invariant): equal to F32 rounding.
+        func close(_ a: [Float], _ b: [Float]) -> Bool {
+            a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) }
+        }
+        #expect(vectors.count == expected.count && zip(vectors, expected).allSatisfy { close($0, $1) }, "\(vectors) vs \(expected)")
         #expect(!vectors[0].isEmpty)
 
         let b = try await d.call("POST", "/v1/embeddings", body: #"{"model":"tiny","input":"a cat","encoding_format":"base64"}"#)
@@ -247,7 +253,7 @@ private func texts(_ choices: [JSON]) -> [String] { choices.compactMap { $0["tex
             for k in 0..<4 { bits |= UInt32(bytes[i + k]) << (8 * UInt32(k)) }
             floats.append(Float(bitPattern: bits))
         }
-        #expect(floats == expected[0])
+        #expect(close(floats, expected[0]), "\(floats) vs \(expected[0])")
     }
 
     @Test func gpt2dOpsHaveTheirJSONLinesFields() async throws {
