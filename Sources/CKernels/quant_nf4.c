@@ -323,6 +323,10 @@ typedef struct {
     // for vpshufb, by index: the codes' high parts h = c >> 7 (AVX2: as signed bytes; VNNI: h + 128,
     // its unsigned operand) and low parts l = c & 127; with codes8, h = c and l = 0
     unsigned char hi[16], lo[16];
+    // AVX2 with 15-bit codes: the codes' low and high bytes (int16 c = clo | chi << 8), and the
+    // activations as int16, [m, kp]
+    unsigned char clo[16], chi[16];
+    const int16_t *a16;
 } nf4_ctx;
 
 /// Portable: the SIMD bodies' operations (quant_nf4_body.h) with fmaf, so the same bits; each block's
@@ -364,15 +368,24 @@ int ck_nf4_multiply(const ck_nf4_matrix *w, const float *x, long m, long ldx, fl
     const int codes8 = w->codes == CK_4BIT_CODES_8;
     const float unit = (float)ck_4bit_product_unit(w->codes);
     for (long i = 0; i < a.m * a.nb; i++) asu[i] = a.scale[i] / unit;
-    nf4_ctx c = {w, product_codes(w->codebook, w->codes), codes8, asu, {0}, {0}};
+    nf4_ctx c = {w, product_codes(w->codebook, w->codes), codes8, asu, {0}, {0}, {0}, {0}, NULL};
     const int level = ck_quant_level();
     for (unsigned q = 0; q < 16; q++) {
         const int h = codes8 ? c.codes[q] : c.codes[q] >> 7;   // arithmetic shift: floor(c / 128)
         c.hi[q] = (unsigned char)(level == CK_QUANT_VNNI ? h + 128 : h);
         c.lo[q] = (unsigned char)(codes8 ? 0 : c.codes[q] & 127);
+        c.clo[q] = (unsigned char)((uint16_t)c.codes[q] & 0xFF);
+        c.chi[q] = (unsigned char)((uint16_t)c.codes[q] >> 8);
+    }
+    int16_t *a16 = NULL;
+    if (level == CK_QUANT_AVX2 && !codes8) {
+        if (!(a16 = malloc(sizeof(int16_t) * (size_t)(a.m * a.kp) + 64))) { free(asu); ck_qact_free(&a); return 0; }
+        for (long i = 0; i < a.m * a.kp; i++) a16[i] = a.q[i];
+        c.a16 = a16;
     }
     ck_quant_run_tiles(&c, &a, w->n, level == CK_QUANT_VNNI ? nf4_tile_vnni : level == CK_QUANT_AVX2 ? nf4_tile_avx2 : tile_c,
                        y, ldy, beta);
+    free(a16);
     free(asu);
     ck_qact_free(&a);
     return 1;

@@ -6,10 +6,10 @@
 // broadcast to every lane and summed exactly in int32 over the block:
 //   VNNI: Σ h·a as (h + 128) (u8) · a (s8) by vpdpbusd on 16 lanes, started at −128·Σa (the
 //         activations' block sums), Σ l·a by vpdpbusd from zero;
-//   AVX2: Σ h·a as |h| (u8) · (a with h's sign) (s8), Σ l·a as l (u8 ≤ 127) · a, each by vpmaddubsw
-//         (pairs ≤ 2·128·127, fitting int16) and vpmaddwd, on 8 lanes (the tile in two halves);
+//   AVX2: on 8 lanes (the tile in two halves), the whole codes as int16 against the activations as
+//         int16 by vpmaddwd (nf4_tile_half);
 // with one 8-bit part (C8: codes round(127·code), matmul precision medium) h = c and the Σ l·a half
-// is skipped. Then per (row, column, block)
+// is skipped (AVX2: |c| · (a with c's sign) by vpmaddubsw). Then per (row, column, block)
 //   acc = fma(float(128·Σ h·a + Σ l·a), absmax·(a_scale / unit), acc)
 // the blocks in order, absmax = dynamic_code[qabsmax]·absmax2 + offset when double-quantized — the
 // portable body's operations, so every level gives the same bits and a row's result does not depend
@@ -123,7 +123,13 @@ CK_INLINE CK_QTARGET __m256 CK_QNAME(nf4_absmax_half)(const ck_nf4_matrix *w, lo
 }
 
 /// out[i·CK_QUANT_TILE + 8h + c] for MR (1...4) rows against columns 8h … 8h+7 of the tile (AVX2's
-/// 16 registers).
+/// 16 registers). C8: the one-part codes as bytes, |c| (u8) · (a with c's sign) (s8) by vpmaddubsw
+/// (pairs ≤ 2·127·127) and vpmaddwd. Otherwise the 15-bit codes as int16 (two vpshufb lookups, of
+/// their low and high bytes, interleaved into words) against the activations as int16 by vpmaddwd:
+/// one instruction per 2 values instead of the bytes' two parts. A chunk's words hold columns 0, 1,
+/// 4, 5 (the low interleave) or 2, 3, 6, 7 (the high one) two pairs of values each, so each row keeps
+/// two accumulators of (column, pair) lanes, added pairwise into the 8 columns' sums at the block's
+/// end (vphaddd): the same exact int32 Σ c·a as every level's.
 CK_INLINE CK_QTARGET void CK_QNAME(nf4_tile_half)(const int MR, const int C8, const nf4_ctx *c, const ck_qact *a, long i0,
                                                  long j0, int nt, int h, float *out) {
     const ck_nf4_matrix *w = c->w;
@@ -133,8 +139,9 @@ CK_INLINE CK_QTARGET void CK_QNAME(nf4_tile_half)(const int MR, const int C8, co
     const __m256i live = _mm256_cmpgt_epi32(_mm256_set1_epi32(nt), lane);
     const __m256i rows_nb = _mm256_mullo_epi32(_mm256_add_epi32(_mm256_set1_epi32((int)j0), lane), _mm256_set1_epi32((int)nb));
     const __m256i mask = _mm256_set1_epi8(15), ones = _mm256_set1_epi16(1);
-    const __m256i TH = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)c->hi));
-    const __m256i TL = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)c->lo));
+    // C8: the codes as signed bytes; otherwise the low and high bytes of the 15-bit codes
+    const __m256i TA = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(C8 ? c->hi : c->clo)));
+    const __m256i TB = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)c->chi));
     __m256 acc[CK_QUANT_MR];
     CK_UNROLL
     for (int i = 0; i < MR; i++) acc[i] = _mm256_setzero_ps();
@@ -145,33 +152,42 @@ CK_INLINE CK_QTARGET void CK_QNAME(nf4_tile_half)(const int MR, const int C8, co
             else CK_QUANT_PREFETCH_AHEAD(w->absmax + (tile * nb + b) * CK_QUANT_TILE, 8);
         }
         const __m256 am = CK_QNAME(nf4_absmax_half)(w, tile, b, nb, h, rows_nb, live);
-        __m256i sh[CK_QUANT_MR], sl[CK_QUANT_MR];
+        __m256i s0[CK_QUANT_MR], s1[CK_QUANT_MR];
         CK_UNROLL
-        for (int i = 0; i < MR; i++) { sh[i] = _mm256_setzero_si256(); sl[i] = _mm256_setzero_si256(); }
+        for (int i = 0; i < MR; i++) { s0[i] = _mm256_setzero_si256(); s1[i] = _mm256_setzero_si256(); }
         CK_UNROLL
         for (int L = 0; L < 8; L++) {
             if (h == 0) CK_QUANT_PREFETCH_AHEAD(pb + 64 * L, 1);
             const __m256i v = _mm256_loadu_si256((const __m256i *)(pb + 64 * L));
             const __m256i il = _mm256_and_si256(v, mask), ih = _mm256_and_si256(_mm256_srli_epi16(v, 4), mask);
-            const __m256i hl = _mm256_shuffle_epi8(TH, il), hh = _mm256_shuffle_epi8(TH, ih);
-            const __m256i ul = _mm256_abs_epi8(hl), uh = _mm256_abs_epi8(hh);
-            __m256i ll = hl, lh = hh;
-            if (!C8) { ll = _mm256_shuffle_epi8(TL, il); lh = _mm256_shuffle_epi8(TL, ih); }
-            CK_UNROLL
-            for (int i = 0; i < MR; i++) {
-                const int32_t *ar = (const int32_t *)(a->q + (i0 + i) * kp + b * CK_NF4_BLOCK) + 2 * L;
-                const __m256i a0 = _mm256_set1_epi32(ar[0]), a1 = _mm256_set1_epi32(ar[1]);
-                sh[i] = _mm256_add_epi32(sh[i], _mm256_madd_epi16(_mm256_maddubs_epi16(ul, _mm256_sign_epi8(a0, hl)), ones));
-                sh[i] = _mm256_add_epi32(sh[i], _mm256_madd_epi16(_mm256_maddubs_epi16(uh, _mm256_sign_epi8(a1, hh)), ones));
-                if (!C8) {
-                    sl[i] = _mm256_add_epi32(sl[i], _mm256_madd_epi16(_mm256_maddubs_epi16(ll, a0), ones));
-                    sl[i] = _mm256_add_epi32(sl[i], _mm256_madd_epi16(_mm256_maddubs_epi16(lh, a1), ones));
+            if (C8) {
+                const __m256i cl = _mm256_shuffle_epi8(TA, il), ch = _mm256_shuffle_epi8(TA, ih);
+                const __m256i ul = _mm256_abs_epi8(cl), uh = _mm256_abs_epi8(ch);
+                CK_UNROLL
+                for (int i = 0; i < MR; i++) {
+                    const int32_t *ar = (const int32_t *)(a->q + (i0 + i) * kp + b * CK_NF4_BLOCK) + 2 * L;
+                    const __m256i a0 = _mm256_set1_epi32(ar[0]), a1 = _mm256_set1_epi32(ar[1]);
+                    s0[i] = _mm256_add_epi32(s0[i], _mm256_madd_epi16(_mm256_maddubs_epi16(ul, _mm256_sign_epi8(a0, cl)), ones));
+                    s0[i] = _mm256_add_epi32(s0[i], _mm256_madd_epi16(_mm256_maddubs_epi16(uh, _mm256_sign_epi8(a1, ch)), ones));
+                }
+            } else {
+                const __m256i ll = _mm256_shuffle_epi8(TA, il), lh = _mm256_shuffle_epi8(TB, il);
+                const __m256i hl = _mm256_shuffle_epi8(TA, ih), hh = _mm256_shuffle_epi8(TB, ih);
+                // words: (values 8L…8L+3 | 8L+4…8L+7) of columns 0, 1, 4, 5 (w0) and 2, 3, 6, 7 (w1)
+                const __m256i w0l = _mm256_unpacklo_epi8(ll, lh), w1l = _mm256_unpackhi_epi8(ll, lh);
+                const __m256i w0h = _mm256_unpacklo_epi8(hl, hh), w1h = _mm256_unpackhi_epi8(hl, hh);
+                CK_UNROLL
+                for (int i = 0; i < MR; i++) {
+                    const int64_t *ar = (const int64_t *)(c->a16 + (i0 + i) * kp + b * CK_NF4_BLOCK + 8 * L);
+                    const __m256i a0 = _mm256_set1_epi64x(ar[0]), a1 = _mm256_set1_epi64x(ar[1]);
+                    s0[i] = _mm256_add_epi32(s0[i], _mm256_add_epi32(_mm256_madd_epi16(w0l, a0), _mm256_madd_epi16(w0h, a1)));
+                    s1[i] = _mm256_add_epi32(s1[i], _mm256_add_epi32(_mm256_madd_epi16(w1l, a0), _mm256_madd_epi16(w1h, a1)));
                 }
             }
         }
         CK_UNROLL
         for (int i = 0; i < MR; i++) {
-            const __m256i s = C8 ? sh[i] : _mm256_add_epi32(_mm256_slli_epi32(sh[i], 7), sl[i]);
+            const __m256i s = C8 ? s0[i] : _mm256_hadd_epi32(s0[i], s1[i]);
             const __m256 d = _mm256_mul_ps(am, _mm256_set1_ps(c->asu[(i0 + i) * nb + b]));
             acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), d, acc[i]);
         }
