@@ -183,8 +183,8 @@ void ck_matmul_nk_w16_parallel(const float *x, long m, long k, long ldx, const v
 
 // ---- Heap (scratch.c) -------------------------------------------------------------------------
 
-/// Gives the free pages of the C heap back to the kernel (glibc's malloc_trim; a no-op elsewhere):
-/// for after a load whose staging buffers the heap kept.
+/// Gives the free pages of the C heap back to the kernel (glibc's malloc_trim; a no-op elsewhere and
+/// under a sanitizer, whose heap is its own): for after a load whose staging buffers the heap kept.
 void ck_heap_trim(void);
 
 // ---- KV cache and decode attention (attention.c) ---------------------------------------------
