@@ -5,6 +5,8 @@
 #include "ckernels.h"
 #include <stdint.h>
 
+#define CK_INLINE static inline __attribute__((always_inline))
+
 /// Activations of one product, quantized per row and per block of `block` values along K:
 /// q[i, p] = round(x[i, p] / scale[i, b]) in [-127, 127], scale[i, b] = absmax / 127 (0 for an all-zero
 /// block), sum[i, b] = Σ q[i, block b]. Rows are padded with zeros to kp (a multiple of `block`).
@@ -40,6 +42,28 @@ enum { CK_QUANT_MR = 8, CK_QUANT_ROW_BLOCK = 64 };
 
 /// Weight rows (output columns) one call of a ck_quant_tile_fn takes: a tile.
 enum { CK_QUANT_TILE = 16 };
+
+/// The 4-bit tiles of q4 and nf4 (ckernels.h): per tile and block of 8·chunks values along K,
+/// 64·chunks bytes whose byte 64L + 4c + t holds value 8L + t of the tile's row c in its low nibble
+/// and value 8L + 4 + t in its high nibble. The offset of row j's block b (nb blocks per row) there:
+CK_INLINE long ck_tile_nibbles_offset(long j, long b, long nb, int chunks) {
+    return ((j / CK_QUANT_TILE) * nb + b) * 64 * chunks + 4 * (j % CK_QUANT_TILE);
+}
+
+/// The block's 8·chunks values from its row's bytes (at ck_tile_nibbles_offset).
+CK_INLINE void ck_tile_nibbles_get(const unsigned char *bytes, int chunks, unsigned char *q) {
+    for (int L = 0; L < chunks; L++)
+        for (int t = 0; t < 4; t++) {
+            q[8 * L + t] = bytes[64 * L + t] & 15;
+            q[8 * L + 4 + t] = bytes[64 * L + t] >> 4;
+        }
+}
+
+/// The block's 8·chunks values (each 0...15) into its row's bytes.
+CK_INLINE void ck_tile_nibbles_put(unsigned char *bytes, int chunks, const unsigned char *q) {
+    for (int L = 0; L < chunks; L++)
+        for (int t = 0; t < 4; t++) bytes[64 * L + t] = (unsigned char)(q[8 * L + t] | q[8 * L + 4 + t] << 4);
+}
 
 /// out[i·CK_QUANT_TILE + c] = Σ_p dequantized activation (i0 + i, p) · dequantized weight (j0 + c, p)
 /// for i < mr (1...CK_QUANT_MR) and c < nt (1...CK_QUANT_TILE): a tile of weight rows against up to
@@ -88,5 +112,4 @@ uint16_t ck_f32_to_f16(float f);
 
 #define CK_AVX2 __attribute__((target("avx2,fma,f16c")))
 #define CK_VNNI __attribute__((target("avx2,fma,f16c,avx512f,avx512vl,avx512bw,avx512vnni")))
-#define CK_INLINE static inline __attribute__((always_inline))
 #endif

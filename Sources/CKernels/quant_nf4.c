@@ -205,25 +205,16 @@ void ck_nf4_compress_absmax(const float *absmax, long count, unsigned char *qabs
 
 // ---- Tiles of 16 rows (ckernels.h) ----------------------------------------------------------
 
-enum { T = CK_QUANT_TILE, TILE_BLOCK_BYTES = T * B / 2 };
+enum { T = CK_QUANT_TILE };
 
 long ck_nf4_tiled_rows(long n) { return (n + T - 1) / T * T; }
-
-/// Offset in packed of row j's first byte of block b: value t of the block is at this + 64·(t / 8)
-/// + t % 4, in the low nibble for t % 8 < 4, the high one otherwise.
-static long block_offset(long j, long b, long nb) { return ((j / T) * nb + b) * TILE_BLOCK_BYTES + 4 * (j % T); }
 
 /// Index of row j's block b in the tiled absmax / qabsmax.
 static long scale_index(long j, long b, long nb) { return ((j / T) * nb + b) * T + j % T; }
 
 /// Row j's block b's 64 indices.
 static void get_block(const unsigned char *packed, long j, long b, long nb, unsigned char q[B]) {
-    const unsigned char *bytes = packed + block_offset(j, b, nb);
-    for (int L = 0; L < 8; L++)
-        for (int t = 0; t < 4; t++) {
-            q[8 * L + t] = bytes[64 * L + t] & 15;
-            q[8 * L + 4 + t] = bytes[64 * L + t] >> 4;
-        }
+    ck_tile_nibbles_get(packed + ck_tile_nibbles_offset(j, b, nb, B / 8), B / 8, q);
 }
 
 void ck_nf4_tile(const unsigned char *bnb_packed, const void *bnb_scales, int double_quantized, long n, long k,
@@ -235,14 +226,9 @@ void ck_nf4_tile(const unsigned char *bnb_packed, const void *bnb_scales, int do
     for (long j = 0; j < n; j++)
         for (long b = 0; b < nb; b++) {
             const unsigned char *src = bnb_packed + j * (kp / 2) + b * (B / 2);   // value 2t high, 2t + 1 low
-            unsigned char *dst = packed + block_offset(j, b, nb);
-            for (int L = 0; L < 8; L++)
-                for (int t = 0; t < 4; t++) {
-                    const long lo = 8 * L + t, hi = lo + 4;
-                    const unsigned ql = lo & 1 ? src[lo / 2] & 15u : src[lo / 2] >> 4;
-                    const unsigned qh = hi & 1 ? src[hi / 2] & 15u : src[hi / 2] >> 4;
-                    dst[64 * L + t] = (unsigned char)(ql | qh << 4);
-                }
+            unsigned char q[B];
+            for (int t = 0; t < B / 2; t++) { q[2 * t] = src[t] >> 4; q[2 * t + 1] = src[t] & 15; }
+            ck_tile_nibbles_put(packed + ck_tile_nibbles_offset(j, b, nb, B / 8), B / 8, q);
             memcpy((char *)scales + elem * (size_t)scale_index(j, b, nb), (const char *)bnb_scales + elem * (size_t)(j * nb + b), elem);
         }
 }

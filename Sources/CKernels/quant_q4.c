@@ -16,25 +16,16 @@
 
 #pragma STDC FP_CONTRACT OFF
 
-enum { G = CK_Q4_GROUP, T = CK_QUANT_TILE, TILE_GROUP_BYTES = T * G / 2 };
+enum { G = CK_Q4_GROUP, T = CK_QUANT_TILE };
 
 static long padded(long k) { return (k + G - 1) / G * G; }
 
 /// Row j's d (e = 0) or m (e = 1) of group g in dm.
 static long dm_index(long j, long g, long ng, int e) { return ((j / T) * ng + g) * 2 * T + e * T + j % T; }
 
-/// Offset in packed of row j's first byte of group g: its bytes are this + 64L + b (L, b = 0...3),
-/// byte 64L + b holding values 8L + b (low nibble) and 8L + 4 + b (high nibble).
-static long group_offset(long j, long g, long ng) { return ((j / T) * ng + g) * TILE_GROUP_BYTES + 4 * (j % T); }
-
 /// Row j's group g's 32 values.
-static void get_group(const unsigned char *packed, long j, long g, long ng, int32_t q[G]) {
-    const unsigned char *bytes = packed + group_offset(j, g, ng);
-    for (int L = 0; L < 4; L++)
-        for (int b = 0; b < 4; b++) {
-            q[8 * L + b] = bytes[64 * L + b] & 15;
-            q[8 * L + 4 + b] = bytes[64 * L + b] >> 4;
-        }
+static void get_group(const unsigned char *packed, long j, long g, long ng, unsigned char q[G]) {
+    ck_tile_nibbles_get(packed + ck_tile_nibbles_offset(j, g, ng, G / 8), G / 8, q);
 }
 
 long ck_q4_tiled_rows(long n) { return (n + T - 1) / T * T; }
@@ -42,9 +33,7 @@ long ck_q4_tiled_rows(long n) { return (n + T - 1) / T * T; }
 /// Row j's group g (values q, scale hd, offset hm) into its tile.
 static void put_group(unsigned char *packed, uint16_t *dm, long j, long g, long ng, const unsigned char q[G], uint16_t hd,
                       uint16_t hm) {
-    unsigned char *bytes = packed + group_offset(j, g, ng);
-    for (int L = 0; L < 4; L++)
-        for (int b = 0; b < 4; b++) bytes[64 * L + b] = (unsigned char)(q[8 * L + b] | q[8 * L + 4 + b] << 4);
+    ck_tile_nibbles_put(packed + ck_tile_nibbles_offset(j, g, ng, G / 8), G / 8, q);
     dm[dm_index(j, g, ng, 0)] = hd;
     dm[dm_index(j, g, ng, 1)] = hm;
 }
@@ -97,7 +86,7 @@ void ck_q4_dequantize_rows(const ck_q4_matrix *w, long j0, long j1, float *out, 
     for (long j = j0; j < j1; j++)
         for (long g = 0; g < ng; g++) {
             const float d = ck_f16_to_f32(w->dm[dm_index(j, g, ng, 0)]), m = ck_f16_to_f32(w->dm[dm_index(j, g, ng, 1)]);
-            int32_t q[G];
+            unsigned char q[G];
             get_group(w->packed, j, g, ng, q);
             for (int t = 0; t < G && g * G + t < w->k; t++) out[(j - j0) * ldo + g * G + t] = (float)q[t] * d + m;
         }
@@ -131,7 +120,7 @@ static void tile_c(const void *cv, const ck_qact *a, long i0, int mr, long j0, i
         const long j = j0 + col;
         float acc[CK_QUANT_MR] = {0};
         for (long g = 0; g < ng; g++) {
-            int32_t q[G];
+            unsigned char q[G];
             get_group(w->packed, j, g, ng, q);
             const float d = ck_f16_to_f32(w->dm[dm_index(j, g, ng, 0)]), m = ck_f16_to_f32(w->dm[dm_index(j, g, ng, 1)]);
             for (int i = 0; i < mr; i++) {

@@ -181,7 +181,7 @@ void ck_matmul_kn_w16_parallel(const float *x, long m, long k, long ldx, const v
 void ck_matmul_nk_w16_parallel(const float *x, long m, long k, long ldx, const void *w, int kind, long ldw,
                                long n, float *y, long ldy, float beta);
 
-// ---- Heap (scratch.c) -------------------------------------------------------------------------
+// ---- Heap (heap.c) ----------------------------------------------------------------------------
 
 /// Gives the free pages of the C heap back to the kernel (glibc's malloc_trim; a no-op elsewhere and
 /// under a sanitizer, whose heap is its own): for after a load whose staging buffers the heap kept.
@@ -327,8 +327,9 @@ typedef struct {
 /// n rounded up to whole tiles of 16 rows: the rows packed and absmax / qabsmax hold.
 long ck_nf4_tiled_rows(long n);
 /// bitsandbytes' layout into tiles: bnb_packed [n, kp / 2] and bnb_scales (F32 absmax, or U8
-/// qabsmax when double_quantized) [n · kp / 64] into packed [ck_nf4_tiled_rows(n) · kp / 2] and
-/// scales [ck_nf4_tiled_rows(n) · kp / 64] of the same element type; the missing rows are zeros.
+/// qabsmax when double_quantized) [n · kp / 64], read byte-wise (any alignment: a file's bytes),
+/// into packed [ck_nf4_tiled_rows(n) · kp / 2] and scales [ck_nf4_tiled_rows(n) · kp / 64] of the
+/// same element type; the missing rows are zeros.
 void ck_nf4_tile(const unsigned char *bnb_packed, const void *bnb_scales, int double_quantized, long n, long k,
                  unsigned char *packed, void *scales);
 /// The inverse: w's indices and absmax / qabsmax in bitsandbytes' layout (sizes as ck_nf4_tile's inputs).

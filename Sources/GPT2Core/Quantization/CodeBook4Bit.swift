@@ -94,9 +94,8 @@ struct CodeBook4Bit: @unchecked Sendable {
     }
 
     /// bitsandbytes' bytes (a checkpoint's tensors, any alignment) copied into the tiles, prefills
-    /// exact (`exactPrefill`): `packed`
-    /// [N, paddedInputs / 2] and `scales`, the F32 absmax [blocks] or, with `nested`, the U8 qabsmax
-    /// [blocks] with its absmax2 [⌈blocks / 256⌉] and offset.
+    /// exact (`exactPrefill`): `packed` [N, paddedInputs / 2] and `scales`, the F32 absmax [blocks]
+    /// or, with `nested`, the U8 qabsmax [blocks] with its absmax2 [⌈blocks / 256⌉] and offset.
     init(bitsandbytes packed: UnsafeRawBufferPointer, scales: UnsafeRawBufferPointer,
          nested: (absmax2: [Float], offset: Float)?, outputs: Int, inputs: Int, book: Book, format: WeightType) throws {
         let double = nested != nil
@@ -107,15 +106,12 @@ struct CodeBook4Bit: @unchecked Sendable {
             throw QuantizedMatrixError.segmentSize(format: format, index: i, expected: want, got: got)
         }
         let bytes = QuantizedBytes(sizes: sizes)
-        // Copies first: the kernels read F32 statistics aligned, which a file's need not be.
-        let staging = QuantizedBytes(sizes: [packed.count, scales.count])
-        staging.segments[0].copyMemory(from: packed)
-        staging.segments[1].copyMemory(from: scales)
         if let nested {
             nested.absmax2.withUnsafeBytes { bytes.segments[2].copyMemory(from: $0) }
             bytes.segments[3].storeBytes(of: nested.offset, as: Float.self)
         }
-        ck_nf4_tile(staging.segments[0].baseAddress!.assumingMemoryBound(to: UInt8.self), staging.segments[1].baseAddress!,
+        // ck_nf4_tile reads its inputs byte-wise: the file's bytes go in as they are, at any alignment.
+        ck_nf4_tile(packed.baseAddress?.assumingMemoryBound(to: UInt8.self), scales.baseAddress,
                     double ? 1 : 0, outputs, inputs,
                     bytes.segments[0].baseAddress!.assumingMemoryBound(to: UInt8.self), bytes.segments[1].baseAddress!)
         self.outputs = outputs; self.inputs = inputs; self.doubleQuantized = double; self.exactPrefill = true
